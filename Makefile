@@ -1,0 +1,29 @@
+# Two commands for a fresh Linux machine with Python 3.11:
+#   make book   install into .venv if needed, execute every notebook (profile default), build the HTML book
+#   make test   install into .venv if needed, run the test suite
+PYTHON ?= python3.11
+VENV ?= .venv
+PROFILE ?= default
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: book test install clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --upgrade pip
+	$(BIN)/python -m pip install -e ".[dev]"
+	$(BIN)/python -m ipykernel install --sys-prefix --name axlib --display-name "axlib (Python 3.11)"
+	touch $(STAMP)
+
+book: $(STAMP)
+	$(BIN)/axlib run --profile $(PROFILE)
+	$(BIN)/axlib book
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf runs book/_build

@@ -1,0 +1,71 @@
+"""The ``axlib`` console script.
+
+    axlib run [NOTEBOOK ...] --profile smoke|default|paper [-p NAME VALUE ...] [--out DIR] [--force]
+    axlib book [--out DIR]
+    axlib data list | fetch NAME ... | verify
+    axlib train MODEL [--epochs N] [--device cpu|cuda]
+
+Each subcommand is a thin wrapper: the work lives in axlib.runner, axlib.book,
+axlib.data.registry / axlib.data.manifest and axlib.models.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="axlib", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="execute notebooks with papermill")
+    run.add_argument("notebooks", nargs="*", help="notebook files or name prefixes (default: all)")
+    run.add_argument("--profile", default="default", choices=("smoke", "default", "paper"))
+    run.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
+                     metavar=("NAME", "VALUE"), help="notebook parameter (repeatable)")
+    run.add_argument("--out", default=None, help="output folder (default: runs/<profile>)")
+    run.add_argument("--force", action="store_true", help="re-execute even if nothing changed")
+
+    book = sub.add_parser("book", help="build the static HTML book from executed notebooks")
+    book.add_argument("--runs", default=None, help="folder of executed notebooks (default: runs/default)")
+    book.add_argument("--out", default=None, help="HTML output folder (default: book/_build)")
+
+    data = sub.add_parser("data", help="list, download or verify data sets")
+    data_sub = data.add_subparsers(dest="action", required=True)
+    data_sub.add_parser("list", help="registered data sets and whether they are cached")
+    fetch = data_sub.add_parser("fetch", help="download and verify data sets")
+    fetch.add_argument("names", nargs="+")
+    data_sub.add_parser("verify", help="check every embedded file in data/ against MANIFEST.json")
+
+    train = sub.add_parser("train", help="train a model by its recorded recipe")
+    train.add_argument("model")
+    train.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
+    train.add_argument("--device", default="cpu")
+    train.add_argument("--out", default=None, help="output folder (default: data/models)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            from .runner import run_cli
+            return run_cli(args)
+        if args.command == "book":
+            from .book import book_cli
+            return book_cli(args)
+        if args.command == "data":
+            from .data.registry import data_cli
+            return data_cli(args)
+        if args.command == "train":
+            from .models import train
+            train(args.model, epochs=args.epochs, device=args.device, out=args.out)
+            return 0
+    except (ValueError, FileNotFoundError) as error:
+        print(f"axlib {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Checkpoints as plain tensors (safetensors) with a JSON model card beside them.
+
+A checkpoint ``NAME.safetensors`` holds only tensors, so loading never unpickles code.
+Its card ``NAME.json`` records the architecture, the training recipe, the measured
+accuracies and the checkpoint's sha256, which :func:`load_state` verifies before use.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file, save_file
+
+
+def sha256_of(path) -> str:
+    """Hex sha256 of a file, read in 1 MiB blocks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def save_state(model: torch.nn.Module, path, card: dict) -> dict:
+    """Write ``model``'s state dict to ``path`` (.safetensors) and its card to ``path``.json.
+
+    card: free-form metadata (architecture, recipe, accuracies); ``sha256`` and ``file`` are
+    filled in here. Returns the card as written.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
+    save_file(state, str(path))
+    card = dict(card, file=path.name, sha256=sha256_of(path))
+    path.with_suffix(".json").write_text(json.dumps(card, indent=1) + "\n")
+    return card
+
+
+def read_card(path) -> dict:
+    """The JSON card of checkpoint ``path``."""
+    return json.loads(Path(path).with_suffix(".json").read_text())
+
+
+def load_state(path, *, verify: bool = True) -> dict[str, torch.Tensor]:
+    """Load a plain-tensor state dict, checking its sha256 against the card first.
+
+    Raises FileNotFoundError when the file is missing, ValueError when its hash differs.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"checkpoint {path} not found")
+    if verify:
+        expected = read_card(path)["sha256"]
+        actual = sha256_of(path)
+        if actual != expected:
+            raise ValueError(
+                f"checkpoint {path} is corrupted: sha256 {actual} differs from its card's {expected}")
+    return load_file(str(path))
