@@ -1,0 +1,296 @@
+"""Statistics of attack-magnitude distributions (AXAI section 3.2 and appendix C).
+
+One *sample* is the attack-magnitude distribution of one image: the flattened X' - X of that
+image (all pixels and channels), a 1-D array. A set of images is a list of such arrays, or a
+2-D array (n_images, n_values). numpy / scipy in; plain floats, numpy arrays and pandas
+DataFrames out.
+
+Methods, where the paper leaves a choice:
+
+* skewness: Fisher-Pearson g1 = m3 / m2^(3/2) with biased moments (appendix C.1, eq. 2-3),
+  i.e. ``scipy.stats.skew(bias=True)``; "approximately symmetric" = g1 in [-0.5, 0.5].
+* pairwise tests: Student's two-sample t-test with pooled variance (appendix eq. 4-5, equal
+  variances) and the two-sided Mann-Whitney U test (scipy's default method: exact for small,
+  asymptotic normal with tie and continuity correction for large samples). The paper reports
+  one p-value per data set; the mean over pairs is the natural summary (``df.mean()``).
+* ANOVA: one-way, ``scipy.stats.f_oneway`` over all images.
+* confidence intervals across images: each image gives one value of each statistic
+  (percentile, mean, median); the interval is the Student t-interval for the mean of those
+  per-image values (``method="t"``), or a percentile bootstrap over images
+  (``method="bootstrap"``). Percentiles use numpy's linear interpolation.
+* beta fit: method of moments (appendix C.3, eq. 9-10) on values rescaled to [0, 1] by
+  x' = (x - a) / (b - a); [a, b] is each image's [min, max] (``rescale="minmax"``, default:
+  the paper's distributions have no stated support) or a fixed interval such as (-eps, eps).
+  s^2 is the unbiased sample variance (ddof=1).
+"""
+from __future__ import annotations
+
+from itertools import combinations
+from typing import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats as _st
+
+__all__ = ["skewness", "share_outside", "qq_data", "pairwise_tests", "anova", "quantile_cis",
+           "beta_fit_moments", "beta_fit_cis"]
+
+
+def _as_1d(samples, name: str = "samples") -> np.ndarray:
+    arr = np.asarray(samples, dtype=float).ravel()
+    if arr.size < 2:
+        raise ValueError(f"{name} must hold at least 2 values, got {arr.size}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite (no NaN/inf)")
+    return arr
+
+
+def _as_groups(groups, name: str = "groups", min_groups: int = 2) -> list[np.ndarray]:
+    if isinstance(groups, np.ndarray) and groups.ndim == 2:
+        out = [np.asarray(g, dtype=float) for g in groups]
+    else:
+        try:
+            out = [np.asarray(g, dtype=float).ravel() for g in groups]
+        except TypeError:
+            raise ValueError(f"{name} must be a 2-D array or a sequence of 1-D arrays") from None
+    if len(out) < min_groups:
+        raise ValueError(f"{name} must hold at least {min_groups} samples, got {len(out)}")
+    for i, g in enumerate(out):
+        if g.size < 2:
+            raise ValueError(f"{name}[{i}] must hold at least 2 values, got {g.size}")
+        if not np.all(np.isfinite(g)):
+            raise ValueError(f"{name}[{i}] must be finite (no NaN/inf)")
+    return out
+
+
+def _check_level(level) -> float:
+    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
+        raise ValueError(f"level must be in the open interval (0, 1), got {level!r}")
+    return float(level)
+
+
+def _rng(generator) -> np.random.Generator:
+    if generator is None or isinstance(generator, (int, np.integer)):
+        return np.random.default_rng(generator)
+    if isinstance(generator, np.random.Generator):
+        return generator
+    raise ValueError(f"generator must be None, an int seed or a numpy Generator, got {type(generator).__name__}")
+
+
+# --------------------------------------------------------------------------- shape
+def skewness(samples, axis: int | None = -1):
+    """Fisher-Pearson coefficient g1 = m3 / m2^(3/2) (biased moments; scipy.stats.skew bias=True).
+
+    samples: 1-D array (one distribution) -> float; 2-D (n_images, n_values) with axis=-1 ->
+    (n_images,) array; a list of 1-D arrays of different lengths -> (n_images,) array.
+    """
+    if isinstance(samples, (list, tuple)) and samples and np.ndim(samples[0]) >= 1:
+        return np.array([skewness(s, axis=None) for s in _as_groups(samples, "samples", 1)])
+    arr = np.asarray(samples, dtype=float)
+    if axis is None or arr.ndim == 1:
+        arr = _as_1d(arr)
+        d = arr - arr.mean()
+        m2 = np.mean(d ** 2)
+        if m2 == 0:
+            return 0.0
+        return float(np.mean(d ** 3) / m2 ** 1.5)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError("samples must be finite (no NaN/inf)")
+    d = arr - arr.mean(axis=axis, keepdims=True)
+    m2 = np.mean(d ** 2, axis=axis)
+    m3 = np.mean(d ** 3, axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        g1 = np.where(m2 > 0, m3 / np.where(m2 > 0, m2, 1.0) ** 1.5, 0.0)
+    return g1
+
+
+def share_outside(values, low: float = -0.5, high: float = 0.5) -> float:
+    """Fraction in [0, 1] of values (e.g. per-image skewness) outside [low, high]."""
+    v = np.asarray(values, dtype=float).ravel()
+    if v.size == 0:
+        raise ValueError("values must not be empty")
+    if not low <= high:
+        raise ValueError(f"low must be <= high, got low={low}, high={high}")
+    return float(np.mean((v < low) | (v > high)))
+
+
+def qq_data(samples, *, standardize: bool = False, n_points: int | None = None) -> pd.DataFrame:
+    """Normal Q-Q data: theoretical N(0, 1) quantiles vs ordered sample values.
+
+    samples: 1-D array of n values. Plotting positions are Filliben's (scipy.stats.probplot).
+    standardize: z-score the sample first (mean 0, std 1) so that the diagonal is the reference
+    line; False keeps the raw values (compare with the fitted line ``attrs["slope"]``,
+    ``attrs["intercept"]``). n_points: keep that many evenly spaced order statistics (for
+    plotting 150k-pixel images); None keeps all.
+    Returns a DataFrame with columns ``theoretical`` and ``sample`` (n or n_points rows) and
+    ``attrs`` slope, intercept, r of the least-squares line through all points.
+    """
+    arr = _as_1d(samples)
+    if standardize:
+        sd = arr.std()
+        arr = (arr - arr.mean()) / (sd if sd > 0 else 1.0)
+    (osm, osr), (slope, intercept, r) = _st.probplot(arr, dist="norm")
+    if n_points is not None:
+        if isinstance(n_points, bool) or not isinstance(n_points, int) or n_points < 2:
+            raise ValueError(f"n_points must be None or an integer >= 2, got {n_points!r}")
+        if n_points < osm.size:
+            idx = np.unique(np.round(np.linspace(0, osm.size - 1, n_points)).astype(int))
+            osm, osr = osm[idx], osr[idx]
+    df = pd.DataFrame({"theoretical": osm, "sample": osr})
+    df.attrs.update(slope=float(slope), intercept=float(intercept), r=float(r))
+    return df
+
+
+# --------------------------------------------------------------------------- tests
+def pairwise_tests(groups, max_pairs: int | None = None, generator=None) -> pd.DataFrame:
+    """Two-sample t-test and Mann-Whitney U test over pairs of samples.
+
+    groups: n >= 2 samples (list of 1-D arrays, or a 2-D array (n, n_values)).
+    max_pairs: None tests all n(n-1)/2 pairs; an int draws that many distinct pairs uniformly
+    without replacement (``generator``: None, an int seed, or a numpy Generator).
+    Returns a DataFrame with one row per pair, sorted by (i, j): columns i, j, t_stat, t_p
+    (Student, pooled variance, two-sided), u_stat, u_p (Mann-Whitney U of group i, two-sided).
+    The paper's single p-value per data set corresponds to ``df[["t_p", "u_p"]].mean()``.
+    """
+    gs = _as_groups(groups)
+    n = len(gs)
+    total = n * (n - 1) // 2
+    if max_pairs is not None and (isinstance(max_pairs, bool) or not isinstance(max_pairs, int) or max_pairs < 1):
+        raise ValueError(f"max_pairs must be None or an integer >= 1, got {max_pairs!r}")
+    if max_pairs is None or max_pairs >= total:
+        pairs = np.array(list(combinations(range(n), 2)), dtype=int)
+    else:
+        flat = np.sort(_rng(generator).choice(total, size=max_pairs, replace=False))
+        # decode the index of pair (i, j), i < j, in the row-major upper triangle
+        starts = np.array([i * n - i * (i + 1) // 2 for i in range(n)])
+        i = np.searchsorted(starts, flat, side="right") - 1
+        j = flat - starts[i] + i + 1
+        pairs = np.stack([i, j], axis=1)
+    same_len = len({g.size for g in gs}) == 1
+    rows_t, rows_u = [], []
+    if same_len:
+        data = np.stack(gs)
+        for c in range(0, len(pairs), 2048):
+            p = pairs[c:c + 2048]
+            a, b = data[p[:, 0]], data[p[:, 1]]
+            t = _st.ttest_ind(a, b, axis=1, equal_var=True)
+            u = _st.mannwhitneyu(a, b, axis=1, alternative="two-sided")
+            rows_t.append(np.stack([t.statistic, t.pvalue], 1))
+            rows_u.append(np.stack([u.statistic, u.pvalue], 1))
+        tt, uu = np.concatenate(rows_t), np.concatenate(rows_u)
+    else:
+        tt = np.array([tuple(_st.ttest_ind(gs[i], gs[j], equal_var=True)) for i, j in pairs])
+        uu = np.array([tuple(_st.mannwhitneyu(gs[i], gs[j], alternative="two-sided")) for i, j in pairs])
+    return pd.DataFrame({"i": pairs[:, 0], "j": pairs[:, 1], "t_stat": tt[:, 0], "t_p": tt[:, 1],
+                         "u_stat": uu[:, 0], "u_p": uu[:, 1]})
+
+
+def anova(groups) -> float:
+    """One-way ANOVA p-value (scipy.stats.f_oneway) that all samples share one mean.
+
+    groups: n >= 2 samples (list of 1-D arrays or 2-D array (n, n_values)). Returns a float.
+    """
+    gs = _as_groups(groups)
+    return float(_st.f_oneway(*gs).pvalue)
+
+
+# --------------------------------------------------------------------------- intervals
+def _interval(values: np.ndarray, level: float, method: str, rng, n_boot: int) -> tuple[float, float, float]:
+    est = float(values.mean())
+    n = values.size
+    if method == "t":
+        if n < 2:
+            return est, float("nan"), float("nan")
+        half = _st.t.ppf(0.5 + level / 2, n - 1) * values.std(ddof=1) / np.sqrt(n)
+        return est, float(est - half), float(est + half)
+    idx = rng.integers(0, n, size=(n_boot, n))
+    means = values[idx].mean(axis=1)
+    lo, hi = np.quantile(means, [0.5 - level / 2, 0.5 + level / 2])
+    return est, float(lo), float(hi)
+
+
+def _check_method(method) -> str:
+    if method not in ("t", "bootstrap"):
+        raise ValueError(f"method must be 't' or 'bootstrap', got {method!r}")
+    return method
+
+
+def quantile_cis(samples_per_image, qs: Sequence[float] = (15, 25, 75, 85), level: float = 0.95, *,
+                 method: str = "t", n_boot: int = 2000, generator=None) -> pd.DataFrame:
+    """Confidence intervals across images for percentiles, mean and median (AXAI Table 2).
+
+    samples_per_image: n_images >= 2 samples (list of 1-D arrays or 2-D (n_images, n_values)).
+    qs: percentiles in [0, 100]. level: confidence level in (0, 1).
+    method: "t" (Student t-interval of the mean of the per-image statistic) or "bootstrap"
+    (percentile bootstrap over images, ``n_boot`` resamples, seeded by ``generator``).
+    Returns a DataFrame indexed by statistic in the paper's order (q15, q25, mean, median, q75,
+    q85 for the default qs) with columns estimate (mean over images), low, high, n_images.
+    """
+    gs = _as_groups(samples_per_image, "samples_per_image")
+    level = _check_level(level)
+    method = _check_method(method)
+    qs = [float(q) for q in qs]
+    if any(not 0 <= q <= 100 for q in qs):
+        raise ValueError(f"qs must be percentiles in [0, 100], got {qs}")
+    per_image = {f"q{q:g}": np.array([np.percentile(g, q) for g in gs]) for q in qs}
+    per_image["mean"] = np.array([g.mean() for g in gs])
+    per_image["median"] = np.array([np.median(g) for g in gs])
+    lower = [f"q{q:g}" for q in qs if q < 50]
+    upper = [f"q{q:g}" for q in qs if q >= 50]
+    order = lower + ["mean", "median"] + upper
+    rng = _rng(generator)
+    rows = {name: _interval(per_image[name], level, method, rng, n_boot) for name in order}
+    df = pd.DataFrame.from_dict(rows, orient="index", columns=["estimate", "low", "high"])
+    df["n_images"] = len(gs)
+    df.index.name = "statistic"
+    return df
+
+
+def beta_fit_moments(samples, *, rescale="minmax") -> tuple[float, float]:
+    """Method-of-moments shape parameters (p, q) of a beta distribution (appendix C.3).
+
+    samples: 1-D array. rescale: "minmax" (map [min, max] of the sample to [0, 1]) or a pair
+    (a, b) with a < b, the known support (e.g. (-eps, eps)); values outside it are an error.
+    With m the mean and s^2 the unbiased variance of the rescaled values:
+    p = m (m (1 - m) / s^2 - 1), q = (1 - m) (m (1 - m) / s^2 - 1). Returns two floats
+    (negative if s^2 >= m (1 - m): no beta distribution has those moments).
+    """
+    arr = _as_1d(samples)
+    if isinstance(rescale, str):
+        if rescale != "minmax":
+            raise ValueError(f"rescale must be 'minmax' or a pair (a, b) with a < b, got {rescale!r}")
+        a, b = float(arr.min()), float(arr.max())
+    else:
+        try:
+            a, b = (float(v) for v in rescale)
+        except (TypeError, ValueError):
+            raise ValueError(f"rescale must be 'minmax' or a pair (a, b) with a < b, got {rescale!r}") from None
+        if arr.min() < a or arr.max() > b:
+            raise ValueError(f"samples must lie inside rescale=({a}, {b})")
+    if not a < b:
+        raise ValueError("samples must not be constant (the rescaling interval is empty)")
+    z = (arr - a) / (b - a)
+    m, s2 = z.mean(), z.var(ddof=1)
+    common = m * (1 - m) / s2 - 1
+    return float(m * common), float((1 - m) * common)
+
+
+def beta_fit_cis(samples_per_image, level: float = 0.95, *, rescale="minmax", method: str = "t",
+                 n_boot: int = 2000, generator=None) -> pd.DataFrame:
+    """Confidence intervals across images for the beta shape parameters (AXAI Table 3).
+
+    Fits :func:`beta_fit_moments` to every image, then an interval for the mean of the
+    per-image p and q (``method`` "t" or "bootstrap", as in :func:`quantile_cis`).
+    Returns a DataFrame indexed by p, q with columns estimate, low, high, n_images.
+    """
+    gs = _as_groups(samples_per_image, "samples_per_image")
+    level = _check_level(level)
+    method = _check_method(method)
+    fits = np.array([beta_fit_moments(g, rescale=rescale) for g in gs])
+    rng = _rng(generator)
+    rows = {"p": _interval(fits[:, 0], level, method, rng, n_boot),
+            "q": _interval(fits[:, 1], level, method, rng, n_boot)}
+    df = pd.DataFrame.from_dict(rows, orient="index", columns=["estimate", "low", "high"])
+    df["n_images"] = len(gs)
+    df.index.name = "parameter"
+    return df

@@ -1,0 +1,234 @@
+"""Tests of AXAI (axlib.explain): planted-region recovery, determinism, k-independence, validation."""
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from torch import nn
+
+from axlib.explain import AxaiExplanation, attribute, axai, default_attack_params, rank_segments, tail_mask
+from axlib.explain.axai import segment_density
+
+torch.set_num_threads(1)
+
+H = W = 32
+PATCH = (slice(8, 16), slice(16, 24))  # block (row 1, col 2) of a 4x4 grid of 8x8 blocks
+PATCH_SEGMENT = 1 * 4 + 2
+
+
+class PlantedModel(nn.Module):
+    """Logits depend strongly on one 8x8 patch and (scale ``leak``) weakly on the rest."""
+
+    def __init__(self, leak: float = 0.0, classes: int = 5, seed: int = 0):
+        super().__init__()
+        g = torch.Generator().manual_seed(seed)
+        self.patch = nn.Sequential(nn.Flatten(), nn.Linear(3 * 64, 16), nn.Tanh(), nn.Linear(16, classes))
+        self.rest = nn.Linear(3 * H * W, classes)
+        with torch.no_grad():
+            for p in self.parameters():
+                p.copy_(torch.randn(p.shape, generator=g) * 0.5)
+        self.leak = leak
+
+    def forward(self, x):
+        out = self.patch(x[:, :, PATCH[0], PATCH[1]])
+        if self.leak:
+            rest = x.clone()
+            rest[:, :, PATCH[0], PATCH[1]] = 0
+            out = out + self.leak * self.rest(rest.flatten(1))
+        return out
+
+
+def grid_segments(b=2, block=8):
+    rows = torch.arange(H) // block
+    cols = torch.arange(W) // block
+    seg = rows[:, None] * (W // block) + cols[None, :]
+    return seg.expand(b, H, W).clone()
+
+
+def images(b=2, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    return torch.rand(b, 3, H, W, generator=g) * 0.8 + 0.1
+
+
+@pytest.mark.parametrize("leak", [0.0, 0.02])
+@pytest.mark.parametrize("channel_rule", ["any", "sum"])
+@pytest.mark.parametrize("attack", ["pgd", "fgm"])
+def test_planted_region_is_top1(leak, channel_rule, attack):
+    model = PlantedModel(leak=leak)
+    x, seg = images(3), grid_segments(3)
+    exp = axai(model, x, seg, k=3, channel_rule=channel_rule, attack=attack)
+    assert isinstance(exp, AxaiExplanation)
+    assert torch.all(exp.top_k[:, 0] == PATCH_SEGMENT)
+    # the explanation mask of the top-1 segment is exactly the patch
+    exp1 = axai(model, x, seg, k=1, channel_rule=channel_rule, attack=attack)
+    expected = torch.zeros(3, H, W, dtype=torch.bool)
+    expected[:, PATCH[0], PATCH[1]] = True
+    assert torch.equal(exp1.mask, expected)
+    if leak == 0.0:  # nothing outside the patch is changed, so nothing there is attacked
+        assert not exp.attacked[:, ~expected[0]].any()
+        assert exp.delta[:, :, ~expected[0]].abs().max() == 0
+
+
+def test_density_divides_by_segment_size():
+    """A big background segment collects more attacked pixels than the patch, yet ranks lower."""
+    model = PlantedModel(leak=0.05)
+    x, seg = images(2), grid_segments(2)
+    seg = torch.where(seg % 4 < 2, torch.zeros_like(seg), seg)  # columns 0-15: one 512-pixel segment
+    exp = axai(model, x, seg, k=2)
+    attacked_big = exp.attacked[:, :, :16].sum(dim=(1, 2))
+    attacked_patch = exp.attacked[:, PATCH[0], PATCH[1]].sum(dim=(1, 2))
+    assert torch.all(attacked_big > attacked_patch)
+    assert torch.all(exp.top_k[:, 0] == PATCH_SEGMENT)
+    assert torch.all(exp.sizes[:, 0] == 512) and torch.all(exp.sizes[:, 1] == 0)
+    assert torch.all(exp.ranking[:, -7:] == -1) and torch.all(exp.ranking[:, :9] >= 0)  # 7 ids absent
+
+
+def test_outputs_shapes_and_types():
+    model = PlantedModel(leak=0.02)
+    x, seg = images(2), grid_segments(2)
+    exp = axai(model, x, seg, k=4)
+    assert exp.ranking.shape == (2, 16) and exp.ranking.dtype == torch.long
+    assert exp.density.shape == (2, 16) and exp.density.dtype == torch.float32
+    assert exp.top_k.shape == (2, 4) and exp.mask.shape == (2, H, W) and exp.mask.dtype == torch.bool
+    assert exp.attacked.shape == (2, H, W) and exp.attacked.dtype == torch.bool
+    assert exp.delta.shape == x.shape and exp.target.shape == (2,) and exp.adv_label.shape == (2,)
+    assert torch.equal(exp.target, model(x).argmax(1))  # target=None attacks the prediction
+    assert torch.all((exp.density >= 0) & (exp.density <= 1))
+    # density is sorted along the ranking
+    sorted_density = exp.density.gather(1, exp.ranking)
+    assert torch.all(sorted_density[:, :-1] >= sorted_density[:, 1:])
+    # default budget: L2 ball of radius 2/255 * sqrt(3*32*32)
+    eps = default_attack_params(x.shape)["eps"]
+    assert math.isclose(eps, 2 / 255 * math.sqrt(3 * 32 * 32))
+    assert torch.all(exp.delta.flatten(1).norm(dim=1) <= eps * (1 + 1e-5))
+    assert exp.delta.abs().sum() > 0 and (x + exp.delta).min() >= 0 and (x + exp.delta).max() <= 1
+
+
+def test_same_seed_bit_identical():
+    model = PlantedModel(leak=0.05)
+    x, seg = images(2), grid_segments(2)
+    kw = dict(k=5, random_start=True, eps=1.0, step=0.1)
+    e1 = axai(model, x, seg, generator=torch.Generator().manual_seed(11), **kw)
+    e2 = axai(model, x, seg, generator=torch.Generator().manual_seed(11), **kw)
+    e3 = axai(model, x, seg, generator=torch.Generator().manual_seed(12), **kw)
+    for f in ("ranking", "density", "top_k", "mask", "attacked", "delta", "target", "adv_label"):
+        assert torch.equal(getattr(e1, f), getattr(e2, f)), f
+    assert not torch.equal(e1.delta, e3.delta)
+
+
+def test_k_only_selects():
+    """Cost and result do not depend on k: k=1's answer is a prefix of k=5's."""
+    model = PlantedModel(leak=0.05)
+    x, seg = images(2), grid_segments(2)
+    e1, e5 = axai(model, x, seg, k=1), axai(model, x, seg, k=5)
+    assert torch.equal(e1.ranking, e5.ranking) and torch.equal(e1.density, e5.density)
+    assert torch.equal(e1.top_k, e5.top_k[:, :1]) and torch.equal(e5.top_k, e5.ranking[:, :5])
+    assert torch.all(e5.mask[e1.mask])  # top-1 pixels are inside the top-5 explanation
+
+
+def test_ranking_ties_and_padding():
+    density = torch.tensor([[0.5, 0.9, 0.5, 0.0, 0.9], [0.2, 0.2, 0.0, 0.0, 0.0]], dtype=torch.float64)
+    sizes = torch.tensor([[4, 4, 4, 4, 4], [3, 3, 0, 0, 0]])
+    ranking = rank_segments(density, sizes)
+    assert ranking.tolist() == [[1, 4, 0, 2, 3], [0, 1, -1, -1, -1]]
+
+
+def test_fewer_segments_than_k_pads():
+    model = PlantedModel(leak=0.05)
+    x = images(2)
+    seg = grid_segments(2, block=16)  # 4 segments
+    seg[1] = (seg[1] > 0).long()  # image 1: only 2 segments (ids 0, 1)
+    exp = axai(model, x, seg, k=6)
+    assert exp.top_k.shape == (2, 6)
+    assert sorted(exp.top_k[0, :4].tolist()) == [0, 1, 2, 3] and exp.top_k[0, 4:].tolist() == [-1, -1]
+    assert sorted(exp.top_k[1, :2].tolist()) == [0, 1] and exp.top_k[1, 2:].tolist() == [-1] * 4
+    assert exp.mask.all()  # every segment is selected
+    assert exp.density[1, 2:].eq(0).all() and exp.sizes[1, 2:].eq(0).all()
+
+
+def test_density_counts():
+    counts = torch.tensor([[[1, 0], [1, 1]]])
+    seg = torch.tensor([[[0, 0], [1, 2]]])
+    density, sizes, hits = segment_density(counts, seg)
+    assert density.tolist() == [[0.5, 1.0, 1.0]] and sizes.tolist() == [[2, 1, 1]]
+
+
+def test_tail_mask_fraction():
+    g = torch.Generator().manual_seed(0)
+    delta = torch.randn(4, 3, 32, 32, generator=g)
+    for a in (5.0, 15.0, 30.0):
+        frac = tail_mask(delta, a).float().mean().item()
+        assert abs(frac - 2 * a / 100) < 0.005
+        per = tail_mask(delta, a, per_channel=True).float().mean(dim=(2, 3))
+        assert torch.all((per - 2 * a / 100).abs() < 0.01)
+    # thresholds are numpy's linear-interpolation percentiles of each image
+    from axlib.explain.axai import _row_quantile
+    rows = delta.reshape(4, -1)
+    assert torch.allclose(_row_quantile(rows, 0.15), torch.quantile(rows, 0.15, dim=1))
+    # zeros never count as attacked, even when they fill the tails
+    sparse = torch.zeros(1, 1, 10, 10)
+    sparse[0, 0, 0, :3] = torch.tensor([-1.0, 2.0, 3.0])
+    m = tail_mask(sparse, 15.0)
+    assert m.sum() == 3 and m[0, 0, 0, :3].all()
+
+
+def test_attribute_map():
+    model = PlantedModel(leak=0.05)
+    x, seg = images(2), grid_segments(2)
+    amap = attribute(model, x, segments=seg, k=2)
+    exp = axai(model, x, seg, k=2)
+    assert amap.shape == (2, H, W) and amap.dtype == torch.float32
+    assert torch.all(amap[~exp.mask] == 0)
+    assert torch.equal(amap[exp.mask], exp.density.gather(1, seg.flatten(1)).view(2, H, W)[exp.mask])
+    full = attribute(model, x, segments=seg, k=None)
+    assert torch.equal(full, exp.density.gather(1, seg.flatten(1)).view(2, H, W))
+    # one (H, W) label map is shared by the batch
+    assert torch.equal(attribute(model, x, segments=seg[0], k=2), amap)
+
+
+@pytest.mark.parametrize("kw,param", [
+    (dict(k=0), "k"),
+    (dict(k=2.0), "k"),
+    (dict(a=0.0), "a"),
+    (dict(a=50.0), "a"),
+    (dict(a=-3), "a"),
+    (dict(eps=-0.1), "eps"),
+    (dict(step=0.0), "step"),
+    (dict(steps=0), "steps"),
+    (dict(norm="l1"), "norm"),
+    (dict(channel_rule="max"), "channel_rule"),
+    (dict(attack="cw"), "attack"),
+])
+def test_bad_parameters_raise(kw, param):
+    model, x, seg = PlantedModel(), images(1), grid_segments(1)
+    with pytest.raises(ValueError, match=rf"^{param} must"):
+        axai(model, x, seg, **kw)
+
+
+def test_bad_inputs_raise():
+    model, x, seg = PlantedModel(), images(2), grid_segments(2)
+    with pytest.raises(ValueError, match=r"x must lie in \[0, 1\]"):
+        axai(model, x * 2, seg)
+    with pytest.raises(ValueError, match=r"x must lie in \[0, 1\]"):
+        axai(model, x - 0.5, seg)
+    with pytest.raises(ValueError, match="x must have shape"):
+        axai(model, x[0], seg)
+    with pytest.raises(ValueError, match="segments must have shape"):
+        axai(model, x, seg[:1])
+    with pytest.raises(ValueError, match="segments must have shape"):
+        axai(model, x, seg[:, :16])
+    with pytest.raises(ValueError, match="segments must hold integer"):
+        axai(model, x, seg.float())
+    with pytest.raises(ValueError, match="segments must hold integer"):
+        axai(model, x, seg - 1)
+    with pytest.raises(ValueError, match="target must be"):
+        axai(model, x, seg, target=torch.tensor([0, 1, 2]))
+
+
+def test_default_attack_params():
+    cifar = default_attack_params((3, 32, 32))
+    imagenet = default_attack_params((8, 3, 224, 224))
+    assert math.isclose(cifar["eps"], 0.4345, rel_tol=1e-3) and math.isclose(cifar["step"], 2.5 * cifar["eps"] / 20)
+    assert math.isclose(imagenet["eps"], 3.0428, rel_tol=1e-3)
+    assert math.isclose(default_attack_params((3, 32, 32), norm="linf")["eps"], 2 / 255)
