@@ -18,6 +18,7 @@ from torch import nn
 from ..paths import repo_data_dir
 from .alexnet import AlexNetCifar
 from .checkpoints import load_state, read_card, save_state
+from .mobilenet import MobileNetV2Folded
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,11 @@ MODELS: dict[str, ModelSpec] = {
         build=lambda: AlexNetCifar(num_classes=10), dataset="cifar10",
         description="AlexNet-style CNN for 32x32 CIFAR-10 (AXAI's CIFAR-10 model), 0.8M parameters",
         recipe=CIFAR10_RECIPE),
+    "imagenet-mobilenetv2": ModelSpec(
+        build=MobileNetV2Folded, dataset="imagenet",
+        description="ImageNet MobileNetV2 1.0, float32 dequantised from torchvision's official int8 "
+                    "weights (BN folded, ReLU), 3.5M parameters; see its card",
+        recipe=None),
 }
 
 
@@ -90,6 +96,10 @@ def train(name: str, *, epochs: int | None = None, out: Path | None = None,
 
     recipe = dict(spec.recipe, **({"epochs": epochs} if epochs else {}))
     out = Path(out) if out else checkpoint_path(name).parent
+    if source == "auto":
+        from ..data import registry as data_registry
+        from ..data.cifar import _jpeg_zip_path
+        source = "official" if data_registry.is_cached("cifar10") or _jpeg_zip_path() is None else "jpeg-zip"
     x_train, y_train, _ = cifar10("train", source=source)
     x_test, y_test, _ = cifar10("test", source=source)
     x_sub, y_sub, _ = cifar10_test()
