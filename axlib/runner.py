@@ -1,0 +1,336 @@
+"""Execute the book's notebooks with papermill, with parameters and a content-hash cache.
+
+    axlib run [NOTEBOOK ...] --profile smoke|default|paper [-p NAME VALUE ...] [--out DIR] [--force]
+
+Each notebook in ``notebooks/`` runs top to bottom in the ``axlib`` Jupyter kernel, with its
+working directory set to the notebooks folder and parameters injected after its cell tagged
+``parameters``: ``profile`` plus every ``-p NAME VALUE`` pair. The executed copy goes to
+``runs/<profile>/<name>.ipynb`` (or ``--out``); the kernel sees ``AXLIB_RESULTS_DIR`` (that
+folder) and ``AXLIB_NOTEBOOK`` (the notebook's stem), so :func:`axlib.results.record` writes
+``<out>/<stem>.results.json`` beside it.
+
+Cache: a notebook is skipped when the sha256 of (the notebook file, every ``axlib/**/*.py``
+source, the parameters, ``data/MANIFEST.json``) equals the hash stored for it in
+``<out>/.axlib-cache.json`` and its executed copy exists. ``--force`` reruns anyway.
+"""
+from __future__ import annotations
+
+import ast
+import hashlib
+import json
+import os
+import re
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .paths import REPO_ROOT, repo_data_dir
+
+KERNEL_NAME = "axlib"
+CACHE_FILE = ".axlib-cache.json"
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+
+@dataclass
+class RunResult:
+    """What happened to one notebook.
+
+    status: "ran", "cached" (skipped, nothing changed), "failed" or "not run" (an earlier
+    notebook failed). error: a multi-line description of the failure, "" otherwise.
+    """
+
+    notebook: str
+    status: str
+    output: Path
+    wall_seconds: float = 0.0
+    hash: str = ""
+    parameters: dict = field(default_factory=dict)
+    error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("ran", "cached")
+
+
+# --------------------------------------------------------------------------- discovery
+
+def notebooks_dir() -> Path:
+    """The folder of notebooks: ``$AXLIB_NOTEBOOKS_DIR`` if set, else ``<repo>/notebooks``."""
+    return Path(os.environ.get("AXLIB_NOTEBOOKS_DIR", REPO_ROOT / "notebooks")).resolve()
+
+
+def available_notebooks(folder: Path | None = None) -> list[Path]:
+    """Every ``*.ipynb`` in ``folder`` (default :func:`notebooks_dir`), sorted by file name."""
+    folder = Path(folder) if folder is not None else notebooks_dir()
+    if not folder.is_dir():
+        raise FileNotFoundError(f"notebooks folder {folder} does not exist")
+    return sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
+
+
+def select_notebooks(names, folder: Path | None = None) -> list[Path]:
+    """Resolve names (file names, paths, stems or prefixes such as ``"01"``) to notebooks.
+
+    No names: all of them. Raises ValueError naming an unknown or ambiguous name and listing
+    the available notebooks.
+    """
+    every = available_notebooks(folder)
+    if not names:
+        return every
+    listing = ", ".join(p.name for p in every) or "(none)"
+    chosen: list[Path] = []
+    for name in names:
+        base = Path(name).name
+        exact = [p for p in every if base in (p.name, p.stem)]
+        matches = exact or [p for p in every if p.name.startswith(base)]
+        if not matches:
+            raise ValueError(f"unknown notebook {name!r}; available: {listing}")
+        if len(matches) > 1:
+            raise ValueError(f"notebook name {name!r} is ambiguous: matches "
+                             f"{', '.join(p.name for p in matches)}")
+        if matches[0] not in chosen:
+            chosen.append(matches[0])
+    return sorted(chosen)
+
+
+# --------------------------------------------------------------------------- parameters
+
+def parse_value(text: str):
+    """A ``-p`` value: a Python literal (``1``, ``0.5``, ``None``, ``[1, 2]``, ``'x'``), else a
+    JSON literal (``true``, ``null``), else the string itself (``cuda``)."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError, TypeError, MemoryError, RecursionError):
+        pass
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def parse_parameters(pairs) -> dict:
+    """``[(name, value_text), ...]`` -> ``{name: value}``; raises ValueError on a bad name."""
+    parsed = {}
+    for name, value in pairs or []:
+        if not name.isidentifier():
+            raise ValueError(f"parameter name {name!r} is not a Python identifier")
+        if name == "profile":
+            raise ValueError("set the profile with --profile, not -p profile")
+        parsed[name] = parse_value(value)
+    return parsed
+
+
+def check_parameters(notebook: Path, parameters: dict) -> None:
+    """Raise ValueError when ``parameters`` names something the notebook's parameters cell
+    does not define (papermill itself would only warn)."""
+    import papermill
+
+    accepted = papermill.inspect_notebook(str(notebook))
+    if not accepted:
+        raise ValueError(f"{notebook.name} has no cell tagged 'parameters' (or it defines "
+                         "nothing); every notebook needs one that sets at least `profile`")
+    unknown = [name for name in parameters if name not in accepted]
+    if unknown:
+        raise ValueError(f"unknown parameter(s) {', '.join(map(repr, unknown))} for "
+                         f"{notebook.name}; accepted: {', '.join(accepted)}")
+
+
+# --------------------------------------------------------------------------- cache
+
+def content_hash(notebook: Path, parameters: dict) -> str:
+    """sha256 over the notebook file, every axlib/**/*.py source (path and bytes, sorted),
+    the parameters (canonical JSON) and data/MANIFEST.json when present."""
+    digest = hashlib.sha256()
+
+    def feed(label: str, payload: bytes) -> None:
+        digest.update(f"{label}\0{len(payload)}\0".encode())
+        digest.update(payload)
+
+    feed("notebook", Path(notebook).read_bytes())
+    package = Path(__file__).resolve().parent
+    for source in sorted(package.rglob("*.py")):
+        if "__pycache__" in source.parts:
+            continue
+        feed(f"axlib/{source.relative_to(package).as_posix()}", source.read_bytes())
+    feed("parameters", json.dumps(parameters, sort_keys=True, default=repr).encode())
+    manifest = repo_data_dir() / "MANIFEST.json"
+    if manifest.is_file():
+        feed("manifest", manifest.read_bytes())
+    return digest.hexdigest()
+
+
+def _read_cache(out: Path) -> dict:
+    path = out / CACHE_FILE
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except ValueError:
+        return {}
+
+
+def _write_cache(out: Path, cache: dict) -> None:
+    path = out / CACHE_FILE
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(cache, indent=1, sort_keys=True))
+    tmp.replace(path)
+
+
+# --------------------------------------------------------------------------- execution
+
+@contextmanager
+def _environment(**values):
+    old = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _source_index(notebook: Path, index: int, source: str) -> int:
+    """Index of the failing cell in the source notebook: papermill counts the cells of the
+    executed copy, which has an extra ``injected-parameters`` cell, so match by source."""
+    try:
+        import nbformat
+
+        cells = nbformat.read(str(notebook), as_version=4).cells
+    except Exception:  # noqa: BLE001  - best effort: keep papermill's index
+        return index
+    same = [i for i, cell in enumerate(cells) if cell.source == source]
+    return same[0] if len(same) == 1 else index
+
+
+def _describe_failure(notebook: Path, output: Path, error: Exception) -> str:
+    from papermill.exceptions import PapermillExecutionError
+
+    lines = [f"notebook {notebook.name} failed (partial output: {output})"]
+    if isinstance(error, PapermillExecutionError):
+        source = (error.source or "").splitlines()
+        lines.append(f"failing cell: index {_source_index(notebook, error.cell_index, error.source)} in "
+                     f"{notebook.name} (execution count {error.exec_count}):")
+        lines += [f"    {line}" for line in source[:8]]
+        if len(source) > 8:
+            lines.append(f"    ... ({len(source) - 8} more lines)")
+        lines.append(f"{error.ename}: {error.evalue}")
+        trace = _ANSI.sub("", "\n".join(error.traceback or [])).splitlines()
+        if trace:
+            lines.append("traceback (last lines):")
+            lines += [f"  {line}" for line in trace[-15:]]
+    else:
+        lines.append(f"{type(error).__name__}: {_ANSI.sub('', str(error))}")
+    return "\n".join(lines)
+
+
+def run_notebooks(names=None, profile: str = "default", parameters: dict | None = None,
+                  out=None, force: bool = False, *, folder=None, keep_going: bool = False,
+                  log=None) -> list[RunResult]:
+    """Execute notebooks with papermill; returns one RunResult per selected notebook.
+
+    names: file names or prefixes (None or empty: all, in file order); profile: smoke |
+    default | paper; parameters: extra notebook parameters, already parsed; out: output
+    folder (default ``runs/<profile>``); force: rerun even when the cache says nothing changed;
+    folder: the notebooks folder (default :func:`notebooks_dir`); keep_going: run the rest
+    after a failure (default: stop, and report the rest as "not run"); log: a print-like
+    callable. Raises ValueError for an unknown notebook or parameter before anything runs.
+    """
+    import papermill
+    from tqdm.auto import tqdm
+
+    from .profiles import PROFILE_NAMES
+
+    if profile not in PROFILE_NAMES:
+        raise ValueError(f"profile must be one of {PROFILE_NAMES}, got {profile!r}")
+    folder = Path(folder).resolve() if folder is not None else notebooks_dir()
+    notebooks = select_notebooks(names, folder)
+    if not notebooks:
+        raise ValueError(f"no notebooks in {folder}")
+    params = {"profile": profile, **(parameters or {})}
+    for notebook in notebooks:                       # validate everything before running
+        check_parameters(notebook, params)
+    out = Path(out if out is not None else REPO_ROOT / "runs" / profile).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    log = log or (lambda message: tqdm.write(str(message), file=sys.stdout))
+
+    cache = _read_cache(out)
+    results: list[RunResult] = []
+    failed = False
+    bar = tqdm(notebooks, desc="notebooks", unit="nb", file=sys.stderr)
+    for notebook in bar:
+        output = out / notebook.name
+        if failed:
+            results.append(RunResult(notebook.name, "not run", output, parameters=params))
+            continue
+        bar.set_postfix_str(notebook.name)
+        digest = content_hash(notebook, params)
+        stored = cache.get(notebook.name, {})
+        if not force and stored.get("hash") == digest and output.is_file():
+            log(f"{notebook.name}: unchanged, skipped (cached; --force reruns)")
+            results.append(RunResult(notebook.name, "cached", output,
+                                     stored.get("wall_seconds", 0.0), digest, params))
+            continue
+        (out / f"{notebook.stem}.results.json").unlink(missing_ok=True)   # no stale claims
+        cache.pop(notebook.name, None)
+        _write_cache(out, cache)
+        start = time.perf_counter()
+        try:
+            with _environment(AXLIB_RESULTS_DIR=str(out), AXLIB_NOTEBOOK=notebook.stem):
+                papermill.execute_notebook(
+                    str(notebook), str(output), parameters=params, kernel_name=KERNEL_NAME,
+                    cwd=str(folder), progress_bar=False, log_output=False)
+        except Exception as error:  # noqa: BLE001  - report any failure, then stop
+            wall = time.perf_counter() - start
+            failed = not keep_going
+            description = _describe_failure(notebook, output, error)
+            results.append(RunResult(notebook.name, "failed", output, wall, digest, params,
+                                     description))
+            log(f"{notebook.name}: FAILED after {wall:.1f} s")
+            continue
+        wall = time.perf_counter() - start
+        cache[notebook.name] = {
+            "wall_seconds": round(wall, 3), "profile": profile, "parameters": params,
+            "hash": digest, "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        }
+        _write_cache(out, cache)
+        log(f"{notebook.name}: ran in {wall:.1f} s")
+        results.append(RunResult(notebook.name, "ran", output, wall, digest, params))
+    bar.close()
+    return results
+
+
+def summary_table(results: list[RunResult]) -> str:
+    """A plain-text table: notebook, status, wall time, output file."""
+    rows = [("notebook", "status", "wall s", "output")]
+    for r in results:
+        wall = f"{r.wall_seconds:.1f}" if r.status in ("ran", "failed", "cached") else "-"
+        rows.append((r.notebook, r.status, wall, str(r.output)))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def run_cli(args) -> int:
+    """``axlib run``: 0 when every selected notebook ran or was cached, 1 when one failed."""
+    results = run_notebooks(args.notebooks, args.profile, parse_parameters(args.parameter),
+                            args.out, args.force)
+    print()
+    print(summary_table(results))
+    failures = [r for r in results if r.status == "failed"]
+    if failures:
+        print(file=sys.stderr)
+        for r in failures:
+            print(r.error, file=sys.stderr)
+        skipped = [r.notebook for r in results if r.status == "not run"]
+        if skipped:
+            print(f"not run because of the failure: {', '.join(skipped)}", file=sys.stderr)
+        return 1
+    total = sum(r.wall_seconds for r in results if r.status == "ran")
+    print(f"\n{len(results)} notebook(s) ok ({total:.1f} s executing) -> {results[0].output.parent}")
+    return 0
