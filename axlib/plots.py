@@ -110,6 +110,58 @@ def show_segments(images, labels, titles: Sequence[str] | None = None, *, ncols:
     return fig
 
 
+def show_explanations(images, masks, titles: Sequence[str] | None = None, *, labels=None,
+                      ncols: int | None = None, size: float = 2.4, suptitle: str | None = None,
+                      dim: float = 0.3, color=BOUNDARY_COLOR):
+    """Segment explanations: each image with the pixels outside its boolean mask dimmed.
+
+    images: (3, H, W) or (B, 3, H, W) in [0, 1], or a sequence of images; masks: (H, W) or
+    (B, H, W) booleans (True = part of the explanation), or a sequence whose entries may be
+    None to show an image undimmed (e.g. the original beside its explanations).
+    labels: optional segment label maps ((B, H, W) or a sequence, entries may be None) whose
+    boundaries are drawn faintly in white, so the selected segments can be told apart.
+    dim: brightness kept outside the mask (0 = black). The outline of each mask is drawn in
+    ``color``. Returns the Figure.
+    """
+    from skimage.segmentation import find_boundaries
+
+    def as_list(value, n=None):
+        if value is None:
+            return [None] * n
+        if isinstance(value, (list, tuple)):
+            return list(value)
+        value = torch.as_tensor(value)
+        return [value] if value.dim() == (3 if n is None else 2) else list(value)
+
+    images = as_list(images)
+    masks = as_list(masks, 0)
+    if len(masks) != len(images):
+        raise ValueError(f"masks: expected {len(images)} masks, got {len(masks)}")
+    labels = as_list(labels, len(images)) if labels is not None else [None] * len(images)
+    if len(labels) != len(images):
+        raise ValueError(f"labels: expected {len(images)} label maps, got {len(labels)}")
+    fig, axes = _grid(len(images), ncols, size)
+    for i, (ax, image, mask, label) in enumerate(zip(axes, images, masks, labels)):
+        pixels = to_hwc(image).copy()
+        if pixels.ndim == 2:
+            pixels = np.repeat(pixels[..., None], 3, axis=-1)
+        if label is not None:
+            edges = find_boundaries(np.asarray(torch.as_tensor(label).cpu()), mode="inner")
+            pixels[edges] = 0.6 * pixels[edges] + 0.4
+        if mask is not None:
+            mask = np.asarray(torch.as_tensor(mask).cpu(), dtype=bool)
+            if mask.shape != pixels.shape[:2]:
+                raise ValueError(f"masks: expected shape {pixels.shape[:2]}, got {mask.shape}")
+            pixels[~mask] *= dim
+            pixels[find_boundaries(mask, mode="inner")] = color
+        ax.imshow(pixels, interpolation="nearest" if _is_small(image) else "antialiased")
+        if titles is not None:
+            ax.set_title(titles[i])
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
 def line_plot(data, x: str, y: str | Sequence[str], *, hue: str | None = None,
               style: str | None = None, logx: bool = False, logy: bool | Sequence[bool] = False,
               xlabel: str | None = None, ylabel: str | Sequence[str] | None = None,
