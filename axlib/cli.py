@@ -4,6 +4,7 @@
     axlib book [--out DIR]
     axlib data list | fetch NAME ... | verify
     axlib train MODEL [--epochs N] [--device cpu|cuda]
+    axlib bench --profile smoke|default|paper [--device cpu|cuda] [--out JSON] [--repeats N]
 
 Each subcommand is a thin wrapper: the work lives in axlib.runner, axlib.book,
 axlib.data.registry / axlib.data.manifest and axlib.models.
@@ -42,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
     train.add_argument("--device", default="cpu")
     train.add_argument("--out", default=None, help="output folder (default: data/models)")
+
+    bench = sub.add_parser("bench", help="time AXAI against LIME and SHAP (AXAI Table 5)")
+    bench.add_argument("--profile", default="default", choices=("smoke", "default", "paper"))
+    bench.add_argument("--device", default=None, help="cpu | cuda (default: the profile's)")
+    bench.add_argument("--out", default=None, help="JSON path (default: runs/bench/<profile>.json)")
+    bench.add_argument("--repeats", type=int, default=None, help="override the profile's repeats")
     return parser
 
 
@@ -61,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
             from .models import train
             train(args.model, epochs=args.epochs, device=args.device, out=args.out)
             return 0
+        if args.command == "bench":
+            from .bench import bench_cli
+            return bench_cli(args)
     except (ValueError, FileNotFoundError) as error:
         print(f"axlib {args.command}: error: {error}", file=sys.stderr)
         return 2

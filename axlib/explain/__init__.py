@@ -16,3 +16,14 @@ from .axai import (  # noqa: F401
 
 __all__ = ["AxaiExplanation", "axai", "attribute", "default_attack_params", "rank_segments",
            "segment_density", "tail_mask"]
+from . import baselines as baselines_module  # noqa: F401,E402
+from .baselines import (  # noqa: F401,E402
+    captum_lime,
+    gradient_shap,
+    integrated_gradients,
+    lime_attribution,
+    shap_gradient_attribution,
+)
+
+__all__ += ["lime_attribution", "shap_gradient_attribution", "captum_lime", "gradient_shap",
+            "integrated_gradients"]

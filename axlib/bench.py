@@ -1,0 +1,423 @@
+"""Running-time benchmark of AXAI against LIME and SHAP (AXAI paper, section 4.3, Table 5).
+
+The paper times ResNet34 on ImageNet, one CPU (Intel Core i5-7360U) and one GPU (V100):
+
+=========================  ======  ======
+method                     CPU     GPU
+=========================  ======  ======
+LIME                       105 s   5.8 s
+SHAP (Gradient Explainer)  35 s    3.8 s
+AXAI (PGD, 20 iterations)  6.6 s   1.7 s
+=========================  ======  ======
+
+:func:`bench` times the three on the *same* model and images in one run, so the ratios
+LIME/AXAI and SHAP/AXAI are comparable across machines even when the seconds are not:
+
+- **AXAI**: QuickShift (``axlib.segment.quickshift``, LIME's 4 / 200 / 0.2 by default, so AXAI
+  and LIME segment alike) + L2 PGD-20 (:func:`axlib.attacks.pgd`, AXAI's default budget) +
+  the rest of Algorithm 1 (two predictions, thresholds, densities, ranking). The three parts
+  are timed separately: ``segmentation``, ``attack``, ``rest``.
+- **LIME**: :func:`axlib.explain.lime_attribution` (the ``lime`` package, its own QuickShift,
+  N = 1,000 samples, 5 features); its QuickShift time is reported as ``segmentation``.
+- **SHAP**: :func:`axlib.explain.shap_gradient_attribution` (``shap.GradientExplainer``,
+  200 samples), background = the first ``n_background`` benchmark images.
+
+Per-image seconds are measured at batch 1: every image, ``repeats`` times, after ``warmup``
+untimed calls; the summary gives the median and the spread (quartiles, min, max) over all
+those calls. Throughput (images/s) is measured at every batch size > 1 for the methods that
+take a batch (AXAI; SHAP takes one, though shap loops over its images inside); LIME
+explains one image at a time, so it has none. The images of a batch are the benchmark images
+repeated cyclically when there are fewer than the batch size.
+
+``bench_cli`` (``axlib bench --profile smoke|default|paper``) picks the model, images and
+settings of a profile, prints the table and writes the JSON (default
+``runs/bench/<profile>.json``).
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+from . import attacks as _attacks
+from .paths import REPO_ROOT
+
+METHODS = ("axai", "lime", "shap")
+PAPER_TABLE5 = {"cpu": {"lime": 105.0, "shap": 35.0, "axai": 6.6},
+                "gpu": {"lime": 5.8, "shap": 3.8, "axai": 1.7}}
+"""Table 5 of the AXAI paper: seconds, ResNet34 on ImageNet (CPU: i5-7360U, GPU: V100)."""
+
+PROFILES: dict[str, dict] = {
+    # seconds: the CIFAR-10 AlexNet, 2 images, tiny sample counts; proves the code path
+    "smoke": dict(model="cifar10-alexnet", data="cifar10", n_images=2, repeats=1, warmup=0,
+                  batch_sizes=(1, 2), device="cpu", threads=1,
+                  segment=dict(kernel_size=1, max_dist=200, ratio=0.2),
+                  axai=dict(k=10, a=15.0, steps=20),
+                  lime=dict(num_samples=20, num_features=5, kernel_size=1, max_dist=200,
+                            ratio=0.2, batch_size=20),
+                  shap=dict(nsamples=4, batch_size=50), n_background=2,
+                  throughput_methods=("axai", "shap")),
+    # the book: MobileNetV2 224x224 at the paper's settings, sized for <= 15 min on 2 CPU cores
+    # measured on 2 CPU cores shared with other jobs: with 2 torch threads a MobileNetV2
+    # forward took 3-6 s (OpenMP threads fighting for busy cores), with 1 thread 0.15 s; so one
+    # thread (recorded). Per image then (2-image trial, 239 s in all): AXAI 1.3 s, LIME 48 s,
+    # SHAP 18 s. 5 images, one repeat, AXAI throughput at batch 32 (SHAP loops per image
+    # inside and LIME takes one image: no throughput) keep a run near 10 minutes.
+    "default": dict(model="imagenet-mobilenetv2", data="imagenet", n_images=5, repeats=1, warmup=1,
+                    batch_sizes=(1, 32), throughput_methods=("axai",), device="cpu", threads=1,
+                    segment=dict(kernel_size=4, max_dist=200, ratio=0.2),
+                    axai=dict(k=10, a=15.0, steps=20),
+                    lime=dict(num_samples=1000, num_features=5, kernel_size=4, max_dist=200,
+                              ratio=0.2, batch_size=50),
+                    shap=dict(nsamples=200, batch_size=50), n_background=5),
+    # the paper's scale: more images and repeats, batch 32, the GPU when there is one
+    "paper": dict(model="imagenet-mobilenetv2", data="imagenet", n_images=16, repeats=3, warmup=1,
+                  batch_sizes=(1, 32), device="auto", threads=None,
+                  segment=dict(kernel_size=4, max_dist=200, ratio=0.2),
+                  axai=dict(k=10, a=15.0, steps=20),
+                  lime=dict(num_samples=1000, num_features=5, kernel_size=4, max_dist=200,
+                            ratio=0.2, batch_size=100),
+                  shap=dict(nsamples=200, batch_size=50), n_background=8,
+                  throughput_methods=("axai", "shap")),
+}
+
+
+# --------------------------------------------------------------------------- helpers
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def device_name(device) -> str:
+    """A readable name of ``device``: the GPU's name, or the CPU's model name."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "cpu"
+
+
+def summarize(seconds: list[float]) -> dict:
+    """Median and spread of a list of durations (seconds): median, q25, q75, min, max, mean, n."""
+    if not seconds:
+        raise ValueError("seconds must hold at least one duration")
+    s = sorted(seconds)
+    q = statistics.quantiles(s, n=4, method="inclusive") if len(s) > 1 else [s[0]] * 3
+    return {"median": statistics.median(s), "q25": q[0], "q75": q[2], "min": s[0], "max": s[-1],
+            "mean": statistics.fmean(s), "n": len(s)}
+
+
+def _check_int(name: str, value, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return value
+
+
+# --------------------------------------------------------------------------- the timed calls
+def _axai_call(model, settings: dict, device: torch.device):
+    from .explain.axai import axai, default_attack_params
+    from .segment import quickshift
+
+    seg_params = settings.get("segment", {})
+    axai_params = dict(settings.get("axai", {}))
+    steps = axai_params.pop("steps", 20)
+    norm = axai_params.get("norm", "l2")
+
+    def run(xb: torch.Tensor) -> dict:
+        parts = {"attack": 0.0}
+
+        def timed_pgd(m, x, y):
+            p = default_attack_params(x.shape, norm=norm, steps=steps)
+            _sync(device)
+            start = time.perf_counter()
+            x_adv = _attacks.pgd(m, x, y, eps=p["eps"], step=p["step"], steps=steps, norm=norm)
+            _sync(device)
+            parts["attack"] += time.perf_counter() - start
+            return x_adv
+
+        _sync(device)
+        start = time.perf_counter()
+        segments = quickshift(xb.detach().cpu(), **seg_params)
+        parts["segmentation"] = time.perf_counter() - start
+        axai(model, xb, segments.to(xb.device), attack=timed_pgd, steps=steps, **axai_params)
+        _sync(device)
+        total = time.perf_counter() - start
+        parts["rest"] = max(total - parts["attack"] - parts["segmentation"], 0.0)
+        return {"total": total, **parts}
+
+    return run
+
+
+def _lime_call(model, settings: dict, device: torch.device):
+    from .explain.baselines import lime_attribution
+
+    params = settings.get("lime", {})
+
+    def run(xb: torch.Tensor) -> dict:
+        timings: dict = {}
+        _sync(device)
+        start = time.perf_counter()
+        lime_attribution(model, xb, timings=timings, **params)
+        _sync(device)
+        total = time.perf_counter() - start
+        seg = timings.get("segmentation", 0.0)
+        return {"total": total, "segmentation": seg, "rest": max(total - seg, 0.0)}
+
+    return run
+
+
+def _shap_call(model, settings: dict, device: torch.device, background: torch.Tensor):
+    from .explain.baselines import shap_gradient_attribution
+
+    params = settings.get("shap", {})
+
+    def run(xb: torch.Tensor) -> dict:
+        _sync(device)
+        start = time.perf_counter()
+        shap_gradient_attribution(model, xb, background=background, **params)
+        _sync(device)
+        return {"total": time.perf_counter() - start}
+
+    return run
+
+
+BATCHED = {"axai": True, "lime": False, "shap": True}
+"""Whether a method takes a batch in one call (LIME explains one image at a time)."""
+
+
+def _time_methods(calls, methods, x, repeats, warmup, batch_sizes, throughput_methods, device,
+                  say) -> dict:
+    n = x.shape[0]
+    results: dict = {}
+    for method in methods:
+        run = calls[method]()
+        for _ in range(warmup):
+            say(f"{method}: warm-up")
+            run(x[:1])
+        rows = []  # batch 1 is always timed: the ratios come from it
+        for r in range(repeats):
+            for i in range(n):
+                say(f"{method}: repeat {r + 1}/{repeats}, image {i + 1}/{n}")
+                rows.append(run(x[i:i + 1]))
+        seconds = [row["total"] for row in rows]
+        entry = {"batch1": summarize(seconds), "seconds": seconds,
+                 "parts": {key: statistics.median(row[key] for row in rows)
+                           for key in rows[0] if key != "total"},
+                 "batched": BATCHED[method], "throughput": {}}
+        for b in batch_sizes:
+            if b == 1 or not BATCHED[method] or method not in throughput_methods:
+                continue
+            index = torch.arange(b, device=device) % n
+            xb = x[index]
+            times = []
+            for r in range(repeats):
+                say(f"{method}: batch {b}, repeat {r + 1}/{repeats}")
+                times.append(run(xb)["total"])
+            entry["throughput"][str(b)] = {"images_per_s": b / statistics.median(times),
+                                           "seconds": times}
+        results[method] = entry
+
+    return results
+
+
+# --------------------------------------------------------------------------- the benchmark
+def bench(model, x: torch.Tensor, *, methods=METHODS, repeats: int = 3, warmup: int = 1,
+          batch_sizes=(1, 32), device="cpu", settings: dict | None = None,
+          background: torch.Tensor | None = None, n_background: int = 8,
+          throughput_methods=None, threads: int | None = None, progress=None) -> dict:
+    """Time AXAI, LIME and SHAP on the same model and images.
+
+    model: (B, 3, H, W) in [0, 1] -> logits; moved to ``device`` and put in eval mode.
+    x: (N, 3, H, W) images in [0, 1], N >= 1.
+    methods: a subset of ("axai", "lime", "shap"); repeats >= 1 timed passes over the images
+    at batch 1, after warmup >= 0 untimed calls on the first image (per method).
+    batch_sizes: sizes >= 1; per-image seconds at batch 1 are always measured, every size > 1
+    adds a throughput
+    measurement (repeats calls) for the methods that take a batch.
+    settings: {"segment": quickshift kwargs (AXAI), "axai": {k, a, steps, ...},
+    "lime": lime_attribution kwargs, "shap": shap_gradient_attribution kwargs}; missing
+    entries take the functions' defaults (the paper's settings).
+    background: SHAP's reference images; None: the first ``n_background`` images of x.
+    throughput_methods: the methods whose throughput is measured (None: every method that
+    takes a batch, i.e. AXAI and SHAP); the others get an empty "throughput".
+    threads: torch CPU threads during the benchmark (None: leave torch's setting); restored
+    afterwards. On a CPU shared with other jobs 1 thread is far steadier than 2.
+    progress: optional callable(str) told what is being timed.
+    Returns a JSON-ready dict: environment (device name, torch version, threads), image size,
+    settings, per method {"batch1": summary of per-image seconds (median, q25, q75, min, max,
+    mean, n) and "parts" (medians of the AXAI / LIME parts), "seconds" (raw),
+    "throughput": {batch size: images/s (median over repeats)}}, and "ratios"
+    {"lime/axai", "shap/axai"}: ratios of the batch-1 medians of this run.
+    Raises ValueError for an unknown method, repeats < 1, warmup < 0, a batch size < 1,
+    or x not (N, 3, H, W) in [0, 1].
+    """
+    methods = tuple(methods)
+    unknown = [m for m in methods if m not in METHODS]
+    if unknown or not methods:
+        raise ValueError(f"methods must be a non-empty subset of {METHODS}, got {methods!r}")
+    repeats = _check_int("repeats", repeats, 1)
+    warmup = _check_int("warmup", warmup, 0)
+    batch_sizes = tuple(batch_sizes)
+    if not batch_sizes:
+        raise ValueError("batch_sizes must hold at least one batch size")
+    for b in batch_sizes:
+        _check_int("batch_sizes", b, 1)
+    n_background = _check_int("n_background", n_background, 1)
+    if throughput_methods is None:
+        throughput_methods = tuple(m for m in methods if BATCHED[m])
+    throughput_methods = tuple(throughput_methods)
+    if any(m not in METHODS for m in throughput_methods):
+        raise ValueError(f"throughput_methods must be a subset of {METHODS}, got {throughput_methods!r}")
+    x = _attacks.check_images(x)
+    if x.shape[1] != 3:
+        raise ValueError(f"x must be RGB images (N, 3, H, W), got {tuple(x.shape)}")
+    device = torch.device(device)
+    settings = {key: dict(value) for key, value in (settings or {}).items()}
+    say = progress or (lambda message: None)
+
+    model = model.to(device).eval()
+    x = x.detach().to(device)
+    if background is None:
+        background = x[:n_background]
+    background = _attacks.check_images(background, name="background").to(device)
+
+    calls = {"axai": lambda: _axai_call(model, settings, device),
+             "lime": lambda: _lime_call(model, settings, device),
+             "shap": lambda: _shap_call(model, settings, device, background)}
+    if threads is not None:
+        threads = _check_int("threads", threads, 1)
+    previous_threads = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        results = _time_methods(calls, methods, x, repeats, warmup, batch_sizes,
+                                throughput_methods, device, say)
+        used_threads = torch.get_num_threads()
+    finally:
+        torch.set_num_threads(previous_threads)
+
+    ratios = {}
+    if "axai" in results:
+        base = results["axai"]["batch1"]["median"]
+        for method in ("lime", "shap"):
+            if method in results:
+                ratios[f"{method}/axai"] = results[method]["batch1"]["median"] / base
+
+    import lime
+    import shap
+
+    return {
+        "benchmark": "AXAI Table 5: seconds per explanation",
+        "device": str(device), "device_name": device_name(device),
+        "torch": torch.__version__, "threads": used_threads,
+        "python": sys.version.split()[0], "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "versions": {"lime": getattr(lime, "__version__", "0.2.0.1"), "shap": shap.__version__},
+        "image_size": list(x.shape[1:]), "n_images": int(x.shape[0]), "repeats": repeats,
+        "warmup": warmup,
+        "batch_sizes": list(batch_sizes), "throughput_methods": list(throughput_methods),
+        "n_background": int(background.shape[0]),
+        "methods": list(methods), "settings": settings,
+        "results": results, "ratios": ratios, "paper_table5": PAPER_TABLE5,
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+
+
+# --------------------------------------------------------------------------- reporting
+NAMES = {"axai": "AXAI (PGD-20)", "lime": "LIME", "shap": "SHAP (GradientExplainer)"}
+
+
+def format_table(result: dict) -> str:
+    """The benchmark as a text table: per-image seconds (median [q25, q75]), throughput,
+    ratio to AXAI, the parts, and the paper's CPU seconds and ratios beside them."""
+    paper = PAPER_TABLE5["gpu" if result["device"].startswith("cuda") else "cpu"]
+    head = (f"device: {result['device_name']} ({result['device']}), torch {result['torch']}, "
+            f"{result['threads']} threads; images {'x'.join(map(str, result['image_size']))}, "
+            f"n={result['n_images']}, repeats={result['repeats']}, warmup={result['warmup']}")
+    cols = ["method", "s/image median", "[q25, q75]", "img/s @ batch", "ratio to AXAI",
+            "paper s", "paper ratio", "parts (median s)"]
+    rows = []
+    for method, entry in result["results"].items():
+        s = entry["batch1"]
+        tp = ", ".join(f"{v['images_per_s']:.3g} @ {b}" for b, v in entry["throughput"].items()) or "-"
+        ratio = result["ratios"].get(f"{method}/axai", 1.0 if method == "axai" else None)
+        paper_ratio = paper[method] / paper["axai"]
+        parts = ", ".join(f"{k} {v:.3g}" for k, v in entry["parts"].items()) or "-"
+        rows.append([NAMES[method], f"{s['median']:.3g}", f"[{s['q25']:.3g}, {s['q75']:.3g}]", tp,
+                     "-" if ratio is None else f"{ratio:.2f}", f"{paper[method]:g}",
+                     f"{paper_ratio:.2f}", parts])
+    widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
+    line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
+    return "\n".join([head, line(cols), line(["-" * w for w in widths]), *map(line, rows)])
+
+
+def profile_settings(profile: str, **overrides) -> dict:
+    """The benchmark settings of ``profile`` (smoke | default | paper), with overrides."""
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {tuple(PROFILES)}, got {profile!r}")
+    cfg = {k: (dict(v) if isinstance(v, dict) else v) for k, v in PROFILES[profile].items()}
+    for key, value in overrides.items():
+        if value is not None:
+            cfg[key] = value
+    if cfg["device"] == "auto":
+        cfg["device"] = "cuda" if torch.cuda.is_available() else "cpu"
+    return cfg
+
+
+def run_profile(profile: str = "default", *, progress=None, **overrides) -> dict:
+    """Load the profile's model and images and run :func:`bench`; returns its dict plus
+    the profile name and the model's name."""
+    from . import models
+
+    cfg = profile_settings(profile, **overrides)
+    if cfg["data"] == "cifar10":
+        from .data.cifar import cifar10_test
+        x = cifar10_test(cfg["n_images"])[0]
+    else:
+        from .data.imagenet import imagenet_samples
+        x = imagenet_samples(cfg["n_images"])[0]
+    model = models.load(cfg["model"], device=cfg["device"])
+    settings = {k: cfg[k] for k in ("segment", "axai", "lime", "shap")}
+    result = bench(model, x, repeats=cfg["repeats"], warmup=cfg["warmup"],
+                   batch_sizes=cfg["batch_sizes"], device=cfg["device"], settings=settings,
+                   n_background=min(cfg["n_background"], x.shape[0]),
+                   throughput_methods=cfg["throughput_methods"], threads=cfg["threads"],
+                   progress=progress)
+    return {"profile": profile, "model": cfg["model"], "data": cfg["data"], **result}
+
+
+def bench_cli(args) -> int:
+    """``axlib bench``: run a profile, print the table, write the JSON; returns 0."""
+    start = time.perf_counter()
+    progress = (lambda m: print(f"[{time.perf_counter() - start:7.1f}s] {m}", file=sys.stderr,
+                                flush=True))
+    result = run_profile(args.profile, device=getattr(args, "device", None),
+                         repeats=getattr(args, "repeats", None), progress=progress)
+    result["wall_seconds"] = time.perf_counter() - start
+    out = Path(args.out) if getattr(args, "out", None) else REPO_ROOT / "runs" / "bench" / f"{args.profile}.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=1, default=_json_default))
+    print(format_table(result))
+    print(f"wrote {out} ({result['wall_seconds']:.0f} s)")
+    return 0
+
+
+def _json_default(value):
+    if isinstance(value, tuple):
+        return list(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return str(value)

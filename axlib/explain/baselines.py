@@ -1,0 +1,418 @@
+"""Baseline explainers behind AXAI's call shape: ``f(model, x, target=None, **kw) -> (B, H, W)``.
+
+AXAI's benchmark (Rahnama & Tseng 2021, section 4.3, Table 5, appendix F) compares against
+LIME and SHAP's Gradient Explainer. Both are wrapped here around the original packages, plus
+three Captum comparisons:
+
+- :func:`lime_attribution`: ``lime.lime_image.LimeImageExplainer`` with its own QuickShift
+  segmentation (``kernel_size=4, max_dist=200, ratio=0.2``; pass ``kernel_size=1`` for 32x32
+  images, as appendix F does), N = 1,000 perturbed samples, the top 5 features shown.
+- :func:`shap_gradient_attribution`: ``shap.GradientExplainer`` (expected gradients) with 200
+  samples; the map is the sum over channels of |SHAP value| (a per-pixel magnitude, the
+  usual way to show a 3-channel SHAP map as one image).
+- :func:`captum_lime`, :func:`gradient_shap`, :func:`integrated_gradients`: Captum's
+  ``Lime`` (over the same QuickShift segments), ``GradientShap`` and ``IntegratedGradients``.
+
+Conventions shared by all of them:
+
+- x: (B, C, H, W) floats in [0, 1] (axlib models normalise inside); the model returns logits
+  (B, classes) and is put in eval mode.
+- target: None (the model's prediction, as AXAI does), an int, or (B,) labels.
+- Returns FloatTensor (B, H, W) on CPU, finite. Pixel methods reduce the channel axis with
+  ``reduce="abs_sum"`` (sum of |attribution| over channels, default) or ``"sum"`` (signed).
+- Randomness is seeded (``random_state`` / ``seed``) and private: the global numpy and torch
+  generators are restored afterwards, so a call is deterministic on CPU and leaves no trace.
+- Bad parameters raise ValueError naming the parameter.
+"""
+from __future__ import annotations
+
+import contextlib
+import numpy as np
+import torch
+from torch import nn
+
+from .. import attacks as _attacks
+
+REDUCTIONS = ("abs_sum", "sum")
+
+__all__ = ["lime_attribution", "shap_gradient_attribution", "captum_lime", "gradient_shap",
+           "integrated_gradients", "REDUCTIONS"]
+
+
+# --------------------------------------------------------------------------- validation
+def _int_at_least(name: str, value, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def _positive(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{name} must be a number > 0, got {value!r}")
+    return float(value)
+
+
+def _nonneg(name: str, value) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+        raise ValueError(f"{name} must be a number >= 0, got {value!r}")
+    return float(value)
+
+
+def _check_reduce(reduce: str) -> str:
+    if reduce not in REDUCTIONS:
+        raise ValueError(f"reduce must be one of {REDUCTIONS}, got {reduce!r}")
+    return reduce
+
+
+def _check_quickshift(kernel_size, max_dist, ratio) -> None:
+    if isinstance(kernel_size, bool) or not isinstance(kernel_size, (int, float)) or not kernel_size >= 1:
+        raise ValueError(f"kernel_size must be >= 1 (pixels), got {kernel_size!r}")
+    _positive("max_dist", max_dist)
+    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 <= ratio <= 1:
+        raise ValueError(f"ratio must be in [0, 1], got {ratio!r}")
+
+
+def _targets(model, x: torch.Tensor, target) -> torch.Tensor:
+    """(B,) long labels on CPU: the model's predictions when target is None."""
+    if target is None:
+        return _attacks.predicted_labels(model, x.to(_device_of(model, x))).cpu()
+    return _attacks._check_labels(target, x, name="target").cpu()
+
+
+def _device_of(model, x: torch.Tensor) -> torch.device:
+    try:
+        return next(model.parameters()).device
+    except (AttributeError, StopIteration):
+        return x.device
+
+
+def _reduce(attr: torch.Tensor, reduce: str) -> torch.Tensor:
+    attr = attr.detach().float().cpu()
+    out = attr.abs().sum(1) if reduce == "abs_sum" else attr.sum(1)
+    return torch.nan_to_num(out, nan=0.0, posinf=0.0, neginf=0.0)
+
+
+@contextlib.contextmanager
+def _private_rng(seed: int):
+    """Seed numpy's and torch's global generators for the block, then restore them."""
+    np_state = np.random.get_state()
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        np.random.seed(seed)
+        try:
+            yield
+        finally:
+            np.random.set_state(np_state)
+
+
+class _Selected(nn.Module):
+    """model restricted to one output column: x -> model(x)[:, [label]] (B, 1)."""
+
+    def __init__(self, model, label: int):
+        super().__init__()
+        self.model = model
+        self.label = int(label)
+
+    def forward(self, x):
+        return self.model(x)[:, self.label:self.label + 1]
+
+
+# --------------------------------------------------------------------------- LIME (lime package)
+def lime_attribution(model, x: torch.Tensor, target=None, *, num_samples: int = 1000,
+                     num_features: int = 5, kernel_size: float = 4, max_dist: float = 200,
+                     ratio: float = 0.2, positive_only: bool = False, hide_color=None,
+                     batch_size: int = 50, random_state: int = 0,
+                     timings: dict | None = None) -> torch.Tensor:
+    """LIME (Ribeiro et al. 2016) with the ``lime`` package, one image at a time.
+
+    x: (B, 3, H, W) in [0, 1]; target: None (prediction), int or (B,) labels.
+    Each image is segmented by LIME's own ``SegmentationAlgorithm("quickshift", kernel_size,
+    max_dist, ratio)`` (LIME's defaults 4 / 200 / 0.2; appendix F uses kernel_size=1 for
+    CIFAR), ``num_samples`` perturbations (segments switched off, filled with ``hide_color``,
+    None = the segment's mean colour, LIME's default) are classified in batches of
+    ``batch_size`` (softmax probabilities), and a weighted ridge model is fitted on all
+    segments (LIME's ``explain_instance`` defaults). The map keeps the ``num_features``
+    segments of largest |weight| (``positive_only``: the largest positive weights only, as
+    ``get_image_and_mask(positive_only=True)`` shows), each pixel carrying its segment's
+    weight; every other pixel is 0.
+    random_state: seeds the perturbations and the segmentation (deterministic on CPU).
+    timings: optional dict; ``timings["segmentation"]`` accumulates the seconds spent in
+    QuickShift.
+    Returns FloatTensor (B, H, W).
+    Raises ValueError for num_samples < 1, num_features < 1, batch_size < 1, a bad kernel_size
+    (< 1), max_dist (<= 0), ratio (outside [0, 1]) or x not (B, 3, H, W) in [0, 1].
+    """
+    import time
+
+    from lime.lime_image import LimeImageExplainer
+    from lime.wrappers.scikit_image import SegmentationAlgorithm
+
+    num_samples = _int_at_least("num_samples", num_samples, 1)
+    num_features = _int_at_least("num_features", num_features, 1)
+    batch_size = _int_at_least("batch_size", batch_size, 1)
+    random_state = _int_at_least("random_state", random_state, 0)
+    _check_quickshift(kernel_size, max_dist, ratio)
+    x = _attacks.check_images(x)
+    if x.shape[1] != 3:
+        raise ValueError(f"x must have 3 colour channels for LIME's QuickShift, got shape {tuple(x.shape)}")
+    y = _targets(model, x, target)
+    device = _device_of(model, x)
+
+    segmenter = SegmentationAlgorithm("quickshift", kernel_size=float(kernel_size),
+                                      max_dist=float(max_dist), ratio=float(ratio),
+                                      random_seed=random_state)
+
+    def segmentation_fn(image):
+        start = time.perf_counter()
+        out = segmenter(image)
+        if timings is not None:
+            timings["segmentation"] = timings.get("segmentation", 0.0) + time.perf_counter() - start
+        return out
+
+    was_training = getattr(model, "training", False)
+    if hasattr(model, "eval"):
+        model.eval()
+
+    @torch.no_grad()
+    def classifier_fn(images: np.ndarray) -> np.ndarray:
+        batch = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
+        batch = batch.to(device=device, dtype=torch.float32)
+        return torch.softmax(model(batch), dim=1).double().cpu().numpy()
+
+    import lime.lime_image as _lime_image
+
+    quiet_tqdm = _lime_image.tqdm
+    _lime_image.tqdm = lambda iterable, *args, **kwargs: iterable  # no progress bar per image
+    maps = []
+    try:
+        for image, label in zip(x.detach().cpu(), y.tolist()):
+            hwc = image.permute(1, 2, 0).double().numpy()
+            np_state = np.random.get_state()
+            try:
+                explainer = LimeImageExplainer(random_state=random_state)
+                explanation = explainer.explain_instance(
+                    hwc, classifier_fn, labels=(label,), top_labels=None, hide_color=hide_color,
+                    num_samples=num_samples, batch_size=batch_size,
+                    segmentation_fn=segmentation_fn, random_seed=random_state)
+            finally:
+                np.random.set_state(np_state)
+            weights = explanation.local_exp[label]  # (segment, weight), by |weight| descending
+            if positive_only:
+                weights = [(s, w) for s, w in weights if w > 0]
+            chosen = weights[:num_features]
+            segments = torch.from_numpy(np.asarray(explanation.segments)).long()
+            table = torch.zeros(int(segments.max()) + 1, dtype=torch.float32)
+            for seg, w in chosen:
+                table[int(seg)] = float(w)
+            maps.append(table[segments])
+    finally:
+        _lime_image.tqdm = quiet_tqdm
+        if was_training:
+            model.train()
+    return torch.stack(maps)
+
+
+# --------------------------------------------------------------------------- SHAP GradientExplainer
+def shap_gradient_attribution(model, x: torch.Tensor, target=None, *, background: torch.Tensor,
+                              nsamples: int = 200, batch_size: int = 50,
+                              local_smoothing: float = 0.0, reduce: str = "abs_sum",
+                              seed: int = 0) -> torch.Tensor:
+    """SHAP's Gradient Explainer (expected gradients; Lundberg & Lee 2017, Erion et al.).
+
+    x: (B, C, H, W) in [0, 1]; background: (N, C, H, W) in [0, 1], the reference images the
+    integration paths start from (N >= 1). nsamples: points sampled per image (AXAI's
+    benchmark: 200), evaluated ``batch_size`` at a time; local_smoothing: std of Gaussian
+    noise added to x (shap's option, 0 = off).
+    The SHAP values of the target logit, (B, C, H, W), are reduced over channels:
+    ``reduce="abs_sum"`` (default) sums |value| over channels (a magnitude map, as the
+    paper's appendix F figures show pixels of interest), ``"sum"`` keeps the sign.
+    seed: shap's ``rseed`` (deterministic on CPU; numpy's global state is restored).
+    Returns FloatTensor (B, H, W).
+    Raises ValueError for nsamples < 1, batch_size < 1, local_smoothing < 0, an unknown
+    reduce, or x / background not images in [0, 1] of the same (C, H, W).
+    """
+    import shap
+
+    nsamples = _int_at_least("nsamples", nsamples, 1)
+    batch_size = _int_at_least("batch_size", batch_size, 1)
+    local_smoothing = _nonneg("local_smoothing", local_smoothing)
+    reduce = _check_reduce(reduce)
+    seed = _int_at_least("seed", seed, 0)
+    x = _attacks.check_images(x)
+    background = _attacks.check_images(background, name="background")
+    if background.shape[1:] != x.shape[1:]:
+        raise ValueError(f"background must have shape (N, {', '.join(map(str, x.shape[1:]))}), "
+                         f"got {tuple(background.shape)}")
+    y = _targets(model, x, target)
+    device = _device_of(model, x)
+    background = background.detach().to(device)
+    was_training = getattr(model, "training", False)
+
+    values = []
+    try:
+        with _private_rng(seed):
+            for image, label in zip(x.detach().to(device), y.tolist()):
+                explainer = shap.GradientExplainer(_Selected(model, label), background,
+                                                   batch_size=batch_size,
+                                                   local_smoothing=local_smoothing)
+                sv = explainer.shap_values(image[None], nsamples=nsamples, rseed=seed)
+                sv = np.asarray(sv[0] if isinstance(sv, list) else sv)
+                if sv.ndim == x.dim() + 1:  # trailing output axis (one output)
+                    sv = sv[..., 0]
+                values.append(torch.from_numpy(sv.reshape(1, *x.shape[1:])))
+    finally:
+        if was_training:
+            model.train()
+    return _reduce(torch.cat(values), reduce)
+
+
+# --------------------------------------------------------------------------- Captum
+@contextlib.contextmanager
+def _eval(model):
+    was_training = getattr(model, "training", False)
+    if hasattr(model, "eval"):
+        model.eval()
+    try:
+        yield
+    finally:
+        if was_training:
+            model.train()
+
+
+def captum_lime(model, x: torch.Tensor, target=None, *, segments: torch.Tensor | None = None,
+                num_samples: int = 1000, num_features: int | None = 5, kernel_size: float = 4,
+                max_dist: float = 200, ratio: float = 0.2, baseline: float = 0.0,
+                perturbations_per_eval: int = 50, surrogate: str = "ridge", alpha: float = 1.0,
+                seed: int = 0) -> torch.Tensor:
+    """Captum's ``Lime`` over superpixels: one weight per segment, painted on its pixels.
+
+    segments: (B, H, W) integer labels (e.g. the ones AXAI uses); None: computed with
+    :func:`axlib.segment.quickshift` (kernel_size, max_dist, ratio; LIME's defaults).
+    num_samples perturbations (segments replaced by ``baseline``), evaluated
+    ``perturbations_per_eval`` at a time, weighted by Captum's exponential cosine similarity
+    kernel; surrogate: ``"ridge"`` (default, ``alpha=1.0``: the lime package's model) or
+    ``"lasso"`` (Captum's own default with ``alpha=0.01``; it zeroes every weight when the
+    target logit barely moves). num_features: keep the segments of the
+    largest |weight| (None: all). seed: torch's generator for the perturbations.
+    Returns FloatTensor (B, H, W).
+    Raises ValueError for num_samples < 1, num_features < 1, perturbations_per_eval < 1,
+    an unknown surrogate, alpha <= 0, bad QuickShift parameters, or segments not (B, H, W) integers >= 0.
+    """
+    from captum._utils.models.linear_model import SkLearnLasso, SkLearnRidge
+    from captum.attr import Lime
+
+    from ..segment import quickshift
+    from .axai import _check_segments
+
+    num_samples = _int_at_least("num_samples", num_samples, 1)
+    if num_features is not None:
+        num_features = _int_at_least("num_features", num_features, 1)
+    perturbations_per_eval = _int_at_least("perturbations_per_eval", perturbations_per_eval, 1)
+    if surrogate not in ("ridge", "lasso"):
+        raise ValueError(f"surrogate must be 'ridge' or 'lasso', got {surrogate!r}")
+    alpha = _positive("alpha", alpha)
+    if isinstance(baseline, bool) or not isinstance(baseline, (int, float)):
+        raise ValueError(f"baseline must be a number, got {baseline!r}")
+    seed = _int_at_least("seed", seed, 0)
+    _check_quickshift(kernel_size, max_dist, ratio)
+    x = _attacks.check_images(x)
+    if segments is None:
+        segments = quickshift(x.detach().cpu(), kernel_size=kernel_size, max_dist=max_dist, ratio=ratio)
+    segments = _check_segments(segments, x.detach().cpu())
+    y = _targets(model, x, target)
+    device = _device_of(model, x)
+
+    maps = []
+    with _eval(model), _private_rng(seed):
+        fitted = SkLearnRidge(alpha=alpha) if surrogate == "ridge" else SkLearnLasso(alpha=alpha)
+        lime = Lime(model, interpretable_model=fitted)
+        for i in range(x.shape[0]):
+            xi = x[i:i + 1].detach().to(device)
+            mask = segments[i][None, None].to(device)  # (1, 1, H, W), broadcast over channels
+            attr = lime.attribute(xi, target=int(y[i]), feature_mask=mask, n_samples=num_samples,
+                                  perturbations_per_eval=perturbations_per_eval,
+                                  baselines=float(baseline), show_progress=False)
+            amap = attr[0, 0].detach().float().cpu()  # the same weight on every channel
+            if num_features is not None:
+                seg = segments[i]
+                weights = torch.zeros(int(seg.max()) + 1).scatter_reduce(
+                    0, seg.reshape(-1), amap.reshape(-1), reduce="amax", include_self=False)
+                order = torch.sort(weights.abs(), descending=True, stable=True).indices
+                keep = torch.zeros_like(weights, dtype=torch.bool)
+                keep[order[:num_features]] = True
+                amap = torch.where(keep[seg], amap, torch.zeros_like(amap))
+            maps.append(torch.nan_to_num(amap))
+    return torch.stack(maps)
+
+
+def gradient_shap(model, x: torch.Tensor, target=None, *, baselines: torch.Tensor | None = None,
+                  n_samples: int = 200, stdevs: float = 0.0, reduce: str = "abs_sum",
+                  seed: int = 0) -> torch.Tensor:
+    """Captum's ``GradientShap`` (expected gradients with Gaussian smoothing).
+
+    baselines: (N, C, H, W) reference images; None: one black image. n_samples: random
+    points per image (200, as SHAP in the benchmark); stdevs: Gaussian noise on the inputs.
+    Channels reduced by ``reduce``; seed: torch's generator (restored afterwards).
+    Returns FloatTensor (B, H, W).
+    Raises ValueError for n_samples < 1, stdevs < 0, an unknown reduce, or bad baselines.
+    """
+    from captum.attr import GradientShap
+
+    n_samples = _int_at_least("n_samples", n_samples, 1)
+    stdevs = _nonneg("stdevs", stdevs)
+    reduce = _check_reduce(reduce)
+    seed = _int_at_least("seed", seed, 0)
+    x = _attacks.check_images(x)
+    device = _device_of(model, x)
+    if baselines is None:
+        baselines = torch.zeros(1, *x.shape[1:])
+    baselines = _attacks.check_images(baselines, bounds=None, name="baselines")
+    if baselines.shape[1:] != x.shape[1:]:
+        raise ValueError(f"baselines must have shape (N, {', '.join(map(str, x.shape[1:]))}), "
+                         f"got {tuple(baselines.shape)}")
+    y = _targets(model, x, target)
+    with _eval(model), _private_rng(seed):
+        attr = GradientShap(model).attribute(x.detach().to(device), baselines=baselines.to(device),
+                                             target=y.to(device), n_samples=n_samples, stdevs=stdevs)
+    return _reduce(attr, reduce)
+
+
+def integrated_gradients(model, x: torch.Tensor, target=None, *, baseline: float | torch.Tensor = 0.0,
+                         n_steps: int = 50, method: str = "gausslegendre",
+                         internal_batch_size: int | None = None,
+                         reduce: str = "abs_sum") -> torch.Tensor:
+    """Captum's ``IntegratedGradients`` (Sundararajan et al. 2017), deterministic.
+
+    baseline: a number (a constant image, default black) or a (1|B, C, H, W) tensor;
+    n_steps: points on the path (Captum's default 50, ``method`` its quadrature rule);
+    internal_batch_size: path points per forward pass (None: all at once).
+    Channels reduced by ``reduce``. Returns FloatTensor (B, H, W).
+    Raises ValueError for n_steps < 1, internal_batch_size < 1, an unknown reduce or method.
+    """
+    from captum.attr import IntegratedGradients
+
+    n_steps = _int_at_least("n_steps", n_steps, 1)
+    if internal_batch_size is not None:
+        internal_batch_size = _int_at_least("internal_batch_size", internal_batch_size, 1)
+    methods = ("riemann_right", "riemann_left", "riemann_middle", "riemann_trapezoid", "gausslegendre")
+    if method not in methods:
+        raise ValueError(f"method must be one of {methods}, got {method!r}")
+    reduce = _check_reduce(reduce)
+    x = _attacks.check_images(x)
+    device = _device_of(model, x)
+    if isinstance(baseline, torch.Tensor):
+        if baseline.dim() != 4 or baseline.shape[1:] != x.shape[1:] or baseline.shape[0] not in (1, x.shape[0]):
+            raise ValueError(f"baseline must be a number or a tensor of shape (1 or B, C, H, W), "
+                             f"got {tuple(baseline.shape)}")
+        baseline = baseline.to(device)
+    elif isinstance(baseline, bool) or not isinstance(baseline, (int, float)):
+        raise ValueError(f"baseline must be a number or a tensor, got {baseline!r}")
+    else:
+        baseline = float(baseline)
+    y = _targets(model, x, target)
+    with _eval(model):
+        attr = IntegratedGradients(model).attribute(x.detach().to(device), baselines=baseline,
+                                                    target=y.to(device), n_steps=n_steps,
+                                                    method=method,
+                                                    internal_batch_size=internal_batch_size)
+    return _reduce(attr, reduce)

@@ -1,0 +1,140 @@
+"""The AXAI-vs-LIME-vs-SHAP timing harness (AXAI Table 5). No timed assertions."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from torch import nn
+
+from axlib import bench as B
+from axlib.cli import main
+
+SETTINGS = {"segment": {"kernel_size": 1, "max_dist": 200, "ratio": 0.2},
+            "axai": {"k": 3, "steps": 3},
+            "lime": {"num_samples": 10, "num_features": 2, "kernel_size": 1, "batch_size": 10},
+            "shap": {"nsamples": 2}}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One torch thread: on a CPU shared with other jobs, 2 threads can be 30x slower."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def tiny_cnn() -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(2),
+                         nn.Flatten(), nn.Linear(16, 3)).eval()
+
+
+def images(n: int = 2) -> torch.Tensor:
+    return torch.rand(n, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+
+
+@pytest.fixture(scope="module")
+def result():
+    return B.bench(tiny_cnn(), images(), repeats=2, warmup=1, batch_sizes=(1, 3),
+                   settings=SETTINGS, n_background=1)
+
+
+def test_keys_and_positive_times(result):
+    for key in ("device", "device_name", "torch", "threads", "image_size", "batch_sizes",
+                "settings", "results", "ratios", "repeats", "warmup", "n_images"):
+        assert key in result
+    assert result["image_size"] == [3, 16, 16] and result["batch_sizes"] == [1, 3]
+    assert set(result["results"]) == {"axai", "lime", "shap"}
+    for method, entry in result["results"].items():
+        s = entry["batch1"]
+        assert s["n"] == 2 * 2 == len(entry["seconds"])  # repeats x images
+        assert 0 < s["min"] <= s["q25"] <= s["median"] <= s["q75"] <= s["max"]
+        assert all(t > 0 for t in entry["seconds"])
+    for key in ("attack", "segmentation", "rest"):
+        assert result["results"]["axai"]["parts"][key] >= 0
+    assert result["results"]["axai"]["parts"]["attack"] > 0
+    assert result["results"]["axai"]["throughput"]["3"]["images_per_s"] > 0
+    assert result["results"]["shap"]["throughput"]["3"]["images_per_s"] > 0
+    assert result["results"]["lime"]["throughput"] == {}  # LIME explains one image at a time
+    json.dumps(result)
+
+
+def test_ratios_are_ratios_of_medians(result):
+    r = result["results"]
+    for method in ("lime", "shap"):
+        assert result["ratios"][f"{method}/axai"] == pytest.approx(
+            r[method]["batch1"]["median"] / r["axai"]["batch1"]["median"])
+
+
+def test_format_table(result):
+    table = B.format_table(result)
+    for word in ("AXAI", "LIME", "SHAP", "ratio", result["device_name"]):
+        assert word in table
+
+
+def test_summarize():
+    s = B.summarize([3.0, 1.0, 2.0, 4.0])
+    assert s["median"] == 2.5 and s["min"] == 1.0 and s["max"] == 4.0 and s["n"] == 4
+    assert B.summarize([2.0])["q25"] == 2.0
+    with pytest.raises(ValueError):
+        B.summarize([])
+
+
+@pytest.mark.parametrize("kw, name", [
+    (dict(methods=("axai", "gradcam")), "methods"),
+    (dict(methods=()), "methods"),
+    (dict(repeats=0), "repeats"),
+    (dict(warmup=-1), "warmup"),
+    (dict(batch_sizes=(1, 0)), "batch_sizes"),
+    (dict(batch_sizes=()), "batch_sizes"),
+    (dict(throughput_methods=("gradcam",)), "throughput_methods"),
+    (dict(threads=0), "threads"),
+])
+def test_bad_parameters_raise(kw, name):
+    with pytest.raises(ValueError, match=name):
+        B.bench(tiny_cnn(), images(), **kw)
+
+
+def test_bad_images_raise():
+    with pytest.raises(ValueError, match="x"):
+        B.bench(tiny_cnn(), images() * 3)
+
+
+def test_profiles():
+    assert set(B.PROFILES) == {"smoke", "default", "paper"}
+    assert B.profile_settings("default")["lime"]["num_samples"] == 1000
+    assert B.profile_settings("default")["shap"]["nsamples"] == 200
+    assert B.profile_settings("default")["segment"] == {"kernel_size": 4, "max_dist": 200, "ratio": 0.2}
+    assert B.profile_settings("smoke", repeats=5)["repeats"] == 5
+    assert B.profile_settings("smoke", repeats=None)["repeats"] == 1
+    assert B.profile_settings("paper")["device"] in ("cpu", "cuda")
+    with pytest.raises(ValueError, match="profile"):
+        B.profile_settings("huge")
+
+
+def test_threads_recorded_and_restored():
+    before = torch.get_num_threads()
+    r = B.bench(tiny_cnn(), images(1), methods=("axai",), repeats=1, warmup=0, batch_sizes=(1,),
+                settings=SETTINGS, threads=1)
+    assert r["threads"] == 1 and torch.get_num_threads() == before
+    assert r["ratios"] == {}
+
+
+def test_throughput_methods_subset():
+    r = B.bench(tiny_cnn(), images(1), methods=("axai", "shap"), repeats=1, warmup=0,
+                batch_sizes=(1, 2), settings=SETTINGS, throughput_methods=("axai",))
+    assert "2" in r["results"]["axai"]["throughput"] and r["results"]["shap"]["throughput"] == {}
+    assert r["ratios"] == {"shap/axai": pytest.approx(r["results"]["shap"]["batch1"]["median"]
+                                                      / r["results"]["axai"]["batch1"]["median"])}
+
+
+def test_cli_smoke(tmp_path, capsys):
+    out = tmp_path / "smoke.json"
+    assert main(["bench", "--profile", "smoke", "--out", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["profile"] == "smoke" and data["model"] == "cifar10-alexnet"
+    assert data["image_size"] == [3, 32, 32]
+    assert set(data["ratios"]) == {"lime/axai", "shap/axai"}
+    assert "LIME" in capsys.readouterr().out
