@@ -1,0 +1,226 @@
+"""Tests of axlib.distributions: attack magnitudes, pairwise p-values, tables, verdict rules."""
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from matplotlib.figure import Figure
+from torch import nn
+
+from axlib import distributions as dist
+from axlib import stats
+
+
+def _tiny_model(seed: int = 0) -> nn.Module:
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(4 * 8 * 8, 5)).eval()
+
+
+@pytest.fixture(scope="module")
+def batch():
+    g = torch.Generator().manual_seed(1)
+    return torch.rand(7, 3, 8, 8, generator=g)
+
+
+# --------------------------------------------------------------------------- attack_magnitudes
+def test_attack_magnitudes_shape_bound_and_determinism(batch):
+    model = _tiny_model()
+    eps = 0.3
+    d = dist.attack_magnitudes(model, batch, batch_size=3, eps=eps, step=0.05, steps=10, progress=False)
+    assert d.shape == (7, 3 * 8 * 8) and d.dtype == torch.float32
+    norms = d.norm(dim=1)
+    assert bool((norms <= eps * (1 + 1e-5)).all())
+    assert float(norms.max()) > 0.5 * eps                     # the attack did move the images
+    assert bool(((batch.flatten(1) + d) >= -1e-6).all() and ((batch.flatten(1) + d) <= 1 + 1e-6).all())
+    again = dist.attack_magnitudes(model, batch, batch_size=3, eps=eps, step=0.05, steps=10, progress=False)
+    assert torch.equal(d, again)
+    # batching does not change the result: each image is attacked on its own
+    whole = dist.attack_magnitudes(model, batch, batch_size=7, eps=eps, step=0.05, steps=10, progress=False)
+    torch.testing.assert_close(d, whole, rtol=1e-5, atol=1e-6)
+
+
+def test_attack_magnitudes_target_and_linf(batch):
+    model = _tiny_model()
+    pred = model(batch).argmax(1)
+    d_pred = dist.attack_magnitudes(model, batch, batch_size=4, eps=0.3, step=0.05, steps=5, progress=False)
+    d_given = dist.attack_magnitudes(model, batch, batch_size=4, eps=0.3, step=0.05, steps=5, target=pred,
+                                     progress=False)
+    assert torch.equal(d_pred, d_given)                        # None means the model's own prediction
+    other = (pred + 1) % 5
+    d_other = dist.attack_magnitudes(model, batch, batch_size=4, eps=0.3, step=0.05, steps=5, target=other,
+                                     progress=False)
+    assert not torch.equal(d_pred, d_other)
+    d_inf = dist.attack_magnitudes(model, batch, batch_size=4, eps=0.02, step=0.01, steps=5, norm="linf",
+                                   progress=False)
+    assert float(d_inf.abs().max()) <= 0.02 + 1e-6
+
+
+def test_attack_magnitudes_rejects_bad_input(batch):
+    model = _tiny_model()
+    kw = dict(eps=0.3, step=0.05, steps=2, progress=False)
+    with pytest.raises(ValueError, match="batch_size"):
+        dist.attack_magnitudes(model, batch, batch_size=0, **kw)
+    with pytest.raises(ValueError, match="target"):
+        dist.attack_magnitudes(model, batch, batch_size=2, target=torch.zeros(3, dtype=torch.long), **kw)
+    with pytest.raises(ValueError, match="x must lie"):
+        dist.attack_magnitudes(model, batch * 2, batch_size=2, **kw)
+
+
+# --------------------------------------------------------------------------- pairwise p-values
+def test_pairwise_pvalues_chunked_equals_direct():
+    rng = np.random.default_rng(0)
+    g = rng.normal(size=(6, 300))
+    g[5] += 0.5                                                 # one image with another mean
+    direct = stats.pairwise_tests(g)
+    looped = dist.pairwise_pvalues(g, max_bytes=1)             # forces the one-pair-at-a-time path
+    assert len(looped) == 15
+    pd.testing.assert_frame_equal(direct.reset_index(drop=True), looped, check_dtype=False, rtol=1e-10)
+    assert (looped.loc[looped.j == 5, "t_p"] < 1e-3).all()     # the shifted image is found
+    sampled = dist.pairwise_pvalues(g, max_pairs=5, generator=0, max_bytes=1)
+    assert len(sampled) == 5 and len(set(zip(sampled.i, sampled.j))) == 5
+    assert (sampled.i < sampled.j).all() and sampled.j.max() <= 5
+    with pytest.raises(ValueError, match="at least 2 images"):
+        dist.pairwise_pvalues(g[:1])
+
+
+def test_pairs_sampler_covers_all_pairs():
+    all_pairs = dist._pairs(5, None, None)
+    assert len(all_pairs) == 10
+    drawn = dist._pairs(5, 10, 0)                               # all of them, by sampling
+    assert {tuple(p) for p in drawn} == {tuple(p) for p in all_pairs}
+    some = dist._pairs(40, 50, np.random.default_rng(3))
+    assert len({tuple(p) for p in some}) == 50 and (some[:, 0] < some[:, 1]).all() and some.max() < 40
+
+
+def test_pvalue_summary():
+    df = pd.DataFrame({"t_p": [0.01, 0.5, 0.9, 0.04], "u_p": [0.2, 0.3, 0.4, 0.5]})
+    s = dist.pvalue_summary(df)
+    assert s.loc["t", "rejected"] == pytest.approx(0.5) and s.loc["u", "rejected"] == 0
+    assert s.loc["t", "mean"] == pytest.approx(0.3625) and s.loc["u", "median"] == pytest.approx(0.35)
+    assert s.loc["t", "pairs"] == 4
+
+
+# --------------------------------------------------------------------------- shape, support
+def test_shape_summary_tells_normal_from_heavy_tails():
+    rng = np.random.default_rng(1)
+    normal = rng.normal(size=(3, 20000))
+    heavy = rng.standard_t(4, size=(3, 20000))
+    skewed = rng.gamma(2.0, size=(1, 20000))
+    s = dist.shape_summary(np.vstack([normal, heavy, skewed]))
+    assert list(s.columns) == ["mean", "std", "skewness", "excess_kurtosis", "qq_r", "qq_r_middle", "max_abs",
+                               "zeros"]
+    assert (s.excess_kurtosis[:3].abs() < 0.2).all() and (s.excess_kurtosis[3:6] > 1).all()
+    assert (s.qq_r[:3] > 0.999).all()
+    assert (s.qq_r[3:6] < s.qq_r_middle[3:6]).all()             # heavy tails bend the ends, not the middle
+    spike = np.concatenate([np.zeros(8000), rng.normal(size=12000)])  # 40 % exactly 0: a bent middle
+    assert dist.shape_summary(spike[None])["qq_r_middle"][0] < 0.98
+    assert s.skewness[6] > 1 and (s.skewness[:6].abs() < 0.2).all()
+    z = dist.shape_summary(np.array([[0.0, 0.0, 1.0, -1.0]]))
+    assert z.zeros[0] == 0.5
+
+
+def test_fixed_support():
+    assert dist.fixed_support(np.array([[0.1, -0.3], [0.2, 0.05]])) == (-0.3, 0.3)
+    with pytest.raises(ValueError, match="all zero"):
+        dist.fixed_support(np.zeros((2, 3)))
+
+
+# --------------------------------------------------------------------------- tables
+def test_paper_values_match_the_seeds():
+    assert dist.PAPER_SKEW_SHARE == {"cifar10": 0.009, "imagenet": 0.019}
+    assert dist.PAPER_PVALUES["cifar10"] == {"t": 0.70, "u": 0.58}
+    assert dist.PAPER_PVALUES["imagenet"] == {"t": 0.64, "u": 0.55}
+    assert dist.PAPER_ANOVA == {"cifar10": 0.9, "imagenet": 0.94}
+    assert dist.PAPER_BETA["cifar10"]["p"] == (11.24, 11.32)
+    assert dist.PAPER_QUANTILES["cifar10"]["q85"] == (1.809e-02, 1.812e-02)
+
+
+def test_table1_and_table2_put_paper_beside_ours():
+    rng = np.random.default_rng(2)
+    g = rng.normal(scale=0.01, size=(20, 500))
+    summaries = {"cifar10": dist.pvalue_summary(dist.pairwise_pvalues(g))}
+    t1 = dist.table1(summaries)
+    assert t1.loc[("CIFAR-10", "t-test"), "paper"] == 0.70
+    assert t1.loc[("CIFAR-10", "Mann-Whitney U"), "pairs"] == 190
+    t2 = dist.table2({"imagenet": stats.quantile_cis(g)})
+    assert list(t2.index) == list(dist.STAT_ORDER)
+    assert t2.loc["q15", ("ImageNet", "paper", "low")] == -1.785e-03
+    assert t2.loc["q15", ("ImageNet", "ours", "low")] < t2.loc["q15", ("ImageNet", "ours", "high")] < 0
+    with pytest.raises(ValueError, match="dataset"):
+        dist.table1({"mnist": summaries["cifar10"]})
+    with pytest.raises(ValueError, match="lacks"):
+        dist.table2({"cifar10": stats.quantile_cis(g, qs=(10, 90))})
+
+
+def test_table3():
+    rng = np.random.default_rng(3)
+    g = rng.normal(scale=0.01, size=(10, 400))
+    fits = {("cifar10", "min-max"): stats.beta_fit_cis(g)}
+    t3 = dist.table3(fits)
+    assert t3.loc[("CIFAR-10", "min-max", "q"), "paper high"] == 11.45
+    assert t3.loc[("CIFAR-10", "min-max", "p"), "low"] < t3.loc[("CIFAR-10", "min-max", "p"), "high"]
+
+
+def test_quantile_shape():
+    normal = {"q15": -1.0364, "q25": -0.6745, "mean": 0.0, "median": 0.0, "q75": 0.6745, "q85": 1.0364}
+    s = dist.quantile_shape(normal)
+    assert s["sym85"] == pytest.approx(1) and s["sym75"] == pytest.approx(1)
+    assert s["tail"] == pytest.approx(1.5365, abs=1e-3) and s["centre"] == 0
+    shifted = {k: v + 0.2 for k, v in normal.items()}
+    assert dist.quantile_shape(shifted)["sym85"] > 1.4     # shifted right: q85 grows, -q15 shrinks
+    with pytest.raises(ValueError, match="q75"):
+        dist.quantile_shape({**normal, "q75": -1.0})
+
+
+# --------------------------------------------------------------------------- verdicts
+def test_verdict_rules():
+    assert dist.verdict_skew_share(0.009) == "reproduced"
+    assert dist.verdict_skew_share(0.10) == "partly"
+    assert dist.verdict_skew_share(0.60) == "not reproduced"
+    assert dist.verdict_pairwise(0.06) == "reproduced"
+    assert dist.verdict_pairwise(0.30) == "partly"
+    assert dist.verdict_pairwise(0.90) == "not reproduced"
+    assert dist.verdict_anova(0.9) == "reproduced" and dist.verdict_anova(0.001) == "not reproduced"
+    with pytest.raises(ValueError):
+        dist.verdict_skew_share(1.5)
+
+
+def test_verdict_quantiles_and_heavy_tails():
+    rng = np.random.default_rng(4)
+    sym = rng.normal(scale=0.01, size=(200, 2000))
+    assert dist.verdict_quantiles(stats.quantile_cis(sym)) == "reproduced"
+    shifted = sym + 0.004                                       # off-centre and asymmetric
+    assert dist.verdict_quantiles(stats.quantile_cis(shifted)) == "not reproduced"
+    assert dist.verdict_heavy_tails([3.0] * 10, [0.99] * 10) == "reproduced"
+    assert dist.verdict_heavy_tails([3.0] * 6 + [-0.1] * 4, [0.99] * 10) == "partly"
+    assert dist.verdict_heavy_tails([3.0] * 10, [0.9] * 10) == "not reproduced"
+    assert dist.verdict_heavy_tails([0.0] * 10, [0.99] * 10) == "not reproduced"
+    with pytest.raises(ValueError, match="equal length"):
+        dist.verdict_heavy_tails([1.0], [0.99, 0.99])
+
+
+def test_verdict_beta():
+    def fit(p, q):
+        return pd.DataFrame({"estimate": [p, q], "low": [p - 1, q - 1], "high": [p + 1, q + 1]}, index=["p", "q"])
+    assert dist.verdict_beta(fit(11.5, 11.6), "cifar10") == "reproduced"
+    assert dist.verdict_beta(fit(40.0, 40.5), "cifar10") == "partly"      # symmetric, other magnitude
+    assert dist.verdict_beta(fit(5.0, 20.0), "cifar10") == "not reproduced"
+    assert dist.verdict_beta(fit(131.0, 131.0), "imagenet") == "reproduced"
+
+
+# --------------------------------------------------------------------------- figures
+def test_figures_are_built():
+    rng = np.random.default_rng(5)
+    g = rng.normal(scale=0.01, size=(4, 3 * 8 * 8))
+    image = torch.rand(3, 8, 8)
+    figs = [
+        dist.plot_magnitudes([("a", image, g[0]), ("b", image, g[1])]),
+        dist.plot_skewness({"A": stats.skewness(g), "B": stats.skewness(g)}),
+        dist.plot_qq({"A": g[:2]}, n_points=50),
+        dist.plot_pvalues({"cifar10": dist.pairwise_pvalues(g)}, dist.PAPER_PVALUES),
+        dist.plot_beta_fit(g[0], {"min-max": "minmax", "fixed": dist.fixed_support(g)}),
+    ]
+    assert all(isinstance(f, Figure) for f in figs)
+    assert len(figs[0].axes) == 2 * 3 + 2                      # two rows of three panels, two colour bars
+    assert len(figs[1].axes) == 2
