@@ -170,8 +170,10 @@ def pairwise_tests(groups, max_pairs: int | None = None, generator=None) -> pd.D
     rows_t, rows_u = [], []
     if same_len:
         data = np.stack(gs)
-        for c in range(0, len(pairs), 2048):
-            p = pairs[c:c + 2048]
+        # Pairs per chunk: at most 2,048, and at most ~256 MB for the two stacked float64 sides.
+        chunk = int(max(1, min(2048, 256e6 // (2 * 8 * data.shape[1]))))
+        for c in range(0, len(pairs), chunk):
+            p = pairs[c:c + chunk]
             a, b = data[p[:, 0]], data[p[:, 1]]
             t = _st.ttest_ind(a, b, axis=1, equal_var=True)
             u = _st.mannwhitneyu(a, b, axis=1, alternative="two-sided")
