@@ -3,25 +3,47 @@
     axlib book [--runs DIR] [--out DIR]
 
 Copies the notebooks executed by ``axlib run`` (default ``runs/default``) and their
-``*.results.json`` into ``book/notebooks/``, writes a claims dashboard page from those
-results and ``book/_toc.yml`` (intro, claims, the notebooks in file order, reproduce), then
-runs Jupyter Book's Sphinx build with notebook execution off. HTML lands in ``<out>/html``
-(default ``book/_build/html``). The build fails on a Sphinx error, and when a page that the
-table of contents lists has no HTML file; other Sphinx warnings are printed, not fatal.
+``*.results.json`` into ``book/notebooks/`` and generates, from those files only:
+
+- the claims dashboard of the landing page (``notebooks/_dashboard.md``, included by
+  ``intro.md``): one row per claim of :data:`axlib.claims.CATALOGUE` with the paper's number,
+  ours, profile, device and verdict ("not yet run" without a record), then every recorded
+  number the catalogue does not list;
+- ``notebooks/claims.md``: every record of every notebook, with its note;
+- a "Rerun this page" box at the top of every notebook page: the ``axlib run`` command, the
+  parameters read from the notebook's ``parameters`` cell (name, default, the comment as
+  meaning and range) and the measured wall time per profile from the runner's caches
+  (``<runs>/.axlib-cache.json`` and ``runs/*/.axlib-cache.json``);
+- ``notebooks/environment.md``, the reproducibility page: package versions, parameters and
+  seeds of each run, devices, machines and wall times, sha256 of every file in
+  ``data/MANIFEST.json``, each model's recipe and accuracies from ``data/models/*.json``, and
+  the known differences from the papers' setups (``book/_snippets/differences.md``);
+- ``book/_toc.yml`` (intro, claims, the notebooks in file order, reproduce, environment).
+
+Then it runs Jupyter Book's Sphinx build with notebook execution off. HTML lands in
+``<out>/html`` (default ``book/_build/html``). The build refuses runs that lack an executed
+notebook or a notebook's results file, fails on a Sphinx error, and when a page that the table
+of contents lists has no HTML file; other Sphinx warnings are printed, not fatal.
 """
 from __future__ import annotations
 
+import ast
+import io
 import json
 import re
 import shutil
 import subprocess
 import sys
 import time
+import tokenize
+from datetime import datetime, timezone
+from importlib import metadata
 from pathlib import Path
 
-from .paths import REPO_ROOT
+from .paths import REPO_ROOT, repo_data_dir
 
 BOOK_DIR = REPO_ROOT / "book"
+PROFILES = ("smoke", "default", "paper")        # axlib.profiles.PROFILE_NAMES (no torch here)
 # Sphinx log lines that fail the build: errors, and the warnings that mean a broken page
 # (MyST reports unknown directives and missing cross-references as warnings only).
 _SPHINX_ERROR = re.compile(
@@ -39,6 +61,14 @@ result = build_sphinx(src, out, noconfig=True, path_config=str(Path(src) / "_con
 sys.exit(0 if result == 0 else 1)
 """
 
+# Packages whose versions the reproducibility page lists (distribution names).
+PACKAGES = ("torch", "torchvision", "numpy", "scipy", "statsmodels", "pandas", "scikit-image",
+            "scikit-learn", "captum", "shap", "lime", "safetensors", "matplotlib", "seaborn",
+            "papermill", "ipykernel", "nbformat", "jupyter-book", "sphinx", "myst-nb",
+            "sphinx-book-theme")
+
+
+# --------------------------------------------------------------------------- small helpers
 
 def _title(notebook: Path) -> str:
     """The first markdown heading of a notebook, else its stem."""
@@ -51,8 +81,9 @@ def _title(notebook: Path) -> str:
     return notebook.stem
 
 
-def _cell(value) -> str:
-    if value is None:
+def _cell(value, limit: int | None = None) -> str:
+    """A value as the text of one Markdown table cell ("-" for None)."""
+    if value is None or value == "":
         return "-"
     if isinstance(value, float):
         text = f"{value:.4g}"
@@ -60,41 +91,383 @@ def _cell(value) -> str:
         text = f"[{', '.join(map(str, value[:6]))}, ...]"
     else:
         text = str(value)
-    return text.replace("|", "\\|").replace("\n", " ")
+    text = " ".join(text.split())
+    if limit is not None and len(text) > limit:
+        text = text[: limit - 1].rstrip() + "…"
+    return text.replace("|", "\\|")
 
+
+def _short_id(stem: str) -> str:
+    """The name ``axlib run`` accepts for a notebook: its number prefix (``02``), else stem."""
+    prefix = stem.split("_", 1)[0]
+    return prefix if prefix.isdigit() else stem
+
+
+# --------------------------------------------------------------------------- parameters
+
+def notebook_parameters(notebook) -> list[dict]:
+    """The variables of a notebook's cell tagged ``parameters``.
+
+    Returns ``[{"name", "default", "comment"}, ...]`` in cell order: ``default`` is the source
+    text of the assigned value, ``comment`` the end-of-line comment plus the comment-only lines
+    that follow it (their continuation). Raises ValueError when the notebook has no such cell.
+    """
+    cells = json.loads(Path(notebook).read_text()).get("cells", [])
+    for cell in cells:
+        if cell.get("cell_type") == "code" and "parameters" in cell.get("metadata", {}).get("tags", []):
+            return _parse_parameters_cell("".join(cell.get("source", "")))
+    raise ValueError(f"{Path(notebook).name} has no cell tagged 'parameters'")
+
+
+def _parse_parameters_cell(source: str) -> list[dict]:
+    comments: dict[int, str] = {}
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type == tokenize.COMMENT:
+            comments[token.start[0]] = token.string.lstrip("#").strip()
+    lines = source.splitlines()
+    found = []
+    body = ast.parse(source).body
+    for index, node in enumerate(body):
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)):
+            continue
+        text = [comments.get(node.lineno, "")]
+        stop = body[index + 1].lineno if index + 1 < len(body) else len(lines) + 1
+        for number in range(node.end_lineno + 1, stop):          # comment-only continuation
+            if lines[number - 1].strip().startswith("#"):
+                text.append(comments.get(number, ""))
+        found.append({"name": node.targets[0].id,
+                      "default": ast.get_source_segment(source, node.value),
+                      "comment": " ".join(t for t in text if t)})
+    return found
+
+
+def _injected_parameters(executed) -> dict:
+    """The values papermill injected into an executed notebook (``{}`` if none)."""
+    for cell in json.loads(Path(executed).read_text()).get("cells", []):
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            values = {}
+            for node in ast.parse("".join(cell.get("source", ""))).body:
+                if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+                    try:
+                        values[node.targets[0].id] = ast.literal_eval(node.value)
+                    except ValueError:
+                        values[node.targets[0].id] = ast.unparse(node.value)
+            return values
+    return {}
+
+
+# --------------------------------------------------------------------------- run caches
+
+def read_caches(runs_dir, extra=None) -> dict[str, list[dict]]:
+    """Cache entries of ``axlib run`` by notebook file name, from ``<runs_dir>`` and the
+    folders ``extra`` (default ``runs/*`` of the repository); each entry gains ``"runs"``, the
+    folder it came from. Unreadable cache files are skipped."""
+    folders = [Path(runs_dir).resolve()]
+    if extra is None:
+        extra = sorted(p for p in (REPO_ROOT / "runs").glob("*") if p.is_dir())
+    folders += [Path(p).resolve() for p in extra if Path(p).resolve() not in folders]
+    entries: dict[str, list[dict]] = {}
+    for folder in folders:
+        path = folder / ".axlib-cache.json"
+        try:
+            data = json.loads(path.read_text()) if path.is_file() else {}
+        except ValueError:
+            continue
+        for name, entry in data.items():
+            if isinstance(entry, dict) and "wall_seconds" in entry:
+                entries.setdefault(name, []).append(dict(entry, runs=str(folder)))
+    return entries
+
+
+def expected_times(entries: list[dict]) -> dict[str, dict | None]:
+    """Per profile, the most recent run with the profile's own sizes (no ``-p`` override),
+    else the most recent run of that profile; None when the profile was never measured."""
+    chosen: dict[str, dict | None] = {}
+    for profile in PROFILES:
+        runs = [e for e in entries if e.get("profile") == profile]
+        plain = [e for e in runs if set(e.get("parameters", {})) <= {"profile"}]
+        pool = plain or runs
+        chosen[profile] = max(pool, key=lambda e: e.get("finished", "")) if pool else None
+    return chosen
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.1f} min"
+
+
+# --------------------------------------------------------------------------- rerun box
+
+def rerun_box(source_notebook: Path, cache_entries: list[dict]) -> str:
+    """Markdown of the "Rerun this page" box of one notebook page."""
+    short = _short_id(source_notebook.stem)
+    params = notebook_parameters(source_notebook)
+    names = [p["name"] for p in params]
+    lines = [":::{admonition} Rerun this page", ":class: tip", "",
+             "```bash",
+             f"axlib run {short} --profile default        # as published here",
+             f"axlib run {short} --profile smoke          # seconds: proves every cell runs"]
+    if "seed" in names:
+        lines.append(f"axlib run {short} --profile default -p seed 1   # another seed")
+    example = next((p for p in params if p["name"] not in ("profile", "seed", "device")), None)
+    if example is not None:
+        lines.append(f"axlib run {short} --profile default -p {example['name']} VALUE")
+    lines += ["```", "",
+              "Each `-p NAME VALUE` sets a variable of the notebook's `parameters` cell; the "
+              "executed copy and its `.results.json` go to `runs/<profile>/` "
+              "([how](../reproduce.md)). Launch it on Binder or Colab, or download the "
+              "notebook, with the buttons at the top of the page.", "",
+              "**Parameters**, from the notebook's `parameters` cell:", "",
+              "| parameter | default | meaning and range |", "| --- | --- | --- |"]
+    for p in params:
+        lines.append(f"| `{p['name']}` | `{_cell(p['default'])}` | {_cell(p['comment'])} |")
+    lines += ["", "**Expected time**, measured by `axlib run` on the machine named (\"not measured\": "
+              "no run of that profile was found):", "",
+              "| profile | wall time | machine | when |", "| --- | --- | --- | --- |"]
+    for profile, entry in expected_times(cache_entries).items():
+        if entry is None:
+            lines.append(f"| `{profile}` | not measured | - | - |")
+            continue
+        extra = {k: v for k, v in entry.get("parameters", {}).items() if k != "profile"}
+        note = f" (with {', '.join(f'{k}={v!r}' for k, v in extra.items())})" if extra else ""
+        machine = entry.get("machine") or "machine not recorded"
+        device = entry.get("parameters", {}).get("device")
+        machine += f"; device {device}" if device else ""
+        lines.append(f"| `{profile}` | {_duration(entry['wall_seconds'])}{_cell(note) if note else ''} | "
+                     f"{_cell(machine)} | {_cell(entry.get('finished', '')[:10])} |")
+    lines += [":::", ""]
+    return "\n".join(lines)
+
+
+def inject_rerun_box(executed: Path, box: str) -> None:
+    """Insert ``box`` into the executed notebook copy ``executed``, right after the title line
+    of its first markdown cell (a new first cell when there is no title)."""
+    nb = json.loads(executed.read_text())
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "markdown":
+            continue
+        source = "".join(cell.get("source", ""))
+        match = re.search(r"^#\s+.+$", source, re.M)
+        if match:
+            cell["source"] = source[: match.end()] + "\n\n" + box + "\n" + source[match.end():].lstrip("\n")
+            break
+    else:
+        nb.setdefault("cells", []).insert(0, {"cell_type": "markdown", "metadata": {}, "source": box})
+    executed.write_text(json.dumps(nb, indent=1))
+
+
+# --------------------------------------------------------------------------- claims
 
 def claims_page(results_files: list[Path], profile_hint: str = "") -> str:
-    """Markdown of the claims dashboard: one table of records per notebook."""
+    """Markdown of the page of all records: one table per notebook, with notes."""
     counts: dict[str, int] = {}
     sections = []
     for path in results_files:
         data = json.loads(path.read_text())
         claims = list(data.get("claims", {}).values())
         stem = path.name.removesuffix(".results.json")
-        rows = ["| claim | ours | paper | verdict | profile | note |",
-                "| --- | --- | --- | --- | --- | --- |"]
+        rows = ["| claim | ours | paper | verdict | profile | device | note |",
+                "| --- | --- | --- | --- | --- | --- | --- |"]
         for c in claims:
             counts[c.get("verdict", "?")] = counts.get(c.get("verdict", "?"), 0) + 1
-            ours = _cell(c.get("ours")) + (f" {c['unit']}" if c.get("unit") else "")
+            ours = _cell(c.get("ours")) + (f" {_cell(c['unit'])}" if c.get("unit") else "")
             rows.append(f"| `{c.get('claim')}` | {ours} | {_cell(c.get('paper'))} | "
-                        f"{c.get('verdict')} | {c.get('profile')} | {_cell(c.get('note', ''))} |")
+                        f"{c.get('verdict')} | {c.get('profile')} | {_cell(c.get('device'))} | "
+                        f"{_cell(c.get('note', ''))} |")
         body = "\n".join(rows) if claims else "*No claims recorded.*"
         sections.append(f"## [{stem}]({stem}.ipynb)\n\n{body}\n")
     summary = ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items())) or "none yet"
-    head = ("# Claims dashboard\n\n"
+    head = ("# All recorded numbers\n\n"
             "Every number the notebooks reproduce, beside the paper's, as recorded by "
             "`axlib.results.record` in the `*.results.json` file next to each executed "
-            f"notebook{profile_hint}. Nothing here is typed by hand.\n\n"
+            f"notebook{profile_hint}, with the notebook's note on why they agree or differ. "
+            "Nothing here is typed by hand; the landing page's dashboard sorts the same "
+            "records by the papers' claims.\n\n"
             f"**Verdicts:** {summary}.\n")
     return head + "\n" + "\n".join(sections)
 
 
-def prepare_sources(runs_dir, book_dir=BOOK_DIR, notebooks_dir=None) -> list[str]:
-    """Copy executed notebooks and results into ``<book_dir>/notebooks`` and write
+def dashboard(results_files: list[Path], runs_label: str = "") -> str:
+    """Markdown of the landing page's claims dashboard (included by ``intro.md``; links are
+    relative to the book's root)."""
+    from .claims import PAPERS, dashboard_rows, load_records
+
+    by_paper, others = dashboard_rows(load_records(results_files))
+    total: dict[str, int] = {}
+    parts = []
+    header = ["| claim (page) | paper | ours | verdict | profile, device |",
+              "| --- | --- | --- | --- | --- |"]
+
+    def row(r) -> str:
+        rec = r.record or {}
+        total[r.verdict] = total.get(r.verdict, 0) + 1
+        if r.notebook:
+            where = f"[{_short_id(r.notebook)}](notebooks/{r.notebook}.ipynb)"
+        else:
+            where = f"notebook {r.claim.notebook}" if r.claim else ""
+        ident = f"`{r.id}` ({where})"
+        claim = f"{_cell(r.claim.statement)} ({_cell(r.claim.where)}) <br>{ident}" if r.claim else ident
+        paper = rec.get("paper") if rec.get("paper") not in (None, "") else (
+            r.claim.paper_value if r.claim else None)
+        ours = "-"
+        if r.record:
+            ours = _cell(rec.get("ours"), 90) + (f" {_cell(rec['unit'])}" if rec.get("unit") else "")
+        verdict = f"**{r.verdict}**" if r.record else f"*{r.verdict}*"
+        run = f"{_cell(rec.get('profile'))}, {_cell(rec.get('device'), 40)}" if r.record else "-"
+        return f"| {claim} | {_cell(paper, 90)} | {ours} | {verdict} | {run} |"
+
+    for key, title in PAPERS.items():
+        rows = by_paper.get(key, [])
+        if rows:
+            parts += [f"### {title}", "", *header, *map(row, rows), ""]
+    if others:
+        parts += ["### Other recorded numbers",
+                  "", "Recorded by the notebooks but not claims of the catalogue "
+                  "(model accuracies, reference measurements) or recorded under another id.", "",
+                  *header, *map(row, others), ""]
+    summary = ", ".join(f"{n} {v}" for v, n in sorted(total.items()))
+    source = f" from `{runs_label}`" if runs_label else ""
+    head = [f"Generated at build time{source}: one row per claim of the three papers "
+            "(`axlib/claims.py`), with the paper's number, ours as recorded by the notebook "
+            "(`*.results.json`), the profile and device it came from, and the verdict; "
+            "*not yet run* where no notebook has recorded it. Notes on every number: "
+            "[all recorded numbers](notebooks/claims.md).", "", f"**Verdicts:** {summary}.", ""]
+    return "\n".join(head + parts)
+
+
+# --------------------------------------------------------------------------- reproducibility
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _card_summary(card: dict) -> tuple[str, str]:
+    """(recipe text, accuracies text) of a model card, whatever keys it uses."""
+    recipe = card.get("recipe")
+    if isinstance(recipe, dict):
+        recipe_text = ", ".join(f"{k}={v}" for k, v in recipe.items())
+    elif recipe:
+        recipe_text = str(recipe)
+    else:
+        recipe_text = "not trained here: " + str(card.get("conversion") or card.get("source") or "-")
+    accuracies = [f"{k} {v:.4g}" for k, v in card.items()
+                  if isinstance(v, (int, float)) and not isinstance(v, bool)
+                  and re.search(r"acc|top1|top5|agreement", k)]
+    return recipe_text, "; ".join(accuracies) or "-"
+
+
+def environment_page(runs_dir: Path, sources: list[Path], book_dir: Path,
+                     data_dir: Path | None = None) -> str:
+    """Markdown of the reproducibility page (``notebooks/environment.md``)."""
+    import platform
+
+    data_dir = Path(data_dir) if data_dir is not None else repo_data_dir()
+    out = ["# Reproducibility: environment, data, models", "",
+           "Generated by `axlib book` when this book was built "
+           f"({datetime.now(timezone.utc).isoformat(timespec='minutes')}), from the executed "
+           f"notebooks in `{runs_dir.name}`, their results and cache files, `data/MANIFEST.json` "
+           "and the model cards in `data/models/`. Nothing on this page is typed by hand except "
+           "the last section.", ""]
+
+    out += ["## Software", "",
+            f"Python {platform.python_version()} on {platform.system()} {platform.machine()} "
+            "(the environment that built this book; the notebooks ran in the `axlib` kernel of "
+            "the same environment).", "", "| package | version |", "| --- | --- |"]
+    out += [f"| {name} | {_version(name)} |" for name in PACKAGES]
+    recorded = set()
+    for path in sorted(runs_dir.glob("*.results.json")):
+        for rec in json.loads(path.read_text()).get("claims", {}).values():
+            recorded.add((rec.get("python", "?"), rec.get("torch", "?")))
+    if recorded:
+        out += ["", "Versions recorded with the results (python, torch): "
+                + ", ".join(f"{p} / {t}" for p, t in sorted(recorded)) + "."]
+
+    caches = read_caches(runs_dir, extra=[])
+    out += ["", "## Runs: parameters, seeds, devices, machines", "",
+            "The parameters each page ran with (its `parameters` cell, overridden by what "
+            "`axlib run` injected), the devices its results were recorded on, and the wall "
+            "time, machine and date from the runner's cache.", "",
+            "| page | parameters | seed | devices recorded | wall time | machine | finished |",
+            "| --- | --- | --- | --- | --- | --- | --- |"]
+    for source in sources:
+        executed = runs_dir / source.name
+        values = {p["name"]: p["default"] for p in notebook_parameters(source)}
+        values.update({k: repr(v) for k, v in _injected_parameters(executed).items()})
+        results = runs_dir / f"{source.stem}.results.json"
+        devices = sorted({rec.get("device", "?") for rec in json.loads(results.read_text())
+                          .get("claims", {}).values()}) if results.is_file() else []
+        entry = (caches.get(source.name) or [{}])[-1]
+        wall = _duration(entry["wall_seconds"]) if "wall_seconds" in entry else "not recorded"
+        shown = ", ".join(f"{k}={v}" for k, v in values.items())
+        out.append(f"| [{_short_id(source.stem)}]({source.stem}.ipynb) | {_cell(shown)} | "
+                   f"{_cell(values.get('seed', '-'))} | {_cell(', '.join(devices))} | {wall} | "
+                   f"{_cell(entry.get('machine', 'not recorded'))} | "
+                   f"{_cell(entry.get('finished', '-'))} |")
+
+    out += ["", "## Models", "",
+            "From the model cards in `data/models/` (each checkpoint's sha256 is verified before "
+            "it is loaded).", "",
+            "| model | what | recipe | accuracies (card) | training | sha256 |",
+            "| --- | --- | --- | --- | --- | --- |"]
+    for card_path in sorted((data_dir / "models").glob("*.json")):
+        try:
+            card = json.loads(card_path.read_text())
+        except ValueError:
+            continue
+        recipe, accuracies = _card_summary(card)
+        training = "-"
+        if card.get("train_wall_seconds"):
+            training = (f"{_duration(card['train_wall_seconds'])} on {card.get('train_device', '?')}"
+                        f", {card.get('threads', '?')} threads, {card.get('machine', '')}")
+        out.append(f"| `{card.get('name', card_path.stem)}` | {_cell(card.get('description'))} | "
+                   f"{_cell(recipe, 400)} | {_cell(accuracies)} | {_cell(training)} | "
+                   f"`{card.get('sha256', '-')}` |")
+
+    out += ["", "## Data and checkpoints", "",
+            "Every file shipped in `data/`, from `data/MANIFEST.json` (`axlib data verify` "
+            "checks them).", ""]
+    manifest_path = data_dir / "MANIFEST.json"
+    files = json.loads(manifest_path.read_text()).get("files", {}) if manifest_path.is_file() else {}
+    groups: dict[str, list] = {}
+    for rel, entry in sorted(files.items()):
+        groups.setdefault(str(Path(rel).parent) if "/" in rel else ".", []).append((rel, entry))
+    table = ["| file | bytes | sha256 | licence |", "| --- | --- | --- | --- |"]
+    for folder, items in groups.items():
+        rows = [f"| `{rel}` | {entry.get('bytes', '-')} | `{entry.get('sha256', '-')}` | "
+                f"{_cell(entry.get('licence'), 80)} |" for rel, entry in items]
+        if len(items) > 12:
+            out += [f"::::{{dropdown}} `{folder}/`: {len(items)} files", "", *table, *rows, "",
+                    "::::", ""]
+        else:
+            out += [f"**`{folder}/`**" if folder != "." else "**`data/`**", "", *table, *rows, ""]
+    if not files:
+        out += ["*No manifest found.*", ""]
+
+    out += ["## Known differences from the papers' setups", ""]
+    snippet = book_dir / "_snippets" / "differences.md"
+    out.append(snippet.read_text() if snippet.is_file() else "*(book/_snippets/differences.md "
+                                                             "is missing)*")
+    return "\n".join(out) + "\n"
+
+
+# --------------------------------------------------------------------------- sources, build
+
+def prepare_sources(runs_dir, book_dir=BOOK_DIR, notebooks_dir=None, *, extra_runs=None,
+                    data_dir=None) -> list[str]:
+    """Copy executed notebooks and results into ``<book_dir>/notebooks``, generate the
+    dashboard, the records page, the rerun boxes and the reproducibility page, and write
     ``<book_dir>/_toc.yml``. Returns the document names of the pages (without suffix).
 
-    Raises FileNotFoundError when ``runs_dir`` is missing or lacks an executed copy of a
-    notebook of ``notebooks_dir`` (default: the runner's notebooks folder).
+    extra_runs: other run folders whose caches give expected times (default ``runs/*``);
+    data_dir: the embedded data folder (default ``data/``).
+    Raises FileNotFoundError when ``runs_dir`` is missing, lacks an executed copy of a
+    notebook of ``notebooks_dir`` (default: the runner's notebooks folder), or lacks the
+    results file of an executed notebook.
     """
     from .runner import available_notebooks
 
@@ -102,27 +475,37 @@ def prepare_sources(runs_dir, book_dir=BOOK_DIR, notebooks_dir=None) -> list[str
     if not runs_dir.is_dir():
         raise FileNotFoundError(f"runs folder {runs_dir} does not exist; run `axlib run` first")
     sources = available_notebooks(notebooks_dir)
+    if not sources:
+        raise FileNotFoundError("no notebooks to put in the book")
     missing = [p.name for p in sources if not (runs_dir / p.name).is_file()]
     if missing:
         raise FileNotFoundError(
             f"{runs_dir} lacks executed notebook(s) {', '.join(missing)}; run "
-            f"`axlib run {' '.join(Path(m).stem for m in missing)} --out {runs_dir}` first")
-    if not sources:
-        raise FileNotFoundError("no notebooks to put in the book")
+            f"`axlib run {' '.join(_short_id(Path(m).stem) for m in missing)} --out {runs_dir}` first")
+    no_results = [p for p in sources if not (runs_dir / f"{p.stem}.results.json").is_file()]
+    if no_results:
+        raise FileNotFoundError(
+            "executed notebook(s) without a results file in "
+            f"{runs_dir}: {', '.join(p.stem + '.results.json' for p in no_results)}; every "
+            "notebook must record its claims with axlib.results.record (rerun it with "
+            f"`axlib run {' '.join(_short_id(p.stem) for p in no_results)} --force`)")
 
     target = book_dir / "notebooks"
     if target.exists():
         shutil.rmtree(target)
     target.mkdir(parents=True)
+    caches = read_caches(runs_dir, extra_runs)
     results = []
     for source in sources:
         shutil.copy2(runs_dir / source.name, target / source.name)
+        inject_rerun_box(target / source.name, rerun_box(source, caches.get(source.name, [])))
         record = runs_dir / f"{source.stem}.results.json"
-        if record.is_file():
-            shutil.copy2(record, target / record.name)
-            results.append(target / record.name)
-    hint = f" (runs folder `{runs_dir.name}`)"
-    (target / "claims.md").write_text(claims_page(results, hint))
+        shutil.copy2(record, target / record.name)
+        results.append(target / record.name)
+    label = runs_dir.name if runs_dir.parent.name != "runs" else f"runs/{runs_dir.name}"
+    (target / "claims.md").write_text(claims_page(results, f" (runs folder `{label}`)"))
+    (target / "_dashboard.md").write_text(dashboard(results, label))
+    (target / "environment.md").write_text(environment_page(runs_dir, sources, book_dir, data_dir))
 
     pages = ["notebooks/claims"] + [f"notebooks/{p.stem}" for p in sources]
     toc = ["# Written by axlib.book (axlib book); do not edit by hand.",
@@ -130,19 +513,22 @@ def prepare_sources(runs_dir, book_dir=BOOK_DIR, notebooks_dir=None) -> list[str
            "- caption: Results", "  chapters:", "  - file: notebooks/claims",
            "- caption: Notebooks", "  chapters:"]
     toc += [f"  - file: {page}" for page in pages[1:]]
-    toc += ["- caption: Rerun it", "  chapters:", "  - file: reproduce", ""]
+    toc += ["- caption: Rerun it", "  chapters:", "  - file: reproduce",
+            "  - file: notebooks/environment", ""]
     (book_dir / "_toc.yml").write_text("\n".join(toc))
-    return ["intro", *pages, "reproduce"]
+    return ["intro", *pages, "reproduce", "notebooks/environment"]
 
 
 def build_book(runs_dir=None, out_dir=None, *, book_dir=BOOK_DIR, notebooks_dir=None,
-               quiet: bool = True) -> Path:
+               quiet: bool = True, extra_runs=None, data_dir=None) -> Path:
     """Build the HTML book; returns the html folder (``<out_dir>/html``).
 
     runs_dir: executed notebooks (default ``runs/default``); out_dir: build folder (default
     ``<book_dir>/_build``); book_dir: the Jupyter Book sources (``_config.yml``, ``intro.md``,
-    ``reproduce.md``). Raises RuntimeError with the Sphinx log when the build fails, reports
-    an error, or leaves a page of the table of contents without HTML.
+    ``reproduce.md``); extra_runs, data_dir: see :func:`prepare_sources`. Raises
+    FileNotFoundError for missing sources, runs or results files, and RuntimeError with the
+    Sphinx log when the build fails, reports an error, or leaves a page of the table of
+    contents without HTML.
     """
     runs_dir = Path(runs_dir) if runs_dir is not None else REPO_ROOT / "runs" / "default"
     book_dir = Path(book_dir).resolve()
@@ -150,7 +536,8 @@ def build_book(runs_dir=None, out_dir=None, *, book_dir=BOOK_DIR, notebooks_dir=
     for required in ("_config.yml", "intro.md", "reproduce.md"):
         if not (book_dir / required).is_file():
             raise FileNotFoundError(f"book source {book_dir / required} is missing")
-    pages = prepare_sources(runs_dir, book_dir, notebooks_dir)
+    pages = prepare_sources(runs_dir, book_dir, notebooks_dir, extra_runs=extra_runs,
+                            data_dir=data_dir)
     html = out_dir / "html"
     if html.exists():
         shutil.rmtree(html)
@@ -187,10 +574,11 @@ def build_book(runs_dir=None, out_dir=None, *, book_dir=BOOK_DIR, notebooks_dir=
 
 
 def book_cli(args) -> int:
-    """``axlib book``: build the HTML book; 0 on success, 1 when the build fails."""
+    """``axlib book``: build the HTML book; 0 on success, 1 when the build fails or its
+    inputs (runs, results files, book sources) are missing."""
     try:
         build_book(args.runs, args.out, quiet=False)
-    except RuntimeError as error:
+    except (RuntimeError, FileNotFoundError, ValueError) as error:
         print(f"axlib book: {error}", file=sys.stderr)
         return 1
     return 0

@@ -9,9 +9,16 @@ working directory set to the notebooks folder and parameters injected after its 
 folder) and ``AXLIB_NOTEBOOK`` (the notebook's stem), so :func:`axlib.results.record` writes
 ``<out>/<stem>.results.json`` beside it.
 
-Cache: a notebook is skipped when the sha256 of (the notebook file, every ``axlib/**/*.py``
-source, the parameters, ``data/MANIFEST.json``) equals the hash stored for it in
-``<out>/.axlib-cache.json`` and its executed copy exists. ``--force`` reruns anyway.
+Cache: a notebook is skipped when its executed copy exists and the sha256 of what it depends
+on equals the hash stored for it in ``<out>/.axlib-cache.json``. What it depends on is traced
+while it runs (an audit hook installed in the kernel, see :data:`TRACE_STARTUP`): the notebook
+file, the parameters, the ``axlib`` modules it imported (transitively, including imports inside
+functions; not the rest of axlib), and the data files it opened and folders it listed under
+``data/``, the download cache and ``../shared/data`` (by content). Before a first traced run,
+or when the trace is missing, the hash covers every ``axlib/**/*.py`` source and
+``data/MANIFEST.json`` instead (conservative). ``--force`` reruns anyway. The cache entry also
+records the wall time, profile, parameters, machine and finishing time; the book shows those
+times as the expected time per profile.
 """
 from __future__ import annotations
 
@@ -19,15 +26,17 @@ import ast
 import hashlib
 import json
 import os
+import platform
 import re
 import sys
+import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .paths import REPO_ROOT, repo_data_dir
+from .paths import REPO_ROOT, cache_dir, repo_data_dir, shared_data_dir
 
 KERNEL_NAME = "axlib"
 CACHE_FILE = ".axlib-cache.json"
@@ -49,6 +58,7 @@ class RunResult:
     hash: str = ""
     parameters: dict = field(default_factory=dict)
     error: str = ""
+    warning: str = ""
 
     @property
     def ok(self) -> bool:
@@ -139,9 +149,119 @@ def check_parameters(notebook: Path, parameters: dict) -> None:
 
 # --------------------------------------------------------------------------- cache
 
-def content_hash(notebook: Path, parameters: dict) -> str:
-    """sha256 over the notebook file, every axlib/**/*.py source (path and bytes, sorted),
-    the parameters (canonical JSON) and data/MANIFEST.json when present."""
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+# Installed as an IPython startup file of the kernel (through IPYTHONDIR) while ``axlib run``
+# executes a notebook: records, one line each, the axlib modules imported ("import NAME"), the
+# files opened ("read PATH") and the folders listed ("list PATH") under the roots in
+# AXLIB_TRACE_ROOTS, into AXLIB_TRACE_FILE. It writes through a descriptor opened before the
+# hook is installed, so its own writes raise no audit event.
+TRACE_STARTUP = r"""
+def _axlib_install_trace():
+    import os, sys
+    path = os.environ.get("AXLIB_TRACE_FILE")
+    if not path:
+        return
+    roots = tuple(r.rstrip(os.sep) + os.sep
+                  for r in os.environ.get("AXLIB_TRACE_ROOTS", "").split(os.pathsep) if r)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    os.write(fd, b"start\n")
+    seen = set()
+
+    def note(kind, target):
+        key = (kind, target)
+        if key not in seen:
+            seen.add(key)
+            os.write(fd, f"{kind} {target}\n".encode("utf-8", "surrogateescape"))
+
+    def hook(event, args):
+        if event == "import":
+            name = args[0]
+            if isinstance(name, str) and (name == "axlib" or name.startswith("axlib.")):
+                note("import", name)
+        elif event in ("open", "os.listdir", "os.scandir"):
+            target = args[0] if args else None
+            if target is None or isinstance(target, int):
+                return
+            try:
+                target = os.path.abspath(os.fsdecode(os.fspath(target)))
+            except (TypeError, ValueError):
+                return
+            if (target + os.sep).startswith(roots) or target.startswith(roots):
+                note("read" if event == "open" else "list", target)
+
+    sys.addaudithook(hook)
+
+
+_axlib_install_trace()
+del _axlib_install_trace
+"""
+
+
+def trace_roots() -> list[Path]:
+    """Folders whose files a notebook's cache entry follows: ``data/``, the download cache and
+    ``../shared/data`` when present."""
+    roots = [repo_data_dir(), cache_dir()]
+    shared = shared_data_dir()
+    if shared is not None:
+        roots.append(shared)
+    return [Path(r).resolve() for r in roots]
+
+
+def read_trace(path: Path) -> dict | None:
+    """Parse a trace file into ``{"modules": [...], "reads": [...], "lists": [...]}`` (sorted,
+    module names as dotted names, paths absolute), or None when the hook never started."""
+    if not Path(path).is_file():
+        return None
+    lines = Path(path).read_text(errors="surrogateescape").splitlines()
+    if "start" not in lines:
+        return None
+    found = {"import": set(), "read": set(), "list": set()}
+    for line in lines:
+        kind, _, value = line.partition(" ")
+        if kind in found and value:
+            found[kind].add(value)
+    return {"modules": sorted(found["import"]), "reads": sorted(found["read"]),
+            "lists": sorted(found["list"])}
+
+
+def module_file(name: str) -> Path | None:
+    """The source file of an axlib module name (``axlib.explain.axai`` ->
+    ``axlib/explain/axai.py``; a package -> its ``__init__.py``), None if there is none."""
+    parts = name.split(".")
+    if parts[0] != "axlib":
+        raise ValueError(f"name must be an axlib module, got {name!r}")
+    base = PACKAGE_DIR.joinpath(*parts[1:])
+    for candidate in (base / "__init__.py", base.with_suffix(".py")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _file_digest(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def source_snapshot() -> dict[str, str]:
+    """``{"axlib/...py": sha256}`` of every axlib source now (taken before a run, so that an
+    edit made while a notebook runs invalidates its cache entry)."""
+    return {f"axlib/{p.relative_to(PACKAGE_DIR).as_posix()}": _file_digest(p)
+            for p in sorted(PACKAGE_DIR.rglob("*.py")) if "__pycache__" not in p.parts}
+
+
+def content_hash(notebook: Path, parameters: dict, trace: dict | None = None,
+                 sources: dict[str, str] | None = None) -> str:
+    """sha256 of what an executed notebook depends on.
+
+    notebook: the source notebook; parameters: as injected (canonical JSON); trace: from
+    :func:`read_trace` (None: every axlib/**/*.py source and data/MANIFEST.json, the
+    conservative choice before a first traced run); sources: a :func:`source_snapshot` to use
+    for axlib files instead of reading them now.
+    """
     digest = hashlib.sha256()
 
     def feed(label: str, payload: bytes) -> None:
@@ -149,16 +269,48 @@ def content_hash(notebook: Path, parameters: dict) -> str:
         digest.update(payload)
 
     feed("notebook", Path(notebook).read_bytes())
-    package = Path(__file__).resolve().parent
-    for source in sorted(package.rglob("*.py")):
-        if "__pycache__" in source.parts:
-            continue
-        feed(f"axlib/{source.relative_to(package).as_posix()}", source.read_bytes())
     feed("parameters", json.dumps(parameters, sort_keys=True, default=repr).encode())
-    manifest = repo_data_dir() / "MANIFEST.json"
-    if manifest.is_file():
-        feed("manifest", manifest.read_bytes())
+    if trace is None:
+        for source in sorted(PACKAGE_DIR.rglob("*.py")):
+            if "__pycache__" in source.parts:
+                continue
+            feed(f"axlib/{source.relative_to(PACKAGE_DIR).as_posix()}", source.read_bytes())
+        manifest = repo_data_dir() / "MANIFEST.json"
+        if manifest.is_file():
+            feed("manifest", manifest.read_bytes())
+        return digest.hexdigest()
+
+    for name in trace.get("modules", []):
+        path = module_file(name)
+        key = f"axlib/{path.relative_to(PACKAGE_DIR).as_posix()}" if path else name
+        if sources is not None and key in sources:
+            feed(f"module {key}", sources[key].encode())
+        elif path is not None:
+            feed(f"module {key}", _file_digest(path).encode())
+        else:
+            feed(f"module {name}", b"(no source file)")
+    for name in trace.get("reads", []):
+        path = Path(name)
+        feed(f"read {name}", _file_digest(path).encode() if path.is_file() else b"(missing)")
+    for name in trace.get("lists", []):
+        path = Path(name)
+        listing = "\n".join(sorted(os.listdir(path))) if path.is_dir() else "(missing)"
+        feed(f"list {name}", listing.encode("utf-8", "surrogateescape"))
     return digest.hexdigest()
+
+
+def machine_description() -> str:
+    """Where a notebook ran, in words: architecture, CPU count, OS, and the GPU when CUDA is
+    available to this process."""
+    text = f"{platform.machine() or 'cpu'}, {os.cpu_count()} CPUs, {platform.system()}"
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            text += f", {torch.cuda.get_device_name(0)}"
+    except Exception:  # noqa: BLE001  - torch missing or broken: the CPU description stands
+        pass
+    return text
 
 
 def _read_cache(out: Path) -> dict:
@@ -268,40 +420,71 @@ def run_notebooks(names=None, profile: str = "default", parameters: dict | None 
             results.append(RunResult(notebook.name, "not run", output, parameters=params))
             continue
         bar.set_postfix_str(notebook.name)
-        digest = content_hash(notebook, params)
         stored = cache.get(notebook.name, {})
-        if not force and stored.get("hash") == digest and output.is_file():
-            log(f"{notebook.name}: unchanged, skipped (cached; --force reruns)")
-            results.append(RunResult(notebook.name, "cached", output,
-                                     stored.get("wall_seconds", 0.0), digest, params))
-            continue
-        (out / f"{notebook.stem}.results.json").unlink(missing_ok=True)   # no stale claims
+        results_file = out / f"{notebook.stem}.results.json"
+        if not force and output.is_file() and stored.get("hash"):
+            digest = content_hash(notebook, params, stored.get("trace"))
+            if stored["hash"] == digest:
+                log(f"{notebook.name}: unchanged, skipped (cached; --force reruns)")
+                warning = _missing_results_warning(notebook, results_file)
+                if warning:
+                    log(warning)
+                results.append(RunResult(notebook.name, "cached", output,
+                                         stored.get("wall_seconds", 0.0), digest, params,
+                                         warning=warning))
+                continue
+        results_file.unlink(missing_ok=True)   # no stale claims
         cache.pop(notebook.name, None)
         _write_cache(out, cache)
+        sources = source_snapshot()
         start = time.perf_counter()
-        try:
-            with _environment(AXLIB_RESULTS_DIR=str(out), AXLIB_NOTEBOOK=notebook.stem):
-                papermill.execute_notebook(
-                    str(notebook), str(output), parameters=params, kernel_name=KERNEL_NAME,
-                    cwd=str(folder), progress_bar=False, log_output=False)
-        except Exception as error:  # noqa: BLE001  - report any failure, then stop
+        with tempfile.TemporaryDirectory(prefix="axlib-trace-") as scratch:
+            trace_file = Path(scratch) / "trace.txt"
+            startup = Path(scratch) / "ipython" / "profile_default" / "startup"
+            startup.mkdir(parents=True)
+            (startup / "00-axlib-trace.py").write_text(TRACE_STARTUP)
+            try:
+                with _environment(AXLIB_RESULTS_DIR=str(out), AXLIB_NOTEBOOK=notebook.stem,
+                                  AXLIB_TRACE_FILE=str(trace_file),
+                                  AXLIB_TRACE_ROOTS=os.pathsep.join(map(str, trace_roots())),
+                                  IPYTHONDIR=str(Path(scratch) / "ipython")):
+                    papermill.execute_notebook(
+                        str(notebook), str(output), parameters=params, kernel_name=KERNEL_NAME,
+                        cwd=str(folder), progress_bar=False, log_output=False)
+            except Exception as error:  # noqa: BLE001  - report any failure, then stop
+                wall = time.perf_counter() - start
+                failed = not keep_going
+                description = _describe_failure(notebook, output, error)
+                results.append(RunResult(notebook.name, "failed", output, wall, "", params,
+                                         description))
+                log(f"{notebook.name}: FAILED after {wall:.1f} s")
+                continue
             wall = time.perf_counter() - start
-            failed = not keep_going
-            description = _describe_failure(notebook, output, error)
-            results.append(RunResult(notebook.name, "failed", output, wall, digest, params,
-                                     description))
-            log(f"{notebook.name}: FAILED after {wall:.1f} s")
-            continue
-        wall = time.perf_counter() - start
+            trace = read_trace(trace_file)
+        digest = content_hash(notebook, params, trace, sources)
         cache[notebook.name] = {
             "wall_seconds": round(wall, 3), "profile": profile, "parameters": params,
             "hash": digest, "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "machine": machine_description(), "trace": trace,
         }
         _write_cache(out, cache)
         log(f"{notebook.name}: ran in {wall:.1f} s")
-        results.append(RunResult(notebook.name, "ran", output, wall, digest, params))
+        warning = _missing_results_warning(notebook, results_file)
+        if warning:
+            log(warning)
+        results.append(RunResult(notebook.name, "ran", output, wall, digest, params,
+                                 warning=warning))
     bar.close()
     return results
+
+
+def _missing_results_warning(notebook: Path, results_file: Path) -> str:
+    """A loud warning when a notebook finished without writing its results file, else ""."""
+    if results_file.is_file():
+        return ""
+    return (f"WARNING: {notebook.name} wrote no {results_file.name}: its claims will be missing "
+            "from the book, and `axlib book` refuses to build; every notebook must call "
+            "axlib.results.record(...) for the numbers it reproduces")
 
 
 def summary_table(results: list[RunResult]) -> str:
@@ -331,6 +514,11 @@ def run_cli(args) -> int:
         if skipped:
             print(f"not run because of the failure: {', '.join(skipped)}", file=sys.stderr)
         return 1
+    warnings = [r.warning for r in results if r.warning]
+    if warnings:
+        print(file=sys.stderr)
+        for warning in warnings:
+            print(warning, file=sys.stderr)
     total = sum(r.wall_seconds for r in results if r.status == "ran")
     print(f"\n{len(results)} notebook(s) ok ({total:.1f} s executing) -> {results[0].output.parent}")
     return 0

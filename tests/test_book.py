@@ -13,6 +13,7 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
+from axlib.claims import CATALOGUE
 from conftest import NOTEBOOKS
 
 CHROMIUM = Path(os.environ.get("AXLIB_CHROMIUM", "/usr/bin/chromium"))
@@ -43,10 +44,76 @@ def test_claims_dashboard_lists_every_recorded_claim(smoke_book, smoke_runs):
 
     html, _, _ = smoke_book
     runs, _ = smoke_runs
-    page = (html / "notebooks" / "claims.html").read_text()
+    landing = (html / "intro.html").read_text()
+    records = (html / "notebooks" / "claims.html").read_text()
     for path in runs.glob("*.results.json"):
         for claim in json.loads(path.read_text())["claims"]:
-            assert claim in page, f"claim {claim} of {path.name} missing from the dashboard"
+            assert claim in landing, f"claim {claim} of {path.name} missing from the dashboard"
+            assert claim in records, f"claim {claim} of {path.name} missing from the records page"
+    for claim in CATALOGUE:
+        assert claim.id in landing, f"catalogue claim {claim.id} missing from the dashboard"
+
+
+def test_recorded_paper_claims_are_in_the_catalogue(smoke_runs):
+    """A number recorded as a verdict on a paper's claim must match a catalogue id exactly,
+    or the dashboard would show it twice (as "not yet run" and as "other")."""
+    import json
+
+    runs, _ = smoke_runs
+    known = {c.id for c in CATALOGUE}
+    stray = sorted(f"{path.name}: {claim}" for path in runs.glob("*.results.json")
+                   for claim, rec in json.loads(path.read_text())["claims"].items()
+                   if rec.get("verdict") != "reference" and claim not in known)
+    assert not stray, ("recorded verdicts whose id is not in axlib/claims.py CATALOGUE (add the "
+                       "claim there, or use the catalogue's id in the notebook):\n  " + "\n  ".join(stray))
+
+
+# ---------------------------------------------------------------- the claims catalogue
+
+def test_catalogue_ids_follow_the_convention():
+    import re
+
+    from axlib.claims import PAPERS
+
+    pattern = re.compile(r"^(axai|robust|exiaa|speech|text|c4)(\.[A-Za-z0-9_]+)+$")
+    ids = [c.id for c in CATALOGUE]
+    assert len(ids) == len(set(ids)), "duplicate claim ids"
+    for c in CATALOGUE:
+        assert pattern.match(c.id), c.id
+        assert c.paper in PAPERS and c.statement and c.paper_value and c.where
+    for paper in PAPERS:
+        assert sum(c.paper == paper for c in CATALOGUE) >= 5, f"too few claims of {paper}"
+
+
+def test_dashboard_rows_match_exact_ids_and_lose_nothing():
+    from axlib.claims import Claim, dashboard_rows
+
+    catalogue = (Claim("axai.a.cifar10", "axai", "3.2", "a", "1", "02"),
+                 Claim("axai.b", "axai", "3.3", "b", "2", "03"),
+                 Claim("exiaa.c", "exiaa", "4", "c", "3", "06"))
+    records = {"axai.a.cifar10": ("02_x", {"verdict": "partly", "ours": 1}),
+               "axai.a.cifar": ("02_x", {"verdict": "reproduced"}),       # near miss: not matched
+               "models.acc": ("00_m", {"verdict": "reference"})}
+    by_paper, others = dashboard_rows(records, catalogue)
+    assert [(r.id, r.verdict) for r in by_paper["axai"]] == [("axai.a.cifar10", "partly"),
+                                                           ("axai.b", "not yet run")]
+    assert [(r.id, r.verdict) for r in by_paper["exiaa"]] == [("exiaa.c", "not yet run")]
+    assert by_paper["robust"] == []
+    assert [r.id for r in others] == ["models.acc", "axai.a.cifar"]  # notebook order, then id
+    with pytest.raises(ValueError, match="duplicate"):
+        dashboard_rows({}, catalogue + catalogue[:1])
+
+
+def test_records_of_one_claim_in_two_notebooks_are_refused(tmp_path):
+    import json
+
+    from axlib.claims import load_records
+
+    for stem in ("01_a", "02_b"):
+        (tmp_path / f"{stem}.results.json").write_text(json.dumps(
+            {"notebook": stem, "claims": {"axai.same": {"verdict": "partly"}}}))
+    with pytest.raises(ValueError, match="axai.same.*01_a.*02_b"):
+        load_records(sorted(tmp_path.glob("*.results.json")))
 
 
 def _tiny_book(tmp_path):
@@ -66,7 +133,18 @@ def _tiny_book(tmp_path):
     nbformat.write(nb, str(nbdir / "01_tiny.ipynb"))
     nbformat.write(nb, str(nbdir / "02_second.ipynb"))
     shutil.copy(nbdir / "01_tiny.ipynb", runs / "01_tiny.ipynb")
+    _results(runs, "01_tiny", {"axai.skew_share.cifar10": "reproduced", "extra.not_in_catalogue": "partly"})
     return book, nbdir, runs
+
+
+def _results(runs, stem, verdicts):
+    """A results file as axlib.results.record writes it."""
+    import json
+
+    claims = {c: {"claim": c, "ours": 0.5, "paper": 0.25, "unit": "", "verdict": v,
+                  "note": "", "profile": "smoke", "device": "cpu (test)"}
+              for c, v in verdicts.items()}
+    (runs / f"{stem}.results.json").write_text(json.dumps({"notebook": stem, "claims": claims}))
 
 
 def test_book_refuses_runs_missing_a_notebook(tmp_path):
@@ -75,6 +153,88 @@ def test_book_refuses_runs_missing_a_notebook(tmp_path):
     book, nbdir, runs = _tiny_book(tmp_path)
     with pytest.raises(FileNotFoundError, match="lacks executed notebook.*02_second.ipynb"):
         build_book(runs, tmp_path / "_build", book_dir=book, notebooks_dir=nbdir)
+
+
+def test_book_refuses_a_notebook_without_results_file(tmp_path):
+    from axlib.book import build_book
+
+    book, nbdir, runs = _tiny_book(tmp_path)
+    (nbdir / "02_second.ipynb").unlink()
+    (runs / "01_tiny.results.json").unlink()
+    with pytest.raises(FileNotFoundError, match="without a results file.*01_tiny.results.json"):
+        build_book(runs, tmp_path / "_build", book_dir=book, notebooks_dir=nbdir)
+
+
+def test_tiny_book_has_dashboard_rerun_box_and_environment_page(tmp_path):
+    """Built from one unexecuted notebook and a hand-made results file: the generated parts
+    are where they belong, and a claim without a record reads "not yet run"."""
+    import json
+
+    from axlib.book import build_book
+
+    book, nbdir, runs = _tiny_book(tmp_path)
+    (nbdir / "02_second.ipynb").unlink()
+    (runs / ".axlib-cache.json").write_text(json.dumps({"01_tiny.ipynb": {
+        "wall_seconds": 123.0, "profile": "smoke", "parameters": {"profile": "smoke"},
+        "hash": "0" * 64, "finished": "2030-01-02T03:04:05+00:00", "machine": "test machine"}}))
+    html = build_book(runs, tmp_path / "_build", book_dir=book, notebooks_dir=nbdir, extra_runs=[])
+    landing = (html / "intro.html").read_text()
+    assert "axai.skew_share.cifar10" in landing and "reproduced" in landing
+    assert "axai.skew_share.imagenet" in landing and "not yet run" in landing
+    assert "extra.not_in_catalogue" in landing             # recorded, not catalogued: still shown
+    page = (html / "notebooks" / "01_tiny.html").read_text()
+    text = re.sub(r"<[^>]+>", "", page)                     # code is split into highlighted spans
+    assert "Rerun this page" in text and "axlib run 01 --profile default" in text
+    assert "2.0 min" in text and "test machine" in text and "not measured" in text
+    assert "mybinder.org" in page and "colab.research.google.com" in page
+    assert "_sources/notebooks/01_tiny.ipynb" in page      # the download button
+    env = (html / "notebooks" / "environment.html").read_text()
+    from axlib.paths import repo_data_dir
+
+    manifest = json.loads((repo_data_dir() / "MANIFEST.json").read_text())["files"]
+    some_file, entry = sorted(manifest.items())[0]
+    assert entry["sha256"] in env
+    for card in sorted((repo_data_dir() / "models").glob("*.json")):
+        assert json.loads(card.read_text())["name"] in env
+    assert "torchvision" in env and "Known differences" in env and "JPEG" in env
+
+
+def test_parameters_cell_is_read_with_its_comments(tmp_path):
+    import nbformat
+
+    from axlib.book import notebook_parameters
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        'profile = "default"   # smoke | default | paper\n'
+        'n_images = None       # images, 1..2000\n'
+        '                      #   (None: the profile decides)\n'
+        'seed = 0\n', metadata={"tags": ["parameters"]})]
+    nbformat.write(nb, str(tmp_path / "x.ipynb"))
+    assert notebook_parameters(tmp_path / "x.ipynb") == [
+        {"name": "profile", "default": '"default"', "comment": "smoke | default | paper"},
+        {"name": "n_images", "default": "None",
+         "comment": "images, 1..2000 (None: the profile decides)"},
+        {"name": "seed", "default": "0", "comment": ""}]
+    nb.cells[0].metadata = {}
+    nbformat.write(nb, str(tmp_path / "x.ipynb"))
+    with pytest.raises(ValueError, match="parameters"):
+        notebook_parameters(tmp_path / "x.ipynb")
+
+
+def test_expected_times_prefer_plain_recent_runs():
+    from axlib.book import expected_times
+
+    entries = [
+        {"profile": "smoke", "parameters": {"profile": "smoke"}, "wall_seconds": 5, "finished": "2030-01-01"},
+        {"profile": "smoke", "parameters": {"profile": "smoke"}, "wall_seconds": 7, "finished": "2030-01-02"},
+        {"profile": "smoke", "parameters": {"profile": "smoke", "seed": 1}, "wall_seconds": 9, "finished": "2030-01-03"},
+        {"profile": "paper", "parameters": {"profile": "paper", "device": "cuda"}, "wall_seconds": 60, "finished": "2030-01-01"},
+    ]
+    chosen = expected_times(entries)
+    assert chosen["smoke"]["wall_seconds"] == 7           # newest without -p overrides
+    assert chosen["default"] is None                       # "not measured"
+    assert chosen["paper"]["wall_seconds"] == 60           # only an override run: shown as such
 
 
 def test_book_build_fails_on_sphinx_errors(tmp_path):
@@ -209,8 +369,20 @@ def test_every_page_in_chromium(smoke_book, browser):
             found = check_page(page, html, base, f"{base}/{rel}")
             if found:
                 report[rel] = found
+        page.goto(f"{base}/intro.html", wait_until="load")
+        rows = page.evaluate("""() => Array.from(document.querySelectorAll('table')).filter(
+            t => t.innerText.includes('verdict')).reduce((n, t) => n + t.tBodies[0].rows.length, 0)""")
+        if rows < len(CATALOGUE):
+            report["intro.html (dashboard)"] = [f"dashboard has {rows} rows, catalogue {len(CATALOGUE)}"]
         page.goto(f"{base}/index.html", wait_until="load")
         page.screenshot(path=str(build / "landing.png"), full_page=True)
+        for name in NOTEBOOKS:
+            page.goto(f"{base}/notebooks/{name.replace('.ipynb', '.html')}", wait_until="load")
+            box = page.locator(".admonition", has_text="Rerun this page")
+            launch = page.evaluate("() => Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"
+                                   ".filter(h => h.includes('mybinder.org') || h.includes('colab.research'))")
+            if box.count() != 1 or len(launch) < 2:
+                report[name] = [f"rerun box x{box.count()}, launch links {len(launch)}"]
         if NOTEBOOKS:
             first = NOTEBOOKS[0].replace(".ipynb", ".html")
             page.goto(f"{base}/notebooks/{first}", wait_until="load")
@@ -221,3 +393,4 @@ def test_every_page_in_chromium(smoke_book, browser):
     print(f"checked {len(pages)} pages; screenshots in {build}")
     assert not report, "\n".join(f"{rel}:\n  " + "\n  ".join(p) for rel, p in report.items())
     assert (build / "landing.png").stat().st_size > 10_000
+    assert (build / "notebook.png").stat().st_size > 10_000

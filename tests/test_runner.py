@@ -1,0 +1,129 @@
+"""The runner's cache: a notebook reruns only when what it used changed (the notebook, its
+parameters, the axlib modules it imported, the data files it read or the folders it listed),
+and it warns loudly when a notebook writes no results file.
+
+Kernel runs use tiny notebooks in a temporary folder; the traced data root is a temporary
+folder too (``runner.trace_roots`` is patched), so nothing in the repository is touched.
+"""
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from axlib import runner
+
+
+def _notebook(path: Path, *cells: str) -> Path:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "axlib", "display_name": "axlib", "language": "python"}
+    nb.cells = [nbformat.v4.new_markdown_cell(f"# {path.stem}"),
+                nbformat.v4.new_code_cell('profile = "default"  # smoke | default | paper',
+                                          metadata={"tags": ["parameters"]})]
+    nb.cells += [nbformat.v4.new_code_cell(c) for c in cells]
+    nbformat.write(nb, str(path))
+    return path
+
+
+RECORD = ("import axlib.results\n"
+          "axlib.results.record('test.tiny', ours=1, paper=1, verdict='reference', "
+          "profile=profile)")
+
+
+# ---------------------------------------------------------------- pure functions
+
+def test_read_trace_parses_lines_and_needs_the_start_marker(tmp_path):
+    path = tmp_path / "trace.txt"
+    path.write_text("start\nimport axlib\nimport axlib.stats\nread /d/a.npz\nread /d/a.npz\n"
+                    "list /d\nnoise line\n")
+    assert runner.read_trace(path) == {"modules": ["axlib", "axlib.stats"],
+                                       "reads": ["/d/a.npz"], "lists": ["/d"]}
+    path.write_text("import axlib\n")                  # the hook never started
+    assert runner.read_trace(path) is None
+    assert runner.read_trace(tmp_path / "absent.txt") is None
+
+
+def test_module_file_resolves_modules_and_packages():
+    assert runner.module_file("axlib") == runner.PACKAGE_DIR / "__init__.py"
+    assert runner.module_file("axlib.runner") == runner.PACKAGE_DIR / "runner.py"
+    assert runner.module_file("axlib.explain.axai") == runner.PACKAGE_DIR / "explain" / "axai.py"
+    assert runner.module_file("axlib.no_such_module") is None
+    with pytest.raises(ValueError, match="axlib module"):
+        runner.module_file("numpy")
+
+
+def test_traced_hash_follows_only_the_traced_modules_and_files(tmp_path):
+    nb = _notebook(tmp_path / "01_x.ipynb", "x = 1")
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a.txt").write_text("one")
+    trace = {"modules": ["axlib.paths"], "reads": [str(data / "a.txt")], "lists": [str(data)]}
+    sources = {"axlib/paths.py": "p1", "axlib/book.py": "b1"}
+    base = runner.content_hash(nb, {"profile": "smoke"}, trace, sources)
+    # a module the notebook did not import does not matter; one it imported does
+    assert base == runner.content_hash(nb, {"profile": "smoke"}, trace, dict(sources, **{"axlib/book.py": "b2"}))
+    assert base != runner.content_hash(nb, {"profile": "smoke"}, trace, dict(sources, **{"axlib/paths.py": "p2"}))
+    # the file it read, by content; the folder it listed, by its names
+    (data / "a.txt").write_text("two")
+    changed = runner.content_hash(nb, {"profile": "smoke"}, trace, sources)
+    assert changed != base
+    (data / "b.txt").write_text("new file")
+    assert runner.content_hash(nb, {"profile": "smoke"}, trace, sources) != changed
+    # without a trace: the conservative hash of every source, still deterministic
+    assert runner.content_hash(nb, {"profile": "smoke"}) == runner.content_hash(nb, {"profile": "smoke"})
+
+
+def test_source_snapshot_covers_the_package():
+    snapshot = runner.source_snapshot()
+    assert "axlib/runner.py" in snapshot and "axlib/__init__.py" in snapshot
+    assert all(len(v) == 64 for v in snapshot.values())
+
+
+# ---------------------------------------------------------------- kernel runs
+
+@pytest.fixture
+def traced(tmp_path, monkeypatch):
+    """A notebooks folder, a traced data root and an output folder."""
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "table.txt").write_text("1 2 3")
+    monkeypatch.setattr(runner, "trace_roots", lambda: [data])
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    return folder, data, tmp_path / "out"
+
+
+@pytest.mark.slow
+def test_cache_reruns_only_when_used_data_changes(traced):
+    folder, data, out = traced
+    _notebook(folder / "01_reads.ipynb",
+              f"import os\nimport axlib.paths\nvalues = open({str(data / 'table.txt')!r}).read()\n"
+              f"names = os.listdir({str(data)!r})",
+              RECORD)
+    first = runner.run_notebooks(["01"], "smoke", out=out, folder=folder)[0]
+    assert first.status == "ran", first.error
+    assert not first.warning
+    entry = json.loads((out / runner.CACHE_FILE).read_text())["01_reads.ipynb"]
+    assert "axlib.paths" in entry["trace"]["modules"]
+    assert "axlib.runner" not in entry["trace"]["modules"]      # not imported by the notebook
+    assert entry["trace"]["reads"] == [str(data / "table.txt")]
+    assert entry["trace"]["lists"] == [str(data)]
+    assert entry["machine"] and entry["wall_seconds"] > 0
+
+    assert runner.run_notebooks(["01"], "smoke", out=out, folder=folder)[0].status == "cached"
+    (data / "unrelated-but-listed.txt").write_text("x")          # the listing changed
+    assert runner.run_notebooks(["01"], "smoke", out=out, folder=folder)[0].status == "ran"
+    assert runner.run_notebooks(["01"], "smoke", out=out, folder=folder)[0].status == "cached"
+    (data / "table.txt").write_text("1 2 4")                     # the file it read changed
+    assert runner.run_notebooks(["01"], "smoke", out=out, folder=folder)[0].status == "ran"
+    assert runner.run_notebooks(["01"], "smoke", out=out, folder=folder, force=True)[0].status == "ran"
+
+
+def test_missing_results_file_is_a_loud_warning(traced):
+    folder, _, out = traced
+    _notebook(folder / "02_silent.ipynb", "x = 1")
+    result = runner.run_notebooks(["02"], "smoke", out=out, folder=folder)[0]
+    assert result.status == "ran"
+    assert "WARNING: 02_silent.ipynb wrote no 02_silent.results.json" in result.warning
+    cached = runner.run_notebooks(["02"], "smoke", out=out, folder=folder)[0]
+    assert cached.status == "cached" and "wrote no" in cached.warning
