@@ -1,0 +1,368 @@
+"""Perturbation-based attribution written in axlib: RISE, Meaningful and Extremal Perturbation.
+
+No maintained library covers these three for current PyTorch (TorchRay and the authors'
+reference code are unmaintained), so they are written here from the papers' definitions.
+Shared conventions (as in :mod:`axlib.explain.baselines`):
+
+- x: (B, C, H, W) floats in [0, 1] (the model normalises inside) and the model returns logits
+  (B, classes); it is run in eval mode (its mode is restored) and its parameters never
+  receive gradients; target: None (the model's prediction), an int or (B,) labels.
+- Returns a FloatTensor (B, H, W) on CPU; larger = more important for the target.
+- Randomness comes from a private ``torch.Generator`` seeded by ``seed``: a call is
+  deterministic on CPU, bit for bit, and leaves the global generators alone.
+- Bad parameters raise ValueError naming the parameter.
+
+Methods
+-------
+:func:`rise` (Petsiuk et al. 2018). N random binary grids of ``mask_size`` x ``mask_size``
+cells, each cell kept with probability p, are upsampled bilinearly to
+``(mask_size + 1) * cell`` pixels (cell = ceil(H / mask_size)) and cropped at a random shift
+in [0, cell) per axis, giving smooth masks M_i in [0, 1]. The saliency is
+``S = sum_i P(target | x * M_i) M_i / (N p)``, the Monte-Carlo estimate of
+``E[P(target | x * M) M(pixel)] / E[M(pixel)]``, i.e. the expected score given that the pixel
+is kept (exact for binary masks: ``smooth=False`` keeps them binary). Defaults as in the
+paper's appendix A1: N = 8,000, mask size 7, p = 0.5.
+
+:func:`meaningful_perturbation` (Fong & Vedaldi 2017, "deletion game"). A mask m in [0, 1]
+on a coarse ``mask_size`` grid (upsampled bilinearly; 1 = keep the pixel) replaces deleted
+pixels by a blurred copy: ``Phi(x; m) = m x + (1 - m) blur(x)``, and minimises
+``l1_coeff * mean|1 - m| + tv_coeff * TV_beta(m) + P(target | Phi(x; m))`` with
+``TV_beta(m)`` the mean of ``|m(u+1, v) - m(u, v)|^beta + |m(u, v+1) - m(u, v)|^beta``
+over the grid, by Adam from m = 1, projected onto [0, 1] after every step. The saliency is
+the deletion ``1 - m`` upsampled. Defaults: the paper's appendix A1 values (after
+Gildenblat's implementation): 500 iterations, learning rate 0.1, l1_coeff 0.01, tv_coeff 0.2,
+beta 3; mask grid H / 8 (28 at 224), blur sigma ``5 * H / 224`` pixels.
+
+:func:`extremal_perturbation` (Fong, Patrick & Vedaldi 2019, "preservation game"). For each
+area a, a smooth mask m_a in [0, 1] (parameters on a grid of stride ``mask_step``, upsampled
+bilinearly and Gaussian-smoothed with ``smooth_sigma``: both are convex combinations, so m
+stays in [0, 1]) maximises the target logit of ``Phi(x; m) = m x + (1 - m) blur(x)`` under
+the area constraint ``area(m) = a``, relaxed as in the paper by the penalty
+``lambda * mean_j (sort(m)_j - r_a,j)^2``, with r_a the sorted reference vector holding
+``(1 - a) H W`` zeros and ``a H W`` ones; lambda grows geometrically from ``regul_weight``
+(10) to ``regul_weight_last`` (1,000) over the iterations so that the area is met at the
+end. Why it starts low: the mask starts at 0.5 everywhere, where the sort is a tie; with a
+strong penalty from the first step (we tried TorchRay's 300) the tie order, not the
+reward, decides which pixels are pushed to 1, and small-area masks land away from the
+object on a toy model whose logit is linear in one region (tests/test_perturbation.py). Adam on
+the parameters, projected onto [0, 1]. ``jitter``: the perturbed image is shifted by 0 or 1
+pixel per axis at random each iteration (the paper's jitter against adversarial masks).
+The saliency is the mean of the per-area masks (the paper: "average over [the] heatmaps of
+varying controlled sizes"). Defaults from the paper's appendix A1 (TorchRay's): areas
+(0.025, 0.05, 0.1, 0.2), 800 iterations, blur perturbation; step 7 and sigma 21 pixels at
+224 scale to ``7 * H / 224`` and ``21 * H / 224`` (2 and 6 pixels at 64). Differences from
+TorchRay: one fixed blur (sigma ``max_blur``) instead of a blur pyramid graded by the mask
+value, Gaussian smoothing instead of TorchRay's smooth-max convolution, Adam instead of
+momentum SGD.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+
+from .. import attacks as _attacks
+
+__all__ = ["rise", "rise_masks", "meaningful_perturbation", "extremal_perturbation",
+           "gaussian_blur", "tv_norm", "EP_AREAS"]
+
+EP_AREAS = (0.025, 0.05, 0.1, 0.2)
+
+
+# --------------------------------------------------------------------------- validation
+def _int_at_least(name: str, value, low: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < low:
+        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    return int(value)
+
+
+def _number(name: str, value, *, low: float = 0.0, strict: bool = False, high: float = math.inf) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
+        and (value > low if strict else value >= low) and value <= high
+    if not ok:
+        bound = f"> {low:g}" if strict else f">= {low:g}"
+        if math.isfinite(high):
+            bound += f" and <= {high:g}"
+        raise ValueError(f"{name} must be a number {bound}, got {value!r}")
+    return float(value)
+
+
+def _device_of(model, x: torch.Tensor) -> torch.device:
+    try:
+        return next(model.parameters()).device
+    except (AttributeError, StopIteration):
+        return x.device
+
+
+def _targets(model, x: torch.Tensor, target) -> torch.Tensor:
+    if target is None:
+        return _attacks.predicted_labels(model, x).cpu()
+    return _attacks._check_labels(target, x, name="target").cpu()
+
+
+class _Frozen:
+    """Eval mode and no parameter gradients inside; both restored after."""
+
+    def __init__(self, model):
+        self.model = model
+        self.eval = _attacks._EvalMode(model)
+
+    def __enter__(self):
+        self.eval.__enter__()
+        params = list(self.model.parameters()) if hasattr(self.model, "parameters") else []
+        self.flags = [(p, p.requires_grad) for p in params]
+        for p, _ in self.flags:
+            p.requires_grad_(False)
+        return self.model
+
+    def __exit__(self, *exc):
+        for p, flag in self.flags:
+            p.requires_grad_(flag)
+        return self.eval.__exit__(*exc)
+
+
+# --------------------------------------------------------------------------- shared pieces
+def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
+    """Separable Gaussian blur of (N, C, H, W) with std ``sigma`` pixels (0: x unchanged).
+
+    Kernel radius ``ceil(3 sigma)``, at most ``min(H, W) - 1`` (reflect padding needs it);
+    weights sum to 1, so values stay within the input's range.
+    """
+    sigma = _number("sigma", sigma)
+    if sigma == 0:
+        return x
+    h, w = x.shape[-2:]
+    radius = max(1, min(math.ceil(3 * sigma), min(h, w) - 1)) if min(h, w) > 1 else 0
+    if radius == 0:
+        return x
+    t = torch.arange(-radius, radius + 1, dtype=x.dtype, device=x.device)
+    k = torch.exp(-0.5 * (t / sigma) ** 2)
+    k = k / k.sum()
+    c = x.shape[1]
+    out = F.pad(x, (radius, radius, 0, 0), mode="reflect")
+    out = F.conv2d(out, k.view(1, 1, 1, -1).expand(c, 1, 1, -1), groups=c)
+    out = F.pad(out, (0, 0, radius, radius), mode="reflect")
+    return F.conv2d(out, k.view(1, 1, -1, 1).expand(c, 1, -1, 1), groups=c)
+
+
+def tv_norm(m: torch.Tensor, beta: float = 3.0) -> torch.Tensor:
+    """(N,) total variation of masks m (N, 1, h, w): mean over the grid of
+    ``|m(u+1, v) - m(u, v)|^beta`` plus the mean of ``|m(u, v+1) - m(u, v)|^beta``."""
+    dy = (m[..., 1:, :] - m[..., :-1, :]).abs().pow(beta).flatten(1)
+    dx = (m[..., :, 1:] - m[..., :, :-1]).abs().pow(beta).flatten(1)
+    zero = m.new_zeros(m.shape[0])
+    return (dy.mean(1) if dy.shape[1] else zero) + (dx.mean(1) if dx.shape[1] else zero)
+
+
+def _upsample(m: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    return F.interpolate(m, size=(h, w), mode="bilinear", align_corners=False)
+
+
+# --------------------------------------------------------------------------- RISE
+def rise_masks(n_masks: int, mask_size: int, height: int, width: int, *, p: float = 0.5,
+               smooth: bool = True, generator: torch.Generator) -> torch.Tensor:
+    """(n_masks, height, width) RISE masks in [0, 1] (see the module docstring).
+
+    smooth=False: nearest-neighbour upsampling, so the masks stay binary (0/1) blocks.
+    Raises ValueError for n_masks < 1, mask_size < 1 or > min(height, width), p outside (0, 1].
+    """
+    n_masks = _int_at_least("n_masks", n_masks, 1)
+    height = _int_at_least("height", height, 1)
+    width = _int_at_least("width", width, 1)
+    mask_size = _int_at_least("mask_size", mask_size, 1)
+    if mask_size > min(height, width):
+        raise ValueError(f"mask_size must be <= min(height, width) = {min(height, width)}, got {mask_size}")
+    p = _number("p", p, strict=True, high=1.0)
+    if not isinstance(generator, torch.Generator):
+        raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+    ch, cw = math.ceil(height / mask_size), math.ceil(width / mask_size)
+    grid = (torch.rand(n_masks, 1, mask_size, mask_size, generator=generator) < p).float()
+    shift_y = torch.randint(0, ch, (n_masks,), generator=generator)
+    shift_x = torch.randint(0, cw, (n_masks,), generator=generator)
+    size = ((mask_size + 1) * ch, (mask_size + 1) * cw)
+    if smooth:
+        big = F.interpolate(grid, size=size, mode="bilinear", align_corners=False)
+    else:
+        big = F.interpolate(grid, size=size, mode="nearest")
+    rows = shift_y[:, None] + torch.arange(height)[None, :]  # (N, H)
+    cols = shift_x[:, None] + torch.arange(width)[None, :]   # (N, W)
+    idx = torch.arange(n_masks)[:, None, None]
+    out = big[:, 0][idx, rows[:, :, None], cols[:, None, :]]
+    return out.clamp_(0.0, 1.0).contiguous()  # bilinear weights sum to 1: removes float rounding only
+
+
+@torch.no_grad()
+def rise(model, x: torch.Tensor, target=None, *, n_masks: int = 8000, mask_size: int = 7,
+         p: float = 0.5, smooth: bool = True, batch_size: int = 256, seed: int = 0,
+         masks: torch.Tensor | None = None) -> torch.Tensor:
+    """RISE saliency ``sum_i P(target | x * M_i) M_i / (N p)`` (B, H, W).
+
+    n_masks, mask_size, p, smooth: the masks (:func:`rise_masks`), drawn once per call from
+    a generator seeded by ``seed`` and shared by the B images (as the RISE code does);
+    masks: (N, H, W) in [0, 1] to use instead (then n_masks is N and p still normalises).
+    batch_size: masked images per forward pass (all B images of a chunk of masks together).
+    P is the softmax probability. Raises ValueError for bad parameters or x.
+    """
+    x = _attacks.check_images(x)
+    b, c, h, w = x.shape
+    p = _number("p", p, strict=True, high=1.0)
+    batch_size = _int_at_least("batch_size", batch_size, 1)
+    seed = _int_at_least("seed", seed, 0)
+    if masks is None:
+        masks = rise_masks(n_masks, mask_size, h, w, p=p, smooth=smooth,
+                           generator=torch.Generator().manual_seed(seed))
+    elif not isinstance(masks, torch.Tensor) or masks.dim() != 3 or masks.shape[1:] != (h, w) \
+            or float(masks.min()) < 0 or float(masks.max()) > 1:
+        raise ValueError(f"masks must be a (N, {h}, {w}) tensor in [0, 1]")
+    masks = masks.float().cpu()
+    y = _targets(model, x, target)
+    device = _device_of(model, x)
+    xd = x.detach().float().to(device)
+    per_chunk = max(1, batch_size // b)
+    sal = torch.zeros(b, h, w, dtype=torch.float64)
+    with _Frozen(model):
+        for start in range(0, masks.shape[0], per_chunk):
+            m = masks[start:start + per_chunk].to(device)  # (K, H, W)
+            imgs = (m[:, None, None] * xd[None]).reshape(-1, c, h, w)  # (K * B, C, H, W)
+            probs = torch.softmax(model(imgs).float(), dim=1).reshape(m.shape[0], b, -1)
+            score = probs.gather(2, y.to(device).view(1, b, 1).expand(m.shape[0], b, 1))[..., 0]
+            sal += torch.einsum("kb,khw->bhw", score.double().cpu(), m.double().cpu())
+    return (sal / (masks.shape[0] * p)).float()
+
+
+# --------------------------------------------------------------------------- Meaningful Perturbation
+def meaningful_perturbation(model, x: torch.Tensor, target=None, *, iterations: int = 500,
+                            lr: float = 0.1, l1_coeff: float = 0.01, tv_coeff: float = 0.2,
+                            tv_beta: float = 3.0, mask_size: int | None = None,
+                            blur_sigma: float | None = None, noise_std: float = 0.0,
+                            seed: int = 0, history: list | None = None) -> torch.Tensor:
+    """Meaningful Perturbation (deletion game), batched over images; returns 1 - m (B, H, W).
+
+    iterations >= 1; lr > 0 (Adam); l1_coeff, tv_coeff >= 0; tv_beta >= 1;
+    mask_size: side of the mask grid (None: max(1, H // 8)); blur_sigma: pixels (None:
+    ``5 * H / 224``); noise_std: std of Gaussian noise added to the perturbed image at each
+    iteration (0: none; drawn from the seeded generator).
+    history: optional list; the mean loss over the batch is appended at every iteration.
+    The images are independent: each one's loss depends on its own mask only.
+    """
+    x = _attacks.check_images(x)
+    b, c, h, w = x.shape
+    iterations = _int_at_least("iterations", iterations, 1)
+    lr = _number("lr", lr, strict=True)
+    l1_coeff = _number("l1_coeff", l1_coeff)
+    tv_coeff = _number("tv_coeff", tv_coeff)
+    tv_beta = _number("tv_beta", tv_beta, low=1.0)
+    noise_std = _number("noise_std", noise_std)
+    seed = _int_at_least("seed", seed, 0)
+    mask_size = max(1, h // 8) if mask_size is None else _int_at_least("mask_size", mask_size, 1)
+    blur_sigma = 5.0 * h / 224 if blur_sigma is None else _number("blur_sigma", blur_sigma)
+    y = _targets(model, x, target)
+    device = _device_of(model, x)
+    gen = torch.Generator().manual_seed(seed)
+    xd = x.detach().float().to(device)
+    blurred = gaussian_blur(xd, blur_sigma)
+    m = torch.ones(b, 1, mask_size, mask_size, device=device, requires_grad=True)
+    opt = torch.optim.Adam([m], lr=lr)
+    yd = y.to(device)
+    with _Frozen(model), torch.enable_grad():
+        for _ in range(iterations):
+            up = _upsample(m, h, w)
+            pert = up * xd + (1 - up) * blurred
+            if noise_std > 0:
+                pert = pert + noise_std * torch.randn(pert.shape, generator=gen).to(device)
+            prob = torch.softmax(model(pert), dim=1).gather(1, yd[:, None])[:, 0]
+            loss = l1_coeff * (1 - m).abs().flatten(1).mean(1) + tv_coeff * tv_norm(m, tv_beta) + prob
+            opt.zero_grad()
+            loss.sum().backward()
+            opt.step()
+            with torch.no_grad():
+                m.clamp_(0.0, 1.0)  # projection onto the feasible set [0, 1]
+            if history is not None:
+                history.append(float(loss.detach().mean()))
+    with torch.no_grad():
+        # m is in [0, 1]; the clamp removes the float rounding of bilinear weights only
+        return (1 - _upsample(m, h, w)).clamp_(0.0, 1.0)[:, 0].detach().float().cpu()
+
+
+# --------------------------------------------------------------------------- Extremal Perturbation
+def extremal_perturbation(model, x: torch.Tensor, target=None, *, areas=EP_AREAS,
+                          iterations: int = 800, lr: float = 0.1, mask_step: int | None = None,
+                          smooth_sigma: float | None = None, max_blur: float | None = None,
+                          regul_weight: float = 10.0, regul_weight_last: float = 1000.0,
+                          jitter: bool = True, seed: int = 0, return_masks: bool = False,
+                          history: list | None = None):
+    """Extremal Perturbation (preservation game), batched over images and areas.
+
+    areas: fractions of the image in (0, 1), one optimisation each (the paper's A1 grid);
+    iterations >= 1; lr > 0 (Adam on the mask parameters); mask_step: stride of the
+    parameter grid in pixels (None: ``max(1, round(7 * H / 224))``); smooth_sigma: pixels
+    (None: ``21 * H / 224``); max_blur: sigma of the blurred image (None: ``10 * H / 224``);
+    regul_weight -> regul_weight_last: the penalty's weight, growing geometrically;
+    jitter: random 0/1-pixel shifts of the perturbed image; seed: the jitter's generator.
+    history: optional list; per iteration the mean target logit and the mean penalty.
+    Returns the saliency (B, H, W), the mean over areas of the masks; with
+    ``return_masks`` also the masks (B, len(areas), H, W).
+    """
+    x = _attacks.check_images(x)
+    b, c, h, w = x.shape
+    areas = tuple(areas) if isinstance(areas, (list, tuple)) else areas
+    if not isinstance(areas, tuple) or not areas or not all(
+            isinstance(a, (int, float)) and not isinstance(a, bool) and 0 < a < 1 for a in areas):
+        raise ValueError(f"areas must be a non-empty sequence of fractions in (0, 1), got {areas!r}")
+    iterations = _int_at_least("iterations", iterations, 1)
+    lr = _number("lr", lr, strict=True)
+    mask_step = max(1, round(7 * h / 224)) if mask_step is None else _int_at_least("mask_step", mask_step, 1)
+    smooth_sigma = 21.0 * h / 224 if smooth_sigma is None else _number("smooth_sigma", smooth_sigma)
+    max_blur = 10.0 * h / 224 if max_blur is None else _number("max_blur", max_blur)
+    regul_weight = _number("regul_weight", regul_weight, strict=True)
+    regul_weight_last = _number("regul_weight_last", regul_weight_last, strict=True)
+    seed = _int_at_least("seed", seed, 0)
+    y = _targets(model, x, target)
+    device = _device_of(model, x)
+    gen = torch.Generator().manual_seed(seed)
+    n_a = len(areas)
+    hw = h * w
+    # reference vectors r_a: sorted ascending, (1 - a) HW zeros then a HW ones
+    ref = torch.zeros(n_a, hw, device=device)
+    for i, a in enumerate(areas):
+        ones = int(round(a * hw))
+        if ones:
+            ref[i, hw - ones:] = 1.0
+    ref = ref.repeat(b, 1)  # row j = image j // n_a, area j % n_a
+    xd = x.detach().float().to(device).repeat_interleave(n_a, dim=0)  # (B * A, C, H, W)
+    blurred = gaussian_blur(xd, max_blur)
+    yd = y.to(device).repeat_interleave(n_a)
+    gh, gw = math.ceil(h / mask_step), math.ceil(w / mask_step)
+    z = torch.full((b * n_a, 1, gh, gw), 0.5, device=device, requires_grad=True)
+    opt = torch.optim.Adam([z], lr=lr)
+    growth = (regul_weight_last / regul_weight) ** (1.0 / max(1, iterations - 1))
+
+    def smooth_mask(params):
+        return gaussian_blur(_upsample(params, h, w), smooth_sigma)
+
+    with _Frozen(model), torch.enable_grad():
+        lam = regul_weight
+        for _ in range(iterations):
+            m = smooth_mask(z)
+            pert = m * xd + (1 - m) * blurred
+            if jitter:
+                dy, dx = (int(v) for v in torch.randint(0, 2, (2,), generator=gen))
+                if dy or dx:
+                    pert = torch.roll(pert, shifts=(dy, dx), dims=(2, 3))
+            logit = model(pert).gather(1, yd[:, None])[:, 0]
+            penalty = (torch.sort(m.flatten(1), dim=1).values - ref).pow(2).mean(1)
+            loss = -logit + lam * penalty
+            opt.zero_grad()
+            loss.sum().backward()
+            opt.step()
+            with torch.no_grad():
+                z.clamp_(0.0, 1.0)  # projection onto the feasible set [0, 1]
+            if history is not None:
+                history.append((float(logit.mean()), float(penalty.mean())))
+            lam *= growth
+    with torch.no_grad():
+        # z is in [0, 1]; the clamp removes the float rounding of the convex weights only
+        masks = smooth_mask(z).clamp_(0.0, 1.0)[:, 0].reshape(b, n_a, h, w).float().cpu()
+    saliency = masks.mean(1)
+    return (saliency, masks) if return_masks else saliency

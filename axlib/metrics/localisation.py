@@ -1,0 +1,320 @@
+"""Localisation and score metrics of attribution maps, batched (Nourelahi et al. 2022, sec. 2.4).
+
+All functions take attribution maps ``maps`` (B, H, W) (any real values, larger = more
+important) and, where needed, boxes (B, 4) ``(x0, y0, x1, y1)`` in half-open pixel
+coordinates of the same H x W grid (the convention of :mod:`axlib.localisation`; a pixel
+(row, col) is inside when its centre ``(col + 0.5, row + 0.5)`` is).
+
+- :func:`pointing_game`: a map is a hit when its maximum lies inside the box, up to a
+  tolerance. Rule as in TorchRay's ``PointingGame`` (the implementation the paper uses): the
+  maximum is the first maximal pixel in row-major order (``argmax``), and it counts when it
+  is within ``tolerance`` pixels of the box (TorchRay: 15 pixels at 224 x 224; default here
+  the same fraction of the map size, ``15 * max(H, W) / 224``, 4.3 pixels on 64 x 64).
+- :func:`wsl` / :func:`wsl_iou` / :func:`max_box_accuracy`: weakly supervised localisation.
+  Threshold rule: each map is min-max normalised to [0, 1] (a constant map becomes all
+  zeros); the pixels with normalised value ``>= threshold`` are the foreground; the predicted
+  box is the tight box of the largest 8-connected foreground component (ties: the component
+  met first in row-major order); a map is correct when IoU(predicted box, true box) > 0.5
+  (strictly, as the paper says). ``threshold`` defaults to 0.2, CAM's rule (Zhou et al. 2016:
+  20% of the maximum); :func:`max_box_accuracy` is Choe et al.'s (2020) MaxBoxAcc, the
+  accuracy at the best threshold of a grid, which is the WSL framework the paper cites [11].
+- :func:`insertion` / :func:`deletion` / :func:`causal_curves`: the causal metrics of
+  Petsiuk et al. (RISE). Pixels are ranked by the map (descending; ties by row-major index);
+  deletion starts from the image and replaces the ``step`` top-ranked pixels by the baseline
+  at each step until none is left, insertion starts from the baseline and puts them back.
+  The curve is the softmax probability of the target class after 0, 1, ..., n steps
+  (n = ceil(H * W / step)); the score is its area under the curve over the fraction of
+  pixels changed, [0, 1], by the trapezoid rule on the true fractions (the last step may
+  be partial). Default step: ``ceil(H * W / 112)``, which is the paper's N = 448 pixels on
+  224 x 224 inputs (112 steps) and 37 pixels on 64 x 64. Default baseline: 0.0, a black
+  image in [0, 1] pixel space. The RISE code the paper uses works on normalised tensors,
+  where 0 is the dataset's mean colour: pass ``baseline`` as a (1, C, 1, 1) mean-colour
+  tensor to follow it exactly. Insertion: higher is better; deletion: lower is better.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+__all__ = ["pointing_game", "box_iou", "wsl_boxes", "wsl_iou", "wsl", "max_box_accuracy", "localisation_scores",
+           "causal_curves", "insertion", "deletion", "default_step"]
+
+PAPER_STEPS = 112  # 448 pixels a step on 224 x 224 inputs (50,176 / 448)
+
+
+# --------------------------------------------------------------------------- validation
+def _check_maps(maps) -> torch.Tensor:
+    if not isinstance(maps, torch.Tensor) or maps.dim() != 3 or maps.shape[0] < 1:
+        shape = tuple(maps.shape) if isinstance(maps, torch.Tensor) else type(maps).__name__
+        raise ValueError(f"maps must be a tensor of shape (B, H, W) with B >= 1, got {shape}")
+    if not maps.is_floating_point():
+        maps = maps.float()
+    if not bool(torch.isfinite(maps).all()):
+        raise ValueError("maps must be finite (no NaN/inf)")
+    return maps.detach().cpu()
+
+
+def _check_boxes(boxes, maps: torch.Tensor) -> torch.Tensor:
+    from ..localisation import check_boxes as check
+
+    boxes = check(boxes)
+    if boxes.shape[0] != maps.shape[0]:
+        raise ValueError(f"boxes must have one row per map ({maps.shape[0]}), got {boxes.shape[0]}")
+    return boxes.detach().cpu().double()
+
+
+def _unit(name: str, value, *, open_low: bool = False) -> float:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and \
+        (0 < value <= 1 if open_low else 0 <= value <= 1)
+    if not ok:
+        raise ValueError(f"{name} must be a number in {'(0, 1]' if open_low else '[0, 1]'}, got {value!r}")
+    return float(value)
+
+
+# --------------------------------------------------------------------------- pointing game
+def pointing_game(maps: torch.Tensor, boxes: torch.Tensor, *, tolerance: float | None = None) -> torch.Tensor:
+    """(B,) bool: the map's maximum is within ``tolerance`` pixels of the box.
+
+    maps: (B, H, W); boxes: (B, 4). The maximum is ``argmax`` of the flattened map (the
+    first maximal pixel in row-major order); its centre (col + 0.5, row + 0.5) is compared
+    with the box by Euclidean distance to the box rectangle (0 inside).
+    tolerance: pixels, >= 0; None: TorchRay's 15 pixels at 224 scaled to the map,
+    ``15 * max(H, W) / 224``.
+    Raises ValueError for bad shapes or a negative tolerance.
+    """
+    maps = _check_maps(maps)
+    boxes = _check_boxes(boxes, maps)
+    b, h, w = maps.shape
+    if tolerance is None:
+        tolerance = 15.0 * max(h, w) / 224.0
+    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not tolerance >= 0:
+        raise ValueError(f"tolerance must be a number >= 0 (pixels), got {tolerance!r}")
+    flat = maps.reshape(b, -1).argmax(dim=1)
+    cy = (flat // w).double() + 0.5
+    cx = (flat % w).double() + 0.5
+    dx = torch.clamp(torch.maximum(boxes[:, 0] - cx, cx - boxes[:, 2]), min=0)
+    dy = torch.clamp(torch.maximum(boxes[:, 1] - cy, cy - boxes[:, 3]), min=0)
+    return (dx * dx + dy * dy).sqrt() <= float(tolerance)
+
+
+# --------------------------------------------------------------------------- WSL
+def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """(B,) float64 intersection over union of paired boxes a[i], b[i] (each (B, 4), half-open).
+
+    Two empty boxes give IoU 0. Raises ValueError for mismatched or malformed boxes.
+    """
+    from ..localisation import check_boxes as check
+
+    a, b = check(a).double(), check(b).double()
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+    iw = (torch.minimum(a[:, 2], b[:, 2]) - torch.maximum(a[:, 0], b[:, 0])).clamp(min=0)
+    ih = (torch.minimum(a[:, 3], b[:, 3]) - torch.maximum(a[:, 1], b[:, 1])).clamp(min=0)
+    inter = iw * ih
+    area = lambda z: (z[:, 2] - z[:, 0]) * (z[:, 3] - z[:, 1])  # noqa: E731
+    union = area(a) + area(b) - inter
+    return torch.where(union > 0, inter / union.clamp(min=1e-300), torch.zeros_like(union))
+
+
+def _normalise(maps: torch.Tensor) -> torch.Tensor:
+    """Per-map min-max to [0, 1] (float64); a constant map becomes all zeros."""
+    m = maps.double()
+    lo = m.amin(dim=(1, 2), keepdim=True)
+    span = m.amax(dim=(1, 2), keepdim=True) - lo
+    return torch.where(span > 0, (m - lo) / span.clamp(min=1e-300), torch.zeros_like(m))
+
+
+def _largest_component_box(fg: np.ndarray) -> tuple[int, int, int, int]:
+    """Tight half-open box of the largest 8-connected True component of fg (H, W)."""
+    from scipy import ndimage
+
+    labels, count = ndimage.label(fg, structure=np.ones((3, 3), dtype=bool))
+    if count == 0:
+        return 0, 0, 0, 0
+    sizes = np.bincount(labels.ravel())[1:]
+    biggest = int(np.argmax(sizes)) + 1  # labels are numbered in row-major order of first pixel
+    rows, cols = np.nonzero(labels == biggest)
+    return int(cols.min()), int(rows.min()), int(cols.max()) + 1, int(rows.max()) + 1
+
+
+def wsl_boxes(maps: torch.Tensor, threshold: float = 0.2) -> torch.Tensor:
+    """(B, 4) float32 predicted boxes: the tight box of the largest 8-connected component of
+    the pixels whose min-max-normalised value is >= threshold (see the module docstring).
+
+    threshold in [0, 1]; 0 keeps every pixel (the whole image). A constant map normalises
+    to zeros: threshold 0 gives the whole image, any threshold > 0 an empty box (IoU 0).
+    Raises ValueError for a bad threshold or maps not (B, H, W).
+    """
+    maps = _check_maps(maps)
+    threshold = _unit("threshold", threshold)
+    fg = (_normalise(maps) >= threshold).numpy()
+    return torch.tensor([_largest_component_box(f) for f in fg], dtype=torch.float32)
+
+
+def wsl_iou(maps: torch.Tensor, boxes: torch.Tensor, *, threshold: float = 0.2) -> torch.Tensor:
+    """(B,) float64 IoU between :func:`wsl_boxes` (maps, threshold) and the true boxes."""
+    maps = _check_maps(maps)
+    boxes = _check_boxes(boxes, maps)
+    return box_iou(wsl_boxes(maps, threshold).double(), boxes)
+
+
+def wsl(maps: torch.Tensor, boxes: torch.Tensor, *, threshold: float = 0.2,
+        iou_threshold: float = 0.5) -> torch.Tensor:
+    """(B,) bool: the map localises the object, IoU(predicted box, box) > iou_threshold (0.5).
+
+    See :func:`wsl_boxes` for the threshold rule. Raises ValueError for thresholds outside [0, 1].
+    """
+    iou_threshold = _unit("iou_threshold", iou_threshold)
+    return wsl_iou(maps, boxes, threshold=threshold) > iou_threshold
+
+
+def max_box_accuracy(maps: torch.Tensor, boxes: torch.Tensor, *, thresholds=None,
+                     iou_threshold: float = 0.5) -> dict:
+    """Choe et al.'s MaxBoxAcc: the WSL accuracy at the best of a grid of thresholds.
+
+    thresholds: increasing values in [0, 1] (None: 0.00, 0.01, ..., 0.99, Choe et al.'s grid).
+    Returns {"accuracy": max over thresholds of the fraction of maps with IoU >
+    iou_threshold, "threshold": the smallest threshold reaching it, "thresholds": the grid
+    (T,) and "accuracies": (T,) the accuracy at each}. The threshold is chosen on the same
+    images it is scored on (as in Choe et al.); tune it on a held-out split to avoid that.
+    """
+    maps = _check_maps(maps)
+    boxes = _check_boxes(boxes, maps)
+    iou_threshold = _unit("iou_threshold", iou_threshold)
+    grid = np.round(np.arange(100) * 0.01, 2) if thresholds is None else np.asarray(thresholds, dtype=float)
+    if grid.ndim != 1 or grid.size < 1 or not np.all((grid >= 0) & (grid <= 1)) or np.any(np.diff(grid) <= 0):
+        raise ValueError("thresholds must be a non-empty increasing sequence of numbers in [0, 1]")
+    norm = _normalise(maps).numpy()
+    acc = np.empty(grid.size)
+    for t, tau in enumerate(grid):
+        pred = torch.tensor([_largest_component_box(m >= tau) for m in norm], dtype=torch.float64)
+        acc[t] = float((box_iou(pred, boxes) > iou_threshold).double().mean())
+    best = int(np.argmax(acc))
+    return {"accuracy": float(acc[best]), "threshold": float(grid[best]),
+            "thresholds": grid, "accuracies": acc}
+
+
+# --------------------------------------------------------------------------- insertion / deletion
+def default_step(height: int, width: int) -> int:
+    """Pixels changed per step: ``ceil(H * W / 112)`` (the paper's 448 on 224 x 224)."""
+    return max(1, math.ceil(height * width / PAPER_STEPS))
+
+
+def _device_of(model, x):
+    try:
+        return next(model.parameters()).device
+    except (AttributeError, StopIteration):
+        return x.device
+
+
+@torch.no_grad()
+def causal_curves(model, x: torch.Tensor, maps: torch.Tensor, target, *, mode: str = "deletion",
+                  step: int | None = None, baseline: float | torch.Tensor = 0.0,
+                  batch_size: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
+    """Insertion or deletion curves of a batch (see the module docstring for the rule).
+
+    model: logits (B, classes) from [0, 1] pixels, run in eval mode without gradients.
+    x: (B, C, H, W) in [0, 1]; maps: (B, H, W); target: int or (B,) labels whose softmax
+    probability is tracked. mode: ``"deletion"`` or ``"insertion"``. step: pixels per step
+    >= 1 (None: :func:`default_step`). baseline: a number or a (1|B, C, H, W) /
+    (1|B, C, 1, 1) tensor: what a removed pixel becomes. batch_size: images per forward pass
+    (the steps of all B images are evaluated together, in chunks).
+    Returns (curves (B, n + 1) float64, fractions (n + 1,) float64: the fraction of pixels
+    changed after each step, 0 ... 1).
+    Raises ValueError for an unknown mode, step < 1, batch_size < 1, or mismatched shapes.
+    """
+    from ..attacks import _EvalMode, _check_labels, check_images
+
+    if mode not in ("deletion", "insertion"):
+        raise ValueError(f"mode must be 'deletion' or 'insertion', got {mode!r}")
+    x = check_images(x)
+    maps = _check_maps(maps)
+    b, c, h, w = x.shape
+    if maps.shape != (b, h, w):
+        raise ValueError(f"maps must have shape (B, H, W) = {(b, h, w)}, got {tuple(maps.shape)}")
+    y = _check_labels(target, x, name="target").cpu()
+    if step is None:
+        step = default_step(h, w)
+    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 1:
+        raise ValueError(f"step must be an integer >= 1 (pixels), got {step!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    if isinstance(baseline, torch.Tensor):
+        ok = baseline.dim() == 4 and baseline.shape[0] in (1, b) and baseline.shape[1] == c \
+            and baseline.shape[2] in (1, h) and baseline.shape[3] in (1, w)
+        if not ok:
+            raise ValueError(f"baseline tensor must have shape (1|B, C, 1|H, 1|W), got {tuple(baseline.shape)}")
+        base = baseline.detach().float().cpu().expand(b, c, h, w)
+    elif isinstance(baseline, (int, float)) and not isinstance(baseline, bool):
+        base = torch.full((b, c, h, w), float(baseline))
+    else:
+        raise ValueError(f"baseline must be a number or a tensor, got {baseline!r}")
+
+    hw = h * w
+    n = math.ceil(hw / step)
+    counts = torch.clamp(torch.arange(n + 1) * step, max=hw)  # pixels changed after k steps
+    order = torch.sort(maps.reshape(b, hw), dim=1, descending=True, stable=True).indices
+    rank = torch.empty_like(order)
+    rank.scatter_(1, order, torch.arange(hw).expand(b, hw).contiguous())  # rank of each pixel
+    xc = x.detach().float().cpu()
+    device = _device_of(model, x)
+    per_chunk = max(1, batch_size // b)
+    curves = torch.empty(b, n + 1, dtype=torch.float64)
+    with _EvalMode(model):
+        for start in range(0, n + 1, per_chunk):
+            ks = counts[start:start + per_chunk]  # (K,)
+            changed = (rank[None, :, :] < ks[:, None, None]).reshape(len(ks), b, 1, h, w)
+            if mode == "deletion":
+                imgs = torch.where(changed, base[None], xc[None])
+            else:
+                imgs = torch.where(changed, xc[None], base[None])
+            logits = model(imgs.reshape(-1, c, h, w).to(device)).float().cpu()
+            probs = torch.softmax(logits, dim=1).reshape(len(ks), b, -1)
+            curves[:, start:start + len(ks)] = probs.gather(
+                2, y.view(1, b, 1).expand(len(ks), b, 1))[..., 0].T.double()
+    return curves, counts.double() / hw
+
+
+def _auc(curves: torch.Tensor, fractions: torch.Tensor) -> torch.Tensor:
+    return torch.trapezoid(curves, fractions, dim=1)
+
+
+def insertion(model, x: torch.Tensor, maps: torch.Tensor, target, *, step: int | None = None,
+              baseline: float | torch.Tensor = 0.0, batch_size: int = 256) -> torch.Tensor:
+    """(B,) float64 insertion AUC in [0, 1] (higher is better); see :func:`causal_curves`."""
+    curves, fr = causal_curves(model, x, maps, target, mode="insertion", step=step,
+                               baseline=baseline, batch_size=batch_size)
+    return _auc(curves, fr)
+
+
+def deletion(model, x: torch.Tensor, maps: torch.Tensor, target, *, step: int | None = None,
+             baseline: float | torch.Tensor = 0.0, batch_size: int = 256) -> torch.Tensor:
+    """(B,) float64 deletion AUC in [0, 1] (lower is better); see :func:`causal_curves`."""
+    curves, fr = causal_curves(model, x, maps, target, mode="deletion", step=step,
+                               baseline=baseline, batch_size=batch_size)
+    return _auc(curves, fr)
+
+
+# --------------------------------------------------------------------------- all four at once
+def localisation_scores(model, x: torch.Tensor, maps: torch.Tensor, target, boxes: torch.Tensor, *,
+                        tolerance: float | None = None, threshold: float = 0.2,
+                        step: int | None = None, baseline: float | torch.Tensor = 0.0,
+                        batch_size: int = 256) -> dict[str, torch.Tensor]:
+    """The paper's four metrics for one batch of maps, per image.
+
+    x: (B, C, H, W) in [0, 1]; maps: (B, H, W); target: int or (B,) labels (the class the
+    maps explain); boxes: (B, 4). Keywords as in :func:`pointing_game` (tolerance),
+    :func:`wsl_iou` (threshold) and :func:`causal_curves` (step, baseline, batch_size).
+    Returns {"pointing_game": (B,) bool, "wsl_iou": (B,) float64, "wsl": (B,) bool
+    (IoU > 0.5), "insertion": (B,) float64, "deletion": (B,) float64}.
+    """
+    iou = wsl_iou(maps, boxes, threshold=threshold)
+    return {
+        "pointing_game": pointing_game(maps, boxes, tolerance=tolerance),
+        "wsl_iou": iou,
+        "wsl": iou > 0.5,
+        "insertion": insertion(model, x, maps, target, step=step, baseline=baseline, batch_size=batch_size),
+        "deletion": deletion(model, x, maps, target, step=step, baseline=baseline, batch_size=batch_size),
+    }

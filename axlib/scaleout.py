@@ -1,0 +1,251 @@
+"""Run a grid of independent shards on Dask distributed, each finished shard saved as Parquet.
+
+The robust-model study is a grid: models x attribution methods x image shards, every cell a
+table of per-image scores. This module runs any such grid; what a shard computes is a
+picklable callable ``fn(**params) -> pandas.DataFrame`` given per shard (the study's
+attribution shards, EXIAA's attack shards, ...).
+
+- **Where it runs.** ``scheduler=None``: a :class:`distributed.LocalCluster` on this machine
+  (``n_workers`` processes with ``threads_per_worker`` threads, 1 by default: torch code is
+  fastest with one thread per process when processes share the cores), closed afterwards.
+  A string: the address of a running scheduler (``"tcp://10.0.0.5:8786"``) -- a real cluster;
+  its workers must be able to import axlib and read the data the task reads. A
+  :class:`distributed.Client`: used as is (not closed). ``"serial"``: no Dask at all, the
+  shards run one after the other in this process (the reference a distributed run must equal).
+- **Atomic results.** Each finished shard is written by this process (the client; the
+  workers need no shared disk) to ``out_dir/<shard name>-<key>.parquet`` through a temporary
+  file in the same folder and :func:`os.replace`, so a file either is complete or does not
+  exist. ``key`` is a hash of the task's qualified name and the shard's params: changing
+  either makes a new file, never a stale reuse.
+- **Resume.** Shards whose file exists are not submitted again; rerunning an interrupted
+  call computes only what is missing. Failures: if a worker dies, the scheduler reruns its
+  tasks elsewhere (the nanny restarts the worker); if a task raises, the remaining tasks are
+  cancelled, the finished shards stay on disk, and a RuntimeError naming the shard is raised
+  from the task's error.
+- **Progress.** A tqdm bar over shards, starting at the number already done.
+
+The final table is the concatenation of every shard's table in grid order (index reset),
+identical whatever ran it, provided ``fn`` is deterministic given its params (seed it from
+them). Put identifying columns (model, method, image id) in the task's table.
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import json
+import os
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import pandas as pd
+
+__all__ = ["Shard", "grid", "shard_key", "shard_path", "run", "load_table", "pending"]
+
+
+@dataclass(frozen=True)
+class Shard:
+    """One task of a grid: ``name`` (for file names and messages) and the keyword
+    arguments ``params`` of the task function (JSON-serialisable values)."""
+
+    name: str
+    params: dict = field(default_factory=dict)
+
+
+def grid(n_items: int, shard_size: int, **axes: Sequence) -> list[Shard]:
+    """Shards of the Cartesian product ``axes`` x item ranges.
+
+    n_items: number of items (images) to split; shard_size: items per shard (the last
+    shard may be shorter); axes: e.g. ``model=["a", "b"], method=["rise", "ig"]``, each a
+    non-empty sequence of JSON-serialisable values, varied in the order given, the item
+    range fastest. Each shard's params are the axes' values plus ``start`` and ``stop``
+    (items ``start <= i < stop``).
+    Raises ValueError for n_items < 1, shard_size < 1 or an empty axis.
+    """
+    for name, value, low in (("n_items", n_items, 1), ("shard_size", shard_size, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    for name, values in axes.items():
+        if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or len(values) == 0:
+            raise ValueError(f"axis {name!r} must be a non-empty sequence of values, got {values!r}")
+    names = list(axes)
+    ranges = [(s, min(s + shard_size, n_items)) for s in range(0, n_items, shard_size)]
+    shards = []
+    for combo in itertools.product(*(axes[n] for n in names)):
+        for start, stop in ranges:
+            params = dict(zip(names, combo), start=start, stop=stop)
+            label = "__".join(f"{n}={v}" for n, v in zip(names, combo))
+            label = f"{label}__items={start}-{stop}" if label else f"items={start}-{stop}"
+            shards.append(Shard(label, params))
+    return shards
+
+
+def _qualname(fn: Callable) -> str:
+    inner = getattr(fn, "func", fn)  # functools.partial: its function, plus its bound arguments
+    name = f"{getattr(inner, '__module__', '?')}.{getattr(inner, '__qualname__', repr(inner))}"
+    if inner is not fn:
+        try:
+            bound = json.dumps({"args": list(getattr(fn, "args", ())),
+                                "kwargs": getattr(fn, "keywords", {})}, sort_keys=True)
+        except TypeError as err:
+            raise ValueError("a functools.partial task may bind only JSON-serialisable values "
+                             f"(they are part of each shard's key): {err}") from None
+        name += bound
+    return name
+
+
+def shard_key(fn: Callable, shard: Shard) -> str:
+    """16 hex digits identifying (task function, params): the sha256 of their canonical JSON.
+
+    Raises ValueError if the params are not JSON-serialisable.
+    """
+    try:
+        text = json.dumps({"fn": _qualname(fn), "params": shard.params}, sort_keys=True)
+    except TypeError as err:
+        raise ValueError(f"shard {shard.name!r}: params must be JSON-serialisable ({err})") from None
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
+def shard_path(out_dir, fn: Callable, shard: Shard) -> Path:
+    """``out_dir/<sanitised shard name>-<shard_key>.parquet``."""
+    safe = re.sub(r"[^A-Za-z0-9._=-]+", "_", shard.name)[:120]
+    return Path(out_dir) / f"{safe}-{shard_key(fn, shard)}.parquet"
+
+
+def pending(fn: Callable, shards: Sequence[Shard], out_dir) -> list[Shard]:
+    """The shards whose Parquet file does not exist yet."""
+    return [s for s in shards if not shard_path(out_dir, fn, s).exists()]
+
+
+def _write_atomic(table: pd.DataFrame, path: Path) -> None:
+    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+    try:
+        table.to_parquet(tmp, index=False, engine="pyarrow")
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def _call(fn: Callable, params: dict) -> pd.DataFrame:
+    """What a worker runs: the task, checked to return a DataFrame."""
+    out = fn(**params)
+    if not isinstance(out, pd.DataFrame):
+        raise TypeError(f"the task must return a pandas.DataFrame, got {type(out).__name__}")
+    return out
+
+
+def load_table(fn: Callable, shards: Sequence[Shard], out_dir) -> pd.DataFrame:
+    """The concatenated table of the shards, in their order. Raises FileNotFoundError
+    naming the first shard not computed yet."""
+    tables = []
+    for s in shards:
+        path = shard_path(out_dir, fn, s)
+        if not path.exists():
+            raise FileNotFoundError(f"shard {s.name!r} has no result yet ({path})")
+        tables.append(pd.read_parquet(path, engine="pyarrow"))
+    return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
+
+
+def run(fn: Callable, shards: Sequence[Shard], out_dir, *, scheduler=None, n_workers: int = 2,
+        threads_per_worker: int = 1, retries: int = 0, progress: bool = True,
+        on_shard_done: Callable[[Shard, int], None] | None = None) -> pd.DataFrame:
+    """Compute every shard not on disk yet, save each atomically, return the full table.
+
+    fn: picklable callable ``fn(**shard.params) -> DataFrame`` (a module-level function or
+    a functools.partial of one), deterministic given its params.
+    shards: from :func:`grid` or built by hand (names need not be unique; keys are).
+    out_dir: folder for the Parquet files (created).
+    scheduler: None (a LocalCluster of ``n_workers`` processes x ``threads_per_worker``
+    threads), a scheduler address string, a ``distributed.Client``, or ``"serial"``.
+    retries: extra attempts Dask gives a task that raises (worker deaths are handled by
+    the scheduler regardless).
+    on_shard_done: called as ``on_shard_done(shard, n_done)`` after each shard is saved
+    (n_done counts the shards on disk, those found at the start included).
+    Returns the concatenated table (:func:`load_table`).
+    Raises ValueError for bad arguments; RuntimeError naming the shard (the task's
+    exception chained as its cause) when a shard fails.
+    """
+    from tqdm.auto import tqdm
+
+    if not callable(fn):
+        raise ValueError(f"fn must be callable, got {type(fn).__name__}")
+    shards = list(shards)
+    if not all(isinstance(s, Shard) for s in shards):
+        raise ValueError("shards must be Shard objects (see grid())")
+    for name, value, low in (("n_workers", n_workers, 1), ("threads_per_worker", threads_per_worker, 1),
+                             ("retries", retries, 0)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {}
+    for s in shards:  # one file per distinct key
+        paths.setdefault(shard_key(fn, s), (s, shard_path(out_dir, fn, s)))
+    todo = [(k, s, p) for k, (s, p) in paths.items() if not p.exists()]
+    done = len(paths) - len(todo)
+    bar = tqdm(total=len(paths), initial=done, desc="shards", unit="shard", disable=not progress)
+
+    def finished(shard: Shard, path: Path, table: pd.DataFrame) -> None:
+        nonlocal done
+        _write_atomic(table, path)
+        done += 1
+        bar.update(1)
+        if on_shard_done is not None:
+            on_shard_done(shard, done)
+
+    try:
+        if not todo:
+            pass
+        elif isinstance(scheduler, str) and scheduler == "serial":
+            for _, s, p in todo:
+                try:
+                    table = _call(fn, dict(s.params))
+                except Exception as err:
+                    raise RuntimeError(f"shard {s.name!r} failed: {err!r}") from err
+                finished(s, p, table)
+        else:
+            _run_dask(fn, todo, scheduler, n_workers, threads_per_worker, retries, finished)
+    finally:
+        bar.close()
+    return load_table(fn, shards, out_dir)
+
+
+def _run_dask(fn, todo, scheduler, n_workers, threads_per_worker, retries, finished) -> None:
+    from distributed import Client, LocalCluster, as_completed
+
+    cluster = None
+    if scheduler is None:
+        cluster = LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
+                               processes=True, dashboard_address=None)
+        client = Client(cluster)
+    elif isinstance(scheduler, str):
+        client = Client(scheduler)
+    elif isinstance(scheduler, Client):
+        client = scheduler
+    else:
+        raise ValueError("scheduler must be None, 'serial', a scheduler address or a distributed.Client, "
+                         f"got {type(scheduler).__name__}")
+    own_client = client is not scheduler
+    try:
+        futures = {}
+        for key, s, p in todo:
+            fut = client.submit(_call, fn, dict(s.params), key=f"axlib-shard-{key}", pure=False,
+                                retries=retries)
+            futures[fut] = (s, p)
+        for fut in as_completed(list(futures)):
+            s, p = futures[fut]
+            try:
+                table = fut.result()
+            except Exception as err:
+                for other in futures:
+                    other.cancel()
+                raise RuntimeError(f"shard {s.name!r} failed: {err!r}") from err
+            finished(s, p, table)
+    finally:
+        if own_client:
+            client.close()
+        if cluster is not None:
+            cluster.close()

@@ -1,0 +1,148 @@
+"""The Dask scale-out runner: grid, atomic Parquet shards, resume, and a worker killed mid-run."""
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from axlib import scaleout as S
+
+
+def score_task(model: str, method: str, start: int, stop: int, delay: float = 0.0,
+               log_dir: str | None = None, fail: str | None = None) -> pd.DataFrame:
+    """A deterministic stand-in for an attribution shard: one row per item, values seeded by
+    the params. Appends its name to log_dir (one file per call) so tests count computations."""
+    if log_dir is not None:
+        with open(os.path.join(log_dir, f"{model}-{method}-{start}-{os.getpid()}-{time.time_ns()}"), "w"):
+            pass
+    if fail is not None and fail == f"{model}/{method}/{start}":
+        raise RuntimeError("boom")
+    time.sleep(delay)
+    seed = sum(map(ord, f"{model}/{method}")) * 10_000 + start
+    rng = np.random.default_rng(seed)
+    items = np.arange(start, stop)
+    return pd.DataFrame({"model": model, "method": method, "image": items,
+                         "score": rng.random(len(items)), "hit": rng.random(len(items)) > 0.5})
+
+
+def test_grid_covers_the_product_with_a_short_last_shard():
+    shards = S.grid(10, 4, model=["a", "b"], method=["rise"])
+    assert [s.params for s in shards[:3]] == [
+        dict(model="a", method="rise", start=0, stop=4), dict(model="a", method="rise", start=4, stop=8),
+        dict(model="a", method="rise", start=8, stop=10)]
+    assert len(shards) == 6 and shards[3].name == "model=b__method=rise__items=0-4"
+    with pytest.raises(ValueError, match="shard_size"):
+        S.grid(10, 0, model=["a"])
+    with pytest.raises(ValueError, match="axis 'model'"):
+        S.grid(10, 2, model=[])
+
+
+def test_keys_depend_on_function_and_params():
+    a, b = S.grid(4, 2, model=["a"], method=["ig"])
+    assert S.shard_key(score_task, a) != S.shard_key(score_task, b)
+    assert S.shard_key(score_task, a) == S.shard_key(score_task, S.Shard("renamed", dict(a.params)))
+    assert S.shard_key(score_task, a) != S.shard_key(test_grid_covers_the_product_with_a_short_last_shard, a)
+    with pytest.raises(ValueError, match="JSON"):
+        S.shard_key(score_task, S.Shard("x", {"arr": np.zeros(2)}))
+
+
+def test_serial_run_writes_one_file_per_shard_and_resumes(tmp_path):
+    from functools import partial
+
+    log = tmp_path / "log"
+    log.mkdir()
+    task = partial(score_task, log_dir=str(log))
+    shards = S.grid(9, 3, model=["a", "b"], method=["ig"])
+    stop_after = 2
+
+    class Interrupt(Exception):
+        pass
+
+    def interrupt(shard, n_done):
+        if n_done == stop_after:
+            raise Interrupt
+
+    with pytest.raises(Interrupt):
+        S.run(task, shards, tmp_path / "out", scheduler="serial", progress=False, on_shard_done=interrupt)
+    assert len(list((tmp_path / "out").glob("*.parquet"))) == 2
+    assert not list((tmp_path / "out").glob(".*.tmp"))
+    assert len(S.pending(task, shards, tmp_path / "out")) == 4
+    table = S.run(task, shards, tmp_path / "out", scheduler="serial", progress=False)
+    assert len(list(log.iterdir())) == 6          # 2 + 4: no shard computed twice
+    fresh = S.run(partial(score_task), shards, tmp_path / "fresh", scheduler="serial", progress=False)
+    pd.testing.assert_frame_equal(table, fresh)
+    assert table["image"].tolist() == list(range(9)) * 2 and len(table) == 18
+    S.run(task, shards, tmp_path / "out", scheduler="serial", progress=False)
+    assert len(list(log.iterdir())) == 6          # all done: nothing recomputed
+
+
+def test_failing_shard_is_named_and_the_others_are_kept(tmp_path):
+    from functools import partial
+
+    shards = S.grid(6, 2, model=["a"], method=["ig"])
+    with pytest.raises(RuntimeError, match="items=2-4") as info:
+        S.run(partial(score_task, fail="a/ig/2"), shards, tmp_path, scheduler="serial", progress=False)
+    assert "boom" in str(info.value.__cause__)
+    assert len(list(tmp_path.glob("*.parquet"))) == 1
+    with pytest.raises(FileNotFoundError, match="items=2-4"):
+        S.load_table(partial(score_task, fail="a/ig/2"), shards, tmp_path)
+
+
+def test_bad_arguments(tmp_path):
+    shards = S.grid(2, 1, model=["a"], method=["ig"])
+    with pytest.raises(ValueError, match="n_workers"):
+        S.run(score_task, shards, tmp_path, n_workers=0)
+    with pytest.raises(ValueError, match="shards"):
+        S.run(score_task, [("a", {})], tmp_path)
+    with pytest.raises(ValueError, match="scheduler"):
+        S.run(score_task, shards, tmp_path, scheduler=42, progress=False)
+
+
+def test_worker_killed_mid_run_gives_the_single_process_table(tmp_path):
+    """Two worker processes (1 thread each); once the first shard is saved, the worker then
+    running a shard is killed with SIGKILL. The scheduler reruns its task on the other
+    worker (or the restarted one); the final table must equal the serial run's."""
+    import cloudpickle
+    from distributed import Client, LocalCluster
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    from functools import partial
+
+    task = partial(score_task, delay=0.4)
+    shards = S.grid(24, 3, model=["a", "b"], method=["ig"])   # 16 shards
+    killed = []
+    start = time.perf_counter()
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        pids = client.run(os.getpid)                  # worker address -> worker process id
+
+        def kill_one(shard, n_done):
+            if killed:
+                return
+            busy = [addr for addr, keys in client.processing().items() if keys and addr in pids]
+            if busy:
+                os.kill(pids[busy[0]], signal.SIGKILL)   # a worker process this test started
+                killed.append(busy[0])
+
+        table = S.run(task, shards, tmp_path / "dask", scheduler=client, progress=False,
+                      on_shard_done=kill_one)
+    elapsed = time.perf_counter() - start
+    assert killed, "no worker was busy when the first shard finished"
+    reference = S.run(task.func, shards, tmp_path / "serial", scheduler="serial", progress=False)
+    pd.testing.assert_frame_equal(table, reference)
+    assert len(list((tmp_path / "dask").glob("*.parquet"))) == 16
+    assert elapsed < 60
+
+
+def test_partial_with_unserialisable_binding_is_refused():
+    from functools import partial
+
+    shard = S.grid(2, 2, model=["a"], method=["ig"])[0]
+    assert S.shard_key(partial(score_task, delay=0.1), shard) != S.shard_key(partial(score_task, delay=0.2), shard)
+    with pytest.raises(ValueError, match="JSON-serialisable"):
+        S.shard_key(partial(score_task, log_dir=object()), shard)
