@@ -19,6 +19,8 @@ from ..paths import repo_data_dir
 from .alexnet import AlexNetCifar
 from .checkpoints import load_state, read_card, save_state
 from .mobilenet import MobileNetV2Folded
+from .resnet import ResNet18Cifar
+from .vit import ViTCifar
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,10 @@ class ModelSpec:
     dataset: str
     description: str
     recipe: dict | None = field(default=None)
+    batch_step: Callable[[dict], Callable | None] | None = field(default=None)
+    """Optional: recipe -> ``fit``'s ``batch_step`` (adversarial recipes); None: cross-entropy."""
+    evaluate: Callable[[nn.Module, torch.Tensor, torch.Tensor], dict] | None = field(default=None)
+    """Optional: (model, x, y) on the embedded test subset -> extra card entries (robustness)."""
 
 
 CIFAR10_RECIPE = {
@@ -48,7 +54,94 @@ MODELS: dict[str, ModelSpec] = {
         description="ImageNet MobileNetV2 1.0, float32 dequantised from torchvision's official int8 "
                     "weights (BN folded, ReLU), 3.5M parameters; see its card",
         recipe=None),
+    "cifar10-resnet18": ModelSpec(
+        build=lambda: ResNet18Cifar(num_classes=10, width=16), dataset="cifar10",
+        description="ResNet-18, small-image variant (3x3 stem, no max-pool), width 16 instead of 64 "
+                    "to train on a shared CPU (EXIAA's ResNet-18), 0.7M parameters",
+        recipe=dict(CIFAR10_RECIPE, epochs=3)),
+    "cifar10-vit": ModelSpec(
+        build=lambda: ViTCifar(num_classes=10, patch=4, dim=96, depth=4, heads=4, mlp_dim=192),
+        dataset="cifar10",
+        description="Small ViT, patch 4, dim 96, depth 4, 4 heads, MLP 192, from scratch "
+                    "(EXIAA's ViT-B16 scaled to a shared CPU), 0.31M parameters",
+        recipe=dict(CIFAR10_RECIPE, epochs=3, lr=0.05)),
 }
+
+
+def _adversarial_step(recipe: dict):
+    from .adversarial import batch_step_from_recipe
+    return batch_step_from_recipe(recipe)
+
+
+def _l2_pgd20_beside_vanilla(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict:
+    """Clean and L2 PGD-20 (eps 0.5) accuracy of ``model`` and of the shipped vanilla model."""
+    from .adversarial import robustness
+    x, y = x[:1000], y[:1000]  # the class-balanced first half: 2 x 1,000 PGD-20 runs on a shared CPU
+    out = {"robustness": robustness(model, x, y, eps=0.5, steps=20, norm="l2"),
+           "robustness_set": f"embedded CIFAR-10 test subset, {len(y)} images"}
+    try:
+        out["vanilla_robustness"] = robustness(load("cifar10-alexnet"), x, y, eps=0.5, steps=20, norm="l2")
+    except FileNotFoundError:
+        pass
+    return out
+
+
+CIFAR10_ADV_RECIPE = dict(
+    CIFAR10_RECIPE, epochs=2, lr=0.02, init="cifar10-alexnet",
+    adversarial={"method": "fast-fgm-rs", "norm": "l2", "eps": 0.5, "alpha": 0.625})
+"""Fast adversarial fine-tuning: the shipped ``cifar10-alexnet`` trained 2 more epochs (one
+cycle, peak lr 0.02) on FGM-with-random-start examples (Wong et al. 2020), L2 eps 0.5, step
+0.625. Not PGD training, and not from scratch: a from-scratch run (8 epochs, about 1.6x the
+vanilla recipe's time per epoch) did not fit in a session on a 2-core CPU shared by several
+jobs, where one epoch took 8 to 16 minutes."""
+
+MODELS["cifar10-alexnet-adv"] = ModelSpec(
+    build=lambda: AlexNetCifar(num_classes=10), dataset="cifar10",
+    description="AlexNet-style CNN for 32x32 CIFAR-10, adversarially fine-tuned from cifar10-alexnet: "
+                "fast L2 adversarial training (FGM with random start, eps 0.5), 0.8M parameters",
+    recipe=CIFAR10_ADV_RECIPE, batch_step=_adversarial_step, evaluate=_l2_pgd20_beside_vanilla)
+
+
+# --- speech and text models (notebook 07); trained by _train_other below
+SPEECH_RECIPE = {
+    "epochs": 80, "batch_size": 32, "optimizer": "sgd", "lr": 0.05, "momentum": 0.9,
+    "nesterov": True, "weight_decay": 5e-4, "schedule": "onecycle(pct_start=0.25)",
+    "label_smoothing": 0.1, "augment": None,
+    "waveform_augment": {"max_shift": 0.1, "gain_db": [-6.0, 6.0], "noise_std": 0.005}, "seed": 0,
+}
+TEXT_RECIPE = {
+    "epochs": 10, "batch_size": 50, "optimizer": "sgd", "lr": 0.1, "momentum": 0.9,
+    "nesterov": True, "weight_decay": 1e-4, "schedule": "onecycle(pct_start=0.25)",
+    "label_smoothing": 0.0, "augment": None, "seed": 0,
+}
+
+
+def _lenet(num_classes: int) -> nn.Module:
+    from .lenet import LeNetSpeech
+    return LeNetSpeech(num_classes)
+
+
+def _textcnn() -> nn.Module:
+    from ..text import vocabulary
+    from .textcnn import TextCNN
+    return TextCNN(len(vocabulary()))
+
+
+MODELS["speech-lenet"] = ModelSpec(
+    build=lambda: _lenet(30), dataset="speech-commands-subset",
+    description="LeNet-5 on log-spectrograms of spoken words (AXAI 4.1), 30 words of Speech Commands "
+                "v0.01, trained on the 205 embedded training clips (speaker split), 1.6M parameters",
+    recipe=SPEECH_RECIPE)
+MODELS["speech-lenet-v002"] = ModelSpec(
+    build=lambda: _lenet(35), dataset="speech-commands-v0.02",
+    description="LeNet-5 on log-spectrograms, all 35 words of Speech Commands v0.02 (paper profile; "
+                "not shipped: `axlib train speech-lenet-v002` downloads 2.4 GB)",
+    recipe=dict(SPEECH_RECIPE, epochs=12, batch_size=128))
+MODELS["rt-polarity-textcnn"] = ModelSpec(
+    build=_textcnn, dataset="rt-polarity",
+    description="Kim (2014) CNN-rand over 128-d word embeddings (AXAI 4.2), Sentence Polarity v1.0, "
+                "fixed held-out split of axlib.text",
+    recipe=TEXT_RECIPE)
 
 
 def register(name: str, spec: ModelSpec) -> None:
@@ -89,6 +182,8 @@ def train(name: str, *, epochs: int | None = None, out: Path | None = None,
     spec = _spec(name)
     if spec.recipe is None:
         raise ValueError(f"model {name!r} is converted, not trained; see its card for how it was made")
+    if spec.dataset in _OTHER_DATASETS:
+        return _train_other(name, spec, epochs=epochs, out=out, device=device)
     if spec.dataset != "cifar10":
         raise ValueError(f"training for dataset {spec.dataset!r} is not available yet")
     from ..data.cifar import cifar10, cifar10_test
@@ -105,8 +200,11 @@ def train(name: str, *, epochs: int | None = None, out: Path | None = None,
     x_sub, y_sub, _ = cifar10_test()
     torch.manual_seed(recipe["seed"])
     model = spec.build().to(device)
+    if recipe.get("init"):  # fine-tuning recipes start from another shipped model's weights
+        model.load_state_dict(load_state(checkpoint_path(recipe["init"])))
     t0 = time.perf_counter()
-    log = fit(model, x_train.to(device), y_train.to(device), recipe,
+    batch_step = spec.batch_step(recipe) if spec.batch_step is not None else None
+    log = fit(model, x_train.to(device), y_train.to(device), recipe, batch_step=batch_step,
               x_val=x_sub.to(device), y_val=y_sub.to(device), work_dir=out / f"{name}.work")
     wall = time.perf_counter() - t0
     model = model.cpu().eval()
@@ -121,6 +219,51 @@ def train(name: str, *, epochs: int | None = None, out: Path | None = None,
         "torch": torch.__version__, "threads": torch.get_num_threads(),
         "machine": platform.machine(), "log": log,
     }
+    if spec.evaluate is not None:
+        card.update(spec.evaluate(model, x_sub, y_sub))
     save_state(model, out / f"{name}.safetensors", card)
     print(json.dumps({k: card[k] for k in ("name", "test_accuracy", "embedded_subset_accuracy")}))
+    return card
+
+
+# Speech and text models (notebook 07): the data module of each builds its tensors and batch step.
+_OTHER_DATASETS = {"speech-commands-subset": ("speech", "embedded"), "speech-commands-v0.02": ("speech", "v002"),
+                   "rt-polarity": ("text", "embedded")}
+
+
+def _train_other(name: str, spec: ModelSpec, *, epochs: int | None, out, device: str) -> dict:
+    """``train`` for the speech and text models: data from ``axlib.speech`` / ``axlib.text``."""
+    import importlib
+
+    from .train import accuracy, fit
+
+    module, source = _OTHER_DATASETS[spec.dataset]
+    data_module = importlib.import_module(f"axlib.{module}")
+    recipe = dict(spec.recipe, **({"epochs": epochs} if epochs else {}))
+    out = Path(out) if out else checkpoint_path(name).parent
+    data = data_module.training_data(recipe, source=source, device=device)
+    torch.manual_seed(recipe["seed"])
+    model = spec.build().to(device)
+    t0 = time.perf_counter()
+    log = fit(model, data["x_train"], data["y_train"], recipe, x_val=data["x_val"], y_val=data["y_val"],
+              work_dir=out / f"{name}.work", batch_step=data["batch_step"])
+    wall = time.perf_counter() - t0
+    model = model.cpu().eval()
+    card = {
+        "name": name, "description": spec.description, "architecture": type(model).__name__,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "dataset": spec.dataset, "data_source": source, "recipe": recipe,
+        "held_out_accuracy": accuracy(model, data["x_val"].cpu(), data["y_val"].cpu()),
+        "held_out_set": data["held_out"],
+        "part_accuracy": {k: accuracy(model, x, y) for k, (x, y) in data["parts"].items()},
+        "train_wall_seconds": round(wall, 1), "train_device": device,
+        "torch": torch.__version__, "threads": torch.get_num_threads(),
+        "machine": platform.machine(), "log": log,
+    }
+    if "words" in data:
+        card["classes"] = list(data["words"])
+    if "vocab" in data:
+        card["vocabulary_size"] = len(data["vocab"])
+    save_state(model, out / f"{name}.safetensors", card)
+    print(json.dumps({k: card[k] for k in ("name", "held_out_accuracy", "part_accuracy")}))
     return card
