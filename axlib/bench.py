@@ -23,7 +23,8 @@ LIME/AXAI and SHAP/AXAI are comparable across machines even when the seconds are
   200 samples), background = the first ``n_background`` benchmark images.
 
 Per-image seconds are measured at batch 1: every image, ``repeats`` times, after ``warmup``
-untimed calls; the summary gives the median and the spread (quartiles, min, max) over all
+untimed calls, the methods interleaved image by image (so that a change of load on a shared
+machine hits them alike); the summary gives the median and the spread (quartiles, min, max) over all
 those calls. Throughput (images/s) is measured at every batch size > 1 for the methods that
 take a batch (AXAI; SHAP takes one, though shap loops over its images inside); LIME
 explains one image at a time, so it has none. The images of a batch are the benchmark images
@@ -31,7 +32,11 @@ repeated cyclically when there are fewer than the batch size.
 
 ``bench_cli`` (``axlib bench --profile smoke|default|paper``) picks the model, images and
 settings of a profile, prints the table and writes the JSON (default
-``runs/bench/<profile>.json``).
+``runs/bench/<profile>.json``). The default and paper profiles time the CPU and, when a GPU
+is present, the same run again on the GPU (the JSON's "gpu" entry). :func:`targets` checks a
+result against issue 4's targets (the paper's ratios 16 and 5.3; AXAI's segmentation at most
+30 % and its remaining work at most 10 % of its time), and :func:`table` gives Table 5's rows
+for a notebook.
 """
 from __future__ import annotations
 
@@ -70,7 +75,11 @@ PROFILES: dict[str, dict] = {
     # thread (recorded). Per image then (2-image trial, 239 s in all): AXAI 1.3 s, LIME 48 s,
     # SHAP 18 s. 5 images, one repeat, AXAI throughput at batch 32 (SHAP loops per image
     # inside and LIME takes one image: no throughput) keep a run near 10 minutes.
-    "default": dict(model="imagenet-mobilenetv2", data="imagenet", n_images=5, repeats=1, warmup=1,
+    # warm-up: AXAI's first call only (it also warms the model); LIME and SHAP calls take tens
+    # of seconds, so one-off costs weigh little in them, and warming them would add a minute.
+    # With a GPU present the same run follows on it (gpu_also).
+    "default": dict(model="imagenet-mobilenetv2", data="imagenet", n_images=5, repeats=1,
+                    warmup={"axai": 1}, gpu_also=True,
                     batch_sizes=(1, 32), throughput_methods=("axai",), device="cpu", threads=1,
                     segment=dict(kernel_size=4, max_dist=200, ratio=0.2),
                     axai=dict(k=10, a=15.0, steps=20),
@@ -79,7 +88,8 @@ PROFILES: dict[str, dict] = {
                     shap=dict(nsamples=200, batch_size=50), n_background=5),
     # the paper's scale: more images and repeats, batch 32, the GPU when there is one
     "paper": dict(model="imagenet-mobilenetv2", data="imagenet", n_images=16, repeats=3, warmup=1,
-                  batch_sizes=(1, 32), device="auto", threads=None,
+                  gpu_also=True,
+                  batch_sizes=(1, 32), device="cpu", threads=None,
                   segment=dict(kernel_size=4, max_dist=200, ratio=0.2),
                   axai=dict(k=10, a=15.0, steps=20),
                   lime=dict(num_samples=1000, num_features=5, kernel_size=4, max_dist=200,
@@ -152,11 +162,14 @@ def _axai_call(model, settings: dict, device: torch.device):
         start = time.perf_counter()
         segments = quickshift(xb.detach().cpu(), **seg_params)
         parts["segmentation"] = time.perf_counter() - start
-        axai(model, xb, segments.to(xb.device), attack=timed_pgd, steps=steps, **axai_params)
+        exp = axai(model, xb, segments.to(xb.device), attack=timed_pgd, steps=steps, **axai_params)
         _sync(device)
         total = time.perf_counter() - start
         parts["rest"] = max(total - parts["attack"] - parts["segmentation"], 0.0)
-        return {"total": total, **parts}
+        seg = segments.to(xb.device).reshape(xb.shape[0], -1)
+        amap = exp.density.gather(1, seg).reshape(exp.mask.shape)
+        amap = torch.where(exp.mask, amap, torch.zeros_like(amap))
+        return {"total": total, **parts, "map": amap.detach().cpu(), "segments": segments}
 
     return run
 
@@ -170,11 +183,12 @@ def _lime_call(model, settings: dict, device: torch.device):
         timings: dict = {}
         _sync(device)
         start = time.perf_counter()
-        lime_attribution(model, xb, timings=timings, **params)
+        amap = lime_attribution(model, xb, timings=timings, **params)
         _sync(device)
         total = time.perf_counter() - start
         seg = timings.get("segmentation", 0.0)
-        return {"total": total, "segmentation": seg, "rest": max(total - seg, 0.0)}
+        return {"total": total, "segmentation": seg, "rest": max(total - seg, 0.0),
+                "map": amap.detach().cpu()}
 
     return run
 
@@ -187,9 +201,9 @@ def _shap_call(model, settings: dict, device: torch.device, background: torch.Te
     def run(xb: torch.Tensor) -> dict:
         _sync(device)
         start = time.perf_counter()
-        shap_gradient_attribution(model, xb, background=background, **params)
+        amap = shap_gradient_attribution(model, xb, background=background, **params)
         _sync(device)
-        return {"total": time.perf_counter() - start}
+        return {"total": time.perf_counter() - start, "map": amap.detach().cpu()}
 
     return run
 
@@ -198,52 +212,75 @@ BATCHED = {"axai": True, "lime": False, "shap": True}
 """Whether a method takes a batch in one call (LIME explains one image at a time)."""
 
 
+TIMING_KEYS = ("attack", "segmentation", "rest")
+"""The timed parts a call may report beside its total (seconds)."""
+
+
 def _time_methods(calls, methods, x, repeats, warmup, batch_sizes, throughput_methods, device,
-                  say) -> dict:
+                  say, keep_maps=False) -> tuple[dict, dict]:
+    """Time every method at batch 1, interleaved image by image (AXAI, LIME, SHAP on image 1,
+    then on image 2, ...), so that a change of load on a shared machine hits all methods
+    alike and the ratios stay fair; then the throughput runs, method by method."""
     n = x.shape[0]
+    runs = {method: calls[method]() for method in methods}
+    for method in methods:
+        for _ in range(warmup.get(method, 0)):
+            say(f"{method}: warm-up")
+            runs[method](x[:1])
+    rows: dict = {method: [] for method in methods}  # batch 1 is always timed: the ratios come from it
+    maps: dict = {}
+    for r in range(repeats):
+        for i in range(n):
+            for method in methods:
+                say(f"{method}: repeat {r + 1}/{repeats}, image {i + 1}/{n}")
+                row = runs[method](x[i:i + 1])
+                if keep_maps and r == 0:
+                    maps.setdefault(method, []).append(row["map"])
+                    if "segments" in row:
+                        maps.setdefault(f"{method}_segments", []).append(row["segments"])
+                rows[method].append({key: value for key, value in row.items()
+                                     if key == "total" or key in TIMING_KEYS})
     results: dict = {}
     for method in methods:
-        run = calls[method]()
-        for _ in range(warmup):
-            say(f"{method}: warm-up")
-            run(x[:1])
-        rows = []  # batch 1 is always timed: the ratios come from it
-        for r in range(repeats):
-            for i in range(n):
-                say(f"{method}: repeat {r + 1}/{repeats}, image {i + 1}/{n}")
-                rows.append(run(x[i:i + 1]))
-        seconds = [row["total"] for row in rows]
+        method_rows = rows[method]
+        seconds = [row["total"] for row in method_rows]
+        keys = [key for key in TIMING_KEYS if key in method_rows[0]]
         entry = {"batch1": summarize(seconds), "seconds": seconds,
-                 "parts": {key: statistics.median(row[key] for row in rows)
-                           for key in rows[0] if key != "total"},
+                 "parts": {key: statistics.median(row[key] for row in method_rows) for key in keys},
+                 "shares": {key: statistics.median(row[key] / row["total"] for row in method_rows)
+                            for key in keys},
                  "batched": BATCHED[method], "throughput": {}}
         for b in batch_sizes:
             if b == 1 or not BATCHED[method] or method not in throughput_methods:
                 continue
             index = torch.arange(b, device=device) % n
             xb = x[index]
-            times = []
+            times, parts = [], []
             for r in range(repeats):
                 say(f"{method}: batch {b}, repeat {r + 1}/{repeats}")
-                times.append(run(xb)["total"])
-            entry["throughput"][str(b)] = {"images_per_s": b / statistics.median(times),
-                                           "seconds": times}
+                row = runs[method](xb)
+                times.append(row["total"])
+                parts.append({key: row[key] for key in keys})
+            entry["throughput"][str(b)] = {
+                "images_per_s": b / statistics.median(times), "seconds": times,
+                "parts": {key: statistics.median(p[key] for p in parts) for key in keys}}
         results[method] = entry
-
-    return results
+    return results, {k: torch.cat(v) for k, v in maps.items()}
 
 
 # --------------------------------------------------------------------------- the benchmark
 def bench(model, x: torch.Tensor, *, methods=METHODS, repeats: int = 3, warmup: int = 1,
           batch_sizes=(1, 32), device="cpu", settings: dict | None = None,
           background: torch.Tensor | None = None, n_background: int = 8,
-          throughput_methods=None, threads: int | None = None, progress=None) -> dict:
+          throughput_methods=None, threads: int | None = None, progress=None,
+          keep_maps: bool = False) -> dict:
     """Time AXAI, LIME and SHAP on the same model and images.
 
     model: (B, 3, H, W) in [0, 1] -> logits; moved to ``device`` and put in eval mode.
     x: (N, 3, H, W) images in [0, 1], N >= 1.
     methods: a subset of ("axai", "lime", "shap"); repeats >= 1 timed passes over the images
-    at batch 1, after warmup >= 0 untimed calls on the first image (per method).
+    at batch 1, after ``warmup`` untimed calls on the first image: an int >= 0 for every
+    method, or {method: int >= 0} (e.g. warm AXAI's first call, not a 50 s LIME call).
     batch_sizes: sizes >= 1; per-image seconds at batch 1 are always measured, every size > 1
     adds a throughput
     measurement (repeats calls) for the methods that take a batch.
@@ -256,12 +293,16 @@ def bench(model, x: torch.Tensor, *, methods=METHODS, repeats: int = 3, warmup: 
     threads: torch CPU threads during the benchmark (None: leave torch's setting); restored
     afterwards. On a CPU shared with other jobs 1 thread is far steadier than 2.
     progress: optional callable(str) told what is being timed.
+    keep_maps: also return the explanations of the first batch-1 pass, under "maps"
+    ({method: FloatTensor (N, H, W)}, and "axai_segments": LongTensor (N, H, W)); tensors,
+    so pop "maps" before writing JSON.
     Returns a JSON-ready dict: environment (device name, torch version, threads), image size,
     settings, per method {"batch1": summary of per-image seconds (median, q25, q75, min, max,
-    mean, n) and "parts" (medians of the AXAI / LIME parts), "seconds" (raw),
-    "throughput": {batch size: images/s (median over repeats)}}, and "ratios"
+    mean, n), "parts" (medians of the AXAI / LIME parts, seconds), "shares" (medians of each
+    part's share of the call), "seconds" (raw), "throughput": {batch size: {"images_per_s"
+    (median over repeats), "seconds", "parts"}}}, and "ratios"
     {"lime/axai", "shap/axai"}: ratios of the batch-1 medians of this run.
-    Raises ValueError for an unknown method, repeats < 1, warmup < 0, a batch size < 1,
+    Raises ValueError for an unknown method, repeats < 1, a warmup < 0, a batch size < 1,
     or x not (N, 3, H, W) in [0, 1].
     """
     methods = tuple(methods)
@@ -269,7 +310,12 @@ def bench(model, x: torch.Tensor, *, methods=METHODS, repeats: int = 3, warmup: 
     if unknown or not methods:
         raise ValueError(f"methods must be a non-empty subset of {METHODS}, got {methods!r}")
     repeats = _check_int("repeats", repeats, 1)
-    warmup = _check_int("warmup", warmup, 0)
+    if isinstance(warmup, dict):
+        if any(m not in METHODS for m in warmup):
+            raise ValueError(f"warmup's keys must be among {METHODS}, got {sorted(warmup)}")
+        warmup = {m: _check_int("warmup", warmup.get(m, 0), 0) for m in methods}
+    else:
+        warmup = {m: _check_int("warmup", warmup, 0) for m in methods}
     batch_sizes = tuple(batch_sizes)
     if not batch_sizes:
         raise ValueError("batch_sizes must hold at least one batch size")
@@ -303,8 +349,8 @@ def bench(model, x: torch.Tensor, *, methods=METHODS, repeats: int = 3, warmup: 
     if threads is not None:
         torch.set_num_threads(threads)
     try:
-        results = _time_methods(calls, methods, x, repeats, warmup, batch_sizes,
-                                throughput_methods, device, say)
+        results, maps = _time_methods(calls, methods, x, repeats, warmup, batch_sizes,
+                                      throughput_methods, device, say, keep_maps=keep_maps)
         used_threads = torch.get_num_threads()
     finally:
         torch.set_num_threads(previous_threads)
@@ -319,7 +365,7 @@ def bench(model, x: torch.Tensor, *, methods=METHODS, repeats: int = 3, warmup: 
     import lime
     import shap
 
-    return {
+    out = {
         "benchmark": "AXAI Table 5: seconds per explanation",
         "device": str(device), "device_name": device_name(device),
         "torch": torch.__version__, "threads": used_threads,
@@ -334,34 +380,99 @@ def bench(model, x: torch.Tensor, *, methods=METHODS, repeats: int = 3, warmup: 
         "results": results, "ratios": ratios, "paper_table5": PAPER_TABLE5,
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
+    out["targets"] = targets(out)
+    if keep_maps:
+        out["maps"] = maps
+    return out
+
+
+# --------------------------------------------------------------------------- targets
+TARGETS = {"lime/axai": (">=", 16.0), "shap/axai": (">=", 5.3),
+           "axai segmentation share": ("<=", 0.30), "axai rest share": ("<=", 0.10)}
+"""Targets of issue 4 point 3: the paper's CPU ratios (105/6.6 = 16, 35/6.6 = 5.3), AXAI's
+time beyond attack and segmentation at most 10 %, segmentation at most 30 % of AXAI's time."""
+
+
+def targets(result: dict) -> dict:
+    """Check a :func:`bench` result against :data:`TARGETS`.
+
+    Shares are the medians over the batch-1 calls of part / total. Returns {name: {"value",
+    "op", "target", "met"}} for the targets this result can answer (a method not run is
+    left out).
+    """
+    values = dict(result.get("ratios", {}))
+    axai_entry = result.get("results", {}).get("axai")
+    if axai_entry is not None:
+        for part in ("segmentation", "rest"):
+            if part in axai_entry.get("shares", {}):
+                values[f"axai {part} share"] = axai_entry["shares"][part]
+    out = {}
+    for name, (op, target) in TARGETS.items():
+        if name in values:
+            v = values[name]
+            out[name] = {"value": v, "op": op, "target": target,
+                         "met": bool(v >= target if op == ">=" else v <= target)}
+    return out
+
+
+def verdict_ratio(ours: float, paper: float) -> str:
+    """Verdict on a speed-up ratio X/AXAI: "reproduced" when ours >= the paper's, "partly"
+    when AXAI is still faster (ours > 1), "not reproduced" otherwise."""
+    if not (ours > 0 and paper > 0):
+        raise ValueError(f"ours and paper must be ratios > 0, got {ours!r} and {paper!r}")
+    return "reproduced" if ours >= paper else "partly" if ours > 1 else "not reproduced"
 
 
 # --------------------------------------------------------------------------- reporting
 NAMES = {"axai": "AXAI (PGD-20)", "lime": "LIME", "shap": "SHAP (GradientExplainer)"}
 
 
-def format_table(result: dict) -> str:
-    """The benchmark as a text table: per-image seconds (median [q25, q75]), throughput,
-    ratio to AXAI, the parts, and the paper's CPU seconds and ratios beside them."""
+def table(result: dict) -> list[dict]:
+    """The rows of Table 5 for one :func:`bench` result: per method, the median seconds per
+    image at batch 1 with its quartiles, throughput, ratio to AXAI, the paper's seconds and
+    ratio on the same kind of device (CPU or GPU), and the parts (median seconds and shares)."""
     paper = PAPER_TABLE5["gpu" if result["device"].startswith("cuda") else "cpu"]
-    head = (f"device: {result['device_name']} ({result['device']}), torch {result['torch']}, "
-            f"{result['threads']} threads; images {'x'.join(map(str, result['image_size']))}, "
-            f"n={result['n_images']}, repeats={result['repeats']}, warmup={result['warmup']}")
-    cols = ["method", "s/image median", "[q25, q75]", "img/s @ batch", "ratio to AXAI",
-            "paper s", "paper ratio", "parts (median s)"]
     rows = []
     for method, entry in result["results"].items():
         s = entry["batch1"]
-        tp = ", ".join(f"{v['images_per_s']:.3g} @ {b}" for b, v in entry["throughput"].items()) or "-"
         ratio = result["ratios"].get(f"{method}/axai", 1.0 if method == "axai" else None)
-        paper_ratio = paper[method] / paper["axai"]
-        parts = ", ".join(f"{k} {v:.3g}" for k, v in entry["parts"].items()) or "-"
-        rows.append([NAMES[method], f"{s['median']:.3g}", f"[{s['q25']:.3g}, {s['q75']:.3g}]", tp,
-                     "-" if ratio is None else f"{ratio:.2f}", f"{paper[method]:g}",
-                     f"{paper_ratio:.2f}", parts])
+        rows.append({
+            "method": NAMES[method], "device": result["device_name"],
+            "s/image (median)": s["median"], "q25": s["q25"], "q75": s["q75"], "n": s["n"],
+            "throughput": ", ".join(f"{v['images_per_s']:.3g} img/s @ {b}"
+                                    for b, v in entry["throughput"].items()) or "-",
+            "ratio to AXAI": ratio, "paper s": paper[method],
+            "paper ratio": paper[method] / paper["axai"],
+            "parts": ", ".join(f"{k} {v:.3g} s ({100 * entry.get('shares', {}).get(k, float('nan')):.0f}%)"
+                               for k, v in entry["parts"].items()) or "-",
+        })
+    return rows
+
+
+def format_table(result: dict) -> str:
+    """The benchmark as a text table: per-image seconds (median [q25, q75]), throughput,
+    ratio to AXAI, the parts, and the paper's seconds and ratios beside them; then the targets
+    of issue 4 and, when the GPU was timed too, its table."""
+    warm = result["warmup"]
+    warm = ", ".join(f"{k} {v}" for k, v in warm.items()) if isinstance(warm, dict) else warm
+    head = (f"device: {result['device_name']} ({result['device']}), torch {result['torch']}, "
+            f"{result['threads']} threads; images {'x'.join(map(str, result['image_size']))}, "
+            f"n={result['n_images']}, repeats={result['repeats']}, warm-up calls: {warm}")
+    cols = ["method", "s/image median", "[q25, q75]", "img/s @ batch", "ratio to AXAI",
+            "paper s", "paper ratio", "parts: median s (share)"]
+    rows = [[r["method"], f"{r['s/image (median)']:.3g}", f"[{r['q25']:.3g}, {r['q75']:.3g}]",
+             r["throughput"].replace(" img/s", ""),
+             "-" if r["ratio to AXAI"] is None else f"{r['ratio to AXAI']:.2f}",
+             f"{r['paper s']:g}", f"{r['paper ratio']:.2f}", r["parts"]] for r in table(result)]
     widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(cols)]
     line = lambda cells: "  ".join(str(c).ljust(w) for c, w in zip(cells, widths)).rstrip()  # noqa: E731
-    return "\n".join([head, line(cols), line(["-" * w for w in widths]), *map(line, rows)])
+    lines = [head, line(cols), line(["-" * w for w in widths]), *map(line, rows)]
+    for name, t in result.get("targets", {}).items():
+        lines.append(f"target {name} {t['op']} {t['target']:g}: {t['value']:.3g} "
+                     f"({'met' if t['met'] else 'NOT met'})")
+    if result.get("gpu"):
+        lines += ["", format_table(result["gpu"])]
+    return "\n".join(lines)
 
 
 def profile_settings(profile: str, **overrides) -> dict:
@@ -379,7 +490,8 @@ def profile_settings(profile: str, **overrides) -> dict:
 
 def run_profile(profile: str = "default", *, progress=None, **overrides) -> dict:
     """Load the profile's model and images and run :func:`bench`; returns its dict plus
-    the profile name and the model's name."""
+    the profile name and the model's name. With the profile's ``gpu_also`` and a GPU present,
+    a CPU run is followed by the same run on the GPU, stored under "gpu"."""
     from . import models
 
     cfg = profile_settings(profile, **overrides)
@@ -391,12 +503,17 @@ def run_profile(profile: str = "default", *, progress=None, **overrides) -> dict
         x = imagenet_samples(cfg["n_images"])[0]
     model = models.load(cfg["model"], device=cfg["device"])
     settings = {k: cfg[k] for k in ("segment", "axai", "lime", "shap")}
-    result = bench(model, x, repeats=cfg["repeats"], warmup=cfg["warmup"],
-                   batch_sizes=cfg["batch_sizes"], device=cfg["device"], settings=settings,
-                   n_background=min(cfg["n_background"], x.shape[0]),
-                   throughput_methods=cfg["throughput_methods"], threads=cfg["threads"],
-                   progress=progress)
-    return {"profile": profile, "model": cfg["model"], "data": cfg["data"], **result}
+    kw = dict(repeats=cfg["repeats"], warmup=cfg["warmup"], batch_sizes=cfg["batch_sizes"],
+              settings=settings, n_background=min(cfg["n_background"], x.shape[0]),
+              throughput_methods=cfg["throughput_methods"], progress=progress)
+    result = bench(model, x, device=cfg["device"], threads=cfg["threads"], **kw)
+    result = {"profile": profile, "model": cfg["model"], "data": cfg["data"], **result}
+    if cfg.get("gpu_also") and cfg["device"] == "cpu" and torch.cuda.is_available():
+        # the same run on the GPU, so that one JSON holds both columns of Table 5
+        gpu = bench(model, x, device="cuda", threads=None, **kw)
+        model.to("cpu")
+        result["gpu"] = {"profile": profile, "model": cfg["model"], "data": cfg["data"], **gpu}
+    return result
 
 
 def bench_cli(args) -> int:

@@ -109,7 +109,7 @@ def test_profiles():
     assert B.profile_settings("default")["segment"] == {"kernel_size": 4, "max_dist": 200, "ratio": 0.2}
     assert B.profile_settings("smoke", repeats=5)["repeats"] == 5
     assert B.profile_settings("smoke", repeats=None)["repeats"] == 1
-    assert B.profile_settings("paper")["device"] in ("cpu", "cuda")
+    assert B.profile_settings("paper")["device"] == "cpu" and B.profile_settings("paper")["gpu_also"]
     with pytest.raises(ValueError, match="profile"):
         B.profile_settings("huge")
 
@@ -138,3 +138,54 @@ def test_cli_smoke(tmp_path, capsys):
     assert data["image_size"] == [3, 32, 32]
     assert set(data["ratios"]) == {"lime/axai", "shap/axai"}
     assert "LIME" in capsys.readouterr().out
+
+
+def test_targets_and_table(result):
+    t = result["targets"]
+    assert set(t) == {"lime/axai", "shap/axai", "axai segmentation share", "axai rest share"}
+    assert t["lime/axai"]["value"] == pytest.approx(result["ratios"]["lime/axai"])
+    assert t["lime/axai"]["met"] == (result["ratios"]["lime/axai"] >= 16)
+    shares = result["results"]["axai"]["shares"]
+    assert 0 <= shares["segmentation"] <= 1 and 0 <= shares["rest"] <= 1
+    assert 0 < shares["attack"] <= 1
+    # medians of per-call shares: their sum is 1 for each call, near 1 for the medians
+    assert 0.5 < shares["attack"] + shares["segmentation"] + shares["rest"] < 1.5
+    rows = B.table(result)
+    assert [r["method"] for r in rows] == [B.NAMES[m] for m in result["results"]]
+    assert rows[0]["paper s"] == 6.6 and rows[1]["paper ratio"] == pytest.approx(105 / 6.6)
+    assert "3" in result["results"]["axai"]["throughput"]
+    assert set(result["results"]["axai"]["throughput"]["3"]["parts"]) == {"attack", "segmentation", "rest"}
+    synthetic = {"ratios": {"lime/axai": 20.0, "shap/axai": 5.0},
+                 "results": {"axai": {"shares": {"segmentation": 0.31, "rest": 0.05}}}}
+    assert {k: v["met"] for k, v in B.targets(synthetic).items()} == {
+        "lime/axai": True, "shap/axai": False, "axai segmentation share": False, "axai rest share": True}
+
+
+def test_keep_maps_and_per_method_warmup():
+    r = B.bench(tiny_cnn(), images(2), methods=("axai", "lime"), repeats=1, warmup={"axai": 1},
+                batch_sizes=(1,), settings=SETTINGS, keep_maps=True)
+    assert r["warmup"] == {"axai": 1, "lime": 0}
+    assert r["maps"]["axai"].shape == (2, 16, 16) == r["maps"]["lime"].shape
+    assert r["maps"]["axai_segments"].shape == (2, 16, 16)
+    assert (r["maps"]["axai"] >= 0).all() and (r["maps"]["axai"] > 0).any()
+    with pytest.raises(ValueError, match="warmup"):
+        B.bench(tiny_cnn(), images(1), methods=("axai",), warmup={"gradcam": 1}, settings=SETTINGS)
+    with pytest.raises(ValueError, match="warmup"):
+        B.bench(tiny_cnn(), images(1), methods=("axai",), warmup={"axai": -1}, settings=SETTINGS)
+
+
+def test_verdict_ratio():
+    assert B.verdict_ratio(20.0, 15.9) == "reproduced"
+    assert B.verdict_ratio(3.0, 5.3) == "partly"
+    assert B.verdict_ratio(0.8, 5.3) == "not reproduced"
+    with pytest.raises(ValueError, match="ours"):
+        B.verdict_ratio(0.0, 5.3)
+
+
+def test_methods_are_interleaved_image_by_image():
+    said = []
+    B.bench(tiny_cnn(), images(2), methods=("axai", "lime"), repeats=1, warmup=0, batch_sizes=(1,),
+            settings=SETTINGS, progress=said.append)
+    timed = [m for m in said if "repeat" in m]
+    assert timed == ["axai: repeat 1/1, image 1/2", "lime: repeat 1/1, image 1/2",
+                     "axai: repeat 1/1, image 2/2", "lime: repeat 1/1, image 2/2"]

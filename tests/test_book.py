@@ -54,6 +54,7 @@ def test_claims_dashboard_lists_every_recorded_claim(smoke_book, smoke_runs):
         assert claim.id in landing, f"catalogue claim {claim.id} missing from the dashboard"
 
 
+@pytest.mark.slow
 def test_recorded_paper_claims_are_in_the_catalogue(smoke_runs):
     """A number recorded as a verdict on a paper's claim must match a catalogue id exactly,
     or the dashboard would show it twice (as "not yet run" and as "other")."""
