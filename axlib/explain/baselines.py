@@ -416,3 +416,112 @@ def integrated_gradients(model, x: torch.Tensor, target=None, *, baseline: float
                                                     method=method,
                                                     internal_batch_size=internal_batch_size)
     return _reduce(attr, reduce)
+
+
+# --------------------------------------------------------------------------- per-channel maps (EXIAA)
+PIXEL_METHODS = ("saliency", "integrated_gradients", "deeplift_shap")
+
+
+@contextlib.contextmanager
+def _gelu_rescale_rule():
+    """Let Captum's DeepLift apply its rescale rule to ``nn.GELU`` for the duration of the block.
+
+    Captum 0.9 has DeepLift rules only for the module types in ``SUPPORTED_NON_LINEAR`` (ReLU,
+    ELU, LeakyReLU, Sigmoid, Tanh, Softplus, max-pooling, Softmax); any other module gets the
+    plain gradient. GELU is elementwise, so the rescale rule (multiplier = delta out / delta in,
+    the gradient where delta in is ~0) that Captum uses for ReLU and Sigmoid is exactly as valid
+    for it. The table is restored afterwards, so no other caller sees the change.
+    """
+    from captum.attr._core import deep_lift
+
+    table = deep_lift.SUPPORTED_NON_LINEAR
+    had = nn.GELU in table
+    previous = table.get(nn.GELU)
+    table[nn.GELU] = deep_lift.nonlinear
+    try:
+        yield
+    finally:
+        if had:
+            table[nn.GELU] = previous
+        else:
+            del table[nn.GELU]
+
+
+def pixel_attribution(model, x: torch.Tensor, target=None, *, method: str,
+                      n_steps: int = 50, baselines: torch.Tensor | None = None,
+                      batch_size: int = 64) -> torch.Tensor:
+    """Per pixel-channel attributions (B, C, H, W), unreduced, from Captum (EXIAA's three methods).
+
+    method:
+      - ``"saliency"``: Captum ``Saliency`` with ``abs=True``: |d f_target / d x| (Simonyan et
+        al. 2013), non-negative;
+      - ``"integrated_gradients"``: Captum ``IntegratedGradients`` from a black image,
+        ``n_steps`` Gauss-Legendre points (Captum's default 50), signed;
+      - ``"deeplift_shap"``: Captum ``DeepLiftShap``: DeepLIFT's rescale rule against each of
+        the ``baselines`` (N, C, H, W) reference images (N >= 2; None: a black and a white
+        image), averaged (Lundberg & Lee 2017), signed.
+
+    DeepLIFT and reused modules: Captum records each nonlinear module's input and output in
+    forward hooks, so a module called twice in one forward pass (torchvision's BasicBlock reuses
+    ``self.relu``) keeps only the second call and Captum raises a RuntimeError. axlib's own
+    models (``cifar10-resnet18``, ``cifar10-vit``, ``imagenet-mobilenetv2``) use one module
+    per use. For a torchvision ResNet, replace every block's ``relu`` by two fresh
+    ``nn.ReLU`` modules before calling this. DeepLIFT and the ViT: GELU gets the rescale rule
+    through a temporary entry in Captum's rule table (it is elementwise, so the rule holds);
+    LayerNorm and the attention products q k^T, A v (multiplicative interactions, for which
+    DeepLIFT has no rule) get Captum's fallback, the plain gradient. DeepLIFT SHAP on a ViT is
+    therefore a hybrid of DeepLIFT (linear layers, GELU) and gradient x delta (attention,
+    LayerNorm); it still satisfies neither completeness nor the SHAP averaging exactly.
+
+    x: (B, C, H, W) in [0, 1]; target: None (the model's prediction), an int, or (B,) labels.
+    Computed ``batch_size`` images at a time (IG's path points and DeepLiftShap's baselines
+    multiply the batch Captum evaluates). Deterministic on CPU (no sampling).
+    Returns FloatTensor (B, C, H, W) on CPU, finite.
+    Raises ValueError for an unknown method, n_steps < 1, batch_size < 1, x not in [0, 1], or
+    baselines not (N >= 2, C, H, W).
+    """
+    from captum.attr import DeepLiftShap, IntegratedGradients, Saliency
+
+    if method not in PIXEL_METHODS:
+        raise ValueError(f"method must be one of {PIXEL_METHODS}, got {method!r}")
+    n_steps = _int_at_least("n_steps", n_steps, 1)
+    batch_size = _int_at_least("batch_size", batch_size, 1)
+    x = _attacks.check_images(x)
+    device = _device_of(model, x)
+    if method == "deeplift_shap":
+        if baselines is None:
+            baselines = torch.stack([torch.zeros(x.shape[1:]), torch.ones(x.shape[1:])])
+        baselines = _attacks.check_images(baselines, bounds=None, name="baselines")
+        if baselines.shape[0] < 2 or baselines.shape[1:] != x.shape[1:]:
+            raise ValueError(f"baselines must have shape (N >= 2, {', '.join(map(str, x.shape[1:]))}), "
+                             f"got {tuple(baselines.shape)}")
+        baselines = baselines.to(device)
+    y = _targets(model, x, target)
+    out = []
+    with _eval(model), _gelu_rescale_rule(), torch.enable_grad(), _quiet_captum():
+        for start in range(0, x.shape[0], batch_size):
+            xb = x[start:start + batch_size].detach().to(device)
+            yb = y[start:start + batch_size].to(device)
+            if method == "saliency":
+                attr = Saliency(model).attribute(xb, target=yb, abs=True)
+            elif method == "integrated_gradients":
+                attr = IntegratedGradients(model).attribute(xb, baselines=0.0, target=yb, n_steps=n_steps,
+                                                            method="gausslegendre")
+            else:
+                attr = DeepLiftShap(model).attribute(xb, baselines=baselines, target=yb)
+            out.append(torch.nan_to_num(attr.detach().float().cpu(), nan=0.0, posinf=0.0, neginf=0.0))
+    return torch.cat(out)
+
+
+@contextlib.contextmanager
+def _quiet_captum():
+    """Silence Captum's per-call notices (DeepLift hooks, inputs set to require gradients)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Setting forward, backward hooks")
+        warnings.filterwarnings("ignore", message="Input Tensor .* did not already require gradients")
+        yield
+
+
+__all__ += ["pixel_attribution", "PIXEL_METHODS"]

@@ -1,0 +1,600 @@
+"""EXIAA: explainable injections for adversarial attack on explanations, and its baseline.
+
+The attack (EXIAA, section 3) corrupts an *original image* x in one step, using only the
+model's predictions and explanations (black-box: no gradients of its own):
+
+1. :func:`running_up_class`: y* = argmax_j f_j(x) and the running-up class
+   y_r = argmax_{j != y*} f_j(x), the class the model is next most confident in;
+2. :func:`rank_pool`: the *attack image* x_bar is the image of class y_r in a pool on which
+   the model is most confident in y_r (rank 1; appendix A also uses ranks 95-100);
+3. :func:`top_k_mask`: the explanation z_bar = E(x_bar) under the same method, and the set
+   I_k of its top-k positive attributions over W x H x C, where top-k is a *fraction* of the
+   positive attributions (the paper's top-k in (0, 1]);
+4. :func:`inject`: x_hat = clip((1 - alpha) x + alpha x_bar) on exactly the pixel channels in
+   I_k; every other value of x is kept.
+
+:func:`gaussian_baseline` is the control at equal alpha (see its docstring for the exact
+definition and why); :func:`run_grid` runs the alpha x top-k grid, writing each finished cell
+atomically to disk and resuming from what is there. The explanations come from
+:func:`axlib.explain.baselines.pixel_attribution`; the measures from
+:mod:`axlib.metrics.change`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from . import attacks as _attacks
+from .explain.baselines import PIXEL_METHODS, pixel_attribution
+from .metrics.change import confidence_change, percentage_change, ssim
+
+__all__ = ["ALPHAS", "TOP_KS", "running_up_class", "rank_pool", "top_k_mask", "inject",
+           "gaussian_baseline", "probabilities", "run_grid", "grid_table"]
+
+RESULTS_VERSION = 2   # part of run_grid's fingerprint: bump when a cell's columns change
+ALPHAS = (0.03, 0.06, 0.09, 0.12, 0.15)
+TOP_KS = (0.01, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
+
+
+# --------------------------------------------------------------------------- validation
+def check_alpha(alpha) -> float:
+    """alpha must be a number in [0, 1): the paper's (0, 1), plus 0, the identity."""
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) \
+            or not math.isfinite(alpha) or not 0 <= alpha < 1:
+        raise ValueError(f"alpha must be a number in [0, 1) (the paper uses (0, 1); 0 leaves x "
+                         f"unchanged), got {alpha!r}")
+    return float(alpha)
+
+
+def check_top_k(top_k) -> float:
+    """top_k must be a number in (0, 1]: the fraction of positive attributions injected."""
+    if isinstance(top_k, bool) or not isinstance(top_k, (int, float, np.floating)) \
+            or not math.isfinite(top_k) or not 0 < top_k <= 1:
+        raise ValueError(f"top_k must be a fraction in (0, 1], got {top_k!r}")
+    return float(top_k)
+
+
+# --------------------------------------------------------------------------- phase one
+@torch.no_grad()
+def probabilities(model, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+    """Softmax probabilities (B, K) on CPU of ``model`` (eval mode) for x (B, C, H, W) in [0, 1]."""
+    x = _attacks.check_images(x)
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    device = next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    try:
+        out = [torch.softmax(model(x[i:i + batch_size].to(device)).float(), 1).cpu()
+               for i in range(0, x.shape[0], batch_size)]
+    finally:
+        model.train(was_training)
+    return torch.cat(out)
+
+
+def running_up_class(p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(y*, y_r): the predicted and the running-up (second most probable) class per row.
+
+    p: (B, K) probabilities or logits, K >= 2. Ties go to the lower class index.
+    Returns two LongTensors (B,).
+    """
+    if not isinstance(p, torch.Tensor) or p.dim() != 2 or p.shape[1] < 2:
+        raise ValueError(f"p must have shape (B, K) with K >= 2, got "
+                         f"{tuple(p.shape) if isinstance(p, torch.Tensor) else type(p).__name__}")
+    order = torch.sort(p, dim=1, descending=True, stable=True).indices
+    return order[:, 0], order[:, 1]
+
+
+def rank_pool(p_pool: torch.Tensor, classes, ranks, *, pool_labels: torch.Tensor | None = None
+              ) -> torch.Tensor:
+    """Indices of attack images in a pool: for each class, its images by the model's confidence.
+
+    p_pool: (N, K) probabilities of the pool images; classes: (B,) classes to attack with
+    (e.g. the running-up classes); ranks: 1-based confidence ranks to return (1 = the most
+    confident image, the paper's choice; appendix A compares ranks 1-5 with 95-100).
+    pool_labels: (N,) true labels: candidates for class c are the pool images labelled c (the
+    paper's X_{y_r}); None: every pool image is a candidate (for pools with too few images
+    per class, such as the ImageNet samples, one per class).
+    Ranking is by p_pool[:, c], descending, ties to the lower index.
+    Returns LongTensor (B, len(ranks)) of pool indices.
+    Raises ValueError for ranks < 1 or beyond the number of candidates of a class.
+    """
+    if not isinstance(p_pool, torch.Tensor) or p_pool.dim() != 2:
+        raise ValueError("p_pool must have shape (N, K)")
+    classes = torch.as_tensor(classes).long().view(-1)
+    ranks = [int(r) for r in ranks]
+    if not ranks or min(ranks) < 1:
+        raise ValueError(f"ranks must be 1-based integers >= 1, got {ranks}")
+    if pool_labels is not None and (pool_labels.shape != (p_pool.shape[0],)):
+        raise ValueError(f"pool_labels must have shape ({p_pool.shape[0]},), got {tuple(pool_labels.shape)}")
+    out = torch.empty(len(classes), len(ranks), dtype=torch.long)
+    cache: dict[int, torch.Tensor] = {}
+    for row, c in enumerate(classes.tolist()):
+        if c not in cache:
+            candidates = (torch.arange(p_pool.shape[0]) if pool_labels is None
+                          else torch.nonzero(pool_labels == c).view(-1))
+            order = torch.sort(p_pool[candidates, c], descending=True, stable=True).indices
+            cache[c] = candidates[order]
+        ranked = cache[c]
+        if max(ranks) > len(ranked):
+            raise ValueError(f"ranks must be at most {len(ranked)}, the pool's candidates for class {c}; "
+                             f"got {max(ranks)}")
+        out[row] = ranked[torch.tensor(ranks) - 1]
+    return out
+
+
+# --------------------------------------------------------------------------- phase two
+def top_k_mask(z_bar: torch.Tensor, top_k: float) -> torch.Tensor:
+    """I_k as a mask: the ceil(top_k * P) largest positive attributions of each image.
+
+    z_bar: (B, C, H, W) attributions of the attack images; P is each image's number of
+    strictly positive values over C x H x W (saliency maps are |gradient|, so nearly all of
+    them; IG and DeepLIFT SHAP about half). top_k in (0, 1]: 1 selects every positive value.
+    Ties are broken by the lower flat index (a stable sort), so the mask is deterministic.
+    Returns BoolTensor (B, C, H, W) with exactly ceil(top_k * P) True per image.
+    Raises ValueError for top_k outside (0, 1] or z_bar not (B, C, H, W).
+    """
+    top_k = check_top_k(top_k)
+    if not isinstance(z_bar, torch.Tensor) or z_bar.dim() != 4:
+        raise ValueError("z_bar must have shape (B, C, H, W)")
+    flat = z_bar.detach().flatten(1).double()
+    positive = (flat > 0).sum(1)
+    count = torch.ceil(top_k * positive.double() - 1e-9).long()      # guard 0.3 * 10 = 3.0000000004
+    order = torch.sort(flat, dim=1, descending=True, stable=True).indices
+    rank = torch.empty_like(order)
+    rank.scatter_(1, order, torch.arange(flat.shape[1]).expand_as(order).contiguous())
+    return (rank < count.view(-1, 1)).view_as(z_bar)
+
+
+# --------------------------------------------------------------------------- phase three
+def inject(x: torch.Tensor, x_bar: torch.Tensor, mask: torch.Tensor, alpha: float) -> torch.Tensor:
+    """x_hat = clip((1 - alpha) x + alpha x_bar, 0, 1) where mask, x elsewhere (EXIAA eq. 5).
+
+    x, x_bar: (B, C, H, W) in [0, 1] (original and attack images); mask: bool, same shape
+    (from :func:`top_k_mask`); alpha in [0, 1) (0 returns x unchanged). A blend of two
+    [0, 1] images stays in [0, 1], so the clip (the paper's) changes nothing here; it is kept
+    so the function matches equation 5.
+    Returns a new tensor, same shape and dtype as x.
+    Raises ValueError for alpha outside [0, 1), images outside [0, 1] or shapes that differ.
+    """
+    alpha = check_alpha(alpha)
+    x = _attacks.check_images(x)
+    x_bar = _attacks.check_images(x_bar, name="x_bar")
+    if x_bar.shape != x.shape or not isinstance(mask, torch.Tensor) or mask.shape != x.shape \
+            or mask.dtype != torch.bool:
+        raise ValueError(f"x_bar and mask (bool) must have x's shape {tuple(x.shape)}")
+    blended = ((1 - alpha) * x + alpha * x_bar).clamp(0, 1)
+    return torch.where(mask, blended, x)
+
+
+def gaussian_baseline(x: torch.Tensor, counts, alpha: float, *, mean, std,
+                      generator: torch.Generator) -> torch.Tensor:
+    """The control: the same injection with the attack image's information removed.
+
+    For image i, ``counts[i]`` pixel channels are drawn uniformly without replacement over
+    C x H x W (the same number EXIAA injects into that image), and on them only
+    x_hat = clip((1 - alpha) x + alpha n, 0, 1) with n ~ N(mean_c, std_c^2) drawn
+    independently per pixel channel, mean_c and std_c the per-channel pixel statistics of the
+    pool the attack images come from. Elsewhere x is kept.
+
+    Why this definition: the paper only says "adding Gaussian noise to the original image";
+    for "equal alpha" to mean an equal-strength corruption, the baseline must blend with the
+    same weight alpha, touch the same number of values, and inject values of the same scale
+    as an image (a pool-statistics Gaussian has the mean and spread of real pixels). What is
+    left out is exactly what EXIAA adds: *which* pixel channels (the attack image's top
+    attributions) and *what* values (the attack image's). The clip matters here: Gaussian
+    values can leave [0, 1].
+
+    x: (B, C, H, W) in [0, 1]; counts: (B,) integers in [0, C*H*W]; alpha in [0, 1);
+    mean, std: C numbers (std >= 0); generator: a seeded torch.Generator (CPU), the only
+    source of randomness.
+    Returns a new tensor like x.
+    Raises ValueError for alpha outside [0, 1), counts out of range, or bad mean/std.
+    """
+    alpha = check_alpha(alpha)
+    x = _attacks.check_images(x)
+    b, c = x.shape[:2]
+    per_image = x[0].numel()
+    counts = torch.as_tensor(counts).long().view(-1)
+    if counts.shape != (b,) or int(counts.min()) < 0 or int(counts.max()) > per_image:
+        raise ValueError(f"counts must be {b} integers in [0, {per_image}]")
+    mean = torch.as_tensor(mean, dtype=torch.float32).view(-1)
+    std = torch.as_tensor(std, dtype=torch.float32).view(-1)
+    if mean.shape != (c,) or std.shape != (c,) or bool((std < 0).any()):
+        raise ValueError(f"mean and std must hold {c} numbers each, std >= 0")
+    if not isinstance(generator, torch.Generator):
+        raise ValueError("generator must be a seeded torch.Generator")
+    scores = torch.rand(b, per_image, generator=generator)
+    noise = torch.randn(x.shape, generator=generator) * std.view(1, c, 1, 1) + mean.view(1, c, 1, 1)
+    order = torch.sort(scores, dim=1, stable=True).indices
+    rank = torch.empty_like(order)
+    rank.scatter_(1, order, torch.arange(per_image).expand_as(order).contiguous())
+    mask = (rank < counts.view(-1, 1)).view_as(x)
+    blended = ((1 - alpha) * x.cpu() + alpha * noise).clamp(0, 1).to(x.device, x.dtype)
+    return torch.where(mask.to(x.device), blended, x)
+
+
+# --------------------------------------------------------------------------- the grid runner
+def _fingerprint(*parts) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, torch.Tensor):
+            h.update(part.detach().cpu().contiguous().numpy().tobytes())
+            h.update(str(tuple(part.shape)).encode())
+        elif isinstance(part, dict):
+            for key, value in sorted(part.items()):
+                h.update(key.encode())
+                h.update(value.detach().cpu().numpy().tobytes() if isinstance(value, torch.Tensor)
+                         else repr(value).encode())
+        else:
+            h.update(repr(part).encode())
+    return h.hexdigest()[:16]
+
+
+def _atomic_write_json(path: Path, obj) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(obj))
+    os.replace(tmp, path)
+
+
+def _atomic_save(path: Path, obj) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)
+
+
+def _cell_seed(seed: int, alpha: float, top_k: float) -> int:
+    digest = hashlib.sha256(f"{seed}|{alpha!r}|{top_k!r}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
+
+
+def run_grid(model, x: torch.Tensor, x_bar: torch.Tensor, *, method: str, out_dir,
+             alphas=ALPHAS, top_ks=TOP_KS, attack_target: torch.Tensor | None = None,
+             baseline: bool = True, noise_mean=None, noise_std=None, seed: int = 0,
+             explain_kw: dict | None = None, batch_size: int = 64, tags: dict | None = None,
+             progress=None) -> pd.DataFrame:
+    """EXIAA (and its Gaussian baseline) for every (alpha, top-k) cell, resumable.
+
+    x: (N, C, H, W) original images in [0, 1]; x_bar: (N, C, H, W) their attack images (one
+    per original; repeat x to use several attack images per original). attack_target: (N,)
+    class explained on x_bar (None: the model's prediction on x_bar). method: one of
+    ``axlib.explain.baselines.PIXEL_METHODS``; explain_kw: its keyword arguments (n_steps,
+    baselines). Each explanation targets the image's own predicted class, E(x; f(x)), as
+    in the paper's equation 2.
+
+    For every cell the rows hold, per image and kind ("exiaa", and "baseline" when
+    ``baseline``): percentage change of the explanation, SSIM(x, x_hat), confidence change
+    of the originally predicted class (percentage points), the L2 norm of x_hat - x
+    (``perturbation_l2``, pixel units), whether the prediction flipped, the number of
+    injected pixel channels, and ``tags`` (constant columns).
+    noise_mean / noise_std: the baseline's per-channel Gaussian (required with ``baseline``).
+
+    Resuming: results live in ``out_dir/<fingerprint>/``, the fingerprint hashing the model's
+    weights, x, x_bar, attack_target, method, explain_kw, the noise statistics and seed. The
+    explanations of x and x_bar are written once (``prep.pt``); each finished cell is written
+    to its own JSON file by write-then-rename, so an interrupted run loses at most the cell
+    in progress and a rerun computes only what is missing. Each cell's baseline noise comes
+    from its own generator seeded by (seed, alpha, top_k), so results do not depend on the
+    order or on resuming.
+    progress: optional callable(done, total) after each cell.
+    Returns a DataFrame with one row per (alpha, top_k, kind, image).
+    Raises ValueError for a bad method, alpha, top_k or mismatched shapes.
+    """
+    if method not in PIXEL_METHODS:
+        raise ValueError(f"method must be one of {PIXEL_METHODS}, got {method!r}")
+    alphas = [check_alpha(a) for a in alphas]
+    top_ks = [check_top_k(k) for k in top_ks]
+    x = _attacks.check_images(x)
+    x_bar = _attacks.check_images(x_bar, name="x_bar")
+    if x_bar.shape != x.shape:
+        raise ValueError(f"x_bar must have x's shape {tuple(x.shape)}, got {tuple(x_bar.shape)}")
+    if baseline and (noise_mean is None or noise_std is None):
+        raise ValueError("noise_mean and noise_std are required when baseline=True")
+    explain_kw = dict(explain_kw or {})
+    tags = dict(tags or {})
+    if baseline:
+        noise_mean = tuple(float(v) for v in torch.as_tensor(noise_mean).view(-1))
+        noise_std = tuple(float(v) for v in torch.as_tensor(noise_std).view(-1))
+
+    def explain(images, target):
+        return pixel_attribution(model, images, target, method=method, batch_size=batch_size, **explain_kw)
+
+    weights = {k: v for k, v in model.state_dict().items()}
+    key = _fingerprint(RESULTS_VERSION, weights, x, x_bar, attack_target if attack_target is not None else "pred",
+                       method, explain_kw, baseline, noise_mean, noise_std, seed)
+    folder = Path(out_dir) / key
+    folder.mkdir(parents=True, exist_ok=True)
+    prep_file = folder / "prep.pt"
+    if prep_file.exists():
+        prep = torch.load(prep_file, weights_only=True)
+    else:
+        p = probabilities(model, x, batch_size)
+        p_bar = probabilities(model, x_bar, batch_size)
+        pred = p.argmax(1)
+        target_bar = p_bar.argmax(1) if attack_target is None else torch.as_tensor(attack_target).long()
+        prep = {"p": p, "pred": pred, "z": explain(x, pred), "z_bar": explain(x_bar, target_bar)}
+        _atomic_save(prep_file, prep)
+    p, pred, z, z_bar = prep["p"], prep["pred"], prep["z"], prep["z_bar"]
+
+    rows, cells = [], [(a, k) for a in alphas for k in top_ks]
+    for done, (alpha, top_k) in enumerate(cells, start=1):
+        cell_file = folder / f"cell_a{alpha:g}_k{top_k:g}.json"
+        if cell_file.exists():
+            cell_rows = json.loads(cell_file.read_text())
+        else:
+            mask = top_k_mask(z_bar, top_k).to(x.device)
+            counts = mask.flatten(1).sum(1).cpu()
+            corrupted = {"exiaa": inject(x, x_bar, mask, alpha)}
+            if baseline:
+                gen = torch.Generator().manual_seed(_cell_seed(seed, alpha, top_k))
+                corrupted["baseline"] = gaussian_baseline(x, counts, alpha, mean=noise_mean,
+                                                          std=noise_std, generator=gen)
+            cell_rows = []
+            for kind, x_hat in corrupted.items():
+                p_hat = probabilities(model, x_hat, batch_size)
+                pred_hat = p_hat.argmax(1)
+                z_hat = explain(x_hat, pred_hat)
+                change = percentage_change(z, z_hat)
+                sim = ssim(x, x_hat).cpu()
+                distance = (x_hat - x).flatten(1).double().norm(dim=1).cpu()
+                conf = confidence_change(p, p_hat, pred)
+                for i in range(x.shape[0]):
+                    cell_rows.append({"alpha": alpha, "top_k": top_k, "kind": kind, "image": i,
+                                      "explanation_change": float(change[i]), "ssim": float(sim[i]),
+                                      "confidence_change": float(conf[i]),
+                                      "perturbation_l2": float(distance[i]),
+                                      "flipped": bool(pred_hat[i] != pred[i]),
+                                      "injected": int(counts[i])})
+            _atomic_write_json(cell_file, cell_rows)
+        rows += cell_rows
+        if progress is not None:
+            progress(done, len(cells))
+    frame = pd.DataFrame(rows)
+    for name, value in tags.items():
+        frame[name] = value
+    frame["method"] = method
+    return frame
+
+
+def grid_table(frame: pd.DataFrame, value: str = "explanation_change") -> pd.DataFrame:
+    """Mean of ``value`` per (kind, alpha) row and top-k column, as the paper's tables lay it out."""
+    if value not in frame.columns:
+        raise ValueError(f"value must be a column of frame, got {value!r}")
+    return frame.pivot_table(index=["kind", "alpha"], columns="top_k", values=value, aggfunc="mean")
+
+
+# --------------------------------------------------------------------------- tables and figures
+PAPER_TABLES = "exiaa/paper_tables_b1_b3.csv"
+MEASURES = ("explanation_change", "ssim", "confidence_change", "perturbation_l2")
+LABELS = {"explanation_change": "explanation change (%)", "ssim": "SSIM(x, x_hat)",
+          "confidence_change": "confidence change (points)", "perturbation_l2": "||x_hat - x||_2",
+          "saliency": "Saliency",
+          "integrated_gradients": "Integrated Gradients", "deeplift_shap": "DeepLIFT SHAP"}
+
+
+def paper_tables() -> pd.DataFrame:
+    """EXIAA's Tables B.1-B.3 (ImageNet; ResNet-18 and ViT-B16) as a long table.
+
+    Columns: method, model ("resnet18" | "vit"), alpha, top_k, kind ("exiaa" | "baseline"),
+    explanation_change (%), confidence_change (points). 24 of the 600 values were lost in
+    the text extraction of the paper and are NaN (see data/README.md).
+    """
+    from .paths import repo_data_dir
+
+    frame = pd.read_csv(repo_data_dir() / PAPER_TABLES)
+    frame["model"] = frame["model"].replace({"vit_b16": "vit"})
+    return frame
+
+
+def summarise(frame: pd.DataFrame, by=("model", "method", "kind", "alpha", "top_k")) -> pd.DataFrame:
+    """Mean and standard deviation of the three measures per group (one row per group)."""
+    by = [b for b in by if b in frame.columns]
+    values = [m for m in MEASURES if m in frame.columns]
+    out = frame.groupby(by)[values].agg(["mean", "std"])
+    out.columns = [f"{m}_{s}" if s == "std" else m for m, s in out.columns]
+    return out.reset_index()
+
+
+def side_by_side(ours: pd.DataFrame, paper: pd.DataFrame, *, model: str, method: str,
+                 top_ks=TOP_KS) -> pd.DataFrame:
+    """A Table B.x block: rows (alpha, kind), columns top-k, cells "ours change conf | paper".
+
+    ours, paper: :func:`summarise` outputs (paper: of :func:`paper_tables`), with the same
+    model label. Each cell reads ``"12.3 0.45↓ | 24.9 0.37↓"``: mean explanation change (%)
+    and confidence change (points), ours then the paper's ("-" where missing).
+    """
+    def cell(table, alpha, kind, k):
+        row = table[(table["model"] == model) & (table["method"] == method) & (table["kind"] == kind)
+                    & np.isclose(table["alpha"], alpha) & np.isclose(table["top_k"], k)]
+        if row.empty or not np.isfinite(row["explanation_change"].iloc[0]):
+            return "-"
+        return f"{row['explanation_change'].iloc[0]:.1f} {row['confidence_change'].iloc[0]:.2f}↓"
+
+    alphas = sorted(set(ours.loc[(ours["model"] == model) & (ours["method"] == method), "alpha"]))
+    records = {}
+    for alpha in alphas:
+        for kind in ("exiaa", "baseline"):
+            records[(alpha, kind)] = {k: f"{cell(ours, alpha, kind, k)} | {cell(paper, alpha, kind, k)}"
+                                      for k in top_ks}
+    table = pd.DataFrame.from_dict(records, orient="index")
+    table.index.names = ["alpha", "kind"]
+    table.columns.name = "top-k: ours | paper"
+    return table
+
+
+def share_where(table: pd.DataFrame, index, column: str, first, second, *,
+                value: str = "explanation_change", larger: bool = True) -> tuple[float, int]:
+    """Share of cells in which ``first`` beats ``second`` along ``column``.
+
+    table: a :func:`summarise` output (or :func:`paper_tables`); index: the columns that
+    identify a cell (e.g. ("model", "method", "alpha", "top_k")); column: the column whose
+    values ``first`` and ``second`` are compared (e.g. "kind": "exiaa" vs "baseline").
+    larger: True counts first > second, False counts first < second. Cells missing either
+    value are skipped. Returns (share in [0, 1], number of cells compared).
+    """
+    wide = table.pivot_table(index=list(index), columns=column, values=value, aggfunc="mean")
+    if first not in wide.columns or second not in wide.columns:
+        raise ValueError(f"{column} must hold both {first!r} and {second!r}")
+    pair = wide[[first, second]].dropna()
+    if pair.empty:
+        return float("nan"), 0
+    wins = pair[first] > pair[second] if larger else pair[first] < pair[second]
+    return float(wins.mean()), int(len(pair))
+
+
+def plot_curves(summary: pd.DataFrame, value: str, *, models, methods, model_labels=None,
+                axes=None):
+    """EXIAA Fig. 2-4: mean +- std of ``value`` against top-k, one line per alpha (solid),
+    the baseline at the same alpha dashed in the same colour; rows models, columns methods.
+
+    summary: :func:`summarise` output with columns model, method, kind, alpha, top_k.
+    Returns the matplotlib Figure.
+    """
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure
+
+    model_labels = model_labels or {}
+    if axes is None:
+        fig = Figure(figsize=(4.2 * len(methods), 3.2 * len(models)))
+        axes = fig.subplots(len(models), len(methods), squeeze=False, sharey="row")
+    else:
+        fig = axes[0][0].figure
+    alphas = sorted(set(summary["alpha"]))
+    colours = colormaps["viridis"](np.linspace(0, 0.9, len(alphas)))
+    for r, model in enumerate(models):
+        for c, method in enumerate(methods):
+            ax = axes[r][c]
+            for colour, alpha in zip(colours, alphas):
+                for kind, style in (("exiaa", "-"), ("baseline", "--")):
+                    rows = summary[(summary["model"] == model) & (summary["method"] == method)
+                                   & (summary["kind"] == kind) & np.isclose(summary["alpha"], alpha)]
+                    if rows.empty:
+                        continue
+                    rows = rows.sort_values("top_k")
+                    ax.plot(rows["top_k"], rows[value], style, color=colour, marker="o", ms=3,
+                            label=f"alpha {alpha:g}" if kind == "exiaa" else None)
+                    std = rows.get(f"{value}_std")
+                    if std is not None and kind == "exiaa":
+                        ax.fill_between(rows["top_k"], rows[value] - std, rows[value] + std,
+                                        color=colour, alpha=0.12, lw=0)
+            ax.set_title(f"{model_labels.get(model, model)}, {LABELS.get(method, method)}", fontsize=10)
+            ax.set_xlabel("top-k")
+            if c == 0:
+                ax.set_ylabel(LABELS.get(value, value))
+    axes[0][-1].legend(fontsize=8, title="solid: EXIAA\ndashed: baseline", title_fontsize=8)
+    return fig
+
+
+def plot_groups(summary: pd.DataFrame, value: str, *, group: str, solid, dotted, methods,
+                labels=("solid", "dotted"), axes=None):
+    """Fig. 5 and A.1: ``value`` against top-k per method, the rows of ``summary`` whose
+    ``group`` is in ``solid`` (mean +- std over them, solid line) against those in ``dotted``
+    (dotted line); one line per alpha. summary: per-image frame (not summarised).
+    Returns the matplotlib Figure.
+    """
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure
+
+    if axes is None:
+        fig = Figure(figsize=(4.2 * len(methods), 3.2))
+        axes = fig.subplots(1, len(methods), squeeze=False)[0]
+    else:
+        fig = axes[0].figure
+    alphas = sorted(set(summary["alpha"]))
+    colours = colormaps["viridis"](np.linspace(0, 0.9, len(alphas)))
+    for ax, method in zip(axes, methods):
+        for colour, alpha in zip(colours, alphas):
+            for members, style, label in ((solid, "-", labels[0]), (dotted, ":", labels[1])):
+                rows = summary[(summary["method"] == method) & np.isclose(summary["alpha"], alpha)
+                               & summary[group].isin(list(members))]
+                if rows.empty:
+                    continue
+                stats = rows.groupby("top_k")[value].agg(["mean", "std"]).reset_index()
+                ax.plot(stats["top_k"], stats["mean"], style, color=colour, marker="o", ms=3,
+                        label=f"{label}, alpha {alpha:g}")
+                if style == "-":
+                    ax.fill_between(stats["top_k"], stats["mean"] - stats["std"].fillna(0),
+                                    stats["mean"] + stats["std"].fillna(0), color=colour, alpha=0.12, lw=0)
+        ax.set_title(LABELS.get(method, method), fontsize=10)
+        ax.set_xlabel("top-k")
+    axes[0].set_ylabel(LABELS.get(value, value))
+    axes[-1].legend(fontsize=7)
+    return fig
+
+
+def example(model, x: torch.Tensor, x_bar: torch.Tensor, *, method: str, alpha: float, top_k: float,
+            attack_target: int | None = None, noise_mean=None, noise_std=None, seed: int = 0,
+            explain_kw: dict | None = None) -> dict:
+    """Every intermediate of one attack, for pictures: x (1, C, H, W) and its attack image x_bar.
+
+    Returns a dict of (C, H, W) or (H, W) CPU tensors: ``x``, ``x_bar``, ``injection``
+    (x_bar where the mask is set, 0 elsewhere), ``x_hat``, ``x_noise`` (the Gaussian baseline,
+    when noise_mean/noise_std are given), ``z``, ``z_hat``, ``z_noise``, ``z_bar`` (explanations
+    summed over |channels|), and ``pred``, ``pred_hat`` and the percentage change (floats/ints).
+    """
+    explain_kw = dict(explain_kw or {})
+    p = probabilities(model, x)
+    pred = p.argmax(1)
+    target_bar = probabilities(model, x_bar).argmax(1) if attack_target is None else torch.tensor([attack_target])
+    z = pixel_attribution(model, x, pred, method=method, **explain_kw)
+    z_bar = pixel_attribution(model, x_bar, target_bar, method=method, **explain_kw)
+    mask = top_k_mask(z_bar, top_k).to(x.device)
+    x_hat = inject(x, x_bar, mask, alpha)
+    pred_hat = probabilities(model, x_hat).argmax(1)
+    z_hat = pixel_attribution(model, x_hat, pred_hat, method=method, **explain_kw)
+    out = {"x": x[0].cpu(), "x_bar": x_bar[0].cpu(), "injection": torch.where(mask, x_bar, 0)[0].cpu(),
+           "x_hat": x_hat[0].cpu(), "z": z[0].abs().sum(0), "z_bar": z_bar[0].abs().sum(0),
+           "z_hat": z_hat[0].abs().sum(0), "pred": int(pred), "pred_hat": int(pred_hat),
+           "change": float(percentage_change(z, z_hat)[0]), "ssim": float(ssim(x.cpu(), x_hat.cpu())[0])}
+    if noise_mean is not None:
+        gen = torch.Generator().manual_seed(_cell_seed(seed, alpha, top_k))
+        x_noise = gaussian_baseline(x, mask.flatten(1).sum(1).cpu(), alpha, mean=noise_mean, std=noise_std,
+                                    generator=gen)
+        pred_noise = probabilities(model, x_noise).argmax(1)
+        z_noise = pixel_attribution(model, x_noise, pred_noise, method=method, **explain_kw)
+        out.update(x_noise=x_noise[0].cpu(), z_noise=z_noise[0].abs().sum(0),
+                   change_noise=float(percentage_change(z, z_noise)[0]))
+    return out
+
+
+def plot_example(parts: dict, *, class_names=None, title: str = ""):
+    """Pictures of one attack (from :func:`example`): original, attack image, injection,
+    corrupted image, baseline image, and the explanations of original, corrupted and baseline.
+    Returns the matplotlib Figure.
+    """
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure
+
+    def name(i):
+        return class_names[i] if class_names is not None else str(i)
+
+    panels = [("original: " + name(parts["pred"]), parts["x"]), ("attack image", parts["x_bar"]),
+              ("injection (top-k of attack image)", parts["injection"]),
+              (f"corrupted: {name(parts['pred_hat'])}, SSIM {parts['ssim']:.3f}", parts["x_hat"])]
+    maps = [("explanation of original", parts["z"]),
+            (f"explanation of corrupted ({parts['change']:.0f}% change)", parts["z_hat"])]
+    if "x_noise" in parts:
+        panels.append(("Gaussian baseline", parts["x_noise"]))
+        maps.append((f"explanation of baseline ({parts['change_noise']:.0f}% change)", parts["z_noise"]))
+    n = max(len(panels), len(maps))
+    fig = Figure(figsize=(2.6 * n, 5.4))
+    axes = fig.subplots(2, n, squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, (label, image) in zip(axes[0], panels):
+        ax.imshow(image.permute(1, 2, 0).clamp(0, 1).numpy(), interpolation="nearest")
+        ax.set_title(label, fontsize=8)
+    vmax = float(max(m.max() for _, m in maps)) or 1.0
+    for ax, (label, amap) in zip(axes[1], maps):
+        ax.imshow(amap.numpy(), cmap="magma", vmin=0, vmax=vmax, interpolation="nearest")
+        ax.set_title(label, fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
