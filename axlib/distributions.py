@@ -41,7 +41,7 @@ __all__ = [
     "attack_magnitudes", "pairwise_pvalues", "pvalue_summary", "shape_summary", "fixed_support",
     "PAPER_SKEW_SHARE", "PAPER_PVALUES", "PAPER_ANOVA", "PAPER_QUANTILES", "PAPER_BETA",
     "table1", "table2", "table3", "quantile_shape",
-    "verdict_skew_share", "verdict_pairwise", "verdict_anova", "verdict_quantiles", "verdict_beta",
+    "verdict_skew_share", "verdict_pairwise", "verdict_anova", "verdict_quantiles", "verdict_beta", "beta_rule",
     "verdict_heavy_tails",
     "plot_magnitudes", "plot_skewness", "plot_qq", "plot_pvalues", "plot_beta_fit",
 ]
@@ -359,19 +359,26 @@ def verdict_quantiles(ci: pd.DataFrame, *, sym_tol: float = 0.05, width_tol: flo
     return "reproduced" if passed == 3 else "partly" if passed == 2 else "not reproduced"
 
 
-def verdict_beta(fit: pd.DataFrame, dataset: str, *, equal_tol: float = 0.05, value_tol: float = 0.25) -> str:
-    """Table 3 claim: one beta law, symmetric (p = q), with the paper's p and q.
+def beta_rule(fit: pd.DataFrame, paper_p: float, paper_q: float, *, equal_tol: float = 0.05,
+              value_tol: float = 0.25) -> str:
+    """Verdict on a beta-fit claim: one beta law, symmetric (p = q), with the paper's p and q.
 
-    fit: :func:`axlib.stats.beta_fit_cis` DataFrame. Checks: (1) p = q: |p - q| / mean(p, q)
-    <= equal_tol; (2) magnitude: the paper's p and q (interval midpoints) within value_tol
-    (25 %) of ours. reproduced: both; partly: one; else not reproduced.
+    fit: :func:`axlib.stats.beta_fit_cis` DataFrame; paper_p, paper_q: the paper's values.
+    Checks: (1) p = q: |p - q| / mean(p, q) <= equal_tol; (2) magnitude: the paper's p and q
+    within value_tol (25 %) of ours. reproduced: both; partly: one; else not reproduced.
     """
-    _check_dataset(dataset)
     p, q = float(fit.loc["p", "estimate"]), float(fit.loc["q", "estimate"])
     equal = abs(p - q) / ((p + q) / 2) <= equal_tol
-    close = all(abs(_mid(PAPER_BETA[dataset][k]) - ours) <= value_tol * ours for k, ours in (("p", p), ("q", q)))
+    close = all(abs(paper - ours) <= value_tol * ours for paper, ours in ((paper_p, p), (paper_q, q)))
     passed = equal + close
     return "reproduced" if passed == 2 else "partly" if passed == 1 else "not reproduced"
+
+
+def verdict_beta(fit: pd.DataFrame, dataset: str, *, equal_tol: float = 0.05, value_tol: float = 0.25) -> str:
+    """Table 3 claim (:func:`beta_rule` with the midpoints of the paper's p and q intervals)."""
+    _check_dataset(dataset)
+    return beta_rule(fit, _mid(PAPER_BETA[dataset]["p"]), _mid(PAPER_BETA[dataset]["q"]),
+                     equal_tol=equal_tol, value_tol=value_tol)
 
 
 def verdict_heavy_tails(excess_kurtosis, qq_r_middle, r_min: float = 0.98) -> str:

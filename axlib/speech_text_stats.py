@@ -137,14 +137,10 @@ def table8(summaries: Mapping[str, dict]) -> pd.DataFrame:
 
 
 def verdict_beta(fit: pd.DataFrame, model: str, *, equal_tol: float = 0.05, value_tol: float = 0.25) -> str:
-    """Table 8 claim, by the rule of :func:`axlib.distributions.verdict_beta` (p = q within
-    equal_tol; the paper's p and q within value_tol of ours) with the Table 8 values."""
+    """Table 8 claim, by :func:`axlib.distributions.beta_rule` with the means of Table 8's p and q."""
     _check_model(model)
-    p, q = float(fit.loc["p", "estimate"]), float(fit.loc["q", "estimate"])
-    equal = abs(p - q) / ((p + q) / 2) <= equal_tol
-    close = all(abs(float(np.mean(PAPER_BETA[model][k])) - ours) <= value_tol * ours for k, ours in (("p", p), ("q", q)))
-    passed = equal + close
-    return "reproduced" if passed == 2 else "partly" if passed == 1 else "not reproduced"
+    return dist.beta_rule(fit, float(np.mean(PAPER_BETA[model]["p"])), float(np.mean(PAPER_BETA[model]["q"])),
+                     equal_tol=equal_tol, value_tol=value_tol)
 
 
 def speech_magnitudes(model, specs, *, batch_size: int = 64, steps: int = 20, target=None, clip: bool = True,

@@ -13,6 +13,18 @@ from axlib.runner import available_notebooks, run_notebooks
 NOTEBOOKS = [p.name for p in available_notebooks()]
 
 
+@pytest.fixture(autouse=True)
+def one_torch_thread():
+    """Every test runs with one torch thread: on a 2-core CPU shared with other jobs, two
+    threads per process made small attacks and explanations up to 30x slower."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(scope="session")
 def smoke_runs(tmp_path_factory):
     """Run every notebook in notebooks/ with profile smoke into a temporary folder.

@@ -17,15 +17,6 @@ from axlib.explain import (
 H = W = 24
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One torch thread: on a CPU shared with other jobs, 2 threads can be 30x slower."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def tiny_cnn() -> nn.Module:
     torch.manual_seed(0)
     return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(2),

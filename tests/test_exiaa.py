@@ -15,14 +15,6 @@ from axlib.models.resnet import ResNet18Cifar
 from axlib.models.vit import ViTCifar
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def images(n=4, seed=0, size=16):
     return torch.rand(n, 3, size, size, generator=torch.Generator().manual_seed(seed))
 

@@ -10,14 +10,6 @@ from axlib.explain import methods as M
 H = W = 16
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 class GapNet(nn.Module):
     """conv-relu-conv-relu, global average pooling, one linear layer: CAM applies."""
 

@@ -9,14 +9,6 @@ from torch import nn
 from axlib.explain import perturbation as P
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 class LinearProbability(nn.Module):
     """Two classes; P(class 1 | x) = 0.1 + 0.8 * mean of channel 0 over the region R (exactly:
     the logit is log(q / (1 - q))), so the score is a known linear function of R's pixels."""
