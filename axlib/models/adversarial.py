@@ -20,8 +20,8 @@ Both attack with the model in eval mode (:func:`axlib.attacks.pgd` switches it a
 training mode), so batch-norm statistics and dropout see only the batches the model is
 trained on. ``clean_weight`` in [0, 1] mixes the clean loss in:
 ``loss = (1 - w) * CE(f(x_adv), y) + w * CE(f(x), y)`` (0: adversarial examples only, the
-papers' recipe; 0.5: the usual "half clean, half adversarial" mix). AdvProp-style auxiliary
-batch norms need a model with two sets of BN layers and are not provided here.
+papers' recipe; 0.5: the usual "half clean, half adversarial" mix). AdvProp's auxiliary
+batch norms are in :mod:`axlib.models.advprop`.
 
 Random starts draw from a ``torch.Generator`` seeded at construction, so a run from scratch
 is deterministic under its seed; a run resumed from ``fit``'s checkpoint restarts that
