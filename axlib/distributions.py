@@ -41,7 +41,7 @@ __all__ = [
     "attack_magnitudes", "pairwise_pvalues", "pvalue_summary", "shape_summary", "fixed_support",
     "PAPER_SKEW_SHARE", "PAPER_PVALUES", "PAPER_ANOVA", "PAPER_QUANTILES", "PAPER_BETA",
     "table1", "table2", "table3", "quantile_shape",
-    "verdict_skew_share", "verdict_pairwise", "verdict_anova", "verdict_quantiles", "verdict_beta", "beta_rule",
+    "verdict_skew_share", "verdict_pairwise", "verdict_anova", "verdict_quantiles", "verdict_beta", "beta_rule", "cis_beside_paper",
     "verdict_heavy_tails",
     "plot_magnitudes", "plot_skewness", "plot_qq", "plot_pvalues", "plot_beta_fit",
 ]
@@ -259,17 +259,28 @@ def table2(cis: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     cis: {dataset: :func:`axlib.stats.quantile_cis` DataFrame (default qs 15, 25, 75, 85)}.
     Our values are in [0, 1]-pixel units, the paper's in its (normalised-input) units.
     """
-    parts = {}
+    entries = {}
     for dataset, ci in cis.items():
         _check_dataset(dataset)
         missing = [s for s in STAT_ORDER if s not in ci.index]
         if missing:
             raise ValueError(f"cis[{dataset!r}] lacks the statistics {missing}")
-        paper = PAPER_QUANTILES[dataset]
-        parts[(LABELS[dataset], "ours", "low")] = ci.loc[list(STAT_ORDER), "low"].to_numpy()
-        parts[(LABELS[dataset], "ours", "high")] = ci.loc[list(STAT_ORDER), "high"].to_numpy()
-        parts[(LABELS[dataset], "paper", "low")] = [paper[s][0] for s in STAT_ORDER]
-        parts[(LABELS[dataset], "paper", "high")] = [paper[s][1] for s in STAT_ORDER]
+        entries[LABELS[dataset]] = (ci, PAPER_QUANTILES[dataset])
+    return cis_beside_paper(entries)
+
+
+def cis_beside_paper(entries: Mapping[str, tuple[pd.DataFrame, Mapping[str, tuple[float, float]]]]) -> pd.DataFrame:
+    """Our confidence intervals beside the paper's, one row per statistic of STAT_ORDER.
+
+    entries: {column label: (our CI DataFrame with "low" / "high" columns indexed by statistic,
+    the paper's {statistic: (low, high)})}. Returns columns (label, ours/paper, low/high).
+    """
+    parts = {}
+    for label, (ci, paper) in entries.items():
+        parts[(label, "ours", "low")] = ci.loc[list(STAT_ORDER), "low"].to_numpy()
+        parts[(label, "ours", "high")] = ci.loc[list(STAT_ORDER), "high"].to_numpy()
+        parts[(label, "paper", "low")] = [paper[s][0] for s in STAT_ORDER]
+        parts[(label, "paper", "high")] = [paper[s][1] for s in STAT_ORDER]
     df = pd.DataFrame(parts, index=pd.Index(STAT_ORDER, name="statistic"))
     df.columns = pd.MultiIndex.from_tuples(df.columns)
     return df

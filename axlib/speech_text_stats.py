@@ -91,17 +91,9 @@ def table6(summaries: Mapping[str, dict]) -> pd.DataFrame:
 
 def table7(summaries: Mapping[str, dict]) -> pd.DataFrame:
     """Table 7 beside ours: rows = statistic, columns (model, ours/paper, low/high)."""
-    parts = {}
-    for model, s in summaries.items():
+    for model in summaries:
         _check_model(model)
-        ci, paper = s["cis"], PAPER_QUANTILES[model]
-        parts[(LABELS[model], "ours", "low")] = ci.loc[list(STAT_ORDER), "low"].to_numpy()
-        parts[(LABELS[model], "ours", "high")] = ci.loc[list(STAT_ORDER), "high"].to_numpy()
-        parts[(LABELS[model], "paper", "low")] = [paper[k][0] for k in STAT_ORDER]
-        parts[(LABELS[model], "paper", "high")] = [paper[k][1] for k in STAT_ORDER]
-    df = pd.DataFrame(parts, index=pd.Index(STAT_ORDER, name="statistic"))
-    df.columns = pd.MultiIndex.from_tuples(df.columns)
-    return df
+    return dist.cis_beside_paper({LABELS[m]: (s["cis"], PAPER_QUANTILES[m]) for m, s in summaries.items()})
 
 
 def shape_table(summaries: Mapping[str, dict]) -> pd.DataFrame:

@@ -67,6 +67,17 @@ def _check_seed(seed) -> int:
     return seed
 
 
+def check_pgd_params(eps, steps, step, norm) -> tuple[float, int, float, str]:
+    """Validated (eps >= 0, steps >= 1, step > 0, norm) of a PGD; step None: 2.5 * eps / steps
+    (Madry et al.; 1.0 when eps is 0). Raises ValueError naming the parameter."""
+    eps = _attacks._check_nonneg("eps", eps)
+    steps = _attacks._check_steps(steps)
+    norm = _attacks._check_norm(norm)
+    if step is None:
+        step = 2.5 * eps / steps if eps > 0 else 1.0
+    return eps, steps, _attacks._check_positive("step", step), norm
+
+
 def _make_step(attack: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor],
                clean_weight: float, label_smoothing: float) -> StepFn:
     def step(model: nn.Module, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
@@ -96,12 +107,7 @@ def pgd_training_step(*, eps: float, steps: int = 10, step: float | None = None,
     the loss is a scalar tensor to back-propagate (the caller does backward and the
     optimiser step). Raises ValueError naming the parameter for values out of range.
     """
-    eps = _attacks._check_nonneg("eps", eps)
-    steps = _attacks._check_steps(steps)
-    norm = _attacks._check_norm(norm)
-    if step is None:
-        step = 2.5 * eps / steps if eps > 0 else 1.0
-    step = _attacks._check_positive("step", step)
+    eps, steps, step, norm = check_pgd_params(eps, steps, step, norm)
     clean_weight = _check_fraction("clean_weight", clean_weight)
     label_smoothing = _check_smoothing(label_smoothing)
     generator = torch.Generator().manual_seed(_check_seed(seed))
@@ -180,12 +186,7 @@ def robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float
     Returns {"clean_accuracy", "adversarial_accuracy" (fractions in [0, 1]), "attack": a
     description of the attack with eps, step, steps, norm, "n"}.
     """
-    eps = _attacks._check_nonneg("eps", eps)
-    steps = _attacks._check_steps(steps)
-    norm = _attacks._check_norm(norm)
-    if step is None:
-        step = 2.5 * eps / steps if eps > 0 else 1.0
-    step = _attacks._check_positive("step", step)
+    eps, steps, step, norm = check_pgd_params(eps, steps, step, norm)
     x = _attacks.check_images(x)
     clean = float((_attacks.predicted_labels(model, x, batch_size) == y.to(x.device)).float().mean())
 

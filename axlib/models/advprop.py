@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import attacks as _attacks
-from .adversarial import StepFn, _check_seed, _check_smoothing
+from .adversarial import StepFn, _check_seed, _check_smoothing, check_pgd_params
 
 __all__ = ["DualBatchNorm2d", "convert_to_dual_bn", "auxiliary", "advprop_training_step",
            "strip_auxiliary"]
@@ -103,12 +103,7 @@ def advprop_training_step(*, eps: float, steps: int = 1, step: float | None = No
     Raises ValueError naming the parameter for values out of range, and when called on a model
     without :class:`DualBatchNorm2d` layers.
     """
-    eps = _attacks._check_nonneg("eps", eps)
-    steps = _attacks._check_steps(steps)
-    norm = _attacks._check_norm(norm)
-    if step is None:
-        step = 2.5 * eps / steps if eps > 0 else 1.0
-    step = _attacks._check_positive("step", step)
+    eps, steps, step, norm = check_pgd_params(eps, steps, step, norm)
     label_smoothing = _check_smoothing(label_smoothing)
     generator = torch.Generator().manual_seed(_check_seed(seed))
 

@@ -172,6 +172,20 @@ def card(name: str) -> dict:
     return read_card(checkpoint_path(name))
 
 
+def _card(name: str, spec: ModelSpec, model: nn.Module, source: str, recipe: dict, accuracies: dict, *,
+          wall: float, device: str, log: list) -> dict:
+    """The model card of a trained model: identity, recipe, ``accuracies`` (measured by the
+    caller, in card order), wall time, device, versions and the per-epoch log."""
+    return {
+        "name": name, "description": spec.description, "architecture": type(model).__name__,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        "dataset": spec.dataset, "data_source": source, "recipe": recipe, **accuracies,
+        "train_wall_seconds": round(wall, 1), "train_device": device,
+        "torch": torch.__version__, "threads": torch.get_num_threads(),
+        "machine": platform.machine(), "log": log,
+    }
+
+
 def train(name: str, *, epochs: int | None = None, out: Path | None = None,
           device: str = "cpu", source: str = "auto") -> dict:
     """Train model ``name`` by its recipe and write checkpoint + card to ``out`` (data/models).
@@ -208,17 +222,11 @@ def train(name: str, *, epochs: int | None = None, out: Path | None = None,
               x_val=x_sub.to(device), y_val=y_sub.to(device), work_dir=out / f"{name}.work")
     wall = time.perf_counter() - t0
     model = model.cpu().eval()
-    card = {
-        "name": name, "description": spec.description, "architecture": type(model).__name__,
-        "parameters": sum(p.numel() for p in model.parameters()),
-        "dataset": spec.dataset, "data_source": source, "recipe": recipe,
+    card = _card(name, spec, model, source, recipe, {
         "test_accuracy": accuracy(model, x_test, y_test),
         "test_set": f"CIFAR-10 test split, {len(y_test)} images ({source} source)",
         "embedded_subset_accuracy": accuracy(model, x_sub, y_sub),
-        "train_wall_seconds": round(wall, 1), "train_device": device,
-        "torch": torch.__version__, "threads": torch.get_num_threads(),
-        "machine": platform.machine(), "log": log,
-    }
+    }, wall=wall, device=device, log=log)
     if spec.evaluate is not None:
         card.update(spec.evaluate(model, x_sub, y_sub))
     save_state(model, out / f"{name}.safetensors", card)
@@ -249,17 +257,11 @@ def _train_other(name: str, spec: ModelSpec, *, epochs: int | None, out, device:
               work_dir=out / f"{name}.work", batch_step=data["batch_step"])
     wall = time.perf_counter() - t0
     model = model.cpu().eval()
-    card = {
-        "name": name, "description": spec.description, "architecture": type(model).__name__,
-        "parameters": sum(p.numel() for p in model.parameters()),
-        "dataset": spec.dataset, "data_source": source, "recipe": recipe,
+    card = _card(name, spec, model, source, recipe, {
         "held_out_accuracy": accuracy(model, data["x_val"].cpu(), data["y_val"].cpu()),
         "held_out_set": data["held_out"],
         "part_accuracy": {k: accuracy(model, x, y) for k, (x, y) in data["parts"].items()},
-        "train_wall_seconds": round(wall, 1), "train_device": device,
-        "torch": torch.__version__, "threads": torch.get_num_threads(),
-        "machine": platform.machine(), "log": log,
-    }
+    }, wall=wall, device=device, log=log)
     if "words" in data:
         card["classes"] = list(data["words"])
     if "vocab" in data:
