@@ -14,31 +14,33 @@ model's predictions and explanations (black-box: no gradients of its own):
    I_k; every other value of x is kept.
 
 :func:`gaussian_baseline` is the control at equal alpha (see its docstring for the exact
-definition and why); :func:`run_grid` runs the alpha x top-k grid, writing each finished cell
-atomically to disk and resuming from what is there. The explanations come from
+definition and why); :func:`run_grid` runs the alpha x top-k grid through
+:func:`axlib.scaleout.run` (one shard per cell, in this process or on Dask workers, one
+Parquet file per finished shard, resuming from what is there). The explanations come from
 :func:`axlib.explain.baselines.pixel_attribution`; the measures from
 :mod:`axlib.metrics.change`.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib
 import json
 import math
-import os
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
 from . import attacks as _attacks
+from . import scaleout
 from .explain.baselines import PIXEL_METHODS, pixel_attribution
 from .metrics.change import confidence_change, percentage_change, ssim
 
 __all__ = ["ALPHAS", "TOP_KS", "running_up_class", "rank_pool", "top_k_mask", "inject",
-           "gaussian_baseline", "probabilities", "run_grid", "grid_table"]
+           "gaussian_baseline", "probabilities", "image_set", "load_images", "grid_shard", "run_grid",
+           "grid_table"]
 
-RESULTS_VERSION = 2   # part of run_grid's fingerprint: bump when a cell's columns change
 ALPHAS = (0.03, 0.06, 0.09, 0.12, 0.15)
 TOP_KS = (0.01, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
 
@@ -222,142 +224,276 @@ def gaussian_baseline(x: torch.Tensor, counts, alpha: float, *, mean, std,
 
 
 # --------------------------------------------------------------------------- the grid runner
-def _fingerprint(*parts) -> str:
+def image_set(loader: str, index, **kwargs) -> dict:
+    """A data-set spec a worker can rebuild: the images ``loader(**kwargs)[index]``.
+
+    loader: ``"module:function"``, a function returning (N, C, H, W) images in [0, 1], or a
+    tuple whose first element they are (``"axlib.data.cifar:cifar10_test"``,
+    ``"axlib.data.imagenet:imagenet_samples"``); kwargs: its JSON-serialisable keyword
+    arguments; index: positions into its images (repeats allowed).
+    Returns ``{"loader": ..., "kwargs": {...}, "index": [...]}``, JSON-serialisable: what
+    :func:`run_grid` passes to its shards instead of tensors.
+    Raises ValueError for a loader not of the form module:function, an empty index, negative
+    positions or kwargs that are not JSON-serialisable.
+    """
+    if not isinstance(loader, str) or loader.count(":") != 1 or not all(loader.split(":")):
+        raise ValueError(f"loader must be a 'module:function' string, got {loader!r}")
+    array = np.asarray(index)
+    if array.size and not np.issubdtype(array.dtype, np.integer):
+        raise ValueError(f"index must hold integer positions, got dtype {array.dtype}")
+    index = [int(i) for i in array.reshape(-1)]
+    if not index or min(index) < 0:
+        raise ValueError(f"index must be a non-empty list of positions >= 0, got {index[:5]}...")
+    try:
+        json.dumps(kwargs)
+    except TypeError as err:
+        raise ValueError(f"kwargs must be JSON-serialisable ({err})") from None
+    return {"loader": loader, "kwargs": dict(kwargs), "index": index}
+
+
+def _resolve(path: str):
+    module, _, attr = path.partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+@functools.lru_cache(maxsize=4)
+def _data_set(loader: str, kwargs_json: str) -> torch.Tensor:
+    out = _resolve(loader)(**json.loads(kwargs_json))
+    return out[0] if isinstance(out, (tuple, list)) else out
+
+
+def load_images(spec: dict) -> torch.Tensor:
+    """The images (len(index), C, H, W) of an :func:`image_set` spec (the loader's output is
+    cached per process, so shards of one grid load a data set once per worker).
+    Raises ValueError for a malformed spec or positions beyond the data set."""
+    if not isinstance(spec, dict) or set(spec) != {"loader", "kwargs", "index"}:
+        raise ValueError(f"spec must come from image_set(), got {spec!r:.80}")
+    images = _data_set(spec["loader"], json.dumps(spec["kwargs"], sort_keys=True))
+    if max(spec["index"]) >= len(images):
+        raise ValueError(f"index must hold positions < {len(images)} for {spec['loader']}, "
+                         f"got {max(spec['index'])}")
+    return images[torch.tensor(spec["index"])]
+
+
+def _sliced(spec: dict, start: int, stop: int) -> dict:
+    return dict(spec, index=spec["index"][start:stop])
+
+
+@functools.lru_cache(maxsize=4)
+def _model(ref: str, device: str):
+    """(model in eval mode, digest): a registry name through ``axlib.models.load``, or a
+    ``"module:function"`` factory (tests: small untrained models); cached per process."""
+    if ":" in ref:
+        model = _resolve(ref)().to(device).eval()
+        h = hashlib.sha256()
+        for name, value in model.state_dict().items():
+            h.update(name.encode())
+            h.update(value.detach().cpu().contiguous().numpy().tobytes())
+        return model, h.hexdigest()[:16]
+    from .models import registry
+
+    return registry.load(ref, device=device), registry.card(ref)["sha256"][:16]
+
+
+def _digest(*tensors) -> str:
     h = hashlib.sha256()
-    for part in parts:
-        if isinstance(part, torch.Tensor):
-            h.update(part.detach().cpu().contiguous().numpy().tobytes())
-            h.update(str(tuple(part.shape)).encode())
-        elif isinstance(part, dict):
-            for key, value in sorted(part.items()):
-                h.update(key.encode())
-                h.update(value.detach().cpu().numpy().tobytes() if isinstance(value, torch.Tensor)
-                         else repr(value).encode())
-        else:
-            h.update(repr(part).encode())
+    for t in tensors:
+        if t is not None:
+            t = torch.as_tensor(t).detach().cpu().contiguous()
+            h.update(str((tuple(t.shape), str(t.dtype))).encode())
+            h.update(t.numpy().tobytes())
     return h.hexdigest()[:16]
 
 
-def _atomic_write_json(path: Path, obj) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(obj))
-    os.replace(tmp, path)
+def _explain_kw(explain_kw: dict) -> dict:
+    """run_grid's JSON explain_kw -> pixel_attribution's keywords (baselines as tensors)."""
+    out = dict(explain_kw)
+    if "baselines" in out:
+        out["baselines"] = load_images(out["baselines"])
+    return out
 
 
-def _atomic_save(path: Path, obj) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)
+@functools.lru_cache(maxsize=4)
+def _prepared(key: str):
+    """p, pred, x, x_bar, z, z_bar of one shard's images, cached per process so the shards of
+    one grid compute the explanations of x and x_bar once per worker, not once per cell."""
+    spec = json.loads(key)
+    model, _ = _model(spec["model"], spec["device"])
+    x = load_images(spec["images"]).to(spec["device"])
+    x_bar = load_images(spec["attack_images"]).to(spec["device"])
+    kw = _explain_kw(spec["explain_kw"])
+    p = probabilities(model, x, spec["batch_size"])
+    pred = p.argmax(1)
+    target_bar = (probabilities(model, x_bar, spec["batch_size"]).argmax(1) if spec["attack_target"] is None
+                  else torch.tensor(spec["attack_target"]).long())
+    z = pixel_attribution(model, x, pred, method=spec["method"], batch_size=spec["batch_size"], **kw)
+    z_bar = pixel_attribution(model, x_bar, target_bar, method=spec["method"], batch_size=spec["batch_size"], **kw)
+    return p, pred, x, x_bar, z, z_bar, kw
 
 
-def _cell_seed(seed: int, alpha: float, top_k: float) -> int:
-    digest = hashlib.sha256(f"{seed}|{alpha!r}|{top_k!r}".encode()).digest()
+def _cell_seed(seed: int, alpha: float, top_k: float, image: int) -> int:
+    digest = hashlib.sha256(f"{seed}|{alpha!r}|{top_k!r}|{image}".encode()).digest()
     return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
 
 
-def run_grid(model, x: torch.Tensor, x_bar: torch.Tensor, *, method: str, out_dir,
-             alphas=ALPHAS, top_ks=TOP_KS, attack_target: torch.Tensor | None = None,
-             baseline: bool = True, noise_mean=None, noise_std=None, seed: int = 0,
-             explain_kw: dict | None = None, batch_size: int = 64, tags: dict | None = None,
-             progress=None) -> pd.DataFrame:
-    """EXIAA (and its Gaussian baseline) for every (alpha, top-k) cell, resumable.
+def grid_shard(*, model: str, images: dict, attack_images: dict, method: str, alpha: float, top_k: float,
+               attack_target, baseline: bool, noise_mean, noise_std, seed: int, explain_kw: dict,
+               batch_size: int, device: str, threads: int, first: int, model_digest: str,
+               inputs_digest: str) -> pd.DataFrame:
+    """One shard of :func:`run_grid`: the (alpha, top-k) cell for images ``first, first + 1, ...``.
 
-    x: (N, C, H, W) original images in [0, 1]; x_bar: (N, C, H, W) their attack images (one
-    per original; repeat x to use several attack images per original). attack_target: (N,)
-    class explained on x_bar (None: the model's prediction on x_bar). method: one of
-    ``axlib.explain.baselines.PIXEL_METHODS``; explain_kw: its keyword arguments (n_steps,
-    baselines). Each explanation targets the image's own predicted class, E(x; f(x)), as
-    in the paper's equation 2.
+    The task :mod:`axlib.scaleout` runs; every argument is JSON-serialisable. model: a
+    registry name or a ``"module:function"`` factory; images, attack_images:
+    :func:`image_set` specs (the shard's range); explain_kw: pixel_attribution's keywords,
+    ``baselines`` as an image_set spec; threads: torch threads during the shard (restored
+    afterwards); model_digest / inputs_digest: what the caller saw, checked here so a worker
+    with other weights or data fails instead of writing wrong rows.
+    Returns the rows described in :func:`run_grid` (without its ``tags`` and ``method``).
+    Raises RuntimeError when the worker's model or images differ from the caller's.
+    """
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        net, digest = _model(model, device)
+        if digest != model_digest:
+            raise RuntimeError(f"model {model!r} on this worker has digest {digest}, the caller's {model_digest}")
+        key = json.dumps(dict(model=model, images=images, attack_images=attack_images, method=method,
+                              attack_target=attack_target, explain_kw=explain_kw, batch_size=batch_size,
+                              device=device, threads=threads), sort_keys=True)
+        p, pred, x, x_bar, z, z_bar, kw = _prepared(key)
+        if _digest(x, x_bar, kw.get("baselines"), attack_target) != inputs_digest:
+            raise RuntimeError("the images this worker rebuilt differ from the caller's (data set changed?)")
+        mask = top_k_mask(z_bar, top_k).to(x.device)
+        counts = mask.flatten(1).sum(1).cpu()
+        corrupted = {"exiaa": inject(x, x_bar, mask, alpha)}
+        if baseline:
+            corrupted["baseline"] = torch.cat([
+                gaussian_baseline(x[i:i + 1], counts[i:i + 1], alpha, mean=noise_mean, std=noise_std,
+                                  generator=torch.Generator().manual_seed(_cell_seed(seed, alpha, top_k, first + i)))
+                for i in range(x.shape[0])])
+        rows = []
+        for kind, x_hat in corrupted.items():
+            p_hat = probabilities(net, x_hat, batch_size)
+            pred_hat = p_hat.argmax(1)
+            z_hat = pixel_attribution(net, x_hat, pred_hat, method=method, batch_size=batch_size, **kw)
+            change = percentage_change(z, z_hat)
+            sim = ssim(x, x_hat).cpu()
+            distance = (x_hat - x).flatten(1).double().norm(dim=1).cpu()
+            conf = confidence_change(p, p_hat, pred)
+            for i in range(x.shape[0]):
+                rows.append({"alpha": alpha, "top_k": top_k, "kind": kind, "image": first + i,
+                             "explanation_change": float(change[i]), "ssim": float(sim[i]),
+                             "confidence_change": float(conf[i]), "perturbation_l2": float(distance[i]),
+                             "flipped": bool(pred_hat[i] != pred[i]), "injected": int(counts[i])})
+        return pd.DataFrame(rows)
+    finally:
+        torch.set_num_threads(before)
+
+
+def run_grid(model: str, images: dict, attack_images: dict, *, method: str, out_dir,
+             alphas=ALPHAS, top_ks=TOP_KS, attack_target=None, baseline: bool = True,
+             noise_mean=None, noise_std=None, seed: int = 0, explain_kw: dict | None = None,
+             batch_size: int = 64, tags: dict | None = None, device: str = "cpu",
+             scheduler="serial", n_workers: int = 2, threads: int = 1,
+             images_per_shard: int | None = None, progress: bool = False) -> pd.DataFrame:
+    """EXIAA (and its Gaussian baseline) for every (alpha, top-k) cell, through :mod:`axlib.scaleout`.
+
+    model: a registry name (``axlib.models.load``) or a ``"module:function"`` factory
+    returning an nn.Module (small untrained models in tests). images: :func:`image_set` spec
+    of the N originals; attack_images: spec of their N attack images (one per original;
+    repeat positions to use several attack images per original). Specs, not tensors: each
+    shard's arguments are JSON, and a worker rebuilds the images from them. attack_target:
+    N classes explained on x_bar (None: the model's prediction on x_bar). method: one of
+    ``axlib.explain.baselines.PIXEL_METHODS``; explain_kw: its keyword arguments
+    (``n_steps``; ``baselines`` as an image_set spec). Each explanation targets the image's
+    own predicted class, E(x; f(x)), as in the paper's equation 2.
 
     For every cell the rows hold, per image and kind ("exiaa", and "baseline" when
     ``baseline``): percentage change of the explanation, SSIM(x, x_hat), confidence change
     of the originally predicted class (percentage points), the L2 norm of x_hat - x
     (``perturbation_l2``, pixel units), whether the prediction flipped, the number of
-    injected pixel channels, and ``tags`` (constant columns).
-    noise_mean / noise_std: the baseline's per-channel Gaussian (required with ``baseline``).
+    injected pixel channels, ``tags`` (constant columns) and ``method``.
+    noise_mean / noise_std: the baseline's per-channel Gaussian (C numbers; required with
+    ``baseline``). Image i's baseline noise in a cell comes from its own generator seeded by
+    (seed, alpha, top_k, i).
 
-    Resuming: results live in ``out_dir/<fingerprint>/``, the fingerprint hashing the model's
-    weights, x, x_bar, attack_target, method, explain_kw, the noise statistics and seed. The
-    explanations of x and x_bar are written once (``prep.pt``); each finished cell is written
-    to its own JSON file by write-then-rename, so an interrupted run loses at most the cell
-    in progress and a rerun computes only what is missing. Each cell's baseline noise comes
-    from its own generator seeded by (seed, alpha, top_k), so results do not depend on the
-    order or on resuming.
-    progress: optional callable(done, total) after each cell.
-    Returns a DataFrame with one row per (alpha, top_k, kind, image).
-    Raises ValueError for a bad method, alpha, top_k or mismatched shapes.
+    Running and resuming: one shard (:func:`grid_shard`) per cell, or per cell and range of
+    ``images_per_shard`` images (None: all N in one shard), run by
+    :func:`axlib.scaleout.run` into ``out_dir``, one Parquet file per finished shard, keyed
+    by every argument of the shard (the model's checkpoint digest and a digest of the
+    images included), so a rerun computes only the missing shards and changed inputs never
+    reuse old files. scheduler: ``"serial"`` (default: in this process), None (a local
+    Dask cluster of ``n_workers`` processes, started and closed by this call), a scheduler
+    address (``"tcp://host:8786"``, a real cluster whose workers can import axlib and read
+    the data) or a ``distributed.Client`` (kept open: pass one to share a cluster between
+    calls). Serial is the default because a local cluster costs about 7 s per call on the
+    project's shared 2-core machine (start-up, and each worker importing torch and loading
+    the model and data), while a (model, method) grid of the smoke profile takes under a
+    second and one of the default profile 3-30 s: two workers would save at most half of
+    that. threads: torch threads each shard runs with (set and restored around it); with it
+    fixed the table is bit for bit the same whichever scheduler ran it (on CPU; the ViT's
+    gradients change in the last bits with the thread count). Workers cache the model, data sets and the explanations of x and x_bar,
+    so each is computed once per worker and grid. progress: a tqdm bar over shards.
+    Returns a DataFrame with one row per (alpha, top_k, kind, image), in that order.
+    Raises ValueError for a bad method, alpha, top_k, spec, threads or mismatched shapes.
     """
     if method not in PIXEL_METHODS:
         raise ValueError(f"method must be one of {PIXEL_METHODS}, got {method!r}")
+    if not isinstance(model, str) or not model:
+        raise ValueError(f"model must be a registry name or a 'module:function' factory, got {type(model).__name__}")
     alphas = [check_alpha(a) for a in alphas]
     top_ks = [check_top_k(k) for k in top_ks]
-    x = _attacks.check_images(x)
-    x_bar = _attacks.check_images(x_bar, name="x_bar")
+    for name, value in (("threads", threads), ("batch_size", batch_size), ("n_workers", n_workers)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    x = _attacks.check_images(load_images(images))
+    x_bar = _attacks.check_images(load_images(attack_images), name="x_bar")
     if x_bar.shape != x.shape:
-        raise ValueError(f"x_bar must have x's shape {tuple(x.shape)}, got {tuple(x_bar.shape)}")
+        raise ValueError(f"attack_images must give x's shape {tuple(x.shape)}, got {tuple(x_bar.shape)}")
+    n = x.shape[0]
+    if attack_target is not None:
+        attack_target = [int(t) for t in torch.as_tensor(attack_target).view(-1).tolist()]
+        if len(attack_target) != n:
+            raise ValueError(f"attack_target must hold {n} classes, got {len(attack_target)}")
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise ValueError(f"seed must be an integer, got {seed!r}")
+    seed = int(seed)
+    per = n if images_per_shard is None else images_per_shard
+    if isinstance(per, bool) or not isinstance(per, int) or per < 1:
+        raise ValueError(f"images_per_shard must be None or an integer >= 1, got {images_per_shard!r}")
     if baseline and (noise_mean is None or noise_std is None):
         raise ValueError("noise_mean and noise_std are required when baseline=True")
-    explain_kw = dict(explain_kw or {})
-    tags = dict(tags or {})
     if baseline:
-        noise_mean = tuple(float(v) for v in torch.as_tensor(noise_mean).view(-1))
-        noise_std = tuple(float(v) for v in torch.as_tensor(noise_std).view(-1))
-
-    def explain(images, target):
-        return pixel_attribution(model, images, target, method=method, batch_size=batch_size, **explain_kw)
-
-    weights = {k: v for k, v in model.state_dict().items()}
-    key = _fingerprint(RESULTS_VERSION, weights, x, x_bar, attack_target if attack_target is not None else "pred",
-                       method, explain_kw, baseline, noise_mean, noise_std, seed)
-    folder = Path(out_dir) / key
-    folder.mkdir(parents=True, exist_ok=True)
-    prep_file = folder / "prep.pt"
-    if prep_file.exists():
-        prep = torch.load(prep_file, weights_only=True)
+        noise_mean = [float(v) for v in torch.as_tensor(noise_mean).view(-1)]
+        noise_std = [float(v) for v in torch.as_tensor(noise_std).view(-1)]
+        if len(noise_mean) != x.shape[1] or len(noise_std) != x.shape[1] or min(noise_std) < 0:
+            raise ValueError(f"noise_mean and noise_std must hold {x.shape[1]} numbers each, noise_std >= 0")
     else:
-        p = probabilities(model, x, batch_size)
-        p_bar = probabilities(model, x_bar, batch_size)
-        pred = p.argmax(1)
-        target_bar = p_bar.argmax(1) if attack_target is None else torch.as_tensor(attack_target).long()
-        prep = {"p": p, "pred": pred, "z": explain(x, pred), "z_bar": explain(x_bar, target_bar)}
-        _atomic_save(prep_file, prep)
-    p, pred, z, z_bar = prep["p"], prep["pred"], prep["z"], prep["z_bar"]
+        noise_mean = noise_std = None
+    explain_kw = dict(explain_kw or {})
+    if "baselines" in explain_kw and not isinstance(explain_kw["baselines"], dict):
+        raise ValueError("explain_kw['baselines'] must be an image_set() spec")
+    refs = _explain_kw(explain_kw).get("baselines")
+    _, model_digest = _model(model, device)
 
-    rows, cells = [], [(a, k) for a in alphas for k in top_ks]
-    for done, (alpha, top_k) in enumerate(cells, start=1):
-        cell_file = folder / f"cell_a{alpha:g}_k{top_k:g}.json"
-        if cell_file.exists():
-            cell_rows = json.loads(cell_file.read_text())
-        else:
-            mask = top_k_mask(z_bar, top_k).to(x.device)
-            counts = mask.flatten(1).sum(1).cpu()
-            corrupted = {"exiaa": inject(x, x_bar, mask, alpha)}
-            if baseline:
-                gen = torch.Generator().manual_seed(_cell_seed(seed, alpha, top_k))
-                corrupted["baseline"] = gaussian_baseline(x, counts, alpha, mean=noise_mean,
-                                                          std=noise_std, generator=gen)
-            cell_rows = []
-            for kind, x_hat in corrupted.items():
-                p_hat = probabilities(model, x_hat, batch_size)
-                pred_hat = p_hat.argmax(1)
-                z_hat = explain(x_hat, pred_hat)
-                change = percentage_change(z, z_hat)
-                sim = ssim(x, x_hat).cpu()
-                distance = (x_hat - x).flatten(1).double().norm(dim=1).cpu()
-                conf = confidence_change(p, p_hat, pred)
-                for i in range(x.shape[0]):
-                    cell_rows.append({"alpha": alpha, "top_k": top_k, "kind": kind, "image": i,
-                                      "explanation_change": float(change[i]), "ssim": float(sim[i]),
-                                      "confidence_change": float(conf[i]),
-                                      "perturbation_l2": float(distance[i]),
-                                      "flipped": bool(pred_hat[i] != pred[i]),
-                                      "injected": int(counts[i])})
-            _atomic_write_json(cell_file, cell_rows)
-        rows += cell_rows
-        if progress is not None:
-            progress(done, len(cells))
-    frame = pd.DataFrame(rows)
-    for name, value in tags.items():
+    common = dict(model=model, method=method, baseline=baseline, noise_mean=noise_mean, noise_std=noise_std,
+                  seed=seed, explain_kw=explain_kw, batch_size=batch_size, device=device, threads=threads,
+                  model_digest=model_digest)
+    ranges = [(s, min(s + per, n)) for s in range(0, n, per)]
+    digests = {(s, e): _digest(x[s:e], x_bar[s:e], refs, None if attack_target is None else attack_target[s:e])
+               for s, e in ranges}
+    shards = [scaleout.Shard(f"exiaa__{model}__{method}__a{alpha:g}__k{top_k:g}__items={s}-{e}",
+                             dict(common, alpha=alpha, top_k=top_k, first=s, inputs_digest=digests[(s, e)],
+                                  images=_sliced(images, s, e), attack_images=_sliced(attack_images, s, e),
+                                  attack_target=None if attack_target is None else attack_target[s:e]))
+              for s, e in ranges for alpha in alphas for top_k in top_ks]   # range by range: cache hits
+    frame = scaleout.run(grid_shard, shards, out_dir, scheduler=scheduler, n_workers=n_workers,
+                         progress=progress)
+    if len(ranges) > 1:   # shard order is range, cell, kind, image: make it cell, kind, image
+        cell = frame.groupby(["alpha", "top_k"], sort=False).ngroup()
+        kind = frame["kind"].map({"exiaa": 0, "baseline": 1})
+        frame = frame.iloc[np.lexsort((frame["image"], kind, cell))].reset_index(drop=True)
+    for name, value in dict(tags or {}).items():
         frame[name] = value
     frame["method"] = method
     return frame
@@ -554,7 +690,7 @@ def example(model, x: torch.Tensor, x_bar: torch.Tensor, *, method: str, alpha: 
            "z_hat": z_hat[0].abs().sum(0), "pred": int(pred), "pred_hat": int(pred_hat),
            "change": float(percentage_change(z, z_hat)[0]), "ssim": float(ssim(x.cpu(), x_hat.cpu())[0])}
     if noise_mean is not None:
-        gen = torch.Generator().manual_seed(_cell_seed(seed, alpha, top_k))
+        gen = torch.Generator().manual_seed(_cell_seed(seed, alpha, top_k, 0))
         x_noise = gaussian_baseline(x, mask.flatten(1).sum(1).cpu(), alpha, mean=noise_mean, std=noise_std,
                                     generator=gen)
         pred_noise = probabilities(model, x_noise).argmax(1)

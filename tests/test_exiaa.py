@@ -1,10 +1,12 @@
 """EXIAA: running-up class, attack-image ranking, top-k mask, injection, Gaussian baseline,
-the resumable grid runner, and the Captum attributions it uses (DeepLIFT on our ResNet/ViT)."""
+the grid through axlib.scaleout (serial and Dask, resumable shards), and the Captum
+attributions it uses (DeepLIFT on our ResNet/ViT)."""
 from __future__ import annotations
 
 import json
 import math
 
+import pandas as pd
 import pytest
 import torch
 from torch import nn
@@ -117,55 +119,149 @@ def test_baseline_touches_the_requested_number_of_channels_and_is_seeded():
 
 
 # ----------------------------------------------------------------- runner
-def _run(tmp_path, model, x, x_bar, **kw):
-    return exiaa.run_grid(model, x, x_bar, method="saliency", out_dir=tmp_path, alphas=(0.03, 0.15),
-                          top_ks=(0.05, 0.5), noise_mean=[0.5] * 3, noise_std=[0.25] * 3, seed=3, **kw)
+DATA = f"{__name__}:random_images"       # Dask workers import this module by the same name
+TINY_CNN = f"{__name__}:tiny_cnn"
+
+
+def random_images(n=6, seed=0, size=16):
+    """An image_set loader for the grid tests: n random images, deterministic in seed."""
+    return images(n, seed, size)
+
+
+def tiny_vit():
+    torch.manual_seed(0)
+    return ViTCifar(dim=16, depth=1, heads=2, mlp_dim=32).eval()
+
+
+def _run(out_dir, model=TINY_CNN, n=3, size=16, **kw):
+    x = exiaa.image_set(DATA, range(n), n=2 * n, size=size)
+    x_bar = exiaa.image_set(DATA, range(n, 2 * n), n=2 * n, size=size)
+    kw = dict(dict(method="saliency", alphas=(0.03, 0.15), top_ks=(0.05, 0.5), noise_mean=[0.5] * 3,
+                   noise_std=[0.25] * 3, seed=3), **kw)
+    return exiaa.run_grid(model, x, x_bar, out_dir=out_dir, **kw)
+
+
+def test_image_set_rebuilds_the_indexed_images():
+    spec = exiaa.image_set(DATA, torch.tensor([[4], [0], [4]]), n=6)
+    assert json.loads(json.dumps(spec)) == spec
+    assert torch.equal(exiaa.load_images(spec), random_images(6)[[4, 0, 4]])
+    with pytest.raises(ValueError, match="loader"):
+        exiaa.image_set("axlib.data.cifar.cifar10_test", [0])
+    with pytest.raises(ValueError, match="index"):
+        exiaa.image_set(DATA, [])
+    with pytest.raises(ValueError, match="index"):
+        exiaa.image_set(DATA, [0.5, 1.0])
+    with pytest.raises(ValueError, match="index"):
+        exiaa.load_images(exiaa.image_set(DATA, [6], n=6))
 
 
 def test_grid_is_deterministic_and_has_every_cell(tmp_path):
-    model, x, x_bar = tiny_cnn(), images(3, 0), images(3, 1)
-    a = _run(tmp_path / "a", model, x, x_bar)
-    b = _run(tmp_path / "b", model, x, x_bar)
-    assert a.equals(b)
+    a = _run(tmp_path / "a")
+    exiaa._prepared.cache_clear()
+    b = _run(tmp_path / "b")
+    pd.testing.assert_frame_equal(a, b)
     assert len(a) == 2 * 2 * 2 * 3
-    assert set(a["kind"]) == {"exiaa", "baseline"}
+    assert a[["alpha", "top_k", "kind"]].drop_duplicates().values.tolist() == [
+        [al, k, kind] for al in (0.03, 0.15) for k in (0.05, 0.5) for kind in ("exiaa", "baseline")]
+    assert set(a["method"]) == {"saliency"}
     assert bool((a["ssim"] <= 1).all()) and bool((a["explanation_change"] >= 0).all())
     assert a["explanation_change"].mean() > 0
     ours = a[a.kind == "exiaa"].groupby("alpha")["ssim"].mean()
     assert ours[0.03] > ours[0.15]               # a stronger blend moves the image more
+    assert len(list((tmp_path / "a").glob("*.parquet"))) == 4          # one shard per cell
+    split = _run(tmp_path / "c", images_per_shard=2)                    # cells x image ranges
+    assert len(list((tmp_path / "c").glob("*.parquet"))) == 8
+    assert split[["alpha", "top_k", "kind", "image"]].equals(a[["alpha", "top_k", "kind", "image"]])
+    pd.testing.assert_frame_equal(split, a, check_exact=False, rtol=1e-5, atol=1e-4)   # batches of 2, not 3
 
 
-def test_grid_resumes_from_written_cells(tmp_path, monkeypatch):
-    model, x, x_bar = tiny_cnn(), images(2, 0), images(2, 1)
-    full = _run(tmp_path, model, x, x_bar)
-    folder = next(p for p in tmp_path.iterdir() if p.is_dir())
-    cells = sorted(folder.glob("cell_*.json"))
-    assert len(cells) == 4 and (folder / "prep.pt").exists()
-    cells[1].unlink()
+def test_grid_through_dask_equals_the_serial_run(tmp_path):
+    """Two Dask worker processes (one thread each) against this process with two torch
+    threads: the shard's pinned thread count makes the ViT's IG rows equal bit for bit."""
+    kw = dict(model=f"{__name__}:tiny_vit", n=2, size=32, method="integrated_gradients",
+              explain_kw={"n_steps": 2}, images_per_shard=1)
+    dask = _run(tmp_path / "dask", scheduler=None, n_workers=2, **kw)
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        serial = _run(tmp_path / "serial", **kw)
+    finally:
+        torch.set_num_threads(before)
+    pd.testing.assert_frame_equal(dask, serial)
+    assert len(dask) == 2 * 2 * 2 * 2 and len(list((tmp_path / "dask").glob("*.parquet"))) == 8
+
+
+def test_interrupted_grid_resumes_with_only_the_missing_shards(tmp_path, monkeypatch):
+    full = _run(tmp_path / "full", n=2)
+    original_inject, injected = exiaa.inject, []
+
+    def failing_inject(*args, **kw):              # the third cell dies
+        injected.append(1)
+        if len(injected) == 3:
+            raise RuntimeError("boom")
+        return original_inject(*args, **kw)
+
+    monkeypatch.setattr(exiaa, "inject", failing_inject)
+    with pytest.raises(RuntimeError, match="a0.15__k0.05") as info:
+        _run(tmp_path / "out", n=2)
+    assert "boom" in str(info.value.__cause__)
+    done = {p: p.stat().st_mtime_ns for p in (tmp_path / "out").glob("*.parquet")}
+    assert len(done) == 2 and not list((tmp_path / "out").glob(".*.tmp"))
+    monkeypatch.setattr(exiaa, "inject", original_inject)
     calls = []
-    original = exiaa.pixel_attribution
+    original_attr = exiaa.pixel_attribution
 
     def counting(*args, **kw):
         calls.append(args[1].shape[0])
-        return original(*args, **kw)
+        return original_attr(*args, **kw)
 
     monkeypatch.setattr(exiaa, "pixel_attribution", counting)
-    resumed = _run(tmp_path, model, x, x_bar)
-    assert resumed.equals(full)
-    assert len(calls) == 2                       # the missing cell only: exiaa + baseline
-    assert json.loads(cells[1].read_text())      # rewritten
+    exiaa._prepared.cache_clear()
+    resumed = _run(tmp_path / "out", n=2)
+    pd.testing.assert_frame_equal(resumed, full)
+    assert len(calls) == 2 + 2 * 2               # x and x_bar once, then 2 missing cells x 2 kinds
+    assert {p: p.stat().st_mtime_ns for p in done} == done              # finished shards untouched
+    assert len(list((tmp_path / "out").glob("*.parquet"))) == 4
+
+
+def test_shard_refuses_other_images_than_the_callers(tmp_path, monkeypatch):
+    shards = []
+    monkeypatch.setattr(exiaa.scaleout, "run", lambda fn, s, *a, **k: shards.extend(s) or pd.DataFrame(
+        {"alpha": [], "top_k": [], "kind": [], "image": []}))
+    _run(tmp_path, n=1, alphas=(0.1,), top_ks=(0.1,))
+    params = dict(shards[0].params)
+    assert json.loads(json.dumps(params)) == params
+    exiaa.grid_shard(**params)
+    with pytest.raises(RuntimeError, match="images"):
+        exiaa.grid_shard(**dict(params, inputs_digest="0" * 16))
+    with pytest.raises(RuntimeError, match="digest"):
+        exiaa.grid_shard(**dict(params, model_digest="0" * 16))
 
 
 def test_grid_rejects_bad_grid_values(tmp_path):
-    model, x = tiny_cnn(), images(1)
     with pytest.raises(ValueError, match="alpha"):
-        exiaa.run_grid(model, x, x, method="saliency", out_dir=tmp_path, alphas=(1.2,), top_ks=(0.1,),
-                       baseline=False)
+        _run(tmp_path, alphas=(1.2,))
     with pytest.raises(ValueError, match="top_k"):
-        exiaa.run_grid(model, x, x, method="saliency", out_dir=tmp_path, alphas=(0.1,), top_ks=(0,),
-                       baseline=False)
+        _run(tmp_path, top_ks=(0,))
     with pytest.raises(ValueError, match="method"):
-        exiaa.run_grid(model, x, x, method="lime", out_dir=tmp_path, baseline=False)
+        _run(tmp_path, method="lime")
+    with pytest.raises(ValueError, match="model"):
+        _run(tmp_path, model=tiny_cnn())
+    with pytest.raises(ValueError, match="threads"):
+        _run(tmp_path, threads=0)
+    with pytest.raises(ValueError, match="images_per_shard"):
+        _run(tmp_path, images_per_shard=0)
+    with pytest.raises(ValueError, match="attack_target"):
+        _run(tmp_path, attack_target=[0, 1])
+    with pytest.raises(ValueError, match="baselines"):
+        _run(tmp_path, method="deeplift_shap", explain_kw={"baselines": images(2)})
+    with pytest.raises(ValueError, match="noise_mean"):
+        _run(tmp_path, noise_mean=None)
+    with pytest.raises(ValueError, match="noise_mean"):
+        _run(tmp_path, noise_mean=[0.5, 0.5])
+    with pytest.raises(ValueError, match="seed"):
+        _run(tmp_path, seed=0.5)
+    assert not list(tmp_path.glob("*.parquet"))
 
 
 # ----------------------------------------------------------------- attributions
