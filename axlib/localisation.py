@@ -17,7 +17,8 @@ Two sources here, both returning a :class:`LocalisationSet` (images, labels, box
    (constant 0.5) and ``"uniform-noise"`` (i.i.d. uniform pixels) are available for
    comparison. A 32x32 object covers 25% of a 64x64 canvas, inside the paper's "box at most
    50% of the image" filter. The study's models are trained on the same placement
-   distribution: :func:`place_on_canvas` with a training generator is the augmentation.
+   distribution: :func:`training_canvases` (a flip, then :func:`place_on_canvas` with a
+   training generator) is their augmentation.
 2. **ILSVRC2012 validation** (paper profile): JPEGs plus the official bounding-box XML files
    (PASCAL VOC format) from folders the user gives, filtered as the paper does (exactly one
    box, box area at most 50% of the image area), preprocessed like every axlib ImageNet
@@ -46,7 +47,7 @@ import torch
 import torch.nn.functional as F
 
 __all__ = ["BACKGROUNDS", "LocalisationSet", "BoxAnnotation", "background", "place_on_canvas",
-           "cifar_localisation", "box_masks", "check_boxes", "read_box_xml", "paper_filter", "map_box",
+           "training_canvases", "cifar_localisation", "box_masks", "check_boxes", "read_box_xml", "paper_filter", "map_box",
            "imagenet_localisation", "imagenet_cl", "correctly_classified", "correct_subset"]
 
 BACKGROUNDS = ("smooth-noise", "gray", "uniform-noise")
@@ -158,6 +159,21 @@ def place_on_canvas(x: torch.Tensor, *, canvas: int = 64, background_kind: str =
     out[batch, chan, rows, cols] = x.detach().to(out.device)
     boxes = torch.stack([x0, y0, x0 + s, y0 + s], dim=1).float()
     return out, boxes
+
+
+def training_canvases(x: torch.Tensor, generator: torch.Generator, *, canvas: int = 64,
+                      background_kind: str = "smooth-noise") -> torch.Tensor:
+    """The training-time augmentation of the study's models: the benchmark's placement distribution.
+
+    x: (B, 3, S, S) objects in [0, 1]. Each object is flipped left-right with probability 1/2,
+    then pasted by :func:`place_on_canvas` (same canvas and background as the benchmark).
+    Returns (B, 3, canvas, canvas) in [0, 1]; all randomness from ``generator``.
+    """
+    generator = _check_generator(generator)
+    x = _check_objects(x)
+    flip = torch.rand(x.shape[0], generator=generator) < 0.5
+    x = torch.where(flip[:, None, None, None], x.flip(-1), x)
+    return place_on_canvas(x, canvas=canvas, background_kind=background_kind, generator=generator)[0]
 
 
 def cifar_localisation(x: torch.Tensor, y: torch.Tensor, *, canvas: int = 64,

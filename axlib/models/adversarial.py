@@ -43,7 +43,7 @@ from .. import attacks as _attacks
 __all__ = ["pgd_training_step", "fast_fgm_training_step", "batch_step_from_recipe", "robustness",
            "METHODS"]
 
-METHODS = ("pgd", "fast-fgm-rs")
+METHODS = ("pgd", "fast-fgm-rs", "advprop")
 """Names of the adversarial training methods accepted by :func:`batch_step_from_recipe`."""
 
 StepFn = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
@@ -150,8 +150,10 @@ def fast_fgm_training_step(*, eps: float, alpha: float | None = None, norm: str 
 def batch_step_from_recipe(recipe: dict) -> StepFn | None:
     """The training step named by ``recipe["adversarial"]``, or None when the recipe has none.
 
-    recipe["adversarial"]: {"method": "pgd" | "fast-fgm-rs", "eps": float, "norm": "l2" |
-    "linf", and optionally "steps", "step" (pgd), "alpha" (fast-fgm-rs), "clean_weight"};
+    recipe["adversarial"]: {"method": "pgd" | "fast-fgm-rs" | "advprop", "eps": float, "norm":
+    "l2" | "linf", and optionally "steps", "step" (pgd, advprop), "alpha" (fast-fgm-rs),
+    "clean_weight" (pgd, fast-fgm-rs), "random_start" (pgd, advprop)}; "advprop" needs a model
+    with dual batch norms (:func:`axlib.models.advprop.convert_to_dual_bn`);
     the label smoothing and seed come from the recipe's own "label_smoothing" and "seed".
     Raises ValueError for an unknown method or unknown keys.
     """
@@ -164,13 +166,17 @@ def batch_step_from_recipe(recipe: dict) -> StepFn | None:
     method = spec.pop("method")
     common = {"label_smoothing": recipe.get("label_smoothing", 0.0), "seed": recipe.get("seed", 0)}
     allowed = {"pgd": {"eps", "steps", "step", "norm", "random_start", "clean_weight"},
-               "fast-fgm-rs": {"eps", "alpha", "norm", "clean_weight"}}
+               "fast-fgm-rs": {"eps", "alpha", "norm", "clean_weight"},
+               "advprop": {"eps", "steps", "step", "norm", "random_start"}}
     if method not in allowed:
         raise ValueError(f"recipe['adversarial']['method'] must be one of {METHODS}, got {method!r}")
     unknown = set(spec) - allowed[method]
     if unknown:
         raise ValueError(f"recipe['adversarial'] has unknown key(s) {sorted(unknown)} for method "
                          f"{method!r}; accepted: {sorted(allowed[method])}")
+    if method == "advprop":
+        from .advprop import advprop_training_step
+        return advprop_training_step(**spec, **common)
     build = pgd_training_step if method == "pgd" else fast_fgm_training_step
     return build(**spec, **common)
 

@@ -17,6 +17,7 @@ from torch import nn
 
 from ..paths import repo_data_dir
 from .alexnet import AlexNetCifar
+from .canvas_nets import AlexNet64, GoogLeNet64, ResNet64
 from .checkpoints import load_state, read_card, save_state
 from .mobilenet import MobileNetV2Folded
 from .resnet import ResNet18Cifar
@@ -100,6 +101,63 @@ MODELS["cifar10-alexnet-adv"] = ModelSpec(
     description="AlexNet-style CNN for 32x32 CIFAR-10, adversarially fine-tuned from cifar10-alexnet: "
                 "fast L2 adversarial training (FGM with random start, eps 0.5), 0.8M parameters",
     recipe=CIFAR10_ADV_RECIPE, batch_step=_adversarial_step, evaluate=_l2_pgd20_beside_vanilla)
+
+
+# --- the robust-model study (notebook 05): 3 architectures x 3 training algorithms on 64x64 canvases
+CANVAS_RECIPE = dict(CIFAR10_RECIPE, epochs=8, augment="hflip + place on a 64x64 smooth-noise canvas "
+                     "(axlib.localisation.training_canvases)")
+"""Vanilla: the CIFAR-10 recipe for 8 epochs on the benchmark's placement distribution (a
+fresh canvas and position for every image in every epoch)."""
+CANVAS_ROBUST = {"method": "fast-fgm-rs", "norm": "l2", "eps": 0.5, "alpha": 0.625}
+CANVAS_ADVPROP = {"method": "advprop", "norm": "l2", "eps": 0.5, "steps": 1}
+CANVAS_ARCHITECTURES = {
+    "alexnet": (lambda: AlexNet64(num_classes=10), "AlexNet-style (5x5 stride-2 stem, 3x3 stages, two FC layers, no GAP)"),
+    "resnet": (lambda: ResNet64(num_classes=10, width=16), "ResNet-18 layout at width 16, 3x3 stride-2 stem, GAP"),
+    "googlenet": (GoogLeNet64, "GoogLeNet-style (three inception modules), 3x3 stride-2 stem, GAP"),
+}
+CANVAS_ALGORITHMS = ("vanilla", "robust", "advprop")
+
+
+def canvas_model_name(architecture: str, algorithm: str) -> str:
+    """``canvas64-<architecture>`` (vanilla) or ``canvas64-<architecture>-<algorithm>``."""
+    if architecture not in CANVAS_ARCHITECTURES:
+        raise ValueError(f"architecture must be one of {tuple(CANVAS_ARCHITECTURES)}, got {architecture!r}")
+    if algorithm not in CANVAS_ALGORITHMS:
+        raise ValueError(f"algorithm must be one of {CANVAS_ALGORITHMS}, got {algorithm!r}")
+    return f"canvas64-{architecture}" + ("" if algorithm == "vanilla" else f"-{algorithm}")
+
+
+def _canvas_card(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict:
+    """Table 1 of the study for a canvas model: L2 PGD-7 accuracy (eps 0.5, step eps / 6, the
+    paper's 7 steps and step / eps ratio 0.5 / 3) on the first 1,000 benchmark canvases, and the
+    softmax confidence (mean and std) of the true class on the correctly classified canvases."""
+    from .adversarial import robustness
+    with torch.no_grad():
+        prob = torch.cat([model(x[i:i + 500]).softmax(1) for i in range(0, len(x), 500)])
+    correct = prob.argmax(1) == y
+    confidence = prob[correct, :].gather(1, y[correct, None])[:, 0]
+    return {"robustness": robustness(model, x[:1000], y[:1000], eps=0.5, steps=7, step=0.5 / 6, norm="l2"),
+            "robustness_set": "CIFAR-10 localisation benchmark (embedded test subset, seed 0), first 1000 canvases",
+            "confidence_correct": {"mean": float(confidence.mean()), "std": float(confidence.std()),
+                                   "n": int(correct.sum())}}
+
+
+for _arch, (_build, _layout) in CANVAS_ARCHITECTURES.items():
+    MODELS[canvas_model_name(_arch, "vanilla")] = ModelSpec(
+        build=_build, dataset="cifar10-canvas64", recipe=CANVAS_RECIPE, evaluate=_canvas_card,
+        description=f"{_layout}; vanilla training on CIFAR-10 objects on 64x64 canvases (robust-model study)")
+    MODELS[canvas_model_name(_arch, "robust")] = ModelSpec(
+        build=_build, dataset="cifar10-canvas64", batch_step=_adversarial_step, evaluate=_canvas_card,
+        recipe=dict(CANVAS_RECIPE, epochs=1, lr=0.02, init=canvas_model_name(_arch, "vanilla"),
+                    adversarial=CANVAS_ROBUST),
+        description=f"{_layout}; fast L2 adversarial fine-tuning (FGM with random start, eps 0.5) "
+                    "of the vanilla canvas model, 1 epoch: the study's robust ('-R') model")
+    MODELS[canvas_model_name(_arch, "advprop")] = ModelSpec(
+        build=_build, dataset="cifar10-canvas64", batch_step=_adversarial_step, evaluate=_canvas_card,
+        recipe=dict(CANVAS_RECIPE, epochs=1, lr=0.02, init=canvas_model_name(_arch, "vanilla"),
+                    adversarial=CANVAS_ADVPROP),
+        description=f"{_layout}; AdvProp fine-tuning (clean batches through the main batch norms, "
+                    "L2 PGD-1 eps 0.5 batches through auxiliary ones) of the vanilla canvas model, 1 epoch")
 
 
 # --- speech and text models (notebook 07); trained by _train_other below
@@ -198,7 +256,7 @@ def train(name: str, *, epochs: int | None = None, out: Path | None = None,
         raise ValueError(f"model {name!r} is converted, not trained; see its card for how it was made")
     if spec.dataset in _OTHER_DATASETS:
         return _train_other(name, spec, epochs=epochs, out=out, device=device)
-    if spec.dataset != "cifar10":
+    if spec.dataset not in ("cifar10", "cifar10-canvas64"):
         raise ValueError(f"training for dataset {spec.dataset!r} is not available yet")
     from ..data.cifar import cifar10, cifar10_test
     from .train import accuracy, fit
@@ -212,19 +270,33 @@ def train(name: str, *, epochs: int | None = None, out: Path | None = None,
     x_train, y_train, _ = cifar10("train", source=source)
     x_test, y_test, _ = cifar10("test", source=source)
     x_sub, y_sub, _ = cifar10_test()
+    augment = None
+    if spec.dataset == "cifar10-canvas64":  # the study's models: evaluated on the benchmark's canvases
+        from ..localisation import cifar_localisation, training_canvases
+        x_test = cifar_localisation(x_test, y_test, seed=0).x
+        x_sub = cifar_localisation(x_sub, y_sub, seed=0).x
+        augment = training_canvases
     torch.manual_seed(recipe["seed"])
     model = spec.build().to(device)
     if recipe.get("init"):  # fine-tuning recipes start from another shipped model's weights
         model.load_state_dict(load_state(checkpoint_path(recipe["init"])))
+    advprop = (recipe.get("adversarial") or {}).get("method") == "advprop"
+    if advprop:
+        from .advprop import convert_to_dual_bn
+        convert_to_dual_bn(model)
     t0 = time.perf_counter()
     batch_step = spec.batch_step(recipe) if spec.batch_step is not None else None
-    log = fit(model, x_train.to(device), y_train.to(device), recipe, batch_step=batch_step,
+    log = fit(model, x_train.to(device), y_train.to(device), recipe, batch_step=batch_step, augment=augment,
               x_val=x_sub.to(device), y_val=y_sub.to(device), work_dir=out / f"{name}.work")
     wall = time.perf_counter() - t0
+    if advprop:  # ship the deployable network: main batch norms only
+        from .advprop import strip_auxiliary
+        model = strip_auxiliary(model)
     model = model.cpu().eval()
     card = _card(name, spec, model, source, recipe, {
         "test_accuracy": accuracy(model, x_test, y_test),
-        "test_set": f"CIFAR-10 test split, {len(y_test)} images ({source} source)",
+        "test_set": f"CIFAR-10 test split, {len(y_test)} images ({source} source)"
+                    + (", on 64x64 canvases (seed 0)" if augment is not None else ""),
         "embedded_subset_accuracy": accuracy(model, x_sub, y_sub),
     }, wall=wall, device=device, log=log)
     if spec.evaluate is not None:

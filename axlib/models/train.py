@@ -53,11 +53,13 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
 
 def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, recipe: dict, *,
         x_val: torch.Tensor | None = None, y_val: torch.Tensor | None = None,
-        work_dir: Path | None = None, batch_step=None) -> list[dict]:
+        work_dir: Path | None = None, batch_step=None, augment=None) -> list[dict]:
     """Train ``model`` in place following ``recipe``; returns one log dict per epoch.
 
     x: (N, C, H, W) in [0, 1]; y: (N,) int64. ``batch_step(model, xb, yb) -> loss`` replaces
-    the plain cross-entropy step (adversarial recipes use it). With ``work_dir`` the state
+    the plain cross-entropy step (adversarial recipes use it). ``augment(xb, generator) -> xb``
+    replaces the default augmentation (:func:`augment_crop_flip` when ``recipe["augment"]`` is
+    set, none otherwise); it may change the image size (the study's canvases do). With ``work_dir`` the state
     after each epoch is written there and an interrupted run resumes from it.
     """
     gen = torch.Generator().manual_seed(recipe.get("seed", 0))
@@ -76,6 +78,7 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, recipe: dict, *,
         sched.load_state_dict(state["sched"]); gen.set_state(state["gen"])
         log, start_epoch = json.loads(state["log"]), state["epoch"]
     smoothing = recipe.get("label_smoothing", 0.0)
+    augment = augment or (augment_crop_flip if recipe.get("augment") else None)
     step_fn = batch_step or (lambda m, xb, yb: F.cross_entropy(m(xb), yb, label_smoothing=smoothing))
     for epoch in range(start_epoch, epochs):
         model.train()
@@ -85,7 +88,7 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, recipe: dict, *,
         bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{epochs}", leave=False)
         for i in bar:
             idx = order[i * bs:(i + 1) * bs]
-            xb = augment_crop_flip(x[idx], gen) if recipe.get("augment") else x[idx]
+            xb = augment(x[idx], gen) if augment is not None else x[idx]
             loss = step_fn(model, xb, y[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()

@@ -1,0 +1,301 @@
+"""The robust-model study's grid (Nourelahi et al. 2022): models x attribution methods x images.
+
+Every cell of the study is one attribution map scored by the four metrics. This module says
+which models, which method settings per profile, which images, and runs the grid through
+:mod:`axlib.scaleout` (Dask, resumable Parquet shards). The analyses of the resulting table
+(Mann-Whitney tests, rankings, correlations, figures) are in :mod:`axlib.study_analysis`.
+
+- **Models**: the 9 canvas models, 3 architectures x 3 training algorithms
+  (:data:`STUDY_MODELS`; cards in ``data/models/canvas64-*.json``).
+- **Images**: the CIFAR-10 localisation benchmark (:func:`benchmark`: the embedded 2,000-image
+  test subset placed on 64x64 canvases, seed 0). Its first half gives the study's images, its
+  second half the held-out images of the hyperparameter search (the paper tunes on images
+  outside ImageNet-CL). Within each half only images that *every* study model classifies
+  correctly are used (:func:`cl_indices`): stricter than the paper's per-architecture CL
+  sets, so every comparison is on the same images. Maps explain the true label.
+- **Methods**: the 9 of :mod:`axlib.explain.methods`; CAM only where the architecture has
+  global average pooling before its classifier (not AlexNet, as in the paper).
+- **Settings**: :func:`method_settings` (the paper's defaults in ``paper``, fewer samples and
+  iterations in ``default`` and ``smoke``, stated beside the paper's in notebook 05).
+- **Shard task**: :func:`study_shard` (model name, method, image indices, settings) -> one row
+  per image: the four metrics, the WSL IoU, the model's confidence in the label, and the
+  method's wall time per image in the shard.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import time
+from pathlib import Path
+from typing import Sequence
+
+import pandas as pd
+import torch
+
+from . import scaleout
+from .models.registry import CANVAS_ALGORITHMS as ALGORITHMS
+from .models.registry import CANVAS_ARCHITECTURES
+from .models.registry import canvas_model_name as model_name
+
+__all__ = ["ARCHITECTURES", "ALGORITHMS", "STUDY_MODELS", "model_name", "PAPER_SETTINGS", "TUNING_GRID",
+           "method_settings", "model_label", "applicable_methods", "benchmark", "cl_indices",
+           "weights_sha256", "model_macs", "study_shard", "study_shards", "run_study", "tuning_shards", "best_settings", "METRICS"]
+
+ARCHITECTURES = tuple(CANVAS_ARCHITECTURES)
+PAPER_NAMES = {"alexnet": "AlexNet", "resnet": "ResNet", "googlenet": "GoogLeNet"}
+METRICS = ("pointing_game", "wsl", "insertion", "deletion")
+
+
+STUDY_MODELS: dict[str, tuple[str, str]] = {
+    model_name(a, g): (a, g) for a in ARCHITECTURES for g in ALGORITHMS}
+"""model name -> (architecture, algorithm), architectures outer, algorithms inner."""
+
+
+def model_label(name: str) -> str:
+    """The paper's way of naming a model: "ResNet", "ResNet-R" (robust), "ResNet-AdvProp"."""
+    if name not in STUDY_MODELS:
+        raise ValueError(f"name must be one of {tuple(STUDY_MODELS)}, got {name!r}")
+    arch, algo = STUDY_MODELS[name]
+    return PAPER_NAMES[arch] + {"vanilla": "", "robust": "-R", "advprop": "-AdvProp"}[algo]
+
+
+# --------------------------------------------------------------------------- settings
+PAPER_SETTINGS = {
+    "gradient": {}, "gradcam": {}, "cam": {},
+    "ig": {"n_steps": 50},
+    "shap": {"n_samples": 200},
+    "rise": {"n_masks": 8000, "mask_size": 7},
+    "lime": {"num_samples": 1000, "n_segments": 50},
+    "mp": {"iterations": 500},
+    "ep": {"iterations": 800, "areas": [0.025, 0.05, 0.1, 0.2]},
+}
+"""The paper's default hyperparameters (appendix A1.1), before its per-model tuning."""
+
+_REDUCED = {
+    "default": {"ig": {"n_steps": 50}, "shap": {"n_samples": 50}, "rise": {"n_masks": 500, "mask_size": 7},
+                "lime": {"num_samples": 200, "n_segments": 50}, "mp": {"iterations": 50},
+                "ep": {"iterations": 100, "areas": [0.025, 0.05, 0.1, 0.2]}},
+    "smoke": {"ig": {"n_steps": 8}, "shap": {"n_samples": 8}, "rise": {"n_masks": 64, "mask_size": 7},
+              "lime": {"num_samples": 30, "n_segments": 50}, "mp": {"iterations": 5},
+              "ep": {"iterations": 5, "areas": [0.05, 0.2]}},
+}
+
+TUNING_GRID = {
+    "paper": {"rise": [{"mask_size": s} for s in (3, 4, 5, 6, 7, 8, 9)],
+              "lime": [{"n_segments": n} for n in (10, 20, 30, 40, 50, 60)],
+              "mp": [{"iterations": i} for i in (5, 10, 25, 50, 100, 200, 300, 400, 500)],
+              "ep": [{"areas": a} for a in ([0.05, 0.1], [0.02, 0.08, 0.16], [0.05, 0.15, 0.3],
+                                            [0.025, 0.05, 0.1, 0.2], [0.012, 0.025, 0.05, 0.1, 0.2],
+                                            [0.012, 0.025, 0.05, 0.1, 0.2, 0.4],
+                                            [0.015, 0.03, 0.05, 0.1, 0.25, 0.5],
+                                            [0.01, 0.04, 0.05, 0.1, 0.2, 0.4])]},
+    "default": {"rise": [{"mask_size": s} for s in (3, 5, 7)],
+                "lime": [{"n_segments": n} for n in (20, 40, 50)],
+                "mp": [{"iterations": i} for i in (10, 50)],
+                "ep": [{"areas": a} for a in ([0.05, 0.1], [0.025, 0.05, 0.1, 0.2])]},
+    "smoke": {"rise": [{"mask_size": s} for s in (3, 7)], "lime": [{"n_segments": n} for n in (20, 50)],
+              "mp": [{"iterations": 5}], "ep": [{"areas": [0.05, 0.2]}]},
+}
+"""Appendix A1.1's search spaces (paper; RISE's number of masks is not searched here, the
+paper's search found 7,000-8,000 best for most models) and the subsets searched in the
+smaller profiles. Each entry overrides the profile's settings of that method."""
+
+
+def method_settings(profile: str) -> dict[str, dict]:
+    """method -> keyword settings for :func:`axlib.explain.methods.attribute` in ``profile``
+    ("smoke", "default" or "paper"). Raises ValueError for another profile."""
+    if profile == "paper":
+        return json.loads(json.dumps(PAPER_SETTINGS))
+    if profile not in _REDUCED:
+        raise ValueError(f"profile must be one of ('smoke', 'default', 'paper'), got {profile!r}")
+    return {m: dict(_REDUCED[profile].get(m, PAPER_SETTINGS[m])) for m in PAPER_SETTINGS}
+
+
+def applicable_methods(name: str) -> tuple[str, ...]:
+    """The methods run on model ``name``: all 9, less CAM for an architecture without global
+    average pooling before the classifier (AlexNet), as in the paper."""
+    from .explain.methods import METHODS
+    if name not in STUDY_MODELS:
+        raise ValueError(f"name must be one of {tuple(STUDY_MODELS)}, got {name!r}")
+    return tuple(m for m in METHODS if not (m == "cam" and STUDY_MODELS[name][0] == "alexnet"))
+
+
+# --------------------------------------------------------------------------- images
+@functools.lru_cache(maxsize=2)
+def benchmark(seed: int = 0):
+    """The CIFAR-10 localisation benchmark of the study: the embedded 2,000-image test subset
+    on 64x64 smooth-noise canvases (:func:`axlib.localisation.cifar_localisation`, ``seed``).
+    Returns a :class:`~axlib.localisation.LocalisationSet` (x (2000, 3, 64, 64) in [0, 1]);
+    cached per process (shards of one worker share it): do not modify it in place."""
+    from .data.cifar import cifar10_test
+    from .localisation import cifar_localisation
+    x, y, _ = cifar10_test()
+    return cifar_localisation(x, y, seed=seed, ids=[f"cifar10-test-subset-{i}" for i in range(len(y))])
+
+
+def cl_indices(models: Sequence, data, part: str, n: int | None = None) -> list[int]:
+    """Indices into ``data`` of the images every model of ``models`` classifies correctly.
+
+    part: "study" (the first half of the set) or "tuning" (the second half: held out from the
+    study). n: the first n such images (None: all). Raises ValueError for a bad part, or if
+    fewer than n images qualify.
+    """
+    from .localisation import correctly_classified
+    half = len(data) // 2
+    if part not in ("study", "tuning"):
+        raise ValueError(f"part must be 'study' or 'tuning', got {part!r}")
+    span = range(0, half) if part == "study" else range(half, len(data))
+    ok = correctly_classified(list(models), data.x[span.start:span.stop], data.y[span.start:span.stop])
+    idx = [span.start + int(i) for i in torch.nonzero(ok).flatten()]
+    if n is not None:
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"n must be an integer >= 1 or None, got {n!r}")
+        if len(idx) < n:
+            raise ValueError(f"n = {n} but only {len(idx)} images of the {part} half are classified "
+                             f"correctly by all {len(models)} models")
+        idx = idx[:n]
+    return idx
+
+
+# --------------------------------------------------------------------------- the shard task
+def weights_sha256(model: str) -> str:
+    """sha256 of the shipped checkpoint of ``model``: part of every shard's params, so that
+    results of retrained weights are never mistaken for finished shards."""
+    from .models.registry import checkpoint_path
+    path = checkpoint_path(model)
+    if not path.exists():
+        raise FileNotFoundError(f"no checkpoint for model {model!r} at {path}; train it with `axlib train {model}`")
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def model_macs(model: str, size: int = 64) -> int:
+    """Multiply-accumulate operations of one forward pass of ``model`` on a (1, 3, size, size)
+    image (torch.utils.flop_counter: FLOPs / 2), as the paper's Fig. 5 reports MACs."""
+    from torch.utils.flop_counter import FlopCounterMode
+    from .models import load
+    net = load(model)
+    with FlopCounterMode(display=False) as counter, torch.no_grad():
+        net(torch.zeros(1, 3, size, size))
+    return int(counter.get_total_flops() // 2)
+
+
+def study_shard(model: str, method: str, indices: Sequence[int], settings: dict,
+                seed: int = 0, config: str = "", weights: str | None = None,
+                step: int | None = None) -> pd.DataFrame:
+    """Explain and score the benchmark images ``indices`` for one model and one method.
+
+    model: a registry name (:data:`STUDY_MODELS` or any shipped 64x64 model); method: one of
+    :data:`axlib.explain.methods.METHODS`; settings: its keyword arguments; seed: the
+    benchmark's seed; config: a label for the settings (the tuning grid's column); weights:
+    the checkpoint's sha256 the shard was planned for (None: not checked); a different
+    checkpoint raises ValueError instead of mixing two models' results.
+    Returns one row per image: model, method, config, image (id), index, label,
+    confidence (softmax probability of the label on the clean image), pointing_game, wsl
+    (IoU > 0.5), wsl_iou, insertion, deletion (AUCs from a zero baseline; ``step`` pixels per
+    step, None: ``ceil(H W / 112)``, the paper's 112 steps) and ms_per_image (the method's wall time in this shard / images, the only
+    column that is not deterministic).
+    """
+    from .explain.methods import attribute
+    from .metrics.localisation import localisation_scores
+    from .models import load
+
+    if weights is not None and weights != weights_sha256(model):
+        raise ValueError(f"the checkpoint of {model!r} changed since the shard was planned "
+                         f"(expected sha256 {weights[:12]}...): plan the shards again")
+    net = load(model)
+    data = benchmark(seed).subset(list(indices))
+    with torch.no_grad():
+        confidence = net(data.x).softmax(1).gather(1, data.y[:, None])[:, 0]
+    t0 = time.perf_counter()
+    maps = attribute(method, net, data.x, data.y, **settings)
+    seconds = time.perf_counter() - t0
+    scores = localisation_scores(net, data.x, maps, data.y, data.boxes, step=step)
+    return pd.DataFrame({
+        "model": model, "method": method, "config": config, "image": list(data.ids),
+        "index": list(indices), "label": data.y.numpy(), "confidence": confidence.double().numpy(),
+        "pointing_game": scores["pointing_game"].numpy().astype(float),
+        "wsl": scores["wsl"].numpy().astype(float), "wsl_iou": scores["wsl_iou"].numpy(),
+        "insertion": scores["insertion"].numpy(), "deletion": scores["deletion"].numpy(),
+        "ms_per_image": 1000.0 * seconds / len(indices),
+    })
+
+
+def _chunks(indices: Sequence[int], size: int) -> list[list[int]]:
+    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+        raise ValueError(f"shard_size must be an integer >= 1, got {size!r}")
+    indices = [int(i) for i in indices]
+    if not indices:
+        raise ValueError("indices must name at least one image")
+    return [indices[i:i + size] for i in range(0, len(indices), size)]
+
+
+def study_shards(models: Sequence[str], indices: Sequence[int], settings: dict[str, dict], *,
+                 methods: Sequence[str] | None = None, shard_size: int = 8,
+                 seed: int = 0, step: int | None = None) -> list[scaleout.Shard]:
+    """The study's grid as shards: models x methods (None: each model's
+    :func:`applicable_methods`) x image chunks of ``shard_size``. settings: method -> keywords
+    (e.g. :func:`method_settings`, or per-model tuned ones as ``{model: {method: ...}}``);
+    seed, step: as :func:`study_shard`."""
+    shards = []
+    for model in models:
+        sha = weights_sha256(model)
+        for method in methods or applicable_methods(model):
+            kw = (settings[model] if model in settings else settings).get(method, {})
+            for chunk in _chunks(indices, shard_size):
+                shards.append(scaleout.Shard(
+                    f"{model}__{method}__{chunk[0]}-{chunk[-1]}",
+                    {"model": model, "method": method, "indices": chunk, "settings": kw, "seed": seed,
+                     "weights": sha, "step": step}))
+    return shards
+
+
+def run_study(shards: Sequence[scaleout.Shard], out_dir, **run_kw) -> pd.DataFrame:
+    """Run shards of :func:`study_shard` through :func:`axlib.scaleout.run` (keywords such as
+    ``scheduler``, ``n_workers``, ``progress`` go there); finished shards are reused."""
+    return scaleout.run(study_shard, shards, Path(out_dir), **run_kw)
+
+
+# --------------------------------------------------------------------------- hyperparameter search
+def tuning_shards(models: Sequence[str], indices: Sequence[int], profile: str, *,
+                  shard_size: int = 8, seed: int = 0, step: int | None = None) -> list[scaleout.Shard]:
+    """Appendix A1's grid search as shards: models x tuned methods x :data:`TUNING_GRID`
+    [profile] configurations x image chunks, on held-out ``indices`` (seed, step: as
+    :func:`study_shard`)."""
+    base = method_settings(profile)
+    shards = []
+    for model in models:
+        sha = weights_sha256(model)
+        for method, configs in TUNING_GRID[profile].items():
+            for override in configs:
+                kw = dict(base[method], **override)
+                label = json.dumps(override, sort_keys=True)
+                for chunk in _chunks(indices, shard_size):
+                    shards.append(scaleout.Shard(
+                        f"tune__{model}__{method}__{label}__{chunk[0]}",
+                        {"model": model, "method": method, "indices": chunk, "settings": kw,
+                         "seed": seed, "config": label, "weights": sha, "step": step}))
+    return shards
+
+
+def best_settings(tuning: pd.DataFrame, profile: str, models: Sequence[str] = ()) -> tuple[dict[str, dict], pd.DataFrame]:
+    """The best configuration per (model, method) of a tuning table (:func:`tuning_shards`).
+
+    Criterion (the paper says only "best performance"): the largest
+    ``pointing_game + wsl + insertion - deletion``, averaged over the held-out images; ties go
+    to the first configuration of the grid. Returns ({model: {method: settings}} for every
+    method, the tuned ones replaced; also for each of ``models`` not in the table, with the
+    profile's settings untouched; and a table model x method with the chosen configuration
+    and its score).
+    """
+    base = method_settings(profile)
+    mean = tuning.groupby(["model", "method", "config"], sort=False)[list(METRICS)].mean()
+    mean["score"] = mean["pointing_game"] + mean["wsl"] + mean["insertion"] - mean["deletion"]
+    chosen = mean.reset_index().sort_values("score", ascending=False, kind="stable") \
+        .groupby(["model", "method"], sort=False).head(1).set_index(["model", "method"])
+    settings = {m: {k: dict(kw) for k, kw in base.items()} for m in models}
+    for model in tuning["model"].unique():
+        settings[model] = {m: dict(kw) for m, kw in base.items()}
+        for method in tuning.loc[tuning["model"] == model, "method"].unique():
+            settings[model][method].update(json.loads(chosen.loc[(model, method), "config"]))
+    return settings, chosen[["config", "score"]].sort_index()

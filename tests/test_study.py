@@ -1,0 +1,193 @@
+"""The robust-model study: canvas architectures, the grid's settings and shards, the analyses."""
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from axlib import scaleout, study
+from axlib import study_analysis as sa
+from axlib.explain.methods import has_gap_classifier
+from axlib.localisation import training_canvases
+from axlib.models.adversarial import batch_step_from_recipe
+from axlib.models.canvas_nets import AlexNet64, GoogLeNet64, ResNet64
+from axlib.models.registry import MODELS, canvas_model_name, checkpoint_path
+
+
+# --------------------------------------------------------------------------- architectures
+@pytest.mark.parametrize("build, gap", [(AlexNet64, False), (ResNet64, True), (GoogLeNet64, True)])
+def test_canvas_nets_shapes_and_cam_applicability(build, gap):
+    torch.manual_seed(0)
+    net = build().eval()
+    x = torch.rand(2, 3, 64, 64)
+    assert net(x).shape == (2, 10)
+    ok, *_ = has_gap_classifier(net, x)
+    assert ok is gap  # CAM needs GAP right before the classifier: not AlexNet, as in the paper
+    assert study.applicable_methods(canvas_model_name(
+        {AlexNet64: "alexnet", ResNet64: "resnet", GoogLeNet64: "googlenet"}[build], "robust")).count("cam") == int(gap)
+
+
+def test_every_relu_module_is_used_once():
+    # Captum's DeepLift and forward hooks need one module per use
+    for build in (AlexNet64, ResNet64, GoogLeNet64):
+        net = build().eval()
+        calls = {}
+        hooks = [m.register_forward_hook(lambda m, i, o: calls.__setitem__(id(m), calls.get(id(m), 0) + 1))
+                 for m in net.modules() if isinstance(m, torch.nn.ReLU)]
+        net(torch.rand(1, 3, 64, 64))
+        for h in hooks:
+            h.remove()
+        assert calls and max(calls.values()) == 1
+
+
+def test_training_canvases_are_seeded_in_range_and_keep_the_object():
+    x = torch.rand(4, 3, 32, 32)
+    a = training_canvases(x, torch.Generator().manual_seed(1))
+    b = training_canvases(x, torch.Generator().manual_seed(1))
+    assert a.shape == (4, 3, 64, 64) and torch.equal(a, b)
+    assert float(a.min()) >= 0 and float(a.max()) <= 1
+    for i in range(4):  # each object appears, flipped or not, somewhere on its canvas
+        found = any(torch.equal(a[i, :, r:r + 32, c:c + 32], obj)
+                    for obj in (x[i], x[i].flip(-1)) for r in range(33) for c in range(33))
+        assert found
+    with pytest.raises(ValueError):
+        training_canvases(torch.rand(2, 3, 32, 30), torch.Generator())
+
+
+def test_recipes_of_the_nine_models():
+    for arch in study.ARCHITECTURES:
+        for algo in study.ALGORITHMS:
+            spec = MODELS[canvas_model_name(arch, algo)]
+            assert spec.dataset == "cifar10-canvas64"
+            adv = spec.recipe.get("adversarial")
+            assert (adv is None) == (algo == "vanilla")
+            if adv:
+                assert spec.recipe["init"] == canvas_model_name(arch, "vanilla")
+                assert callable(batch_step_from_recipe(spec.recipe))
+    assert MODELS["canvas64-resnet-advprop"].recipe["adversarial"]["method"] == "advprop"
+    with pytest.raises(ValueError, match="architecture"):
+        canvas_model_name("vgg", "vanilla")
+    with pytest.raises(ValueError, match="algorithm"):
+        canvas_model_name("resnet", "trades")
+    with pytest.raises(ValueError, match="unknown key"):
+        batch_step_from_recipe({"adversarial": {"method": "advprop", "eps": 0.5, "alpha": 1.0}})
+
+
+# --------------------------------------------------------------------------- settings and shards
+def test_method_settings_per_profile():
+    assert study.method_settings("paper") == study.PAPER_SETTINGS
+    assert study.method_settings("paper") is not study.PAPER_SETTINGS
+    default = study.method_settings("default")
+    assert set(default) == set(study.PAPER_SETTINGS)
+    assert default["rise"]["n_masks"] < study.PAPER_SETTINGS["rise"]["n_masks"]
+    with pytest.raises(ValueError, match="profile"):
+        study.method_settings("huge")
+
+
+def test_best_settings_picks_the_planted_configuration():
+    rows = []
+    for model in ("canvas64-resnet", "canvas64-resnet-robust"):
+        for size in (3, 5, 7):
+            good = (size == 3) if model.endswith("robust") else (size == 7)
+            for image in range(4):
+                rows.append({"model": model, "method": "rise", "config": json.dumps({"mask_size": size}),
+                             "pointing_game": float(good), "wsl": 0.5, "insertion": 0.4, "deletion": 0.1})
+    settings, chosen = study.best_settings(pd.DataFrame(rows), "default")
+    assert settings["canvas64-resnet"]["rise"]["mask_size"] == 7
+    assert settings["canvas64-resnet-robust"]["rise"]["mask_size"] == 3
+    assert settings["canvas64-resnet"]["rise"]["n_masks"] == study.method_settings("default")["rise"]["n_masks"]
+    assert settings["canvas64-resnet"]["gradient"] == {}
+    assert chosen.loc[("canvas64-resnet", "rise"), "score"] == pytest.approx(1 + 0.5 + 0.4 - 0.1)
+
+
+def _shipped(*names):
+    missing = [n for n in names if not checkpoint_path(n).exists()]
+    if missing:
+        pytest.skip(f"study models not trained yet: {missing}")
+
+
+def test_study_shard_rows_are_scored_and_deterministic():
+    _shipped("canvas64-resnet")
+    settings = study.method_settings("smoke")
+    a = study.study_shard("canvas64-resnet", "rise", [0, 3], settings["rise"])
+    b = study.study_shard("canvas64-resnet", "rise", [0, 3], settings["rise"])
+    assert list(a["index"]) == [0, 3] and set(a["method"]) == {"rise"}
+    pd.testing.assert_frame_equal(a.drop(columns="ms_per_image"), b.drop(columns="ms_per_image"))
+    for col in ("pointing_game", "wsl", "wsl_iou", "insertion", "deletion", "confidence"):
+        assert a[col].between(0, 1).all()
+    with pytest.raises(ValueError, match="checkpoint"):
+        study.study_shard("canvas64-resnet", "gradient", [0], {}, weights="0" * 64)
+
+
+def test_study_shards_cover_the_grid_and_carry_the_weights():
+    _shipped("canvas64-alexnet", "canvas64-resnet")
+    shards = study.study_shards(["canvas64-alexnet", "canvas64-resnet"], list(range(5)),
+                                study.method_settings("smoke"), shard_size=2)
+    per_model = {m: {s.params["method"] for s in shards if s.params["model"] == m}
+                 for m in ("canvas64-alexnet", "canvas64-resnet")}
+    assert "cam" not in per_model["canvas64-alexnet"] and "cam" in per_model["canvas64-resnet"]
+    assert len(shards) == (8 + 9) * 3  # 5 images in chunks of 2
+    assert all(s.params["weights"] == study.weights_sha256(s.params["model"]) for s in shards)
+    json.dumps([s.params for s in shards])  # JSON-serialisable params: the scale-out runner's contract
+    with pytest.raises(ValueError, match="shard_size"):
+        study.study_shards(["canvas64-resnet"], [0], {}, shard_size=0)
+
+
+# --------------------------------------------------------------------------- analyses on planted tables
+def _table(rng, shift=0.0):
+    rows = []
+    for model, (arch, algo) in study.STUDY_MODELS.items():
+        for method in study.applicable_methods(model):
+            for image in range(30):
+                boost = shift if (algo == "robust" and method in ("gradient", "ig", "shap")) else 0.0
+                conf = {"vanilla": 0.9, "advprop": 0.85, "robust": 0.5}[algo] + rng.normal(0, 0.02)
+                rows.append({"model": model, "method": method, "image": f"i{image}", "confidence": conf,
+                             "pointing_game": float(rng.random() < 0.5 + boost),
+                             "wsl": float(rng.random() < 0.3 + boost), "wsl_iou": rng.random(),
+                             "insertion": conf * 0.6 + rng.normal(0, 0.01), "deletion": conf * 0.1 + rng.normal(0, 0.01),
+                             "ms_per_image": {"gradient": 5, "gradcam": 4}.get(method, 500) + rng.random()})
+    return pd.DataFrame(rows)
+
+
+def test_compare_algorithms_finds_a_planted_difference_and_only_it():
+    table = _table(np.random.default_rng(0), shift=0.45)
+    res = sa.compare_algorithms(table)
+    grad_pg = res[(res.family == "gradient") & (res.metric == "pointing_game")].iloc[0]
+    assert grad_pg.winner == "robust" and grad_pg.p < 1e-6
+    cam_pg = res[(res.family == "cam") & (res.metric == "pointing_game")].iloc[0]
+    assert cam_pg.winner == "no difference"
+    # deletion follows confidence: the less confident robust models "win" under Deletion
+    assert set(res.loc[res.metric == "deletion", "winner"]) == {"robust"}
+    assert set(res.loc[res.metric == "insertion", "winner"]) == {"vanilla"}
+
+
+def test_advprop_ranking_runtime_and_correlations():
+    table = _table(np.random.default_rng(1), shift=0.45)
+    pos = sa.advprop_position(table)
+    assert pos.loc[pos.metric == "deletion", "between"].all()  # confidence 0.5 < 0.85 < 0.9
+    ranking = sa.method_ranking(table)
+    assert "cam" not in ranking.index
+    assert set(ranking.sort_values("wsl_rank").index[:3]) == {"gradient", "ig", "shap"}  # the planted boost
+    assert (ranking["deletion_rank"] >= 1).all() and ranking["average_rank"].is_monotonic_increasing
+    runtime = sa.runtime_table(table)
+    assert runtime["ms_per_image"].idxmin() == "gradcam" and runtime.loc["ep", "paper_ms_per_image"] == 32063
+    corr = sa.confidence_correlation(table, "deletion")
+    assert corr["network"] == pytest.approx(1.0) and corr["network_n"] == 6 and corr["image"] > 0.7
+    rho = sa.metric_correlations(table)
+    assert rho.shape == (4, 4) and rho.loc["insertion", "deletion"] > 0.5 and abs(rho.loc["pointing_game", "wsl"]) < 0.3
+    with pytest.raises(ValueError, match="outside the study"):
+        sa.compare_algorithms(table.assign(model="other"))
+
+
+def test_study_grid_resumes_after_an_interruption(tmp_path):
+    _shipped("canvas64-resnet")
+    shards = study.study_shards(["canvas64-resnet"], [0, 1, 2, 3], {}, methods=["gradient", "gradcam"], shard_size=2)
+    full = study.run_study(shards, tmp_path / "a", scheduler="serial", progress=False)
+    assert len(list((tmp_path / "a").glob("*.parquet"))) == 4 and len(full) == 8
+    scaleout.shard_path(tmp_path / "a", study.study_shard, shards[1]).unlink()  # as if the run had stopped there
+    done = []
+    again = study.run_study(shards, tmp_path / "a", scheduler="serial", progress=False,
+                            on_shard_done=lambda shard, n: done.append(shard.name))
+    assert done == [shards[1].name]  # only the missing shard is computed again
+    pd.testing.assert_frame_equal(again.drop(columns="ms_per_image"), full.drop(columns="ms_per_image"))
