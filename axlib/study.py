@@ -75,7 +75,7 @@ PAPER_SETTINGS = {
 _REDUCED = {
     "default": {"ig": {"n_steps": 50}, "shap": {"n_samples": 50}, "rise": {"n_masks": 500, "mask_size": 7},
                 "lime": {"num_samples": 200, "n_segments": 50}, "mp": {"iterations": 50},
-                "ep": {"iterations": 100, "areas": [0.025, 0.05, 0.1, 0.2]}},
+                "ep": {"iterations": 50, "areas": [0.025, 0.05, 0.1, 0.2]}},
     "smoke": {"ig": {"n_steps": 8}, "shap": {"n_samples": 8}, "rise": {"n_masks": 64, "mask_size": 7},
               "lime": {"num_samples": 30, "n_segments": 50}, "mp": {"iterations": 5},
               "ep": {"iterations": 5, "areas": [0.05, 0.2]}},
@@ -182,14 +182,16 @@ def model_macs(model: str, size: int = 64) -> int:
 
 def study_shard(model: str, method: str, indices: Sequence[int], settings: dict,
                 seed: int = 0, config: str = "", weights: str | None = None,
-                step: int | None = None) -> pd.DataFrame:
+                step: int | None = None, threads: int = 1) -> pd.DataFrame:
     """Explain and score the benchmark images ``indices`` for one model and one method.
 
     model: a registry name (:data:`STUDY_MODELS` or any shipped 64x64 model); method: one of
     :data:`axlib.explain.methods.METHODS`; settings: its keyword arguments; seed: the
     benchmark's seed; config: a label for the settings (the tuning grid's column); weights:
     the checkpoint's sha256 the shard was planned for (None: not checked); a different
-    checkpoint raises ValueError instead of mixing two models' results.
+    checkpoint raises ValueError instead of mixing two models' results; threads: torch threads
+    while the shard runs (restored afterwards): 1, so that worker processes sharing the cores
+    do not oversubscribe them.
     Returns one row per image: model, method, config, image (id), index, label,
     confidence (softmax probability of the label on the clean image), pointing_game, wsl
     (IoU > 0.5), wsl_iou, insertion, deletion (AUCs from a zero baseline; ``step`` pixels per
@@ -203,14 +205,19 @@ def study_shard(model: str, method: str, indices: Sequence[int], settings: dict,
     if weights is not None and weights != weights_sha256(model):
         raise ValueError(f"the checkpoint of {model!r} changed since the shard was planned "
                          f"(expected sha256 {weights[:12]}...): plan the shards again")
-    net = load(model)
-    data = benchmark(seed).subset(list(indices))
-    with torch.no_grad():
-        confidence = net(data.x).softmax(1).gather(1, data.y[:, None])[:, 0]
-    t0 = time.perf_counter()
-    maps = attribute(method, net, data.x, data.y, **settings)
-    seconds = time.perf_counter() - t0
-    scores = localisation_scores(net, data.x, maps, data.y, data.boxes, step=step)
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        net = load(model)
+        data = benchmark(seed).subset(list(indices))
+        with torch.no_grad():
+            confidence = net(data.x).softmax(1).gather(1, data.y[:, None])[:, 0]
+        t0 = time.perf_counter()
+        maps = attribute(method, net, data.x, data.y, **settings)
+        seconds = time.perf_counter() - t0
+        scores = localisation_scores(net, data.x, maps, data.y, data.boxes, step=step)
+    finally:
+        torch.set_num_threads(before)
     return pd.DataFrame({
         "model": model, "method": method, "config": config, "image": list(data.ids),
         "index": list(indices), "label": data.y.numpy(), "confidence": confidence.double().numpy(),
