@@ -205,6 +205,8 @@ def study_shard(model: str, method: str, indices: Sequence[int], settings: dict,
     if weights is not None and weights != weights_sha256(model):
         raise ValueError(f"the checkpoint of {model!r} changed since the shard was planned "
                          f"(expected sha256 {weights[:12]}...): plan the shards again")
+    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
+        raise ValueError(f"threads must be an integer >= 1, got {threads!r}")
     before = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:

@@ -50,3 +50,10 @@ def test_augmentation_is_seeded_and_shape_preserving():
     b = augment_crop_flip(x, torch.Generator().manual_seed(1))
     assert a.shape == x.shape and torch.equal(a, b)
     assert not torch.equal(a, x)
+
+
+def test_resnet_stem_stride_is_checked():
+    from axlib.models.resnet import ResNet18Cifar
+    assert ResNet18Cifar(width=4, stem_stride=2)(torch.rand(1, 3, 64, 64)).shape == (1, 10)
+    with pytest.raises(ValueError, match="stem_stride"):
+        ResNet18Cifar(width=4, stem_stride=3)

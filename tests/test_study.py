@@ -118,6 +118,8 @@ def test_study_shard_rows_are_scored_and_deterministic():
         assert a[col].between(0, 1).all()
     with pytest.raises(ValueError, match="checkpoint"):
         study.study_shard("canvas64-resnet", "gradient", [0], {}, weights="0" * 64)
+    with pytest.raises(ValueError, match="threads"):
+        study.study_shard("canvas64-resnet", "gradient", [0], {}, threads=0)
 
 
 def test_study_shards_cover_the_grid_and_carry_the_weights():

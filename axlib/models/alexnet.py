@@ -15,8 +15,9 @@ CIFAR10_MEAN = (0.4914, 0.4822, 0.4465)
 CIFAR10_STD = (0.2470, 0.2435, 0.2616)
 
 
-def _conv(c_in: int, c_out: int, k: int) -> nn.Sequential:
-    return nn.Sequential(nn.Conv2d(c_in, c_out, k, padding=k // 2, bias=False),
+def conv_bn_relu(c_in: int, c_out: int, k: int, stride: int = 1) -> nn.Sequential:
+    """k x k convolution (padding k // 2), batch norm, ReLU: (B, c_in, H, W) -> (B, c_out, H / stride, W / stride)."""
+    return nn.Sequential(nn.Conv2d(c_in, c_out, k, stride=stride, padding=k // 2, bias=False),
                          nn.BatchNorm2d(c_out), nn.ReLU(inplace=False))
 
 
@@ -28,10 +29,10 @@ class AlexNetCifar(nn.Module):
         w = width
         self.normalize = Normalize(CIFAR10_MEAN, CIFAR10_STD)
         self.features = nn.Sequential(
-            _conv(3, w, 5), nn.MaxPool2d(2),            # 32 -> 16
-            _conv(w, 2 * w, 5), nn.MaxPool2d(2),        # 16 -> 8
-            _conv(2 * w, 4 * w, 3),
-            _conv(4 * w, 4 * w, 3), nn.MaxPool2d(2),    # 8 -> 4
+            conv_bn_relu(3, w, 5), nn.MaxPool2d(2),            # 32 -> 16
+            conv_bn_relu(w, 2 * w, 5), nn.MaxPool2d(2),        # 16 -> 8
+            conv_bn_relu(2 * w, 4 * w, 3),
+            conv_bn_relu(4 * w, 4 * w, 3), nn.MaxPool2d(2),    # 8 -> 4
         )
         self.classifier = nn.Sequential(
             nn.Flatten(), nn.Dropout(0.3), nn.Linear(4 * w * 16, 256), nn.ReLU(inplace=False),

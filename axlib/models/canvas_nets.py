@@ -16,22 +16,16 @@ maps and a model trains in minutes per epoch on a 2-core CPU.
 Every ReLU is its own module, used once (Captum's DeepLift and hooks need that); batch norms are
 ``nn.BatchNorm2d`` so :func:`axlib.models.advprop.convert_to_dual_bn` can give each an auxiliary
 twin. Inputs are (B, 3, 64, 64) in [0, 1]; the CIFAR-10 normalisation is inside. The classifier
-of the GAP networks is ``fc`` after ``pool``; ``cam_layer`` names the last convolutional block.
+of the GAP networks is ``fc`` after ``pool``.
 """
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-from .alexnet import CIFAR10_MEAN, CIFAR10_STD
+from .alexnet import CIFAR10_MEAN, CIFAR10_STD, conv_bn_relu
 from .normalize import Normalize
-from .resnet import BasicBlock
-
-
-def conv_bn_relu(c_in: int, c_out: int, k: int, stride: int = 1) -> nn.Sequential:
-    """k x k convolution (padding k // 2), batch norm, ReLU: (B, c_in, H, W) -> (B, c_out, H / stride, W / stride)."""
-    return nn.Sequential(nn.Conv2d(c_in, c_out, k, stride=stride, padding=k // 2, bias=False),
-                         nn.BatchNorm2d(c_out), nn.ReLU(inplace=False))
+from .resnet import ResNet18Cifar
 
 
 class AlexNet64(nn.Module):
@@ -41,8 +35,6 @@ class AlexNet64(nn.Module):
     pool; a 5x5 stage, max-pool (-> 8), three 3x3 stages, max-pool (-> 4); then dropout /
     FC 2048 -> 256 / FC 256 -> classes.
     """
-
-    cam_layer = None  # no global average pooling before the classifier
 
     def __init__(self, num_classes: int = 10, width: int = 32):
         super().__init__()
@@ -64,33 +56,16 @@ class AlexNet64(nn.Module):
         return self.classifier(self.features(self.normalize(x)))
 
 
-class ResNet64(nn.Module):
+class ResNet64(ResNet18Cifar):
     """x: (B, 3, 64, 64) in [0, 1] -> logits (B, num_classes). About 0.7M parameters at width 16.
 
-    3x3 stride-2 stem (64 -> 32), stages of two :class:`~axlib.models.resnet.BasicBlock` with
-    channels w, 2w, 4w, 8w and strides 1, 2, 2, 2 (32 -> 4), global average pooling, linear.
+    :class:`~axlib.models.resnet.ResNet18Cifar` with a 3x3 stride-2 stem (64 -> 32): stages of
+    two basic blocks with channels w, 2w, 4w, 8w and strides 1, 2, 2, 2 (32 -> 4), global
+    average pooling, linear.
     """
 
-    cam_layer = "layers"
-
     def __init__(self, num_classes: int = 10, width: int = 16):
-        super().__init__()
-        if width < 1:
-            raise ValueError(f"width must be >= 1, got {width}")
-        w = width
-        self.normalize = Normalize(CIFAR10_MEAN, CIFAR10_STD)
-        self.stem = conv_bn_relu(3, w, 3, stride=2)
-        blocks, c_in = [], w
-        for c_out, stride in ((w, 1), (2 * w, 2), (4 * w, 2), (8 * w, 2)):
-            blocks += [BasicBlock(c_in, c_out, stride), BasicBlock(c_out, c_out, 1)]
-            c_in = c_out
-        self.layers = nn.Sequential(*blocks)
-        self.pool = nn.AdaptiveAvgPool2d(1)
-        self.fc = nn.Linear(8 * w, num_classes)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        h = self.layers(self.stem(self.normalize(x)))
-        return self.fc(torch.flatten(self.pool(h), 1))
+        super().__init__(num_classes=num_classes, width=width, stem_stride=2)
 
 
 class Inception(nn.Module):
@@ -119,8 +94,6 @@ class GoogLeNet64(nn.Module):
     3x3 stride-2 stem (64 -> 32), max-pool (-> 16), 3x3 conv, an inception module, max-pool
     (-> 8), two inception modules, global average pooling, dropout, linear.
     """
-
-    cam_layer = "inception"
 
     def __init__(self, num_classes: int = 10):
         super().__init__()

@@ -146,18 +146,16 @@ for _arch, (_build, _layout) in CANVAS_ARCHITECTURES.items():
     MODELS[canvas_model_name(_arch, "vanilla")] = ModelSpec(
         build=_build, dataset="cifar10-canvas64", recipe=CANVAS_RECIPE, evaluate=_canvas_card,
         description=f"{_layout}; vanilla training on CIFAR-10 objects on 64x64 canvases (robust-model study)")
-    MODELS[canvas_model_name(_arch, "robust")] = ModelSpec(
-        build=_build, dataset="cifar10-canvas64", batch_step=_adversarial_step, evaluate=_canvas_card,
-        recipe=dict(CANVAS_RECIPE, epochs=1, lr=0.02, init=canvas_model_name(_arch, "vanilla"),
-                    adversarial=CANVAS_ROBUST),
-        description=f"{_layout}; fast L2 adversarial fine-tuning (FGM with random start, eps 0.5) "
-                    "of the vanilla canvas model, 1 epoch: the study's robust ('-R') model")
-    MODELS[canvas_model_name(_arch, "advprop")] = ModelSpec(
-        build=_build, dataset="cifar10-canvas64", batch_step=_adversarial_step, evaluate=_canvas_card,
-        recipe=dict(CANVAS_RECIPE, epochs=1, lr=0.02, init=canvas_model_name(_arch, "vanilla"),
-                    adversarial=CANVAS_ADVPROP),
-        description=f"{_layout}; AdvProp fine-tuning (clean batches through the main batch norms, "
-                    "L2 PGD-1 eps 0.5 batches through auxiliary ones) of the vanilla canvas model, 1 epoch")
+    for _algorithm, _adversarial, _how in (
+            ("robust", CANVAS_ROBUST, "fast L2 adversarial fine-tuning (FGM with random start, eps 0.5) of the "
+                                      "vanilla canvas model, 1 epoch: the study's robust ('-R') model"),
+            ("advprop", CANVAS_ADVPROP, "AdvProp fine-tuning (clean batches through the main batch norms, L2 PGD-1 "
+                                        "eps 0.5 batches through auxiliary ones) of the vanilla canvas model, 1 epoch")):
+        MODELS[canvas_model_name(_arch, _algorithm)] = ModelSpec(
+            build=_build, dataset="cifar10-canvas64", batch_step=_adversarial_step, evaluate=_canvas_card,
+            recipe=dict(CANVAS_RECIPE, epochs=1, lr=0.02, init=canvas_model_name(_arch, "vanilla"),
+                        adversarial=_adversarial),
+            description=f"{_layout}; {_how}")
 
 
 # --- speech and text models (notebook 07); trained by _train_other below

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .alexnet import CIFAR10_MEAN, CIFAR10_STD
+from .alexnet import CIFAR10_MEAN, CIFAR10_STD, conv_bn_relu
 from .normalize import Normalize
 
 
@@ -49,16 +49,19 @@ class ResNet18Cifar(nn.Module):
     """x: (B, 3, 32, 32) in [0, 1] -> logits (B, num_classes).
 
     width: channels of the first stage (64 is the standard ResNet-18); must be >= 1.
+    stem_stride: stride of the 3x3 stem, 1 (the CIFAR form) or 2 (halves larger inputs first,
+    as :class:`axlib.models.canvas_nets.ResNet64` does for 64x64 canvases).
     """
 
-    def __init__(self, num_classes: int = 10, width: int = 64):
+    def __init__(self, num_classes: int = 10, width: int = 64, stem_stride: int = 1):
         super().__init__()
         if width < 1:
             raise ValueError(f"width must be >= 1, got {width}")
+        if stem_stride not in (1, 2):
+            raise ValueError(f"stem_stride must be 1 or 2, got {stem_stride!r}")
         w = width
         self.normalize = Normalize(CIFAR10_MEAN, CIFAR10_STD)
-        self.stem = nn.Sequential(nn.Conv2d(3, w, 3, padding=1, bias=False), nn.BatchNorm2d(w),
-                                  nn.ReLU(inplace=False))
+        self.stem = conv_bn_relu(3, w, 3, stride=stem_stride)
         blocks, c_in = [], w
         for c_out, stride in ((w, 1), (2 * w, 2), (4 * w, 2), (8 * w, 2)):
             blocks += [BasicBlock(c_in, c_out, stride), BasicBlock(c_out, c_out, 1)]
