@@ -4,7 +4,7 @@
     axlib book [--out DIR]
     axlib data list | fetch NAME ... | verify
     axlib train MODEL [--epochs N] [--device cpu|cuda]
-    axlib bench --profile smoke|default|paper [--device cpu|cuda] [--out JSON] [--repeats N]
+    axlib bench [axai|scaleout] --profile smoke|default|paper [--device cpu|cuda] [--out JSON] [--repeats N]
 
 Each subcommand is a thin wrapper: the work lives in axlib.runner, axlib.book,
 axlib.data.registry / axlib.data.manifest and axlib.models.
@@ -44,7 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--device", default="cpu")
     train.add_argument("--out", default=None, help="output folder (default: data/models)")
 
-    bench = sub.add_parser("bench", help="time AXAI against LIME and SHAP (AXAI Table 5)")
+    bench = sub.add_parser("bench", help="axai: time AXAI against LIME and SHAP (AXAI Table 5); "
+                                         "scaleout: the study's local Dask workers, Dask's environment vs ours")
+    bench.add_argument("suite", nargs="?", default="axai", choices=("axai", "scaleout"))
     bench.add_argument("--profile", default="default", choices=("smoke", "default", "paper"))
     bench.add_argument("--device", default=None, help="cpu | cuda (default: the profile's)")
     bench.add_argument("--out", default=None, help="JSON path (default: runs/bench/<profile>.json)")
@@ -68,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
             from .models import train
             train(args.model, epochs=args.epochs, device=args.device, out=args.out)
             return 0
+        if args.command == "bench" and args.suite == "scaleout":
+            from .bench_scaleout import bench_cli
+            return bench_cli(args)
         if args.command == "bench":
             from .bench import bench_cli
             return bench_cli(args)

@@ -393,7 +393,7 @@ def run_notebooks(names=None, profile: str = "default", parameters: dict | None 
     callable. Raises ValueError for an unknown notebook or parameter before anything runs.
     """
     import papermill
-    from tqdm.auto import tqdm
+    from tqdm.std import tqdm
 
     from .profiles import PROFILE_NAMES
 

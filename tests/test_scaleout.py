@@ -108,7 +108,7 @@ def test_worker_killed_mid_run_gives_the_single_process_table(tmp_path):
     running a shard is killed with SIGKILL. The scheduler reruns its task on the other
     worker (or the restarted one); the final table must equal the serial run's."""
     import cloudpickle
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     cloudpickle.register_pickle_by_value(sys.modules[__name__])
     from functools import partial
@@ -117,8 +117,7 @@ def test_worker_killed_mid_run_gives_the_single_process_table(tmp_path):
     shards = S.grid(24, 3, model=["a", "b"], method=["ig"])   # 16 shards
     killed = []
     start = time.perf_counter()
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+    with S.local_cluster(n_workers=2) as cluster, Client(cluster) as client:
         pids = client.run(os.getpid)                  # worker address -> worker process id
 
         def kill_one(shard, n_done):
@@ -139,6 +138,23 @@ def test_worker_killed_mid_run_gives_the_single_process_table(tmp_path):
     assert elapsed < 60
 
 
+def _malloc_environ() -> dict:
+    return {k: os.environ.get(k) for k in S.WORKER_MALLOC_ENV}
+
+
+def test_local_cluster_workers_get_the_allocator_settings():
+    """The default workers keep small allocations on the heap (WORKER_MALLOC_ENV); worker_env={}
+    leaves Dask's own setting (a 64 KiB trim threshold, the cause of the kernel time)."""
+    from distributed import Client
+
+    expected = {k: str(v) for k, v in S.WORKER_MALLOC_ENV.items()}
+    with S.local_cluster(n_workers=1) as cluster, Client(cluster) as client:
+        assert list(client.run(_malloc_environ).values()) == [expected]
+    with S.local_cluster(n_workers=1, worker_env={}) as cluster, Client(cluster) as client:
+        (seen,) = client.run(_malloc_environ).values()
+    assert seen["MALLOC_TRIM_THRESHOLD_"] == "65536" and seen["MALLOC_MMAP_THRESHOLD_"] is None
+
+
 def test_partial_with_unserialisable_binding_is_refused():
     from functools import partial
 
@@ -146,3 +162,30 @@ def test_partial_with_unserialisable_binding_is_refused():
     assert S.shard_key(partial(score_task, delay=0.1), shard) != S.shard_key(partial(score_task, delay=0.2), shard)
     with pytest.raises(ValueError, match="JSON-serialisable"):
         S.shard_key(partial(score_task, log_dir=object()), shard)
+
+
+def test_bench_scaleout_smoke_runs_both_environments(tmp_path, capsys):
+    """`axlib bench scaleout --profile smoke`: both worker environments run the same shards
+    (bench asserts their tables equal) and the JSON records per-run wall / user / system times."""
+    import json
+
+    from axlib.cli import main
+    from axlib.models.registry import checkpoint_path
+
+    if not checkpoint_path("canvas64-resnet").exists():
+        pytest.skip("canvas64-resnet not trained yet")
+    out = tmp_path / "scaleout.json"
+    assert main(["bench", "scaleout", "--profile", "smoke", "--out", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert set(result["median"]) == {"dask default", "axlib"}
+    assert result["n_shards"] == 4 and result["worker_env"]["axlib"] == S.WORKER_MALLOC_ENV
+    for runs in result["runs"].values():
+        assert len(runs) == 1 and runs[0]["wall_s"] > 0 and runs[0]["user_s"] > 0
+    assert "speedup" in capsys.readouterr().out
+
+
+def test_bench_scaleout_rejects_bad_sizes():
+    from axlib.bench_scaleout import bench
+
+    with pytest.raises(ValueError, match="shard_size"):
+        bench("canvas64-resnet", ["rise"], 2, 0, "smoke", 1, 2)

@@ -339,7 +339,7 @@ def _download(url: str, dest: Path, *, sha256: str, dataset: str, expected_size:
 
 
 def _progress_bar(total, label, enabled):
-    from tqdm.auto import tqdm
+    from tqdm.std import tqdm
 
     return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=label,
                 disable=not enabled, leave=False)
@@ -473,7 +473,7 @@ def _fetch_files(dataset: Dataset, *, download: bool, progress: bool) -> Path:
     if not download:
         raise _unavailable(dataset, f"{len(missing)} of {len(dataset.files)} files missing in "
                                     f"{folder} (first: {missing[0].name}) and download=False")
-    from tqdm.auto import tqdm
+    from tqdm.std import tqdm
 
     failures, mismatches, done = [], [], 0
     for item in tqdm(missing, desc=dataset.name, unit="file", disable=not progress):
