@@ -48,7 +48,8 @@ def bench(model: str, methods: list[str], n_images: int, shard_size: int, settin
     ``shard_size``, ``study.method_settings(settings)``) on ``n_workers`` local worker processes
     (one thread each), once with Dask's worker environment and once with axlib's, ``repeats``
     times. Returns a dict with, per setting, the runs and the median wall / user / system
-    seconds, and ``speedup`` = Dask's median wall / axlib's. Tables of both must be equal."""
+    seconds, and ``speedup`` = Dask's median wall / axlib's. Both tables must be equal but for
+    their measured ``ms_per_image``."""
     import pandas as pd
     from distributed import Client
 
@@ -76,7 +77,8 @@ def bench(model: str, methods: list[str], n_images: int, shard_size: int, settin
             runs[name].append({"wall_s": wall, "user_s": user1 - user0, "system_s": sys1 - sys0})
             if progress:
                 progress(f"repeat {repeat + 1}/{repeats} {name}: {wall:.1f} s")
-    pd.testing.assert_frame_equal(tables["dask default"], tables["axlib"])
+    timing = ["ms_per_image"]  # the one column that is measured, not computed
+    pd.testing.assert_frame_equal(tables["dask default"].drop(columns=timing), tables["axlib"].drop(columns=timing))
     summary = {name: {key: statistics.median(r[key] for r in rs) for key in ("wall_s", "user_s", "system_s")}
                for name, rs in runs.items()}
     return {

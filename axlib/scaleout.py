@@ -8,7 +8,7 @@ attribution shards, EXIAA's attack shards, ...).
 - **Where it runs.** ``scheduler=None``: a :class:`distributed.LocalCluster` on this machine
   (``n_workers`` processes with ``threads_per_worker`` threads, 1 by default: torch code is
   fastest with one thread per process when processes share the cores), closed afterwards.
-  Its workers start with :data:`WORKER_MALLOC_ENV` (see there: 1.7x faster attribution shards).
+  Its workers start with :data:`WORKER_MALLOC_ENV` (see there: study shards 1.9x faster on 2 cores).
   A string: the address of a running scheduler (``"tcp://10.0.0.5:8786"``) -- a real cluster;
   its workers must be able to import axlib and read the data the task reads. A
   :class:`distributed.Client`: used as is (not closed). ``"serial"``: no Dask at all, the
