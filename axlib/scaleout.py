@@ -156,7 +156,7 @@ WORKER_MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": 256 * 2**20, "MALLOC_TRIM_THRESHO
 Dask's nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536`` to hand memory back to the
 OS quickly. That also turns off glibc's adaptive mmap threshold, so every tensor over 128 KiB is
 a fresh ``mmap`` whose pages fault in zeroed: attribution methods that allocate batches of
-masked images spend more time in the kernel than computing (``axlib bench scaleout-malloc``).
+masked images spend more time in the kernel than computing (``axlib bench scaleout``).
 Keeping allocations up to 256 MiB on the heap and trimming only above that removes it; worker
 memory stays bounded by what one shard holds. Results are unchanged (allocator only)."""
 
