@@ -31,11 +31,11 @@ import re
 import sys
 import tempfile
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .environ import temporary_environ
 from .paths import REPO_ROOT, cache_dir, repo_data_dir, shared_data_dir
 
 KERNEL_NAME = "axlib"
@@ -332,20 +332,6 @@ def _write_cache(out: Path, cache: dict) -> None:
 
 # --------------------------------------------------------------------------- execution
 
-@contextmanager
-def _environment(**values):
-    old = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in old.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
 def _source_index(notebook: Path, index: int, source: str) -> int:
     """Index of the failing cell in the source notebook: papermill counts the cells of the
     executed copy, which has an extra ``injected-parameters`` cell, so match by source."""
@@ -444,10 +430,10 @@ def run_notebooks(names=None, profile: str = "default", parameters: dict | None 
             startup.mkdir(parents=True)
             (startup / "00-axlib-trace.py").write_text(TRACE_STARTUP)
             try:
-                with _environment(AXLIB_RESULTS_DIR=str(out), AXLIB_NOTEBOOK=notebook.stem,
-                                  AXLIB_TRACE_FILE=str(trace_file),
-                                  AXLIB_TRACE_ROOTS=os.pathsep.join(map(str, trace_roots())),
-                                  IPYTHONDIR=str(Path(scratch) / "ipython")):
+                with temporary_environ(dict(AXLIB_RESULTS_DIR=str(out), AXLIB_NOTEBOOK=notebook.stem,
+                                            AXLIB_TRACE_FILE=str(trace_file),
+                                            AXLIB_TRACE_ROOTS=os.pathsep.join(map(str, trace_roots())),
+                                            IPYTHONDIR=str(Path(scratch) / "ipython"))):
                     papermill.execute_notebook(
                         str(notebook), str(output), parameters=params, kernel_name=KERNEL_NAME,
                         cwd=str(folder), progress_bar=False, log_output=False)

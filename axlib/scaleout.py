@@ -236,26 +236,17 @@ def local_cluster(n_workers: int = 2, threads_per_worker: int = 1, worker_env: d
     import dask
     from distributed import LocalCluster
 
+    from .environ import temporary_environ
+
+    if worker_env is not None and not isinstance(worker_env, dict):
+        raise ValueError(f"worker_env must be a dict of environment variables or None, got {type(worker_env).__name__}")
     environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ"))
     environ.update(WORKER_MALLOC_ENV if worker_env is None else worker_env)
     environ = {k: str(v) for k, v in environ.items() if v is not None}
-    keys = set(environ) | set(WORKER_MALLOC_ENV)
-    saved = {k: os.environ.get(k) for k in keys}
-    try:
-        for key in keys:
-            if key in environ:
-                os.environ[key] = environ[key]
-            else:
-                os.environ.pop(key, None)
-        with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
-            return LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
-                                processes=True, dashboard_address=None)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    spawn = {key: environ.get(key) for key in set(environ) | set(WORKER_MALLOC_ENV)}  # None: unset
+    with temporary_environ(spawn), dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        return LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
+                            processes=True, dashboard_address=None)
 
 
 def _run_dask(fn, todo, scheduler, n_workers, threads_per_worker, retries, finished) -> None:

@@ -148,11 +148,15 @@ def test_local_cluster_workers_get_the_allocator_settings():
     from distributed import Client
 
     expected = {k: str(v) for k, v in S.WORKER_MALLOC_ENV.items()}
+    before = _malloc_environ()
     with S.local_cluster(n_workers=1) as cluster, Client(cluster) as client:
         assert list(client.run(_malloc_environ).values()) == [expected]
     with S.local_cluster(n_workers=1, worker_env={}) as cluster, Client(cluster) as client:
         (seen,) = client.run(_malloc_environ).values()
     assert seen["MALLOC_TRIM_THRESHOLD_"] == "65536" and seen["MALLOC_MMAP_THRESHOLD_"] is None
+    assert _malloc_environ() == before  # this process's environment is put back
+    with pytest.raises(ValueError, match="worker_env"):
+        S.local_cluster(n_workers=1, worker_env=["MALLOC_TRIM_THRESHOLD_=0"])
 
 
 def test_partial_with_unserialisable_binding_is_refused():
