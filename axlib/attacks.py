@@ -44,7 +44,7 @@ Checked against captum 0.9.0 (source of ``captum/robust/_core/fgsm.py`` and ``pg
 from __future__ import annotations
 
 import math
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F

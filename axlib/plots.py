@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import matplotlib
-from matplotlib.figure import Figure
 import numpy as np
 import torch
+from matplotlib.figure import Figure
 
 PALETTE = "colorblind"
 BOUNDARY_COLOR = (1.0, 0.85, 0.0)

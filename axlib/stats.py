@@ -25,8 +25,8 @@ Methods, where the paper leaves a choice:
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import combinations
-from typing import Sequence
 
 import numpy as np
 import pandas as pd

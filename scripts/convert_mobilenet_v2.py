@@ -21,15 +21,28 @@ import shutil
 import time
 from pathlib import Path
 
-import numpy as np
 import torch
 
-from axlib.data.imagenet import (EMBEDDED_DIR, IMAGENET_CLASSES, IMAGENET_WNIDS, IMAGENET_WORDS,
-                                 _files_in, imagenet_samples, load_images, preprocess, sample_paths)
+from axlib._util.paths import repo_data_dir, shared_data_dir
+from axlib.data.imagenet import (
+    EMBEDDED_DIR,
+    IMAGENET_CLASSES,
+    IMAGENET_WNIDS,
+    IMAGENET_WORDS,
+    _files_in,
+    imagenet_samples,
+    load_images,
+    preprocess,
+    sample_paths,
+)
 from axlib.models.checkpoints import save_state, sha256_of
-from axlib.models.mobilenet import (IMAGENET_MEAN, IMAGENET_STD, convert_int8_torchscript,
-                                    int8_forward, load_int8_torchscript)
-from axlib.paths import repo_data_dir, shared_data_dir
+from axlib.models.mobilenet import (
+    IMAGENET_MEAN,
+    IMAGENET_STD,
+    convert_int8_torchscript,
+    int8_forward,
+    load_int8_torchscript,
+)
 
 NAME = "imagenet-mobilenetv2"
 EVERY = 4

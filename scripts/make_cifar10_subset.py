@@ -10,8 +10,8 @@ import zipfile
 import numpy as np
 from PIL import Image
 
+from axlib._util.paths import repo_data_dir
 from axlib.data.cifar import CIFAR10_CLASSES, _jpeg_zip_path
-from axlib.paths import repo_data_dir
 
 PER_CLASS = 200
 

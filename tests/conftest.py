@@ -3,12 +3,11 @@ from those runs. Both are session-scoped and slow (seconds per notebook), run by
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
-from axlib.book import BOOK_DIR, build_book
-from axlib.runner import available_notebooks, run_notebooks
+from axlib.companion.book import BOOK_DIR, build_book
+from axlib.companion.runner import available_notebooks, run_notebooks
 
 NOTEBOOKS = [p.name for p in available_notebooks()]
 

@@ -1,11 +1,11 @@
-"""Segment agreement and blur ablation helpers (axlib.ablation, AXAI appendices B and E.4)."""
+"""Segment agreement and blur ablation helpers (axlib.papers.axai.ablation, AXAI appendices B and E.4)."""
 from __future__ import annotations
 
 import pytest
 import torch
 from torch import nn
 
-from axlib import ablation as AB
+from axlib.papers.axai import ablation as AB
 
 
 def test_topk_iou_sets_and_padding():

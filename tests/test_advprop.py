@@ -3,8 +3,7 @@ import pytest
 import torch
 from torch import nn
 
-from axlib.models.advprop import (DualBatchNorm2d, advprop_training_step, auxiliary,
-                                  convert_to_dual_bn, strip_auxiliary)
+from axlib.models.advprop import DualBatchNorm2d, advprop_training_step, auxiliary, convert_to_dual_bn, strip_auxiliary
 
 
 def small_net():

@@ -11,7 +11,6 @@ import pytest
 import torch
 from torch import nn
 
-from axlib import attacks
 from axlib.attacks import adversarial_accuracy, fgm, pgd, predicted_labels
 
 torch.set_num_threads(1)

@@ -3,18 +3,18 @@ in headless Chromium (loads, images render, internal links resolve, no error out
 from __future__ import annotations
 
 import functools
-import re
 import http.server
 import os
+import re
 import shutil
 import threading
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-
-from axlib.claims import CATALOGUE
 from conftest import NOTEBOOKS
+
+from axlib.companion.claims import CATALOGUE
 
 CHROMIUM = Path(os.environ.get("AXLIB_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -74,7 +74,7 @@ def test_recorded_paper_claims_are_in_the_catalogue(smoke_runs):
 def test_catalogue_ids_follow_the_convention():
     import re
 
-    from axlib.claims import PAPERS
+    from axlib.companion.claims import PAPERS
 
     pattern = re.compile(r"^(axai|robust|exiaa|speech|text|c4)(\.[A-Za-z0-9_]+)+$")
     ids = [c.id for c in CATALOGUE]
@@ -87,7 +87,7 @@ def test_catalogue_ids_follow_the_convention():
 
 
 def test_dashboard_rows_match_exact_ids_and_lose_nothing():
-    from axlib.claims import Claim, dashboard_rows
+    from axlib.companion.claims import Claim, dashboard_rows
 
     catalogue = (Claim("axai.a.cifar10", "axai", "3.2", "a", "1", "02"),
                  Claim("axai.b", "axai", "3.3", "b", "2", "03"),
@@ -108,7 +108,7 @@ def test_dashboard_rows_match_exact_ids_and_lose_nothing():
 def test_records_of_one_claim_in_two_notebooks_are_refused(tmp_path):
     import json
 
-    from axlib.claims import load_records
+    from axlib.companion.claims import load_records
 
     for stem in ("01_a", "02_b"):
         (tmp_path / f"{stem}.results.json").write_text(json.dumps(
@@ -121,7 +121,7 @@ def _tiny_book(tmp_path):
     """A copy of book/ plus one unexecuted notebook standing in for a run (execution is off)."""
     import nbformat
 
-    from axlib.book import BOOK_DIR
+    from axlib.companion.book import BOOK_DIR
 
     book = tmp_path / "book"
     shutil.copytree(BOOK_DIR, book, ignore=shutil.ignore_patterns("_build", "notebooks", "_toc.yml"))
@@ -149,7 +149,7 @@ def _results(runs, stem, verdicts):
 
 
 def test_book_refuses_runs_missing_a_notebook(tmp_path):
-    from axlib.book import build_book
+    from axlib.companion.book import build_book
 
     book, nbdir, runs = _tiny_book(tmp_path)
     with pytest.raises(FileNotFoundError, match="lacks executed notebook.*02_second.ipynb"):
@@ -157,7 +157,7 @@ def test_book_refuses_runs_missing_a_notebook(tmp_path):
 
 
 def test_book_refuses_a_notebook_without_results_file(tmp_path):
-    from axlib.book import build_book
+    from axlib.companion.book import build_book
 
     book, nbdir, runs = _tiny_book(tmp_path)
     (nbdir / "02_second.ipynb").unlink()
@@ -171,7 +171,7 @@ def test_tiny_book_has_dashboard_rerun_box_and_environment_page(tmp_path):
     are where they belong, and a claim without a record reads "not yet run"."""
     import json
 
-    from axlib.book import build_book
+    from axlib.companion.book import build_book
 
     book, nbdir, runs = _tiny_book(tmp_path)
     (nbdir / "02_second.ipynb").unlink()
@@ -190,7 +190,7 @@ def test_tiny_book_has_dashboard_rerun_box_and_environment_page(tmp_path):
     assert "mybinder.org" in page and "colab.research.google.com" in page
     assert "_sources/notebooks/01_tiny.ipynb" in page      # the download button
     env = (html / "notebooks" / "environment.html").read_text()
-    from axlib.paths import repo_data_dir
+    from axlib._util.paths import repo_data_dir
 
     manifest = json.loads((repo_data_dir() / "MANIFEST.json").read_text())["files"]
     some_file, entry = sorted(manifest.items())[0]
@@ -203,7 +203,7 @@ def test_tiny_book_has_dashboard_rerun_box_and_environment_page(tmp_path):
 def test_parameters_cell_is_read_with_its_comments(tmp_path):
     import nbformat
 
-    from axlib.book import notebook_parameters
+    from axlib.companion.book import notebook_parameters
 
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(
@@ -224,7 +224,7 @@ def test_parameters_cell_is_read_with_its_comments(tmp_path):
 
 
 def test_expected_times_prefer_plain_recent_runs():
-    from axlib.book import expected_times
+    from axlib.companion.book import expected_times
 
     entries = [
         {"profile": "smoke", "parameters": {"profile": "smoke"}, "wall_seconds": 5, "finished": "2030-01-01"},
@@ -239,7 +239,7 @@ def test_expected_times_prefer_plain_recent_runs():
 
 
 def test_book_build_fails_on_sphinx_errors(tmp_path):
-    from axlib.book import build_book
+    from axlib.companion.book import build_book
 
     book, nbdir, runs = _tiny_book(tmp_path)
     (nbdir / "02_second.ipynb").unlink()

@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from axlib import runner
+from axlib.companion import runner
 
 OK_SOURCE = '''import json, os
 from pathlib import Path
@@ -46,7 +46,7 @@ def axlib(*args, nbdir=None):
     env = dict(os.environ)
     if nbdir is not None:
         env["AXLIB_NOTEBOOKS_DIR"] = str(nbdir)
-    return subprocess.run([sys.executable, "-m", "axlib.cli", *map(str, args)],
+    return subprocess.run([sys.executable, "-m", "axlib.companion.cli", *map(str, args)],
                           capture_output=True, text=True, env=env, timeout=300)
 
 

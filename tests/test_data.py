@@ -16,12 +16,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from axlib import cli
+from axlib._util.paths import repo_data_dir, shared_data_dir
+from axlib.companion import cli
 from axlib.data import manifest, registry
 from axlib.data.cifar import read_python_tarball
-from axlib.data.registry import (ChecksumError, DataUnavailableError, Dataset, RemoteFile,
-                                 fetch, is_cached, target_path)
-from axlib.paths import repo_data_dir, shared_data_dir
+from axlib.data.registry import ChecksumError, Dataset, DataUnavailableError, RemoteFile, fetch, is_cached, target_path
 
 HEX64 = re.compile(r"[0-9a-f]{64}")
 

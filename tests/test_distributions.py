@@ -1,4 +1,4 @@
-"""Tests of axlib.distributions: attack magnitudes, pairwise p-values, tables, verdict rules."""
+"""Tests of axlib.papers.axai.distributions: attack magnitudes, pairwise p-values, tables, verdict rules."""
 from __future__ import annotations
 
 import numpy as np
@@ -8,8 +8,8 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
-from axlib import distributions as dist
 from axlib import stats
+from axlib.papers.axai import distributions as dist
 
 
 def _tiny_model(seed: int = 0) -> nn.Module:

@@ -1,5 +1,5 @@
 """EXIAA: running-up class, attack-image ranking, top-k mask, injection, Gaussian baseline,
-the grid through axlib.scaleout (serial and Dask, resumable shards), and the Captum
+the grid through axlib.companion.scaleout (serial and Dask, resumable shards), and the Captum
 attributions it uses (DeepLIFT on our ResNet/ViT)."""
 from __future__ import annotations
 
@@ -11,10 +11,11 @@ import pytest
 import torch
 from torch import nn
 
-from axlib import exiaa
 from axlib.explain.baselines import pixel_attribution
 from axlib.models.resnet import ResNet18Cifar
 from axlib.models.vit import ViTCifar
+from axlib.papers.exiaa import attack as exiaa
+from axlib.papers.exiaa import grid as exiaa_grid
 
 
 def images(n=4, seed=0, size=16):
@@ -134,30 +135,30 @@ def tiny_vit():
 
 
 def _run(out_dir, model=TINY_CNN, n=3, size=16, **kw):
-    x = exiaa.image_set(DATA, range(n), n=2 * n, size=size)
-    x_bar = exiaa.image_set(DATA, range(n, 2 * n), n=2 * n, size=size)
+    x = exiaa_grid.image_set(DATA, range(n), n=2 * n, size=size)
+    x_bar = exiaa_grid.image_set(DATA, range(n, 2 * n), n=2 * n, size=size)
     kw = dict(dict(method="saliency", alphas=(0.03, 0.15), top_ks=(0.05, 0.5), noise_mean=[0.5] * 3,
                    noise_std=[0.25] * 3, seed=3), **kw)
-    return exiaa.run_grid(model, x, x_bar, out_dir=out_dir, **kw)
+    return exiaa_grid.run_grid(model, x, x_bar, out_dir=out_dir, **kw)
 
 
 def test_image_set_rebuilds_the_indexed_images():
-    spec = exiaa.image_set(DATA, torch.tensor([[4], [0], [4]]), n=6)
+    spec = exiaa_grid.image_set(DATA, torch.tensor([[4], [0], [4]]), n=6)
     assert json.loads(json.dumps(spec)) == spec
-    assert torch.equal(exiaa.load_images(spec), random_images(6)[[4, 0, 4]])
+    assert torch.equal(exiaa_grid.load_images(spec), random_images(6)[[4, 0, 4]])
     with pytest.raises(ValueError, match="loader"):
-        exiaa.image_set("axlib.data.cifar.cifar10_test", [0])
+        exiaa_grid.image_set("axlib.data.cifar.cifar10_test", [0])
     with pytest.raises(ValueError, match="index"):
-        exiaa.image_set(DATA, [])
+        exiaa_grid.image_set(DATA, [])
     with pytest.raises(ValueError, match="index"):
-        exiaa.image_set(DATA, [0.5, 1.0])
+        exiaa_grid.image_set(DATA, [0.5, 1.0])
     with pytest.raises(ValueError, match="index"):
-        exiaa.load_images(exiaa.image_set(DATA, [6], n=6))
+        exiaa_grid.load_images(exiaa_grid.image_set(DATA, [6], n=6))
 
 
 def test_grid_is_deterministic_and_has_every_cell(tmp_path):
     a = _run(tmp_path / "a")
-    exiaa._prepared.cache_clear()
+    exiaa_grid._prepared.cache_clear()
     b = _run(tmp_path / "b")
     pd.testing.assert_frame_equal(a, b)
     assert len(a) == 2 * 2 * 2 * 3
@@ -201,22 +202,22 @@ def test_interrupted_grid_resumes_with_only_the_missing_shards(tmp_path, monkeyp
             raise RuntimeError("boom")
         return original_inject(*args, **kw)
 
-    monkeypatch.setattr(exiaa, "inject", failing_inject)
+    monkeypatch.setattr(exiaa_grid, "inject", failing_inject)   # what the grid calls
     with pytest.raises(RuntimeError, match="a0.15__k0.05") as info:
         _run(tmp_path / "out", n=2)
     assert "boom" in str(info.value.__cause__)
     done = {p: p.stat().st_mtime_ns for p in (tmp_path / "out").glob("*.parquet")}
     assert len(done) == 2 and not list((tmp_path / "out").glob(".*.tmp"))
-    monkeypatch.setattr(exiaa, "inject", original_inject)
+    monkeypatch.setattr(exiaa_grid, "inject", original_inject)
     calls = []
-    original_attr = exiaa.pixel_attribution
+    original_attr = exiaa_grid.pixel_attribution
 
     def counting(*args, **kw):
         calls.append(args[1].shape[0])
         return original_attr(*args, **kw)
 
-    monkeypatch.setattr(exiaa, "pixel_attribution", counting)
-    exiaa._prepared.cache_clear()
+    monkeypatch.setattr(exiaa_grid, "pixel_attribution", counting)
+    exiaa_grid._prepared.cache_clear()
     resumed = _run(tmp_path / "out", n=2)
     pd.testing.assert_frame_equal(resumed, full)
     assert len(calls) == 2 + 2 * 2               # x and x_bar once, then 2 missing cells x 2 kinds
@@ -226,16 +227,16 @@ def test_interrupted_grid_resumes_with_only_the_missing_shards(tmp_path, monkeyp
 
 def test_shard_refuses_other_images_than_the_callers(tmp_path, monkeypatch):
     shards = []
-    monkeypatch.setattr(exiaa.scaleout, "run", lambda fn, s, *a, **k: shards.extend(s) or pd.DataFrame(
+    monkeypatch.setattr(exiaa_grid.scaleout, "run", lambda fn, s, *a, **k: shards.extend(s) or pd.DataFrame(
         {"alpha": [], "top_k": [], "kind": [], "image": []}))
     _run(tmp_path, n=1, alphas=(0.1,), top_ks=(0.1,))
     params = dict(shards[0].params)
     assert json.loads(json.dumps(params)) == params
-    exiaa.grid_shard(**params)
+    exiaa_grid.grid_shard(**params)
     with pytest.raises(RuntimeError, match="images"):
-        exiaa.grid_shard(**dict(params, inputs_digest="0" * 16))
+        exiaa_grid.grid_shard(**dict(params, inputs_digest="0" * 16))
     with pytest.raises(RuntimeError, match="digest"):
-        exiaa.grid_shard(**dict(params, model_digest="0" * 16))
+        exiaa_grid.grid_shard(**dict(params, model_digest="0" * 16))
 
 
 def test_grid_rejects_bad_grid_values(tmp_path):

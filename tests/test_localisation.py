@@ -7,7 +7,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from axlib import localisation as L
+from axlib.data import boxes as L
 
 
 def objects(n=6, s=32, seed=0):

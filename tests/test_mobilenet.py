@@ -11,8 +11,16 @@ import torch
 from PIL import Image
 
 import axlib.data.imagenet as imagenet
-from axlib.data.imagenet import (IMAGENET_CLASSES, IMAGENET_WNIDS, IMAGENET_WORDS, imagenet_samples,
-                                 label_of, load_images, preprocess, sample_paths)
+from axlib.data.imagenet import (
+    IMAGENET_CLASSES,
+    IMAGENET_WNIDS,
+    IMAGENET_WORDS,
+    imagenet_samples,
+    label_of,
+    load_images,
+    preprocess,
+    sample_paths,
+)
 from axlib.models import registry
 from axlib.models.checkpoints import load_state, sha256_of
 from axlib.models.mobilenet import MobileNetV2Folded, int8_model_path
@@ -192,7 +200,7 @@ def test_full_source_falls_back_to_shared_copy_when_offline(monkeypatch):
     monkeypatch.setattr(imagenet, "shared_data_dir", lambda: None)
     with pytest.raises(OSError, match="offline"):
         sample_paths(3, source="full")
-    from axlib.paths import shared_data_dir
+    from axlib._util.paths import shared_data_dir
 
     if shared_data_dir() is None or not (shared_data_dir() / "imagenet-samples").is_dir():
         pytest.skip("../shared/data/imagenet-samples is absent")

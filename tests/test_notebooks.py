@@ -3,7 +3,6 @@ import json
 
 import nbformat
 import pytest
-
 from conftest import NOTEBOOKS
 
 pytestmark = pytest.mark.slow

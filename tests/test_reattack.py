@@ -1,4 +1,4 @@
-"""Tests of axlib.reattack (AXAI section 3.3, Fig. 4 and Table 4).
+"""Tests of axlib.papers.axai.reattack (AXAI section 3.3, Fig. 4 and Table 4).
 
 The main fixture is a linear two-class "model" on 1x10x10 images whose PGD has a closed form:
 with logits (0, w.(x - 0.5)) and label 0, every L2 PGD step moves along the masked weights,
@@ -17,9 +17,15 @@ import pytest
 import torch
 from torch import nn
 
-from axlib import reattack
-from axlib.reattack import (band_accuracy, band_attack, band_masks, flip_threshold, full_attack,
-                            mean_alpha_bounds)
+from axlib.papers.axai import reattack
+from axlib.papers.axai.reattack import (
+    band_accuracy,
+    band_attack,
+    band_masks,
+    flip_threshold,
+    full_attack,
+    mean_alpha_bounds,
+)
 
 torch.set_num_threads(1)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from axlib import runner
+from axlib.companion import runner
 
 
 def _notebook(path: Path, *cells: str) -> Path:
@@ -25,7 +25,7 @@ def _notebook(path: Path, *cells: str) -> Path:
     return path
 
 
-RECORD = ("import axlib.results\n"
+RECORD = ("import axlib\n"
           "axlib.results.record('test.tiny', ours=1, paper=1, verdict='reference', "
           "profile=profile)")
 
@@ -45,7 +45,7 @@ def test_read_trace_parses_lines_and_needs_the_start_marker(tmp_path):
 
 def test_module_file_resolves_modules_and_packages():
     assert runner.module_file("axlib") == runner.PACKAGE_DIR / "__init__.py"
-    assert runner.module_file("axlib.runner") == runner.PACKAGE_DIR / "runner.py"
+    assert runner.module_file("axlib.companion.runner") == runner.PACKAGE_DIR / "companion" / "runner.py"
     assert runner.module_file("axlib.explain.axai") == runner.PACKAGE_DIR / "explain" / "axai.py"
     assert runner.module_file("axlib.no_such_module") is None
     with pytest.raises(ValueError, match="axlib module"):
@@ -57,12 +57,12 @@ def test_traced_hash_follows_only_the_traced_modules_and_files(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
     (data / "a.txt").write_text("one")
-    trace = {"modules": ["axlib.paths"], "reads": [str(data / "a.txt")], "lists": [str(data)]}
-    sources = {"axlib/paths.py": "p1", "axlib/book.py": "b1"}
+    trace = {"modules": ["axlib._util.paths"], "reads": [str(data / "a.txt")], "lists": [str(data)]}
+    sources = {"axlib/_util/paths.py": "p1", "axlib/companion/book.py": "b1"}
     base = runner.content_hash(nb, {"profile": "smoke"}, trace, sources)
     # a module the notebook did not import does not matter; one it imported does
-    assert base == runner.content_hash(nb, {"profile": "smoke"}, trace, dict(sources, **{"axlib/book.py": "b2"}))
-    assert base != runner.content_hash(nb, {"profile": "smoke"}, trace, dict(sources, **{"axlib/paths.py": "p2"}))
+    assert base == runner.content_hash(nb, {"profile": "smoke"}, trace, dict(sources, **{"axlib/companion/book.py": "b2"}))
+    assert base != runner.content_hash(nb, {"profile": "smoke"}, trace, dict(sources, **{"axlib/_util/paths.py": "p2"}))
     # the file it read, by content; the folder it listed, by its names
     (data / "a.txt").write_text("two")
     changed = runner.content_hash(nb, {"profile": "smoke"}, trace, sources)
@@ -75,7 +75,7 @@ def test_traced_hash_follows_only_the_traced_modules_and_files(tmp_path):
 
 def test_source_snapshot_covers_the_package():
     snapshot = runner.source_snapshot()
-    assert "axlib/runner.py" in snapshot and "axlib/__init__.py" in snapshot
+    assert "axlib/companion/runner.py" in snapshot and "axlib/__init__.py" in snapshot
     assert all(len(v) == 64 for v in snapshot.values())
 
 
@@ -97,15 +97,15 @@ def traced(tmp_path, monkeypatch):
 def test_cache_reruns_only_when_used_data_changes(traced):
     folder, data, out = traced
     _notebook(folder / "01_reads.ipynb",
-              f"import os\nimport axlib.paths\nvalues = open({str(data / 'table.txt')!r}).read()\n"
+              f"import os\nimport axlib._util.paths\nvalues = open({str(data / 'table.txt')!r}).read()\n"
               f"names = os.listdir({str(data)!r})",
               RECORD)
     first = runner.run_notebooks(["01"], "smoke", out=out, folder=folder)[0]
     assert first.status == "ran", first.error
     assert not first.warning
     entry = json.loads((out / runner.CACHE_FILE).read_text())["01_reads.ipynb"]
-    assert "axlib.paths" in entry["trace"]["modules"]
-    assert "axlib.runner" not in entry["trace"]["modules"]      # not imported by the notebook
+    assert "axlib._util.paths" in entry["trace"]["modules"]
+    assert "axlib.companion.runner" not in entry["trace"]["modules"]      # not imported by the notebook
     assert entry["trace"]["reads"] == [str(data / "table.txt")]
     assert entry["trace"]["lists"] == [str(data)]
     assert entry["machine"] and entry["wall_seconds"] > 0

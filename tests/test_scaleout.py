@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from axlib import scaleout as S
+from axlib.companion import scaleout as S
 
 
 def score_task(model: str, method: str, start: int, stop: int, delay: float = 0.0,
@@ -173,7 +173,7 @@ def test_bench_scaleout_smoke_runs_both_environments(tmp_path, capsys):
     (bench asserts their tables equal) and the JSON records per-run wall / user / system times."""
     import json
 
-    from axlib.cli import main
+    from axlib.companion.cli import main
     from axlib.models.registry import checkpoint_path
 
     if not checkpoint_path("canvas64-resnet").exists():
@@ -189,7 +189,7 @@ def test_bench_scaleout_smoke_runs_both_environments(tmp_path, capsys):
 
 
 def test_bench_scaleout_rejects_bad_sizes():
-    from axlib.bench_scaleout import bench
+    from axlib.companion.bench_scaleout import bench
 
     with pytest.raises(ValueError, match="shard_size"):
         bench("canvas64-resnet", ["rise"], 2, 0, "smoke", 1, 2)

@@ -1,5 +1,4 @@
 """axlib.segment: QuickShift labels, grids, validation; axlib.data.natural; axlib.plots smoke."""
-import numpy as np
 import pytest
 import torch
 

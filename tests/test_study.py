@@ -6,13 +6,14 @@ import pandas as pd
 import pytest
 import torch
 
-from axlib import scaleout, study
-from axlib import study_analysis as sa
+from axlib.companion import scaleout
+from axlib.data.boxes import training_canvases
 from axlib.explain.methods import has_gap_classifier
-from axlib.localisation import training_canvases
 from axlib.models.adversarial import batch_step_from_recipe
 from axlib.models.canvas_nets import AlexNet64, GoogLeNet64, ResNet64
 from axlib.models.registry import MODELS, canvas_model_name, checkpoint_path
+from axlib.papers.robust import analysis as sa
+from axlib.papers.robust import study
 
 
 # --------------------------------------------------------------------------- architectures

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..paths import repo_data_dir, shared_data_dir
+from axlib._util.paths import repo_data_dir, shared_data_dir
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
                    "dog", "frog", "horse", "ship", "truck")
@@ -68,7 +68,7 @@ def cifar10(split: str = "test", source: str = "auto"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
     if source not in ("auto", "official", "jpeg-zip"):
         raise ValueError(f"source must be 'auto', 'official' or 'jpeg-zip', got {source!r}")
-    from . import registry
+    from axlib.data import registry
 
     if source == "auto":
         zip_path = _jpeg_zip_path()

@@ -24,7 +24,7 @@ import torch
 import torchvision.transforms.functional as TF
 from PIL import Image
 
-from ..paths import repo_data_dir, shared_data_dir
+from axlib._util.paths import repo_data_dir, shared_data_dir
 
 EMBEDDED_DIR = "imagenet/samples"
 RESIZE = 256
@@ -95,7 +95,7 @@ def _files_in(folder: Path) -> list[Path]:
 
 def _full_dir() -> Path:
     """The folder of all 1,000 sample images: the registry's copy, else ../shared/data (dev)."""
-    from . import registry
+    from axlib.data import registry
 
     try:
         return Path(registry.fetch("imagenet-samples"))

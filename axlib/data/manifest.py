@@ -30,7 +30,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from ..paths import repo_data_dir
+from axlib._util.paths import repo_data_dir
 
 __all__ = ["MANIFEST_NAME", "REQUIRED_TEXT_FIELDS", "manifest_path", "entries", "verify", "add",
            "embedded_files"]

@@ -9,7 +9,7 @@ returns a verified local copy, downloading it when asked:
 - kind ``"files"``: a set of files, each with its own URL and sha256, cached in the folder
   ``cache_dir() / name``; ``fetch`` returns the folder.
 
-``cache_dir()`` is ``$AXLIB_DATA`` or ``~/.cache/axlib`` (see ``axlib.paths``).
+``cache_dir()`` is ``$AXLIB_DATA`` or ``~/.cache/axlib`` (see ``axlib._util.paths``).
 
 Guarantees:
 
@@ -58,7 +58,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..paths import cache_dir
+from axlib._util.paths import cache_dir
 
 __all__ = [
     "Dataset", "RemoteFile", "DATASETS", "DataUnavailableError", "ChecksumError",
@@ -523,7 +523,7 @@ def data_cli(args) -> int:
             print(f"{name}: {fetch(name)}")
         return 0
     if action == "verify":
-        from . import manifest
+        from axlib.data import manifest
 
         problems = manifest.verify()
         for problem in problems:

@@ -75,12 +75,12 @@ Determinism: without ``random_start`` the explanation is a deterministic functio
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import torch
 
-from .. import attacks as _attacks
+from axlib import attacks as _attacks
 
 CHANNEL_RULES = ("any", "sum")
 ATTACKS = ("pgd", "fgm")

@@ -27,11 +27,12 @@ Conventions shared by all of them:
 from __future__ import annotations
 
 import contextlib
+
 import numpy as np
 import torch
 from torch import nn
 
-from .. import attacks as _attacks
+from axlib import attacks as _attacks
 
 REDUCTIONS = ("abs_sum", "sum")
 
@@ -301,8 +302,8 @@ def captum_lime(model, x: torch.Tensor, target=None, *, segments: torch.Tensor |
     from captum._utils.models.linear_model import SkLearnLasso, SkLearnRidge
     from captum.attr import Lime
 
-    from ..segment import quickshift
-    from .axai import _check_segments
+    from axlib.explain.axai import _check_segments
+    from axlib.segment import quickshift
 
     num_samples = _int_at_least("num_samples", num_samples, 1)
     if num_features is not None:

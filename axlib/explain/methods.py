@@ -43,9 +43,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import attacks as _attacks
-from . import baselines as _baselines
-from . import perturbation as _perturbation
+from axlib import attacks as _attacks
+from axlib.explain import baselines as _baselines
+from axlib.explain import perturbation as _perturbation
 
 __all__ = ["METHODS", "FAMILIES", "attribute", "feature_layer", "has_gap_classifier",
            "gradient", "gradcam", "cam", "slic_lime"]

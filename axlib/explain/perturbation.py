@@ -62,7 +62,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .. import attacks as _attacks
+from axlib import attacks as _attacks
 
 __all__ = ["rise", "rise_masks", "meaningful_perturbation", "extremal_perturbation",
            "gaussian_blur", "tv_norm", "EP_AREAS"]

@@ -2,7 +2,7 @@
 
 All functions take attribution maps ``maps`` (B, H, W) (any real values, larger = more
 important) and, where needed, boxes (B, 4) ``(x0, y0, x1, y1)`` in half-open pixel
-coordinates of the same H x W grid (the convention of :mod:`axlib.localisation`; a pixel
+coordinates of the same H x W grid (the convention of :mod:`axlib.data.boxes`; a pixel
 (row, col) is inside when its centre ``(col + 0.5, row + 0.5)`` is).
 
 - :func:`pointing_game`: a map is a hit when its maximum lies inside the box, up to a
@@ -57,7 +57,7 @@ def _check_maps(maps) -> torch.Tensor:
 
 
 def _check_boxes(boxes, maps: torch.Tensor) -> torch.Tensor:
-    from ..localisation import check_boxes as check
+    from axlib.data.boxes import check_boxes as check
 
     boxes = check(boxes)
     if boxes.shape[0] != maps.shape[0]:
@@ -105,7 +105,7 @@ def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
     Two empty boxes give IoU 0. Raises ValueError for mismatched or malformed boxes.
     """
-    from ..localisation import check_boxes as check
+    from axlib.data.boxes import check_boxes as check
 
     a, b = check(a).double(), check(b).double()
     if a.shape != b.shape:
@@ -225,7 +225,7 @@ def causal_curves(model, x: torch.Tensor, maps: torch.Tensor, target, *, mode: s
     changed after each step, 0 ... 1).
     Raises ValueError for an unknown mode, step < 1, batch_size < 1, or mismatched shapes.
     """
-    from ..attacks import _EvalMode, _check_labels, check_images
+    from axlib.attacks import _check_labels, _EvalMode, check_images
 
     if mode not in ("deletion", "insertion"):
         raise ValueError(f"mode must be 'deletion' or 'insertion', got {mode!r}")

@@ -32,13 +32,13 @@ generator (the random starts then differ from an uninterrupted run's).
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import attacks as _attacks
+from axlib import attacks as _attacks
 
 __all__ = ["pgd_training_step", "fast_fgm_training_step", "batch_step_from_recipe", "robustness",
            "METHODS"]
@@ -175,7 +175,7 @@ def batch_step_from_recipe(recipe: dict) -> StepFn | None:
         raise ValueError(f"recipe['adversarial'] has unknown key(s) {sorted(unknown)} for method "
                          f"{method!r}; accepted: {sorted(allowed[method])}")
     if method == "advprop":
-        from .advprop import advprop_training_step
+        from axlib.models.advprop import advprop_training_step
         return advprop_training_step(**spec, **common)
     build = pgd_training_step if method == "pgd" else fast_fgm_training_step
     return build(**spec, **common)

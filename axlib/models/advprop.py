@@ -25,8 +25,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import attacks as _attacks
-from .adversarial import StepFn, _check_seed, _check_smoothing, check_pgd_params
+from axlib import attacks as _attacks
+from axlib.models.adversarial import StepFn, _check_seed, _check_smoothing, check_pgd_params
 
 __all__ = ["DualBatchNorm2d", "convert_to_dual_bn", "auxiliary", "advprop_training_step",
            "strip_auxiliary"]

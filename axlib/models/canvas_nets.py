@@ -1,7 +1,7 @@
 """Three CNN families of the robust-model study (Nourelahi et al., Table 1), sized for 64x64 canvases.
 
 The study's models see CIFAR-10 objects (32x32) pasted on 64x64 label-free canvases
-(:mod:`axlib.localisation`). Each network opens with a stride-2 stem, as the ImageNet originals
+(:mod:`axlib.data.boxes`). Each network opens with a stride-2 stem, as the ImageNet originals
 do (AlexNet: 11x11 stride 4; GoogLeNet and ResNet: 7x7 stride 2), so the body works on 32x32
 maps and a model trains in minutes per epoch on a 2-core CPU.
 
@@ -23,9 +23,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .alexnet import CIFAR10_MEAN, CIFAR10_STD, conv_bn_relu
-from .normalize import Normalize
-from .resnet import ResNet18Cifar
+from axlib.models.alexnet import CIFAR10_MEAN, CIFAR10_STD, conv_bn_relu
+from axlib.models.normalize import Normalize
+from axlib.models.resnet import ResNet18Cifar
 
 
 class AlexNet64(nn.Module):

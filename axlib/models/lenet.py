@@ -2,7 +2,7 @@
 
 LeCun et al.'s LeNet-5 layout (two 5x5 convolutions with 6 and 16 channels, each followed by
 2x2 max-pooling, then fully connected layers of 120 and 84 units) on a one-channel
-log-spectrogram "image" in [0, 1] (:func:`axlib.speech.log_spectrogram`, (1, 129, 126) for a
+log-spectrogram "image" in [0, 1] (:func:`axlib.data.speech_commands.log_spectrogram`, (1, 129, 126) for a
 one-second clip). ReLU replaces the original tanh/sigmoid units, and the normalisation lives
 inside the model as a non-affine batch norm of the input (its running mean and variance are the
 training spectrograms' statistics), so the inputs stay [0, 1] like every axlib model.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..speech import spectrogram_shape
+from axlib.data.speech_commands import spectrogram_shape
 
 
 class LeNetSpeech(nn.Module):

@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .normalize import Normalize
+from axlib.models.normalize import Normalize
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -174,7 +174,7 @@ def convert_int8_torchscript(path) -> tuple[MobileNetV2Folded, list[dict]]:
 
 def int8_model_path() -> Path | None:
     """``../shared/data/mobilenet-v2-int8/mobilenet_quantized.pt`` when present (development only)."""
-    from ..paths import shared_data_dir
+    from axlib._util.paths import shared_data_dir
 
     shared = shared_data_dir()
     candidate = shared / "mobilenet-v2-int8" / "mobilenet_quantized.pt" if shared else None

@@ -8,20 +8,20 @@ from __future__ import annotations
 import json
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import torch
 from torch import nn
 
-from ..paths import repo_data_dir
-from .alexnet import AlexNetCifar
-from .canvas_nets import AlexNet64, GoogLeNet64, ResNet64
-from .checkpoints import load_state, read_card, save_state
-from .mobilenet import MobileNetV2Folded
-from .resnet import ResNet18Cifar
-from .vit import ViTCifar
+from axlib._util.paths import repo_data_dir
+from axlib.models.alexnet import AlexNetCifar
+from axlib.models.canvas_nets import AlexNet64, GoogLeNet64, ResNet64
+from axlib.models.checkpoints import load_state, read_card, save_state
+from axlib.models.mobilenet import MobileNetV2Folded
+from axlib.models.resnet import ResNet18Cifar
+from axlib.models.vit import ViTCifar
 
 
 @dataclass(frozen=True)
@@ -70,13 +70,13 @@ MODELS: dict[str, ModelSpec] = {
 
 
 def _adversarial_step(recipe: dict):
-    from .adversarial import batch_step_from_recipe
+    from axlib.models.adversarial import batch_step_from_recipe
     return batch_step_from_recipe(recipe)
 
 
 def _l2_pgd20_beside_vanilla(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict:
     """Clean and L2 PGD-20 (eps 0.5) accuracy of ``model`` and of the shipped vanilla model."""
-    from .adversarial import robustness
+    from axlib.models.adversarial import robustness
     x, y = x[:1000], y[:1000]  # the class-balanced first half: 2 x 1,000 PGD-20 runs on a shared CPU
     out = {"robustness": robustness(model, x, y, eps=0.5, steps=20, norm="l2"),
            "robustness_set": f"embedded CIFAR-10 test subset, {len(y)} images"}
@@ -105,7 +105,7 @@ MODELS["cifar10-alexnet-adv"] = ModelSpec(
 
 # --- the robust-model study (notebook 05): 3 architectures x 3 training algorithms on 64x64 canvases
 CANVAS_RECIPE = dict(CIFAR10_RECIPE, memory_format="channels_last",
-                     augment="hflip + place on a 64x64 smooth-noise canvas (axlib.localisation.training_canvases)")
+                     augment="hflip + place on a 64x64 smooth-noise canvas (axlib.data.boxes.training_canvases)")
 """The CIFAR-10 recipe on the benchmark's placement distribution (a fresh canvas and position for
 every image in every epoch); the epochs per architecture are in ``CANVAS_EPOCHS``."""
 CANVAS_EPOCHS = {"alexnet": {"vanilla": 24, "robust": 2, "advprop": 1},
@@ -137,7 +137,7 @@ def _canvas_card(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> dict:
     """Table 1 of the study for a canvas model: L2 PGD-7 accuracy (eps 0.5, step eps / 6, the
     paper's 7 steps and step / eps ratio 0.5 / 3) on the first 1,000 benchmark canvases, and the
     softmax confidence (mean and std) of the true class on the correctly classified canvases."""
-    from .adversarial import robustness
+    from axlib.models.adversarial import robustness
     with torch.no_grad():
         prob = torch.cat([model(x[i:i + 500]).softmax(1) for i in range(0, len(x), 500)])
     correct = prob.argmax(1) == y
@@ -180,13 +180,13 @@ TEXT_RECIPE = {
 
 
 def _lenet(num_classes: int) -> nn.Module:
-    from .lenet import LeNetSpeech
+    from axlib.models.lenet import LeNetSpeech
     return LeNetSpeech(num_classes)
 
 
 def _textcnn() -> nn.Module:
-    from ..text import vocabulary
-    from .textcnn import TextCNN
+    from axlib.data.polarity import vocabulary
+    from axlib.models.textcnn import TextCNN
     return TextCNN(len(vocabulary()))
 
 
@@ -203,7 +203,7 @@ MODELS["speech-lenet-v002"] = ModelSpec(
 MODELS["rt-polarity-textcnn"] = ModelSpec(
     build=_textcnn, dataset="rt-polarity",
     description="Kim (2014) CNN-rand over 128-d word embeddings (AXAI 4.2), Sentence Polarity v1.0, "
-                "fixed held-out split of axlib.text",
+                "fixed held-out split of axlib.data.polarity",
     recipe=TEXT_RECIPE)
 
 
@@ -263,21 +263,21 @@ def train(name: str, *, epochs: int | None = None, out: Path | None = None,
         return _train_other(name, spec, epochs=epochs, out=out, device=device)
     if spec.dataset not in ("cifar10", "cifar10-canvas64"):
         raise ValueError(f"training for dataset {spec.dataset!r} is not available yet")
-    from ..data.cifar import cifar10, cifar10_test
-    from .train import accuracy, fit
+    from axlib.data.cifar import cifar10, cifar10_test
+    from axlib.models.train import accuracy, fit
 
     recipe = dict(spec.recipe, **({"epochs": epochs} if epochs else {}))
     out = Path(out) if out else checkpoint_path(name).parent
     if source == "auto":
-        from ..data import registry as data_registry
-        from ..data.cifar import _jpeg_zip_path
+        from axlib.data import registry as data_registry
+        from axlib.data.cifar import _jpeg_zip_path
         source = "official" if data_registry.is_cached("cifar10") or _jpeg_zip_path() is None else "jpeg-zip"
     x_train, y_train, _ = cifar10("train", source=source)
     x_test, y_test, _ = cifar10("test", source=source)
     x_sub, y_sub, _ = cifar10_test()
     augment = None
     if spec.dataset == "cifar10-canvas64":  # the study's models: evaluated on the benchmark's canvases
-        from ..localisation import cifar_localisation, training_canvases
+        from axlib.data.boxes import cifar_localisation, training_canvases
         x_test = cifar_localisation(x_test, y_test, seed=0).x
         x_sub = cifar_localisation(x_sub, y_sub, seed=0).x
         augment = training_canvases
@@ -287,7 +287,7 @@ def train(name: str, *, epochs: int | None = None, out: Path | None = None,
         model.load_state_dict(load_state(checkpoint_path(recipe["init"])))
     advprop = (recipe.get("adversarial") or {}).get("method") == "advprop"
     if advprop:
-        from .advprop import convert_to_dual_bn
+        from axlib.models.advprop import convert_to_dual_bn
         convert_to_dual_bn(model)
     t0 = time.perf_counter()
     batch_step = spec.batch_step(recipe) if spec.batch_step is not None else None
@@ -295,7 +295,7 @@ def train(name: str, *, epochs: int | None = None, out: Path | None = None,
               x_val=x_sub.to(device), y_val=y_sub.to(device), work_dir=out / f"{name}.work")
     wall = time.perf_counter() - t0
     if advprop:  # ship the deployable network: main batch norms only
-        from .advprop import strip_auxiliary
+        from axlib.models.advprop import strip_auxiliary
         model = strip_auxiliary(model)
     model = model.cpu().eval()
     card = _card(name, spec, model, source, recipe, {
@@ -317,10 +317,10 @@ _OTHER_DATASETS = {"speech-commands-subset": ("speech", "embedded"), "speech-com
 
 
 def _train_other(name: str, spec: ModelSpec, *, epochs: int | None, out, device: str) -> dict:
-    """``train`` for the speech and text models: data from ``axlib.speech`` / ``axlib.text``."""
+    """``train`` for the speech and text models: data from ``axlib.data.speech_commands`` / ``axlib.data.polarity``."""
     import importlib
 
-    from .train import accuracy, fit
+    from axlib.models.train import accuracy, fit
 
     module, source = _OTHER_DATASETS[spec.dataset]
     data_module = importlib.import_module(f"axlib.{module}")

@@ -16,8 +16,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .alexnet import CIFAR10_MEAN, CIFAR10_STD, conv_bn_relu
-from .normalize import Normalize
+from axlib.models.alexnet import CIFAR10_MEAN, CIFAR10_STD, conv_bn_relu
+from axlib.models.normalize import Normalize
 
 
 class BasicBlock(nn.Module):

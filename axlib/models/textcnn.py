@@ -11,7 +11,7 @@ Adadelta; the recipe in the model registry records it all.
 
 For AXAI the model splits in two: :meth:`TextCNN.embed` maps token ids (B, L) to embeddings
 (B, L, D), :meth:`TextCNN.forward_embedded` maps embeddings to logits; the attack works on the
-embeddings (:func:`axlib.text.axai_embeddings`). Index 0 is the padding token: its embedding is
+embeddings (:func:`axlib.papers.axai.text.axai_embeddings`). Index 0 is the padding token: its embedding is
 the zero vector and it is never trained.
 """
 from __future__ import annotations

@@ -76,8 +76,10 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, recipe: dict, *,
     state_file = Path(work_dir) / "resume.pt" if work_dir else None
     if state_file is not None and state_file.exists():
         state = torch.load(state_file, weights_only=True)
-        model.load_state_dict(state["model"]); opt.load_state_dict(state["opt"])
-        sched.load_state_dict(state["sched"]); gen.set_state(state["gen"])
+        model.load_state_dict(state["model"])
+        opt.load_state_dict(state["opt"])
+        sched.load_state_dict(state["sched"])
+        gen.set_state(state["gen"])
         log, start_epoch = json.loads(state["log"]), state["epoch"]
     smoothing = recipe.get("label_smoothing", 0.0)
     augment = augment or (augment_crop_flip if recipe.get("augment") else None)

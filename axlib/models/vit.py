@@ -20,8 +20,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .alexnet import CIFAR10_MEAN, CIFAR10_STD
-from .normalize import Normalize
+from axlib.models.alexnet import CIFAR10_MEAN, CIFAR10_STD
+from axlib.models.normalize import Normalize
 
 
 class Attention(nn.Module):

@@ -2,8 +2,8 @@
 
 Every cell of the study is one attribution map scored by the four metrics. This module says
 which models, which method settings per profile, which images, and runs the grid through
-:mod:`axlib.scaleout` (Dask, resumable Parquet shards). The analyses of the resulting table
-(Mann-Whitney tests, rankings, correlations, figures) are in :mod:`axlib.study_analysis`.
+:mod:`axlib.companion.scaleout` (Dask, resumable Parquet shards). The analyses of the resulting table
+(Mann-Whitney tests, rankings, correlations, figures) are in :mod:`axlib.papers.robust.analysis`.
 
 - **Models**: the 9 canvas models, 3 architectures x 3 training algorithms
   (:data:`STUDY_MODELS`; cards in ``data/models/canvas64-*.json``).
@@ -27,16 +27,16 @@ import functools
 import hashlib
 import json
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import pandas as pd
 import torch
 
-from . import scaleout
-from .models.registry import CANVAS_ALGORITHMS as ALGORITHMS
-from .models.registry import CANVAS_ARCHITECTURES
-from .models.registry import canvas_model_name as model_name
+from axlib.companion import scaleout
+from axlib.models.registry import CANVAS_ALGORITHMS as ALGORITHMS
+from axlib.models.registry import CANVAS_ARCHITECTURES
+from axlib.models.registry import canvas_model_name as model_name
 
 __all__ = ["ARCHITECTURES", "ALGORITHMS", "STUDY_MODELS", "model_name", "PAPER_SETTINGS", "TUNING_GRID",
            "method_settings", "model_label", "applicable_methods", "benchmark", "cl_indices",
@@ -115,7 +115,7 @@ def method_settings(profile: str) -> dict[str, dict]:
 def applicable_methods(name: str) -> tuple[str, ...]:
     """The methods run on model ``name``: all 9, less CAM for an architecture without global
     average pooling before the classifier (AlexNet), as in the paper."""
-    from .explain.methods import METHODS
+    from axlib.explain.methods import METHODS
     if name not in STUDY_MODELS:
         raise ValueError(f"name must be one of {tuple(STUDY_MODELS)}, got {name!r}")
     return tuple(m for m in METHODS if not (m == "cam" and STUDY_MODELS[name][0] == "alexnet"))
@@ -125,11 +125,11 @@ def applicable_methods(name: str) -> tuple[str, ...]:
 @functools.lru_cache(maxsize=2)
 def benchmark(seed: int = 0):
     """The CIFAR-10 localisation benchmark of the study: the embedded 2,000-image test subset
-    on 64x64 smooth-noise canvases (:func:`axlib.localisation.cifar_localisation`, ``seed``).
-    Returns a :class:`~axlib.localisation.LocalisationSet` (x (2000, 3, 64, 64) in [0, 1]);
+    on 64x64 smooth-noise canvases (:func:`axlib.data.boxes.cifar_localisation`, ``seed``).
+    Returns a :class:`~axlib.data.boxes.LocalisationSet` (x (2000, 3, 64, 64) in [0, 1]);
     cached per process (shards of one worker share it): do not modify it in place."""
-    from .data.cifar import cifar10_test
-    from .localisation import cifar_localisation
+    from axlib.data.boxes import cifar_localisation
+    from axlib.data.cifar import cifar10_test
     x, y, _ = cifar10_test()
     return cifar_localisation(x, y, seed=seed, ids=[f"cifar10-test-subset-{i}" for i in range(len(y))])
 
@@ -141,7 +141,7 @@ def cl_indices(models: Sequence, data, part: str, n: int | None = None) -> list[
     study). n: the first n such images (None: all). Raises ValueError for a bad part, or if
     fewer than n images qualify.
     """
-    from .localisation import correctly_classified
+    from axlib.data.boxes import correctly_classified
     half = len(data) // 2
     if part not in ("study", "tuning"):
         raise ValueError(f"part must be 'study' or 'tuning', got {part!r}")
@@ -162,7 +162,7 @@ def cl_indices(models: Sequence, data, part: str, n: int | None = None) -> list[
 def weights_sha256(model: str) -> str:
     """sha256 of the shipped checkpoint of ``model``: part of every shard's params, so that
     results of retrained weights are never mistaken for finished shards."""
-    from .models.registry import checkpoint_path
+    from axlib.models.registry import checkpoint_path
     path = checkpoint_path(model)
     if not path.exists():
         raise FileNotFoundError(f"no checkpoint for model {model!r} at {path}; train it with `axlib train {model}`")
@@ -173,13 +173,15 @@ def model_macs(model: str, size: int = 64) -> int:
     """Multiply-accumulate operations of one forward pass of ``model`` on a (1, 3, size, size)
     image (torch.utils.flop_counter: FLOPs / 2), as the paper's Fig. 5 reports MACs."""
     from torch.utils.flop_counter import FlopCounterMode
-    from .models import load
+
+    from axlib.models import load
     net = load(model)
     with FlopCounterMode(display=False) as counter, torch.no_grad():
         net(torch.zeros(1, 3, size, size))
     return int(counter.get_total_flops() // 2)
 
 
+@scaleout.task("axlib.study.study_shard")   # the name shards were keyed by before the move: kept valid
 def study_shard(model: str, method: str, indices: Sequence[int], settings: dict,
                 seed: int = 0, config: str = "", weights: str | None = None,
                 step: int | None = None, threads: int = 1) -> pd.DataFrame:
@@ -198,9 +200,9 @@ def study_shard(model: str, method: str, indices: Sequence[int], settings: dict,
     step, None: ``ceil(H W / 112)``, the paper's 112 steps) and ms_per_image (the method's wall time in this shard / images, the only
     column that is not deterministic).
     """
-    from .explain.methods import attribute
-    from .metrics.localisation import localisation_scores
-    from .models import load
+    from axlib.explain.methods import attribute
+    from axlib.metrics.localisation import localisation_scores
+    from axlib.models import load
 
     if weights is not None and weights != weights_sha256(model):
         raise ValueError(f"the checkpoint of {model!r} changed since the shard was planned "
@@ -260,7 +262,7 @@ def study_shards(models: Sequence[str], indices: Sequence[int], settings: dict[s
 
 
 def run_study(shards: Sequence[scaleout.Shard], out_dir, **run_kw) -> pd.DataFrame:
-    """Run shards of :func:`study_shard` through :func:`axlib.scaleout.run` (keywords such as
+    """Run shards of :func:`study_shard` through :func:`axlib.companion.scaleout.run` (keywords such as
     ``scheduler``, ``n_workers``, ``progress`` go there); finished shards are reused."""
     return scaleout.run(study_shard, shards, Path(out_dir), **run_kw)
 

@@ -1,24 +1,4 @@
-"""EXIAA: explainable injections for adversarial attack on explanations, and its baseline.
-
-The attack (EXIAA, section 3) corrupts an *original image* x in one step, using only the
-model's predictions and explanations (black-box: no gradients of its own):
-
-1. :func:`running_up_class`: y* = argmax_j f_j(x) and the running-up class
-   y_r = argmax_{j != y*} f_j(x), the class the model is next most confident in;
-2. :func:`rank_pool`: the *attack image* x_bar is the image of class y_r in a pool on which
-   the model is most confident in y_r (rank 1; appendix A also uses ranks 95-100);
-3. :func:`top_k_mask`: the explanation z_bar = E(x_bar) under the same method, and the set
-   I_k of its top-k positive attributions over W x H x C, where top-k is a *fraction* of the
-   positive attributions (the paper's top-k in (0, 1]);
-4. :func:`inject`: x_hat = clip((1 - alpha) x + alpha x_bar) on exactly the pixel channels in
-   I_k; every other value of x is kept.
-
-:func:`gaussian_baseline` is the control at equal alpha (see its docstring for the exact
-definition and why); :func:`run_grid` runs the alpha x top-k grid through
-:func:`axlib.scaleout.run` (one shard per cell, in this process or on Dask workers, one
-Parquet file per finished shard, resuming from what is there). The explanations come from
-:func:`axlib.explain.baselines.pixel_attribution`; the measures from
-:mod:`axlib.metrics.change`.
+"""EXIAA's alpha x top-k grid through the scale-out runner, and its tables and figures.
 """
 from __future__ import annotations
 
@@ -26,201 +6,27 @@ import functools
 import hashlib
 import importlib
 import json
-import math
 
 import numpy as np
 import pandas as pd
 import torch
 
-from . import attacks as _attacks
-from . import scaleout
-from .explain.baselines import PIXEL_METHODS, pixel_attribution
-from .metrics.change import confidence_change, percentage_change, ssim
+from axlib import attacks as _attacks
+from axlib.companion import scaleout
+from axlib.explain.baselines import PIXEL_METHODS, pixel_attribution
+from axlib.metrics.change import confidence_change, percentage_change, ssim
+from axlib.papers.exiaa.attack import (
+    ALPHAS,
+    TOP_KS,
+    check_alpha,
+    check_top_k,
+    gaussian_baseline,
+    inject,
+    probabilities,
+    top_k_mask,
+)
 
-__all__ = ["ALPHAS", "TOP_KS", "running_up_class", "rank_pool", "top_k_mask", "inject",
-           "gaussian_baseline", "probabilities", "image_set", "load_images", "grid_shard", "run_grid",
-           "grid_table"]
-
-ALPHAS = (0.03, 0.06, 0.09, 0.12, 0.15)
-TOP_KS = (0.01, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
-
-
-# --------------------------------------------------------------------------- validation
-def check_alpha(alpha) -> float:
-    """alpha must be a number in [0, 1): the paper's (0, 1), plus 0, the identity."""
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) \
-            or not math.isfinite(alpha) or not 0 <= alpha < 1:
-        raise ValueError(f"alpha must be a number in [0, 1) (the paper uses (0, 1); 0 leaves x "
-                         f"unchanged), got {alpha!r}")
-    return float(alpha)
-
-
-def check_top_k(top_k) -> float:
-    """top_k must be a number in (0, 1]: the fraction of positive attributions injected."""
-    if isinstance(top_k, bool) or not isinstance(top_k, (int, float, np.floating)) \
-            or not math.isfinite(top_k) or not 0 < top_k <= 1:
-        raise ValueError(f"top_k must be a fraction in (0, 1], got {top_k!r}")
-    return float(top_k)
-
-
-# --------------------------------------------------------------------------- phase one
-@torch.no_grad()
-def probabilities(model, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-    """Softmax probabilities (B, K) on CPU of ``model`` (eval mode) for x (B, C, H, W) in [0, 1]."""
-    x = _attacks.check_images(x)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    try:
-        out = [torch.softmax(model(x[i:i + batch_size].to(device)).float(), 1).cpu()
-               for i in range(0, x.shape[0], batch_size)]
-    finally:
-        model.train(was_training)
-    return torch.cat(out)
-
-
-def running_up_class(p: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(y*, y_r): the predicted and the running-up (second most probable) class per row.
-
-    p: (B, K) probabilities or logits, K >= 2. Ties go to the lower class index.
-    Returns two LongTensors (B,).
-    """
-    if not isinstance(p, torch.Tensor) or p.dim() != 2 or p.shape[1] < 2:
-        raise ValueError(f"p must have shape (B, K) with K >= 2, got "
-                         f"{tuple(p.shape) if isinstance(p, torch.Tensor) else type(p).__name__}")
-    order = torch.sort(p, dim=1, descending=True, stable=True).indices
-    return order[:, 0], order[:, 1]
-
-
-def rank_pool(p_pool: torch.Tensor, classes, ranks, *, pool_labels: torch.Tensor | None = None
-              ) -> torch.Tensor:
-    """Indices of attack images in a pool: for each class, its images by the model's confidence.
-
-    p_pool: (N, K) probabilities of the pool images; classes: (B,) classes to attack with
-    (e.g. the running-up classes); ranks: 1-based confidence ranks to return (1 = the most
-    confident image, the paper's choice; appendix A compares ranks 1-5 with 95-100).
-    pool_labels: (N,) true labels: candidates for class c are the pool images labelled c (the
-    paper's X_{y_r}); None: every pool image is a candidate (for pools with too few images
-    per class, such as the ImageNet samples, one per class).
-    Ranking is by p_pool[:, c], descending, ties to the lower index.
-    Returns LongTensor (B, len(ranks)) of pool indices.
-    Raises ValueError for ranks < 1 or beyond the number of candidates of a class.
-    """
-    if not isinstance(p_pool, torch.Tensor) or p_pool.dim() != 2:
-        raise ValueError("p_pool must have shape (N, K)")
-    classes = torch.as_tensor(classes).long().view(-1)
-    ranks = [int(r) for r in ranks]
-    if not ranks or min(ranks) < 1:
-        raise ValueError(f"ranks must be 1-based integers >= 1, got {ranks}")
-    if pool_labels is not None and (pool_labels.shape != (p_pool.shape[0],)):
-        raise ValueError(f"pool_labels must have shape ({p_pool.shape[0]},), got {tuple(pool_labels.shape)}")
-    out = torch.empty(len(classes), len(ranks), dtype=torch.long)
-    cache: dict[int, torch.Tensor] = {}
-    for row, c in enumerate(classes.tolist()):
-        if c not in cache:
-            candidates = (torch.arange(p_pool.shape[0]) if pool_labels is None
-                          else torch.nonzero(pool_labels == c).view(-1))
-            order = torch.sort(p_pool[candidates, c], descending=True, stable=True).indices
-            cache[c] = candidates[order]
-        ranked = cache[c]
-        if max(ranks) > len(ranked):
-            raise ValueError(f"ranks must be at most {len(ranked)}, the pool's candidates for class {c}; "
-                             f"got {max(ranks)}")
-        out[row] = ranked[torch.tensor(ranks) - 1]
-    return out
-
-
-# --------------------------------------------------------------------------- phase two
-def top_k_mask(z_bar: torch.Tensor, top_k: float) -> torch.Tensor:
-    """I_k as a mask: the ceil(top_k * P) largest positive attributions of each image.
-
-    z_bar: (B, C, H, W) attributions of the attack images; P is each image's number of
-    strictly positive values over C x H x W (saliency maps are |gradient|, so nearly all of
-    them; IG and DeepLIFT SHAP about half). top_k in (0, 1]: 1 selects every positive value.
-    Ties are broken by the lower flat index (a stable sort), so the mask is deterministic.
-    Returns BoolTensor (B, C, H, W) with exactly ceil(top_k * P) True per image.
-    Raises ValueError for top_k outside (0, 1] or z_bar not (B, C, H, W).
-    """
-    top_k = check_top_k(top_k)
-    if not isinstance(z_bar, torch.Tensor) or z_bar.dim() != 4:
-        raise ValueError("z_bar must have shape (B, C, H, W)")
-    flat = z_bar.detach().flatten(1).double()
-    positive = (flat > 0).sum(1)
-    count = torch.ceil(top_k * positive.double() - 1e-9).long()      # guard 0.3 * 10 = 3.0000000004
-    order = torch.sort(flat, dim=1, descending=True, stable=True).indices
-    rank = torch.empty_like(order)
-    rank.scatter_(1, order, torch.arange(flat.shape[1]).expand_as(order).contiguous())
-    return (rank < count.view(-1, 1)).view_as(z_bar)
-
-
-# --------------------------------------------------------------------------- phase three
-def inject(x: torch.Tensor, x_bar: torch.Tensor, mask: torch.Tensor, alpha: float) -> torch.Tensor:
-    """x_hat = clip((1 - alpha) x + alpha x_bar, 0, 1) where mask, x elsewhere (EXIAA eq. 5).
-
-    x, x_bar: (B, C, H, W) in [0, 1] (original and attack images); mask: bool, same shape
-    (from :func:`top_k_mask`); alpha in [0, 1) (0 returns x unchanged). A blend of two
-    [0, 1] images stays in [0, 1], so the clip (the paper's) changes nothing here; it is kept
-    so the function matches equation 5.
-    Returns a new tensor, same shape and dtype as x.
-    Raises ValueError for alpha outside [0, 1), images outside [0, 1] or shapes that differ.
-    """
-    alpha = check_alpha(alpha)
-    x = _attacks.check_images(x)
-    x_bar = _attacks.check_images(x_bar, name="x_bar")
-    if x_bar.shape != x.shape or not isinstance(mask, torch.Tensor) or mask.shape != x.shape \
-            or mask.dtype != torch.bool:
-        raise ValueError(f"x_bar and mask (bool) must have x's shape {tuple(x.shape)}")
-    blended = ((1 - alpha) * x + alpha * x_bar).clamp(0, 1)
-    return torch.where(mask, blended, x)
-
-
-def gaussian_baseline(x: torch.Tensor, counts, alpha: float, *, mean, std,
-                      generator: torch.Generator) -> torch.Tensor:
-    """The control: the same injection with the attack image's information removed.
-
-    For image i, ``counts[i]`` pixel channels are drawn uniformly without replacement over
-    C x H x W (the same number EXIAA injects into that image), and on them only
-    x_hat = clip((1 - alpha) x + alpha n, 0, 1) with n ~ N(mean_c, std_c^2) drawn
-    independently per pixel channel, mean_c and std_c the per-channel pixel statistics of the
-    pool the attack images come from. Elsewhere x is kept.
-
-    Why this definition: the paper only says "adding Gaussian noise to the original image";
-    for "equal alpha" to mean an equal-strength corruption, the baseline must blend with the
-    same weight alpha, touch the same number of values, and inject values of the same scale
-    as an image (a pool-statistics Gaussian has the mean and spread of real pixels). What is
-    left out is exactly what EXIAA adds: *which* pixel channels (the attack image's top
-    attributions) and *what* values (the attack image's). The clip matters here: Gaussian
-    values can leave [0, 1].
-
-    x: (B, C, H, W) in [0, 1]; counts: (B,) integers in [0, C*H*W]; alpha in [0, 1);
-    mean, std: C numbers (std >= 0); generator: a seeded torch.Generator (CPU), the only
-    source of randomness.
-    Returns a new tensor like x.
-    Raises ValueError for alpha outside [0, 1), counts out of range, or bad mean/std.
-    """
-    alpha = check_alpha(alpha)
-    x = _attacks.check_images(x)
-    b, c = x.shape[:2]
-    per_image = x[0].numel()
-    counts = torch.as_tensor(counts).long().view(-1)
-    if counts.shape != (b,) or int(counts.min()) < 0 or int(counts.max()) > per_image:
-        raise ValueError(f"counts must be {b} integers in [0, {per_image}]")
-    mean = torch.as_tensor(mean, dtype=torch.float32).view(-1)
-    std = torch.as_tensor(std, dtype=torch.float32).view(-1)
-    if mean.shape != (c,) or std.shape != (c,) or bool((std < 0).any()):
-        raise ValueError(f"mean and std must hold {c} numbers each, std >= 0")
-    if not isinstance(generator, torch.Generator):
-        raise ValueError("generator must be a seeded torch.Generator")
-    scores = torch.rand(b, per_image, generator=generator)
-    noise = torch.randn(x.shape, generator=generator) * std.view(1, c, 1, 1) + mean.view(1, c, 1, 1)
-    order = torch.sort(scores, dim=1, stable=True).indices
-    rank = torch.empty_like(order)
-    rank.scatter_(1, order, torch.arange(per_image).expand_as(order).contiguous())
-    mask = (rank < counts.view(-1, 1)).view_as(x)
-    blended = ((1 - alpha) * x.cpu() + alpha * noise).clamp(0, 1).to(x.device, x.dtype)
-    return torch.where(mask.to(x.device), blended, x)
+__all__ = ["image_set", "load_images", "grid_shard", "run_grid", "grid_table"]
 
 
 # --------------------------------------------------------------------------- the grid runner
@@ -290,7 +96,7 @@ def _model(ref: str, device: str):
             h.update(name.encode())
             h.update(value.detach().cpu().contiguous().numpy().tobytes())
         return model, h.hexdigest()[:16]
-    from .models import registry
+    from axlib.models import registry
 
     return registry.load(ref, device=device), registry.card(ref)["sha256"][:16]
 
@@ -336,13 +142,14 @@ def _cell_seed(seed: int, alpha: float, top_k: float, image: int) -> int:
     return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
 
 
+@scaleout.task("axlib.exiaa.grid_shard")   # the name shards were keyed by before the move: kept valid
 def grid_shard(*, model: str, images: dict, attack_images: dict, method: str, alpha: float, top_k: float,
                attack_target, baseline: bool, noise_mean, noise_std, seed: int, explain_kw: dict,
                batch_size: int, device: str, threads: int, first: int, model_digest: str,
                inputs_digest: str) -> pd.DataFrame:
     """One shard of :func:`run_grid`: the (alpha, top-k) cell for images ``first, first + 1, ...``.
 
-    The task :mod:`axlib.scaleout` runs; every argument is JSON-serialisable. model: a
+    The task :mod:`axlib.companion.scaleout` runs; every argument is JSON-serialisable. model: a
     registry name or a ``"module:function"`` factory; images, attack_images:
     :func:`image_set` specs (the shard's range); explain_kw: pixel_attribution's keywords,
     ``baselines`` as an image_set spec; threads: torch threads during the shard (restored
@@ -396,7 +203,7 @@ def run_grid(model: str, images: dict, attack_images: dict, *, method: str, out_
              batch_size: int = 64, tags: dict | None = None, device: str = "cpu",
              scheduler="serial", n_workers: int = 2, threads: int = 1,
              images_per_shard: int | None = None, progress: bool = False) -> pd.DataFrame:
-    """EXIAA (and its Gaussian baseline) for every (alpha, top-k) cell, through :mod:`axlib.scaleout`.
+    """EXIAA (and its Gaussian baseline) for every (alpha, top-k) cell, through :mod:`axlib.companion.scaleout`.
 
     model: a registry name (``axlib.models.load``) or a ``"module:function"`` factory
     returning an nn.Module (small untrained models in tests). images: :func:`image_set` spec
@@ -419,7 +226,7 @@ def run_grid(model: str, images: dict, attack_images: dict, *, method: str, out_
 
     Running and resuming: one shard (:func:`grid_shard`) per cell, or per cell and range of
     ``images_per_shard`` images (None: all N in one shard), run by
-    :func:`axlib.scaleout.run` into ``out_dir``, one Parquet file per finished shard, keyed
+    :func:`axlib.companion.scaleout.run` into ``out_dir``, one Parquet file per finished shard, keyed
     by every argument of the shard (the model's checkpoint digest and a digest of the
     images included), so a rerun computes only the missing shards and changed inputs never
     reuse old files. scheduler: ``"serial"`` (default: in this process), None (a local
@@ -522,7 +329,7 @@ def paper_tables() -> pd.DataFrame:
     explanation_change (%), confidence_change (points). 24 of the 600 values were lost in
     the text extraction of the paper and are NaN (see data/README.md).
     """
-    from .paths import repo_data_dir
+    from axlib._util.paths import repo_data_dir
 
     frame = pd.read_csv(repo_data_dir() / PAPER_TABLES)
     frame["model"] = frame["model"].replace({"vit_b16": "vit"})
@@ -705,7 +512,6 @@ def plot_example(parts: dict, *, class_names=None, title: str = ""):
     corrupted image, baseline image, and the explanations of original, corrupted and baseline.
     Returns the matplotlib Figure.
     """
-    from matplotlib import colormaps
     from matplotlib.figure import Figure
 
     def name(i):

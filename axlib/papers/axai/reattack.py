@@ -61,8 +61,8 @@ from collections.abc import Sequence
 import numpy as np
 import torch
 
-from . import attacks as _attacks
-from .explain import tail_mask
+from axlib import attacks as _attacks
+from axlib.explain import tail_mask
 
 __all__ = ["DEFAULT_ALPHAS", "PAPER_BANDS", "METHODS", "full_attack", "band_masks", "band_attack",
            "alpha_mask", "flip_threshold", "band_accuracy", "alpha_bins", "mean_alpha_bounds"]

@@ -38,9 +38,9 @@ from __future__ import annotations
 
 import math
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import numpy as np
 import torch
@@ -66,7 +66,7 @@ class LocalisationSet:
     def __len__(self) -> int:
         return int(self.x.shape[0])
 
-    def subset(self, index) -> "LocalisationSet":
+    def subset(self, index) -> LocalisationSet:
         """The images at ``index`` (a slice, a LongTensor / list of indices, or a bool mask)."""
         if isinstance(index, slice):
             ids = self.ids[index]
@@ -94,7 +94,7 @@ def _int_in(name: str, value, low: int, high: float = math.inf) -> int:
 
 
 def _check_objects(x) -> torch.Tensor:
-    from .attacks import check_images
+    from axlib.attacks import check_images
 
     x = check_images(x)
     if x.shape[1] != 3 or x.shape[2] != x.shape[3]:
@@ -362,7 +362,7 @@ def _load(annotations: Sequence[BoxAnnotation], files: dict[str, Path], images_d
     """Decode, preprocess and box-map the annotated images; drop boxes outside the crop."""
     from PIL import Image
 
-    from .data.imagenet import IMAGENET_WNIDS, preprocess
+    from axlib.data.imagenet import IMAGENET_WNIDS, preprocess
 
     index = {w: i for i, w in enumerate(IMAGENET_WNIDS)}
     xs, ys, boxes, ids = [], [], [], []
@@ -468,7 +468,7 @@ def correctly_classified(models: Sequence, x: torch.Tensor, y: torch.Tensor, *,
     x: (N, C, H, W) in [0, 1]; y: (N,) labels. Raises ValueError for an empty model list,
     batch_size < 1 or mismatched shapes.
     """
-    from .attacks import predicted_labels
+    from axlib.attacks import predicted_labels
 
     models = list(models)
     if not models:

@@ -51,8 +51,8 @@ from pathlib import Path
 
 import torch
 
-from . import attacks as _attacks
-from .paths import REPO_ROOT
+from axlib import attacks as _attacks
+from axlib._util.paths import REPO_ROOT
 
 METHODS = ("axai", "lime", "shap")
 PAPER_TABLE5 = {"cpu": {"lime": 105.0, "shap": 35.0, "axai": 6.6},
@@ -138,8 +138,8 @@ def _check_int(name: str, value, low: int) -> int:
 
 # --------------------------------------------------------------------------- the timed calls
 def _axai_call(model, settings: dict, device: torch.device):
-    from .explain.axai import axai, default_attack_params
-    from .segment import quickshift
+    from axlib.explain.axai import axai, default_attack_params
+    from axlib.segment import quickshift
 
     seg_params = settings.get("segment", {})
     axai_params = dict(settings.get("axai", {}))
@@ -175,7 +175,7 @@ def _axai_call(model, settings: dict, device: torch.device):
 
 
 def _lime_call(model, settings: dict, device: torch.device):
-    from .explain.baselines import lime_attribution
+    from axlib.explain.baselines import lime_attribution
 
     params = settings.get("lime", {})
 
@@ -194,7 +194,7 @@ def _lime_call(model, settings: dict, device: torch.device):
 
 
 def _shap_call(model, settings: dict, device: torch.device, background: torch.Tensor):
-    from .explain.baselines import shap_gradient_attribution
+    from axlib.explain.baselines import shap_gradient_attribution
 
     params = settings.get("shap", {})
 
@@ -492,14 +492,14 @@ def run_profile(profile: str = "default", *, progress=None, **overrides) -> dict
     """Load the profile's model and images and run :func:`bench`; returns its dict plus
     the profile name and the model's name. With the profile's ``gpu_also`` and a GPU present,
     a CPU run is followed by the same run on the GPU, stored under "gpu"."""
-    from . import models
+    from axlib import models
 
     cfg = profile_settings(profile, **overrides)
     if cfg["data"] == "cifar10":
-        from .data.cifar import cifar10_test
+        from axlib.data.cifar import cifar10_test
         x = cifar10_test(cfg["n_images"])[0]
     else:
-        from .data.imagenet import imagenet_samples
+        from axlib.data.imagenet import imagenet_samples
         x = imagenet_samples(cfg["n_images"])[0]
     model = models.load(cfg["model"], device=cfg["device"])
     settings = {k: cfg[k] for k in ("segment", "axai", "lime", "shap")}
@@ -519,8 +519,10 @@ def run_profile(profile: str = "default", *, progress=None, **overrides) -> dict
 def bench_cli(args) -> int:
     """``axlib bench``: run a profile, print the table, write the JSON; returns 0."""
     start = time.perf_counter()
-    progress = (lambda m: print(f"[{time.perf_counter() - start:7.1f}s] {m}", file=sys.stderr,
-                                flush=True))
+
+    def progress(message):
+        print(f"[{time.perf_counter() - start:7.1f}s] {message}", file=sys.stderr, flush=True)
+
     result = run_profile(args.profile, device=getattr(args, "device", None),
                          repeats=getattr(args, "repeats", None), progress=progress)
     result["wall_seconds"] = time.perf_counter() - start

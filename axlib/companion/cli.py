@@ -6,7 +6,7 @@
     axlib train MODEL [--epochs N] [--device cpu|cuda]
     axlib bench [axai|scaleout] --profile smoke|default|paper [--device cpu|cuda] [--out JSON] [--repeats N]
 
-Each subcommand is a thin wrapper: the work lives in axlib.runner, axlib.book,
+Each subcommand is a thin wrapper: the work lives in axlib.companion.runner, axlib.companion.book,
 axlib.data.registry / axlib.data.manifest and axlib.models.
 """
 from __future__ import annotations
@@ -58,23 +58,23 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         if args.command == "run":
-            from .runner import run_cli
+            from axlib.companion.runner import run_cli
             return run_cli(args)
         if args.command == "book":
-            from .book import book_cli
+            from axlib.companion.book import book_cli
             return book_cli(args)
         if args.command == "data":
-            from .data.registry import data_cli
+            from axlib.data.registry import data_cli
             return data_cli(args)
         if args.command == "train":
-            from .models import train
+            from axlib.models import train
             train(args.model, epochs=args.epochs, device=args.device, out=args.out)
             return 0
         if args.command == "bench" and args.suite == "scaleout":
-            from .bench_scaleout import bench_cli
+            from axlib.companion.bench_scaleout import bench_cli
             return bench_cli(args)
         if args.command == "bench":
-            from .bench import bench_cli
+            from axlib.companion.bench import bench_cli
             return bench_cli(args)
     except (ValueError, FileNotFoundError) as error:
         print(f"axlib {args.command}: error: {error}", file=sys.stderr)

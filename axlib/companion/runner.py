@@ -32,11 +32,11 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
-from .environ import temporary_environ
-from .paths import REPO_ROOT, cache_dir, repo_data_dir, shared_data_dir
+from axlib._util.paths import REPO_ROOT, cache_dir, repo_data_dir, shared_data_dir
+from axlib.companion.environ import temporary_environ
 
 KERNEL_NAME = "axlib"
 CACHE_FILE = ".axlib-cache.json"
@@ -149,7 +149,7 @@ def check_parameters(notebook: Path, parameters: dict) -> None:
 
 # --------------------------------------------------------------------------- cache
 
-PACKAGE_DIR = Path(__file__).resolve().parent
+PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 # Installed as an IPython startup file of the kernel (through IPYTHONDIR) while ``axlib run``
 # executes a notebook: records, one line each, the axlib modules imported ("import NAME"), the
@@ -381,7 +381,7 @@ def run_notebooks(names=None, profile: str = "default", parameters: dict | None 
     import papermill
     from tqdm.std import tqdm
 
-    from .profiles import PROFILE_NAMES
+    from axlib.companion.profiles import PROFILE_NAMES
 
     if profile not in PROFILE_NAMES:
         raise ValueError(f"profile must be one of {PROFILE_NAMES}, got {profile!r}")
@@ -450,7 +450,7 @@ def run_notebooks(names=None, profile: str = "default", parameters: dict | None 
         digest = content_hash(notebook, params, trace, sources)
         cache[notebook.name] = {
             "wall_seconds": round(wall, 3), "profile": profile, "parameters": params,
-            "hash": digest, "finished": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "hash": digest, "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             "machine": machine_description(), "trace": trace,
         }
         _write_cache(out, cache)

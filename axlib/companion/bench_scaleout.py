@@ -1,7 +1,7 @@
 """Benchmark of the study's local Dask cluster: Dask's worker allocator settings against ours.
 
-Dask starts worker processes with ``MALLOC_TRIM_THRESHOLD_=65536``; :mod:`axlib.scaleout`
-starts its local workers with :data:`axlib.scaleout.WORKER_MALLOC_ENV` instead (why: see there).
+Dask starts worker processes with ``MALLOC_TRIM_THRESHOLD_=65536``; :mod:`axlib.companion.scaleout`
+starts its local workers with :data:`axlib.companion.scaleout.WORKER_MALLOC_ENV` instead (why: see there).
 :func:`bench` runs the same study shards (one canvas model, the perturbation methods that
 allocate most) through two local clusters that differ only in that environment, alternating
 the two in each repeat, and reports per setting the median wall time of the whole grid and
@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .paths import REPO_ROOT
+from axlib._util.paths import REPO_ROOT
 
 PROFILES = {
     "smoke": {"model": "canvas64-resnet", "methods": ["rise", "lime"], "n_images": 2, "shard_size": 1,
@@ -53,7 +53,8 @@ def bench(model: str, methods: list[str], n_images: int, shard_size: int, settin
     import pandas as pd
     from distributed import Client
 
-    from . import scaleout, study
+    from axlib.companion import scaleout
+    from axlib.papers.robust import study
 
     for name, value in (("n_images", n_images), ("shard_size", shard_size), ("repeats", repeats),
                         ("n_workers", n_workers)):

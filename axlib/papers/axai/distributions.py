@@ -26,8 +26,8 @@ What lives here:
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping, Sequence
 from itertools import combinations
-from typing import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -35,7 +35,7 @@ import torch
 from matplotlib.figure import Figure
 from scipy import stats as _st
 
-from . import attacks, stats
+from axlib import attacks, stats
 
 __all__ = [
     "attack_magnitudes", "pairwise_pvalues", "pvalue_summary", "shape_summary", "fixed_support",
@@ -418,7 +418,7 @@ def plot_magnitudes(panels: Sequence[tuple[str, torch.Tensor, np.ndarray]], *, b
                     title: str | None = None):
     """Fig. 1b: for each (label, image (3, H, W), X_diff (C*H*W,)) the image, the per-pixel
     L2 norm of the change over channels, and the histogram of X_diff (magnitude vs frequency)."""
-    from .plots import to_hwc
+    from axlib.plots import to_hwc
 
     fig, axes = _figure(3, len(panels), size=(3.3, 2.9))
     for row, (label, image, delta) in zip(axes, panels):

@@ -5,25 +5,25 @@ Sentence Polarity (appendix C.4): skewness within [-0.5, 0.5] (Fig. 15), pairwis
 Mann-Whitney p-values (Table 6), 95 % intervals of quantiles, mean and median (Table 7), and
 beta shape parameters (Table 8). This module holds the paper's numbers and puts ours beside
 them; every statistic itself comes from :mod:`axlib.stats`, every verdict rule from
-:mod:`axlib.distributions` (stated there once), so nothing here recomputes them.
+:mod:`axlib.papers.axai.distributions` (stated there once), so nothing here recomputes them.
 
 One *sample* is one input's X' - X: for a spectrogram the 129 x 126 = 16,254 changed bins, for
 a sentence its n_tokens x D changed embedding entries (padding excluded), so text samples have
 different lengths.
 
 Units: the paper's spectrogram and embedding scales are not stated, so absolute quantiles are
-not comparable; the scale-free shape numbers of :func:`axlib.distributions.quantile_shape`
+not comparable; the scale-free shape numbers of :func:`axlib.papers.axai.distributions.quantile_shape`
 (symmetry q85 / -q15, tail ratio (q85 - q15) / (q75 - q25)) are, and are reported beside them.
 """
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
 
-from . import distributions as dist
-from . import stats
+from axlib import stats
+from axlib.papers.axai import distributions as dist
 
 __all__ = ["MODELS", "LABELS", "PAPER_PVALUES", "PAPER_QUANTILES", "PAPER_BETA", "summarise", "table6",
            "table7", "table8", "shape_table", "verdict_beta", "speech_magnitudes"]
@@ -57,9 +57,9 @@ def summarise(deltas, *, max_pairs: int | None = None, generator=None) -> dict:
     deltas: (n, m) array (equal lengths: spectrograms) or a list of n 1-D arrays (sentences);
     n >= 2. max_pairs: pairs tested (None: all). generator: seed of the pair sample.
     Returns {"skewness" (n,), "share_outside" (share of |g1| > 0.5), "pairs" (pairwise
-    DataFrame), "pvalues" (:func:`axlib.distributions.pvalue_summary`), "cis" (quantile_cis),
+    DataFrame), "pvalues" (:func:`axlib.papers.axai.distributions.pvalue_summary`), "cis" (quantile_cis),
     "beta" (beta_fit_cis, [min, max] rescaling), "beta_fixed" (beta_fit_cis on the shared
-    support of :func:`axlib.distributions.fixed_support`, equal-length samples only, else None)}.
+    support of :func:`axlib.papers.axai.distributions.fixed_support`, equal-length samples only, else None)}.
     """
     if isinstance(deltas, np.ndarray) and deltas.ndim == 2:
         samples = deltas.astype(np.float64, copy=False)
@@ -100,7 +100,7 @@ def shape_table(summaries: Mapping[str, dict]) -> pd.DataFrame:
     """Scale-free shape of Table 7, ours (estimates) beside the paper's (interval midpoints).
 
     Rows (model, source); columns sym85, sym75, tail, centre of
-    :func:`axlib.distributions.quantile_shape`.
+    :func:`axlib.papers.axai.distributions.quantile_shape`.
     """
     rows = []
     for model, s in summaries.items():
@@ -129,7 +129,7 @@ def table8(summaries: Mapping[str, dict]) -> pd.DataFrame:
 
 
 def verdict_beta(fit: pd.DataFrame, model: str, *, equal_tol: float = 0.05, value_tol: float = 0.25) -> str:
-    """Table 8 claim, by :func:`axlib.distributions.beta_rule` with the means of Table 8's p and q."""
+    """Table 8 claim, by :func:`axlib.papers.axai.distributions.beta_rule` with the means of Table 8's p and q."""
     _check_model(model)
     return dist.beta_rule(fit, float(np.mean(PAPER_BETA[model]["p"])), float(np.mean(PAPER_BETA[model]["q"])),
                      equal_tol=equal_tol, value_tol=value_tol)
@@ -141,12 +141,12 @@ def speech_magnitudes(model, specs, *, batch_size: int = 64, steps: int = 20, ta
     (eps = 2/255 sqrt(F T), step 2.5 eps / steps, no random start) against ``target``
     (None: the model's prediction).
 
-    clip: True clips to [0, 1] after every step (:func:`axlib.distributions.attack_magnitudes`,
+    clip: True clips to [0, 1] after every step (:func:`axlib.papers.axai.distributions.attack_magnitudes`,
     the book's attack); False attacks without clipping (``bounds=None``, as the AXAI reference
     code does), to see what the clipping changes. Returns (N, F*T) float64.
     """
-    from . import attacks
-    from .explain.axai import default_attack_params
+    from axlib import attacks
+    from axlib.explain.axai import default_attack_params
 
     params = default_attack_params(specs.shape, steps=steps)
     if clip:

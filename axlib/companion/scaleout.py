@@ -16,8 +16,9 @@ attribution shards, EXIAA's attack shards, ...).
 - **Atomic results.** Each finished shard is written by this process (the client; the
   workers need no shared disk) to ``out_dir/<shard name>-<key>.parquet`` through a temporary
   file in the same folder and :func:`os.replace`, so a file either is complete or does not
-  exist. ``key`` is a hash of the task's qualified name and the shard's params: changing
-  either makes a new file, never a stale reuse.
+  exist. ``key`` is a hash of the task's name and the shard's params: changing either makes
+  a new file, never a stale reuse. A task's name is the one it registered with :func:`task`
+  (stable when the code moves, so a user's finished shards stay valid), else its module path.
 - **Resume.** Shards whose file exists are not submitted again; rerunning an interrupted
   call computes only what is missing. Failures: if a worker dies, the scheduler reruns its
   tasks elsewhere (the nanny restarts the worker); if a task raises, the remaining tasks are
@@ -37,13 +38,13 @@ import json
 import os
 import re
 import uuid
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
 
 import pandas as pd
 
-__all__ = ["Shard", "grid", "shard_key", "shard_path", "run", "load_table", "pending"]
+__all__ = ["Shard", "task", "grid", "shard_key", "shard_path", "run", "load_table", "pending"]
 
 
 @dataclass(frozen=True)
@@ -83,9 +84,29 @@ def grid(n_items: int, shard_size: int, **axes: Sequence) -> list[Shard]:
     return shards
 
 
+TASK_ATTRIBUTE = "__axlib_task__"
+
+
+def task(name: str) -> Callable[[Callable], Callable]:
+    """Register a shard task under a stable ``name`` (decorator).
+
+    The name, not the function's module path, enters every shard key of the task, so moving or
+    renaming the function keeps the Parquet files of an interrupted run valid. Names are
+    dotted words (``"robust.study_shard"``); raises ValueError for anything else.
+    """
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z_][\w]*(\.[A-Za-z_][\w]*)*", name):
+        raise ValueError(f"name must be a dotted identifier such as 'paper.task', got {name!r}")
+
+    def register(fn: Callable) -> Callable:
+        setattr(fn, TASK_ATTRIBUTE, name)
+        return fn
+    return register
+
+
 def _qualname(fn: Callable) -> str:
     inner = getattr(fn, "func", fn)  # functools.partial: its function, plus its bound arguments
-    name = f"{getattr(inner, '__module__', '?')}.{getattr(inner, '__qualname__', repr(inner))}"
+    name = getattr(inner, TASK_ATTRIBUTE, None) or \
+        f"{getattr(inner, '__module__', '?')}.{getattr(inner, '__qualname__', repr(inner))}"
     if inner is not fn:
         try:
             bound = json.dumps({"args": list(getattr(fn, "args", ())),
@@ -236,7 +257,7 @@ def local_cluster(n_workers: int = 2, threads_per_worker: int = 1, worker_env: d
     import dask
     from distributed import LocalCluster
 
-    from .environ import temporary_environ
+    from axlib.companion.environ import temporary_environ
 
     if worker_env is not None and not isinstance(worker_env, dict):
         raise ValueError(f"worker_env must be a dict of environment variables or None, got {type(worker_env).__name__}")

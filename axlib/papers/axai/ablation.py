@@ -22,7 +22,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from . import attacks as _attacks
+from axlib import attacks as _attacks
 
 __all__ = ["topk_iou", "mask_iou", "pairwise_iou", "rank_band_mask", "gaussian_blur",
            "blur_regions", "random_ranking", "blur_ablation", "rankings_by_attack", "top_pixels"]
@@ -208,7 +208,7 @@ def rankings_by_attack(model, x: torch.Tensor, segmentations: dict, attacks: dic
     Returns {"ranking": {(segmentation, attack): LongTensor (B, S_max) -1 padded},
     "adv_label": {attack: LongTensor (B,)}, "target": LongTensor (B,)}.
     """
-    from .explain.axai import axai
+    from axlib.explain.axai import axai
 
     if not segmentations or not attacks:
         raise ValueError("segmentations and attacks must each name at least one entry")

@@ -1,6 +1,6 @@
 """The robust-model study's analyses (Nourelahi et al. 2022, sections 3.1-3.6) on a study table.
 
-A study table has one row per (model, method, image), as :func:`axlib.study.study_shard`
+A study table has one row per (model, method, image), as :func:`axlib.papers.robust.study.study_shard`
 returns: columns model, method, image, confidence, pointing_game, wsl, insertion, deletion,
 ms_per_image. Every function here reads such a table and returns a small DataFrame (or a
 Figure); none recomputes attributions. Higher is better for every metric but Deletion.
@@ -19,8 +19,8 @@ import pandas as pd
 import scipy.stats as _st
 from matplotlib.figure import Figure
 
-from .explain.methods import FAMILIES
-from .study import METRICS, STUDY_MODELS, model_label
+from axlib.explain.methods import FAMILIES
+from axlib.papers.robust.study import METRICS, STUDY_MODELS, model_label
 
 __all__ = ["LOWER_IS_BETTER", "PAPER_TABLE_A2", "PAPER_TABLE_2_MS", "PAPER_METRIC_CORRELATIONS",
            "with_model_columns", "compare_algorithms", "advprop_position", "method_ranking",
@@ -202,7 +202,9 @@ def plot_comparison(table: pd.DataFrame, a: str = "vanilla", b: str = "robust") 
     for ax, metric in zip(axes, METRICS):
         sns.barplot(data=t, x="family", y=metric, hue="algorithm", hue_order=[a, b], ax=ax,
                     errorbar=("ci", 95), seed=0)
-        ax.set_title(METRIC_NAMES[metric]); ax.set_xlabel(""); ax.set_ylabel("")
+        ax.set_title(METRIC_NAMES[metric])
+        ax.set_xlabel("")
+        ax.set_ylabel("")
         if ax is not axes[-1] and ax.get_legend() is not None:
             ax.get_legend().remove()
     return fig
@@ -216,7 +218,9 @@ def plot_advprop(table: pd.DataFrame) -> Figure:
     for ax, metric in zip(axes, METRICS):
         sns.barplot(data=t, x="architecture", y=metric, hue="algorithm",
                     hue_order=["vanilla", "advprop", "robust"], ax=ax, errorbar=("ci", 95), seed=0)
-        ax.set_title(METRIC_NAMES[metric]); ax.set_xlabel(""); ax.set_ylabel("")
+        ax.set_title(METRIC_NAMES[metric])
+        ax.set_xlabel("")
+        ax.set_ylabel("")
         if ax is not axes[-1] and ax.get_legend() is not None:
             ax.get_legend().remove()
     return fig
@@ -242,7 +246,8 @@ def plot_accuracy_vs(summary: pd.DataFrame, metrics=("wsl", "insertion")) -> Fig
         for _, row in summary.iterrows():
             ax.annotate(row["label"], (row["accuracy"] * 100, row[metric]), fontsize=7,
                         xytext=(3, 3), textcoords="offset points")
-        ax.set_xlabel("test accuracy on canvases (%)"); ax.set_ylabel(METRIC_NAMES[metric])
+        ax.set_xlabel("test accuracy on canvases (%)")
+        ax.set_ylabel(METRIC_NAMES[metric])
     return fig
 
 
@@ -256,5 +261,6 @@ def plot_confidence(table: pd.DataFrame) -> Figure:
         for label, row in per_model.iterrows():
             ax.annotate(label, (row["confidence"], row[metric]), fontsize=7, xytext=(3, 3),
                         textcoords="offset points")
-        ax.set_xlabel("mean confidence in the label"); ax.set_ylabel(METRIC_NAMES[metric])
+        ax.set_xlabel("mean confidence in the label")
+        ax.set_ylabel(METRIC_NAMES[metric])
     return fig

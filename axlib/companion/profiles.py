@@ -1,0 +1,105 @@
+"""Run profiles: one switch that changes sizes and names, never code paths.
+
+``smoke``   seconds per notebook, for tests and CI: proves every cell runs.
+``default`` the published book: embedded data only, CPU, minutes per notebook.
+``paper``   the papers' own scale: downloads with checksums, GPU advised.
+
+Every page's sizes live here, in :data:`axlib.companion.sizes.PAGE_SIZES` (one table per page
+and profile), and nowhere else. A page asks for its own with ``axlib.profile(profile,
+page="01", **parameters)``: its sizes become attributes of the returned profile
+(``cfg.kernel_sizes``), a parameter that is not None replaces the profile's value (the one way
+a page's parameters override its sizes), the page's torch thread count is applied and torch is
+seeded, here and only here.
+"""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields, replace
+from types import MappingProxyType
+
+import torch
+
+from axlib.companion.sizes import PAGE_SIZES
+
+PROFILE_NAMES = ("smoke", "default", "paper")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Sizes and switches of one run of one page.
+
+    name: profile name; n_images: images per experiment (CIFAR-10 scale); n_imagenet:
+    ImageNet-sized images per experiment; seed: the seed torch is seeded with; device: "cpu"
+    or "cuda"; threads: torch CPU threads (None: torch's default, the machine's cores);
+    page: the page whose sizes these are ("" for none); sizes: that page's sizes, read-only,
+    also readable as attributes (``cfg.sizes["repeats"] == cfg.repeats``).
+    """
+
+    name: str
+    n_images: int
+    n_imagenet: int
+    seed: int = 0
+    device: str = "cpu"
+    threads: int | None = None
+    page: str = ""
+    sizes: Mapping = field(default_factory=dict)
+
+    def __getattr__(self, key):
+        sizes = self.__dict__.get("sizes", {})
+        if key in sizes:
+            return sizes[key]
+        raise AttributeError(f"profile {self.__dict__.get('name')!r} of page "
+                             f"{self.__dict__.get('page')!r} has no setting {key!r}; "
+                             f"sizes: {sorted(sizes)}")
+
+
+_PROFILES = {
+    "smoke": Profile("smoke", n_images=16, n_imagenet=4),
+    "default": Profile("default", n_images=1000, n_imagenet=200),
+    "paper": Profile("paper", n_images=10000, n_imagenet=1000,
+                     device="cuda" if torch.cuda.is_available() else "cpu"),
+}
+
+
+def page_key(page: str) -> str:
+    """The key of ``page`` in :data:`PAGE_SIZES`: an exact key, or the one it is the prefix
+    of (``"01"`` -> ``"01_quickshift"``). Raises ValueError naming the pages otherwise."""
+    if page in PAGE_SIZES:
+        return page
+    matches = [key for key in PAGE_SIZES if key.startswith(f"{page}_")]
+    if not isinstance(page, str) or len(matches) != 1:
+        raise ValueError(f"page must be one of {sorted(PAGE_SIZES)} (or its number), got {page!r}")
+    return matches[0]
+
+
+def profile(name: str = "default", page: str | None = None, **overrides) -> Profile:
+    """The profile ``name`` for ``page``, with keyword overrides; ``None`` overrides are ignored.
+
+    overrides: a field of :class:`Profile` (``seed``, ``device``, ``threads``, ``n_images``, ...)
+    or a size of the page. Seeds torch with ``seed`` and, when ``threads`` is set, sets
+    torch's CPU thread count. Raises ValueError for an unknown profile, page or override name.
+    """
+    if name not in _PROFILES:
+        raise ValueError(f"profile must be one of {PROFILE_NAMES}, got {name!r}")
+    sizes: dict = {}
+    key = ""
+    if page is not None:
+        key = page_key(page)
+        sizes = dict(PAGE_SIZES[key][name])
+    known = {f.name for f in fields(Profile)} - {"name", "page", "sizes"}
+    unknown = set(overrides) - known - set(sizes)
+    if unknown:
+        raise ValueError(f"unknown profile setting(s) {sorted(unknown)}; accepted: "
+                         f"{sorted(known | set(sizes))}")
+    chosen = {k: v for k, v in overrides.items() if v is not None}
+    fixed = {k: v for k, v in chosen.items() if k in known}
+    sizes.update({k: v for k, v in chosen.items() if k not in known})
+    if "threads" not in fixed and "threads" in sizes:
+        fixed["threads"] = sizes.pop("threads")
+    cfg = replace(_PROFILES[name], page=key, sizes=MappingProxyType(sizes), **fixed)
+    if cfg.threads is not None:
+        if isinstance(cfg.threads, bool) or not isinstance(cfg.threads, int) or cfg.threads < 1:
+            raise ValueError(f"threads must be an integer >= 1 or None, got {cfg.threads!r}")
+        torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    return cfg

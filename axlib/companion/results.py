@@ -1,0 +1,144 @@
+"""Reproduced numbers, recorded beside the paper's, into a machine-readable file.
+
+Every notebook records each claim it reproduces through a :class:`Recorder` bound to its
+profile (:func:`recorder`); the verdict is a :class:`Verdict` returned by the paper's rule
+(``axlib.papers.<paper>.claims``), never a string typed in the page. Records go to
+``$AXLIB_RESULTS_DIR/<notebook>.results.json`` (``axlib run`` sets both variables; when a
+notebook runs by hand they default to the working directory and ``interactive``).
+The book renders its tables and the claims dashboard from these files only.
+"""
+from __future__ import annotations
+
+import json
+import os
+import platform
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import torch
+
+# "reference": a number we measure that has no counterpart in the papers (model accuracies).
+VERDICTS = ("reproduced", "partly", "not reproduced", "not yet run", "reference")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What a claim rule returns: the verdict (one of ``VERDICTS``) and the rule's own one-line
+    text (statistic, direction, tolerance), recorded beside it."""
+
+    verdict: str
+    rule: str
+
+    def __post_init__(self):
+        if self.verdict not in VERDICTS:
+            raise ValueError(f"verdict must be one of {VERDICTS}, got {self.verdict!r}")
+        if not isinstance(self.rule, str) or not self.rule:
+            raise ValueError("rule must be a non-empty string")
+
+
+def results_path() -> Path:
+    """The results file of the notebook that is running."""
+    folder = Path(os.environ.get("AXLIB_RESULTS_DIR", "."))
+    name = os.environ.get("AXLIB_NOTEBOOK", "interactive")
+    return folder / f"{name}.results.json"
+
+
+def _read(path: Path) -> dict:
+    if path.exists():
+        return json.loads(path.read_text())
+    return {"notebook": path.name.removesuffix(".results.json"), "claims": {}}
+
+
+def record(claim: str, ours, paper, verdict: str | Verdict, note: str = "", *, profile: str,
+           device: str = "cpu", unit: str = "") -> dict:
+    """Record one reproduced number (or short text) beside the paper's.
+
+    claim: dotted identifier, e.g. ``"axai.skew.cifar10"``; ours / paper: numbers or short
+    strings; verdict: a :class:`Verdict` from the claim's rule (its rule text is recorded as
+    ``rule``), or one of ``VERDICTS``; note: one sentence on why they agree or differ;
+    profile: the profile the number came from; device: where it was measured.
+    Re-recording a claim replaces it. Returns the stored record.
+    """
+    rule = ""
+    if isinstance(verdict, Verdict):
+        verdict, rule = verdict.verdict, verdict.rule
+    if verdict not in VERDICTS:
+        raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
+    if not claim or not isinstance(claim, str):
+        raise ValueError("claim must be a non-empty string")
+    path = results_path()
+    data = _read(path)
+    entry = {
+        "claim": claim, "ours": _plain(ours), "paper": _plain(paper), "unit": unit,
+        "verdict": verdict, "rule": rule, "note": note, "profile": profile, "device": _device_name(device),
+        "torch": torch.__version__, "python": platform.python_version(),
+        "time": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
+    data["claims"][claim] = entry
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    tmp.replace(path)
+    return entry
+
+
+def load(path) -> dict:
+    """Read a results file written by :func:`record`."""
+    return json.loads(Path(path).read_text())
+
+
+def _plain(value):
+    if isinstance(value, torch.Tensor):
+        value = value.item() if value.numel() == 1 else value.tolist()
+    if hasattr(value, "item") and not isinstance(value, (list, tuple, str)):
+        try:
+            return value.item()
+        except (ValueError, AttributeError):
+            pass
+    return value
+
+
+def _device_name(device: str) -> str:
+    if str(device).startswith("cuda") and torch.cuda.is_available():
+        return torch.cuda.get_device_name(0)
+    return f"cpu ({platform.processor() or platform.machine()}, {torch.get_num_threads()} threads)"
+
+
+class Recorder:
+    """:func:`record` bound to one run's profile and device, with the paper's value taken from
+    the claims catalogue (``axlib.papers.<paper>.paper`` through ``claims``) when not given.
+
+    Made by :func:`recorder`; ``rec.record(claim, ours, verdict, note, unit=...)``.
+    """
+
+    def __init__(self, profile: str, device: str = "cpu"):
+        self.profile, self.device = profile, device
+
+    def record(self, claim: str, ours, verdict: str | Verdict, note: str = "", *, paper=None,
+               unit: str = "", device: str | None = None) -> dict:
+        """Record ``claim``; ``paper`` None: the catalogue's paper value of the claim (a claim
+        the catalogue does not list then records no paper value)."""
+        if paper is None:
+            from axlib.companion.claims import CATALOGUE
+            paper = next((c.paper_value for c in CATALOGUE if c.id == claim), None)
+        return record(claim, ours, paper, verdict, note, profile=self.profile,
+                      device=device or self.device, unit=unit)
+
+    def table(self, columns=("ours", "paper", "verdict", "rule", "note")):
+        """This page's recorded claims so far, one row each (a pandas DataFrame)."""
+        import pandas as pd
+
+        path = results_path()
+        claims = load(path)["claims"] if path.exists() else {}
+        frame = pd.DataFrame(claims).T
+        return frame.reindex(columns=list(columns))
+
+
+def recorder(profile, device: str | None = None) -> Recorder:
+    """A :class:`Recorder` for ``profile`` (a :class:`axlib.Profile` or its name)."""
+    name = getattr(profile, "name", profile)
+    return Recorder(name, device or getattr(profile, "device", "cpu"))
+
+
+REFERENCE = Verdict("reference", "a number we measure that no paper reports (no verdict)")

@@ -1,0 +1,155 @@
+"""The claims of AXAI (Rahnama and Tseng, 2021) that the book checks: one :class:`~axlib.companion.claims.Claim` each
+(id, where, statement, the paper's value, the notebook that records it), and the rules that
+give each its verdict.
+
+The paper's numbers come from :mod:`axlib.papers.axai.paper`; a rule is written before the result is
+seen, returns a :class:`~axlib.companion.results.Verdict` with its own one-line text, and has
+a test where it passes and one where it fails.
+"""
+from __future__ import annotations
+
+from axlib.companion.claims import Claim, claim
+from axlib.companion.results import Verdict  # noqa: F401  (the rules below return it)
+from axlib.papers.axai import paper  # noqa: F401
+
+CLAIMS: tuple[Claim, ...] = (
+    # ------------------------------------------------------------------ AXAI, appendix A (01)
+    claim("axai.quickshift.kernel_cost", "App. A", "QuickShift's kernel size is the major "
+       "computational cost, and larger kernels give fewer segments",
+       "qualitative", "01"),
+    claim("axai.quickshift.lime_defaults_merge_cifar", "App. A, Fig. 11", "LIME's QuickShift "
+       "defaults (kernel 4, max distance 200, ratio 0.2) merge low-resolution images into few "
+       "segments", "qualitative (Fig. 11)", "01"),
+    claim("axai.quickshift.lambda_counts", "App. A, Fig. 13", "changing only the colour/space "
+       "trade-off lambda leaves the segment count nearly the same", "73 -> 81 segments (castle)",
+       "01"),
+    claim("axai.k_cost_independent", "App. A, Fig. 12", "a longer explainability length K does "
+       "not increase the computation time", "t(K=10) / t(K=1) = 1", "01"),
+    claim("axai.lambda_explanations", "App. A, Fig. 13", "a lower lambda keeps details from "
+       "merging with irrelevant background", "qualitative (Fig. 13)", "01"),
+    # ------------------------------------------------------------ AXAI, 3.2 and App. C (02)
+    claim("axai.skew_share.cifar10", "3.2, Fig. 2", "attack-magnitude distributions are "
+       "symmetric: share of CIFAR-10 images with |skewness| > 0.5", "0.9%", "02"),
+    claim("axai.skew_share.cifar100", "3.2, Fig. 2", "share of CIFAR-100 images (VGG16) with "
+       "|skewness| > 0.5", "3.3%", "02"),
+    claim("axai.skew_share.imagenet", "3.2, Fig. 2", "share of ImageNet images (ResNet34) with "
+       "|skewness| > 0.5", "1.9%", "02"),
+    claim("axai.qq_heavy_tails.cifar10", "3.2, Fig. 3a, App. C.2", "Q-Q plots against the normal "
+       "are straight in the middle with heavy tails (CIFAR-10)", "qualitative (Fig. 3a)", "02"),
+    claim("axai.qq_heavy_tails.imagenet", "3.2, Fig. 3b, App. C.2", "Q-Q plots against the normal "
+       "are straight in the middle with heavy tails (ImageNet)", "qualitative (Fig. 3b)", "02"),
+    claim("axai.ttest.cifar10", "3.2, Table 1", "pairwise t-tests find no difference between "
+       "the means (CIFAR-10)", "p = 0.70", "02"),
+    claim("axai.mannwhitney.cifar10", "3.2, Table 1", "pairwise Mann-Whitney tests find no "
+       "difference (CIFAR-10)", "p = 0.58", "02"),
+    claim("axai.ttest.imagenet", "3.2, Table 1", "pairwise t-tests find no difference between "
+       "the means (ImageNet)", "p = 0.64", "02"),
+    claim("axai.mannwhitney.imagenet", "3.2, Table 1", "pairwise Mann-Whitney tests find no "
+       "difference (ImageNet)", "p = 0.55", "02"),
+    claim("axai.anova.cifar10", "App. C.1", "one-way ANOVA over all images finds no difference "
+       "between the means (CIFAR-10)", "p = 0.9", "02"),
+    claim("axai.anova.imagenet", "App. C.1", "one-way ANOVA over all images finds no difference "
+       "between the means (ImageNet subset)", "p = 0.94", "02"),
+    claim("axai.quantiles.cifar10", "3.2, Table 2", "narrow, origin-symmetric 95% intervals of "
+       "the 15/25/75/85th quantiles, mean and median (CIFAR-10, AlexNet)",
+       "q15 (-1.807e-2, -1.805e-2), q85 (1.809e-2, 1.812e-2)", "02"),
+    claim("axai.quantiles.imagenet", "3.2, Table 2", "narrow, origin-symmetric 95% intervals of "
+       "the quantiles (ImageNet, ResNet34)", "q15 (-1.785e-3, -1.777e-3), q85 (1.777e-3, "
+       "1.785e-3)", "02"),
+    claim("axai.beta.cifar10", "3.2, Table 3, App. C.3", "the distributions follow a beta "
+       "distribution with p close to q (CIFAR-10)", "p (11.24, 11.32), q (11.36, 11.45)", "02"),
+    claim("axai.beta.imagenet", "3.2, Table 3, App. C.3", "the distributions follow a beta "
+       "distribution with p close to q (ImageNet)", "p (130.6, 132.9), q (130.3, 132.6)", "02"),
+    # ------------------------------------------------------------------- AXAI, 3.3 (03)
+    claim("axai.flip_alpha_mean.cifar10", "3.3, Fig. 4", "attacking only the outer alpha% tails "
+       "flips the prediction; the boundary sits near alpha = 15% (CIFAR-10)", "15%", "03"),
+    claim("axai.flip_alpha_mean.imagenet", "3.3, Fig. 4", "the flipping boundary sits near "
+       "alpha = 15% (ImageNet)", "15%", "03"),
+    claim("axai.table4.tails_vs_middle.cifar10", "3.3, Table 4", "attacking only the 15% tails "
+       "fools the model far more than attacking the middle 70% (adversarial accuracy, CIFAR-10)",
+       "middle 0.78, tails 0.16", "03"),
+    claim("axai.table4.tails_vs_middle.imagenet", "3.3, Table 4", "same, ImageNet",
+       "middle 0.88, tails 0.07", "03"),
+    claim("axai.table4.cells.cifar10", "3.3, Table 4", "all eight percentile ranges of Table 4 "
+       "(CIFAR-10)", "0.78 / 0.26 / 0.50 / 0.07 middle; 0.16 / 0.26 / 0.45 / 0.92 tails", "03"),
+    claim("axai.table4.cells.imagenet", "3.3, Table 4", "all eight percentile ranges of Table 4 "
+       "(ImageNet)", "0.88 / 0.79 / 0.63 / 0.12 middle; 0.07 / 0.13 / 0.25 / 0.80 tails", "03"),
+    # ----------------------------------------------------- AXAI, 4.3, App. B, D, E, F (04)
+    claim("axai.table5.lime_over_axai", "4.3, Table 5", "AXAI is faster than LIME on one CPU "
+       "(ratio LIME / AXAI, seconds per image)", "105 s / 6.6 s = 16x", "04"),
+    claim("axai.table5.shap_over_axai", "4.3, Table 5", "AXAI is faster than SHAP Gradient "
+       "Explainer on one CPU (ratio SHAP / AXAI)", "35 s / 6.6 s = 5.3x", "04"),
+    claim("axai.table5.lime_over_axai.gpu", "4.3, Table 5", "ratio LIME / AXAI on one GPU",
+       "5.8 s / 1.7 s = 3.4x", "04"),
+    claim("axai.table5.shap_over_axai.gpu", "4.3, Table 5", "ratio SHAP / AXAI on one GPU",
+       "3.8 s / 1.7 s = 2.2x", "04"),
+    claim("axai.table5.segmentation_share", "App. A, 4.3", "QuickShift segmentation is the "
+       "bottleneck of AXAI's running time", "the major bottleneck (no number)", "04"),
+    claim("axai.fig21.iou_axai_lime", "4.3, Fig. 7, App. F, Fig. 21", "AXAI, LIME and SHAP "
+       "produce similar explanations", "similar (judged by eye)", "04"),
+    claim("axai.appF.lime_kernel4_coverage", "4.3, App. F", "LIME (kernel 4) fails on "
+       "low-resolution CIFAR-10 images: a few very large segments", "qualitative (Fig. 7, 21)",
+       "04"),
+    claim("axai.appB.iou_fgm_pgd20.imagenet", "App. B, Fig. 14", "FGM and PGD give the same "
+       "top-K segments (ImageNet-size images)", "\"exactly the same\" (one image)", "04"),
+    claim("axai.appB.iou_fgm_pgd20.cifar10", "App. B", "FGM and PGD give the same top-K "
+       "segments (CIFAR-10)", "the same (stated for ImageNet)", "04"),
+    claim("axai.appB.iou_pgd10_pgd40.fine_segments", "App. B, Fig. 14e-f", "with 50x more "
+       "segments, PGD with 10 and 40 iterations still agree up to small differences",
+       "small differences", "04"),
+    claim("axai.appE4.accuracy_after_top5.imagenet", "App. E.4", "blurring the top 5 of K = 10 "
+       "segments lowers the accuracy (ResNet34, ImageNet)", "accuracy falls to 43%", "04"),
+    claim("axai.appE4.accuracy_after_top5.cifar10", "App. E.4", "same ablation on CIFAR-10",
+       "43% (stated for ImageNet)", "04"),
+    claim("axai.appE4.drop_6to10.imagenet", "App. E.4", "blurring segments 6-10 instead lowers "
+       "it less (ImageNet)", "22% drop", "04"),
+    claim("axai.appE4.drop_6to10.cifar10", "App. E.4", "same, CIFAR-10",
+       "22% drop (stated for ImageNet)", "04"),
+    claim("axai.appE4.ordering.imagenet", "App. E.4", "blurring the top 5 segments hurts accuracy more "
+       "than blurring segments 6-10 (ImageNet)", "43% after top 5 vs a 22% drop after 6-10", "04"),
+    claim("axai.appE4.ordering.cifar10", "App. E.4", "same ordering on CIFAR-10",
+       "top 5 hurts more than 6-10 (stated for ImageNet)", "04"),
+    claim("axai.appD.adv_class_in_top5", "App. D, Fig. 16", "the untargeted attack moves the "
+       "prediction to a nearby class", "nearest class (convertible -> sports car)", "04"),
+    claim("axai.appE5.centre_share", "App. E.5, Fig. 20", "explanations of an adversarially "
+       "trained AlexNet focus more on the object than those of a vanilla one",
+       "qualitative (Fig. 20)", "04"),
+    # -------------------------------------------------------- AXAI, 4.1, 4.2, C.4, E.3 (07)
+    claim("speech.right.neighbour", "4.1, App. E.3", "the attack turns \"right\" into its "
+       "neighbour class", "\"five\"", "07", paper="axai"),
+    claim("speech.three.neighbour", "4.1, App. E.3", "the attack turns \"three\" into its "
+       "neighbour class", "\"tree\"", "07", paper="axai"),
+    claim("speech.right.explanation_timing", "App. E.3, Fig. 5", "for \"right\" the explanation "
+       "keeps the time intervals where the word is spoken", "0.4-0.6 s and 1.0-1.2 s kept", "07",
+       paper="axai"),
+    claim("speech.three.explanation_timing", "4.1, Fig. 5", "for \"three\" the explanation keeps "
+       "the time intervals where the word is spoken", "qualitative (Fig. 5)", "07", paper="axai"),
+    claim("text.negative.top_token", "4.2, Fig. 6a", "the word \"unfunny\" is the main "
+       "explanation of the negative example", "\"unfunny\"", "07", paper="axai"),
+    claim("text.positive.top_token", "4.2, Fig. 6b", "the word \"astonishing\" is the main "
+       "explanation of the positive example", "\"astonishing\"", "07", paper="axai"),
+    claim("text.cnn_rand.accuracy", "4.2 (model of [16])", "the sentence model is Kim's "
+       "CNN-rand, trained on Sentence Polarity", "76.1% (Kim 2014)", "07", paper="axai"),
+    claim("c4.skew_share.speech", "App. C.4, Fig. 15", "skewness within [-0.5, 0.5] for "
+       "LeNet on Speech Commands", "all within", "07", paper="axai"),
+    claim("c4.skew_share.text", "App. C.4, Fig. 15", "skewness within [-0.5, 0.5] for the "
+       "CNN on Sentence Polarity", "all within", "07", paper="axai"),
+    claim("c4.ttest.speech", "App. C.4, Table 6", "t-test, Speech Commands", "p = 0.30", "07",
+       paper="axai"),
+    claim("c4.mannwhitney.speech", "App. C.4, Table 6", "Mann-Whitney, Speech Commands",
+       "p = 0.25", "07", paper="axai"),
+    claim("c4.ttest.text", "App. C.4, Table 6", "t-test, Sentence Polarity", "p = 0.47", "07",
+       paper="axai"),
+    claim("c4.mannwhitney.text", "App. C.4, Table 6", "Mann-Whitney, Sentence Polarity",
+       "p = 0.42", "07", paper="axai"),
+    claim("c4.quantiles.speech", "App. C.4, Table 7", "narrow, symmetric quantile intervals, "
+       "Speech Commands", "q15 (-4.110e-3, -4.049e-3), q85 (4.153e-3, 4.220e-3)", "07",
+       paper="axai"),
+    claim("c4.quantiles.text", "App. C.4, Table 7", "narrow, symmetric quantile intervals, "
+       "Sentence Polarity", "q15 (-2.753e-1, -2.673e-1), q85 (2.599e-1, 2.677e-1)", "07",
+       paper="axai"),
+    claim("c4.beta.speech", "App. C.4, Table 8", "beta fit, Speech Commands",
+       "p (52.82, 54.51), q (51.44, 53.09)", "07", paper="axai"),
+    claim("c4.beta.text", "App. C.4, Table 8", "beta fit, Sentence Polarity",
+       "p (13.22, 13.68), q (13.46, 13.93)", "07", paper="axai"),
+)

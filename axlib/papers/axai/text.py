@@ -1,0 +1,218 @@
+"""AXAI on word embeddings (section 4.2, appendix E.3): one segment per token, the attack on the
+embedding matrix, per-token densities, the figure, and the verdict rules of the text claims.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from torch import nn
+
+from axlib import attacks as _attacks
+from axlib.explain.axai import AxaiExplanation, rank_segments, segment_density, tail_mask
+
+__all__ = ["token_segments", "embedding_attack_params", "axai_embeddings", "embedding_attack_magnitudes",
+           "plot_token_explanation", "KIM_CNN_RAND", "verdict_accuracy", "verdict_top_token"]
+
+
+# --------------------------------------------------------------------------- AXAI on embeddings
+def token_segments(n_tokens: int, dim: int) -> torch.Tensor:
+    """One segment per token: (n_tokens, dim) int64 labels, row i = i (the token's position)."""
+    if isinstance(n_tokens, bool) or not isinstance(n_tokens, int) or n_tokens < 1:
+        raise ValueError(f"n_tokens must be an integer >= 1, got {n_tokens!r}")
+    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
+        raise ValueError(f"dim must be an integer >= 1, got {dim!r}")
+    return torch.arange(n_tokens, dtype=torch.long)[:, None].expand(n_tokens, dim).clone()
+
+
+class _EmbeddedHead(nn.Module):
+    """The model from embeddings (B, 1, L, D) to logits, as a module (attacks set eval mode)."""
+
+    def __init__(self, model: nn.Module):
+        super().__init__()
+        self.model = model
+
+    def forward(self, emb: torch.Tensor) -> torch.Tensor:
+        return self.model.forward_embedded(emb[:, 0])
+
+
+def embedding_attack_params(model: nn.Module, n_tokens: int, *, rel: float = 0.1, steps: int = 20) -> dict:
+    """L2 PGD budget on a sentence's (n_tokens, D) embedding matrix.
+
+    eps = rel * sigma * sqrt(n_tokens * D), sigma the RMS of the model's embedding entries
+    (padding row excluded): a change of rel standard deviations in every entry, the embedding
+    counterpart of the images' 2/255 of the pixel range per feature. step = 2.5 eps / steps.
+    Returns {"eps", "step"}.
+    """
+    if not (isinstance(rel, (int, float)) and rel > 0):
+        raise ValueError(f"rel must be > 0, got {rel!r}")
+    w = model.embedding.weight.detach()[1:]
+    sigma = float(w.pow(2).mean().sqrt())
+    eps = rel * sigma * math.sqrt(n_tokens * w.shape[1])
+    return {"eps": eps, "step": 2.5 * eps / _attacks._check_steps(steps)}
+
+
+def _sentence_ids(tokens) -> torch.Tensor:
+    ids = torch.as_tensor(tokens, dtype=torch.long)
+    if ids.dim() == 2 and ids.shape[0] == 1:
+        ids = ids[0]
+    if ids.dim() != 1:
+        raise ValueError("tokens must be one sentence: a 1-D sequence of ids")
+    ids = ids[ids != 0]
+    if ids.numel() == 0:
+        raise ValueError("tokens must hold at least one non-padding id")
+    return ids
+
+
+def _attack_embeddings(model: nn.Module, ids: torch.Tensor, target, *, rel: float, eps, step, steps: int):
+    """L2 PGD on the embeddings of B sentences of n real tokens each, ids (B, n) without padding.
+
+    The batch is padded to the widest convolution with positions the attack never changes.
+    Returns (delta (B, 1, n, D) on the real tokens, attacked labels (B,), adversarial labels (B,)).
+    """
+    b, n = ids.shape
+    L = max(n, max(getattr(model, "widths", (1,))))
+    padded = torch.zeros(b, L, dtype=torch.long)
+    padded[:, :n] = ids
+    head = _EmbeddedHead(model)
+    with torch.no_grad():
+        x = model.embed(padded)[:, None].detach()                # (B, 1, L, D)
+    mask = torch.zeros_like(x)
+    mask[:, :, :n] = 1
+    if target is None:
+        y = _attacks.predicted_labels(head, x)
+    else:
+        y = torch.as_tensor(target, dtype=torch.long).reshape(b)
+    params = embedding_attack_params(model, n, rel=rel, steps=steps)
+    eps = params["eps"] if eps is None else eps
+    step = (2.5 * eps / steps if eps > 0 else params["step"]) if step is None else step
+    x_adv = _attacks.pgd(head, x, y, eps=eps, step=step, steps=steps, mask=mask, bounds=None)
+    return (x_adv - x)[:, :, :n], y, _attacks.predicted_labels(head, x_adv)
+
+
+def axai_embeddings(model: nn.Module, tokens, *, target: int | None = None, k: int = 3, a: float = 15.0,
+                    rel: float = 0.1, eps: float | None = None, step: float | None = None,
+                    steps: int = 20) -> AxaiExplanation:
+    """AXAI (Algorithm 1) on the embedding layer of one sentence.
+
+    model: a :class:`axlib.models.textcnn.TextCNN` (``embed`` / ``forward_embedded``).
+    tokens: 1-D ids of one sentence (padding ids 0 are dropped, then the sentence is padded to
+    the widest convolution with positions that are never attacked).
+    target: label to move away from (None: the model's prediction). k: tokens to keep (>= 1).
+    a: tail percentage in (0, 50). rel / eps / step / steps: the L2 PGD budget
+    (:func:`embedding_attack_params`; explicit eps / step override).
+    Returns an :class:`axlib.explain.AxaiExplanation` for B = 1 with "pixels" = (token,
+    dimension) entries: density (1, n_tokens) = attacked entries / D per token, ranking /
+    top_k token positions, mask and attacked (1, n_tokens, D), delta (1, 1, n_tokens, D) the
+    change of the embeddings (real tokens only).
+    """
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"k must be an integer >= 1, got {k!r}")
+    ids = _sentence_ids(tokens)
+    n = ids.numel()
+    delta, y, adv_label = _attack_embeddings(model, ids[None], None if target is None else [int(target)],
+                                             rel=rel, eps=eps, step=step, steps=steps)
+    D = delta.shape[-1]
+    attacked = tail_mask(delta, a)[:, 0]                          # (1, n, D)
+    segments = token_segments(n, D)[None]
+    density, sizes, _ = segment_density(attacked, segments)
+    ranking = rank_segments(density, sizes)
+    top_k = ranking[:, :k] if n >= k else torch.cat([ranking, ranking.new_full((1, k - n), -1)], 1)
+    chosen = torch.zeros(1, n, dtype=torch.bool)
+    chosen[0, top_k[0][top_k[0] >= 0]] = True
+    keep = chosen[:, :, None].expand(1, n, D)
+    return AxaiExplanation(ranking=ranking, density=density.float(), sizes=sizes, top_k=top_k,
+                           mask=keep, attacked=attacked, delta=delta, target=y, adv_label=adv_label)
+
+
+def embedding_attack_magnitudes(model: nn.Module, token_rows, *, rel: float = 0.1, steps: int = 20,
+                                target=None, batch_size: int = 64) -> list[np.ndarray]:
+    """X' - X on the embeddings of each sentence (real tokens only), flattened.
+
+    token_rows: (N, L) padded ids or a list of id sequences. target: None (the model's
+    prediction) or (N,) labels. Sentences of equal length are attacked together, up to
+    ``batch_size`` at a time (the budget depends on the length only), the same attack as
+    :func:`axai_embeddings`. Returns a list of N float64 arrays of n_tokens_i * D values in the
+    input order (the per-sentence samples of the appendix C.4 statistics).
+    """
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    rows = [_sentence_ids(r) for r in token_rows]
+    if target is not None and len(target) != len(rows):
+        raise ValueError(f"target must hold {len(rows)} labels, got {len(target)}")
+    by_length: dict[int, list[int]] = {}
+    for i, r in enumerate(rows):
+        by_length.setdefault(r.numel(), []).append(i)
+    out: list[np.ndarray | None] = [None] * len(rows)
+    for n in sorted(by_length):
+        members = by_length[n]
+        for c in range(0, len(members), batch_size):
+            chunk = members[c:c + batch_size]
+            ids = torch.stack([rows[i] for i in chunk])
+            t = None if target is None else [int(target[i]) for i in chunk]
+            delta, _, _ = _attack_embeddings(model, ids, t, rel=rel, eps=None, step=None, steps=steps)
+            for j, i in enumerate(chunk):
+                out[i] = delta[j].flatten().numpy().astype(np.float64)
+    return out
+
+
+def plot_token_explanation(tokens: Sequence[str], exp: AxaiExplanation, *, title: str | None = None,
+                           label_names: Sequence[str] = ("negative", "positive")):
+    """The paper's Fig. 6 / 9 layout for one sentence: X' - X as a tokens x dimensions heatmap
+    (rows = tokens, columns = embedding dimensions, only the explanation's top-k tokens shown in
+    colour in the middle panel) and the per-token attack density as bars.
+
+    tokens: the sentence's n token strings; exp: :func:`axai_embeddings` result.
+    Returns a Figure with three panels.
+    """
+    delta = exp.delta[0, 0].numpy()
+    n = delta.shape[0]
+    if len(tokens) != n:
+        raise ValueError(f"tokens must hold {n} strings, got {len(tokens)}")
+    dens = exp.density[0, :n].numpy()
+    keep = exp.mask[0, :, 0].numpy()
+    lim = float(np.abs(delta).max()) or 1.0
+    fig = Figure(figsize=(12.0, 0.32 * n + 1.6))
+    ax = fig.subplots(1, 3, gridspec_kw={"width_ratios": [3, 3, 1.4]})
+    for axis, data, name in ((ax[0], delta, "X' - X (all tokens)"),
+                             (ax[1], np.where(keep[:, None], delta, np.nan), "AXAI: top-k tokens")):
+        im = axis.imshow(data, aspect="auto", cmap="RdBu_r", vmin=-lim, vmax=lim, interpolation="nearest")
+        axis.set_yticks(range(n), tokens)
+        axis.set_xlabel("embedding dimension")
+        axis.set_title(name)
+        axis.grid(False)
+    fig.colorbar(im, ax=ax[:2].tolist(), label="change of the embedding", shrink=0.8)
+    colors = ["C3" if keep[i] else "C7" for i in range(n)]
+    ax[2].barh(range(n), dens, color=colors)
+    ax[2].set_ylim(n - 0.5, -0.5)
+    ax[2].set_yticks(range(n), tokens)
+    ax[2].set_xlabel("attack density")
+    ax[2].set_title("per token")
+    target, adv = int(exp.target[0]), int(exp.adv_label[0])
+    fig.suptitle((title + "\n" if title else "") +
+                 f"predicted {label_names[target]}, after the attack {label_names[adv]}")
+    return fig
+
+
+# --------------------------------------------------------------------------- verdict rules
+KIM_CNN_RAND = 0.761  # Kim (2014), Table 2, CNN-rand on MR (ten-fold cross-validation)
+
+
+def verdict_accuracy(ours: float, paper: float = KIM_CNN_RAND) -> str:
+    """Held-out accuracy against Kim's: reproduced within 2 points, partly within 5, else not."""
+    if not 0 <= ours <= 1:
+        raise ValueError(f"ours must be an accuracy in [0, 1], got {ours!r}")
+    gap = abs(ours - paper)
+    return "reproduced" if gap <= 0.02 else "partly" if gap <= 0.05 else "not reproduced"
+
+
+def verdict_top_token(ranked_tokens: Sequence[str], expected: str) -> str:
+    """The paper's reading of its Fig. 6: ``expected`` is the most attacked token.
+    reproduced: ranked first; partly: among the first three; else not reproduced."""
+    ranked = list(ranked_tokens)
+    if ranked[:1] == [expected]:
+        return "reproduced"
+    return "partly" if expected in ranked[:3] else "not reproduced"
