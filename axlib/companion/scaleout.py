@@ -191,8 +191,10 @@ def run(fn: Callable, shards: Sequence[Shard], out_dir, *, scheduler=None, n_wor
     a functools.partial of one), deterministic given its params.
     shards: from :func:`grid` or built by hand (names need not be unique; keys are).
     out_dir: folder for the Parquet files (created).
-    scheduler: None (a LocalCluster of ``n_workers`` processes x ``threads_per_worker``
-    threads), a scheduler address string, a ``distributed.Client``, or ``"serial"``.
+    scheduler: ``"local"`` or None (a LocalCluster of ``n_workers`` processes x
+    ``threads_per_worker`` threads), ``"serial"`` (this process, no Dask), a scheduler address
+    ``"tcp://host:port"``, or a ``distributed.Client``. Every page's ``scheduler`` parameter
+    means the same: one of these strings.
     retries: extra attempts Dask gives a task that raises (worker deaths are handled by
     the scheduler regardless).
     on_shard_done: called as ``on_shard_done(shard, n_done)`` after each shard is saved
@@ -205,6 +207,11 @@ def run(fn: Callable, shards: Sequence[Shard], out_dir, *, scheduler=None, n_wor
 
     if not callable(fn):
         raise ValueError(f"fn must be callable, got {type(fn).__name__}")
+    if isinstance(scheduler, str) and scheduler != "serial" and scheduler != "local" and "://" not in scheduler:
+        raise ValueError(f"scheduler must be 'serial', 'local', an address such as 'tcp://host:8786', "
+                         f"a distributed.Client or None, got {scheduler!r}")
+    if scheduler == "local":
+        scheduler = None
     shards = list(shards)
     if not all(isinstance(s, Shard) for s in shards):
         raise ValueError("shards must be Shard objects (see grid())")
