@@ -94,7 +94,8 @@ def select_notebooks(names, folder: Path | None = None) -> list[Path]:
     for name in names:
         base = Path(name).name
         exact = [p for p in every if base in (p.name, p.stem)]
-        matches = exact or [p for p in every if p.name.startswith(base)]
+        numbered = [p for p in every if p.stem.split("_", 1)[0] == base]     # "04": 04_x, not 04b_y
+        matches = exact or numbered or [p for p in every if p.name.startswith(base)]
         if not matches:
             raise ValueError(f"unknown notebook {name!r}; available: {listing}")
         if len(matches) > 1:
