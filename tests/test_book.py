@@ -34,9 +34,12 @@ def test_book_has_a_page_per_notebook(smoke_book):
         assert page.is_file(), f"no HTML page for {name}"
         assert "cell_output" in page.read_text() or "output" in page.read_text()
     toc = (build.parent / "book" / "_toc.yml").read_text()
-    positions = [toc.index(f"notebooks/{n.removesuffix('.ipynb')}") for n in NOTEBOOKS]
-    assert positions == sorted(positions), "notebooks must appear in file order"
-    assert toc.index("file: notebooks/claims") < positions[0] < toc.index("file: reproduce")
+    positions = {n: toc.index(f"notebooks/{n.removesuffix('.ipynb')}") for n in NOTEBOOKS}
+    assert toc.index("file: notebooks/claims") < min(positions.values()) < toc.index("file: reproduce")
+    # grouped by paper: AXAI's pages (07 included) come before the robust study's and EXIAA's
+    axai = toc.index("caption: AXAI")
+    assert axai < positions["07_speech_text.ipynb"] < toc.index("caption: How explainable")
+    assert toc.index("caption: How explainable") < positions["05_robust_study.ipynb"] < toc.index("caption: EXIAA")
 
 
 def test_claims_dashboard_lists_every_recorded_claim(smoke_book, smoke_runs):
@@ -395,3 +398,13 @@ def test_every_page_in_chromium(smoke_book, browser):
     assert not report, "\n".join(f"{rel}:\n  " + "\n  ".join(p) for rel, p in report.items())
     assert (build / "landing.png").stat().st_size > 10_000
     assert (build / "notebook.png").stat().st_size > 10_000
+
+
+def test_toc_groups_pages_by_the_paper_whose_claims_they_record():
+    from axlib.companion.book import toc_parts
+
+    parts = dict(toc_parts(["00_models", "01_quickshift", "05_robust_study", "06_exiaa", "07_speech_text"]))
+    assert parts["The shipped models"] == ["00_models"]
+    assert [stems for caption, stems in parts.items() if caption.startswith("AXAI")] == [["01_quickshift", "07_speech_text"]]
+    assert [stems for caption, stems in parts.items() if caption.startswith("EXIAA")] == [["06_exiaa"]]
+    assert list(parts)[0] == "The shipped models"

@@ -69,18 +69,6 @@ PACKAGES = ("torch", "torchvision", "numpy", "scipy", "statsmodels", "pandas", "
 
 
 # --------------------------------------------------------------------------- small helpers
-
-def _title(notebook: Path) -> str:
-    """The first markdown heading of a notebook, else its stem."""
-    for cell in json.loads(notebook.read_text()).get("cells", []):
-        if cell.get("cell_type") == "markdown":
-            source = "".join(cell.get("source", ""))
-            match = re.search(r"^#\s+(.+)$", source, re.M)
-            if match:
-                return match.group(1).strip()
-    return notebook.stem
-
-
 def _cell(value, limit: int | None = None) -> str:
     """A value as the text of one Markdown table cell ("-" for None)."""
     if value is None or value == "":
@@ -457,6 +445,28 @@ def environment_page(runs_dir: Path, sources: list[Path], book_dir: Path,
 
 # --------------------------------------------------------------------------- sources, build
 
+def toc_parts(stems: list[str]) -> list[tuple[str, list[str]]]:
+    """The notebooks grouped by paper, for the table of contents: ``[(caption, [stem, ...]), ...]``.
+
+    A notebook belongs to the paper whose catalogue claims it records (the claims'
+    ``notebook`` field is the stem's number, ``"04b"`` for ``04b_...``); one recording no
+    catalogue claim (the models page) goes under "The shipped models". Papers keep the order
+    of ``PAPERS``; notebooks keep file order within a paper.
+    """
+    from axlib.companion.claims import CATALOGUE, PAPERS
+
+    owner = {}
+    for claim in CATALOGUE:
+        owner.setdefault(claim.notebook, []).append(claim.paper)
+    groups: dict[str, list[str]] = {"models": []} | {key: [] for key in PAPERS}
+    for stem in stems:
+        papers = owner.get(stem.split("_", 1)[0], [])
+        key = max(PAPERS, key=papers.count) if papers else "models"
+        groups[key].append(stem)
+    captions = {"models": "The shipped models", **PAPERS}
+    return [(captions[key], found) for key, found in groups.items() if found]
+
+
 def prepare_sources(runs_dir, book_dir=BOOK_DIR, notebooks_dir=None, *, extra_runs=None,
                     data_dir=None) -> list[str]:
     """Copy executed notebooks and results into ``<book_dir>/notebooks``, generate the
@@ -510,9 +520,9 @@ def prepare_sources(runs_dir, book_dir=BOOK_DIR, notebooks_dir=None, *, extra_ru
     pages = ["notebooks/claims"] + [f"notebooks/{p.stem}" for p in sources]
     toc = ["# Written by axlib.companion.book (axlib book); do not edit by hand.",
            "format: jb-book", "root: intro", "parts:",
-           "- caption: Results", "  chapters:", "  - file: notebooks/claims",
-           "- caption: Notebooks", "  chapters:"]
-    toc += [f"  - file: {page}" for page in pages[1:]]
+           "- caption: Results", "  chapters:", "  - file: notebooks/claims"]
+    for caption, stems in toc_parts([p.stem for p in sources]):
+        toc += [f"- caption: {caption}", "  chapters:"] + [f"  - file: notebooks/{stem}" for stem in stems]
     toc += ["- caption: Rerun it", "  chapters:", "  - file: reproduce",
             "  - file: notebooks/environment", ""]
     (book_dir / "_toc.yml").write_text("\n".join(toc))
