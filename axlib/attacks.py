@@ -43,12 +43,12 @@ Checked against captum 0.9.0 (source of ``captum/robust/_core/fgsm.py`` and ``pg
 """
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
-from torch import nn
+
+from axlib._util.checks import check_choice, check_images, check_int, check_labels, check_number, eval_mode
 
 NORMS = ("l2", "linf")
 
@@ -56,30 +56,6 @@ __all__ = ["NORMS", "fgm", "pgd", "predicted_labels", "adversarial_accuracy"]
 
 
 # --------------------------------------------------------------------------- validation
-def _check_norm(norm: str) -> str:
-    if not isinstance(norm, str) or norm.lower() not in NORMS:
-        raise ValueError(f"norm must be one of {NORMS}, got {norm!r}")
-    return norm.lower()
-
-
-def _check_nonneg(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
-
-
-def _check_positive(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise ValueError(f"{name} must be a finite number > 0, got {value!r}")
-    return float(value)
-
-
-def _check_steps(steps) -> int:
-    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
-        raise ValueError(f"steps must be an integer >= 1, got {steps!r}")
-    return steps
-
-
 def _check_bounds(bounds):
     if bounds is None:
         return None
@@ -90,33 +66,6 @@ def _check_bounds(bounds):
     if not lo < hi:
         raise ValueError(f"bounds must be None or a pair (low, high) with low < high, got {bounds!r}")
     return lo, hi
-
-
-def check_images(x, bounds=(0.0, 1.0), name: str = "x") -> torch.Tensor:
-    """Validate a batch of images: a 4-D floating tensor (B, C, H, W) inside ``bounds``."""
-    if not isinstance(x, torch.Tensor):
-        raise ValueError(f"{name} must be a torch.Tensor of shape (B, C, H, W), got {type(x).__name__}")
-    if x.dim() != 4 or x.shape[0] < 1:
-        raise ValueError(f"{name} must have shape (B, C, H, W) with B >= 1, got {tuple(x.shape)}")
-    if not x.is_floating_point():
-        raise ValueError(f"{name} must be a floating tensor with values in [0, 1], got dtype {x.dtype}")
-    if not bool(torch.isfinite(x).all()):
-        raise ValueError(f"{name} must be finite (no NaN/inf)")
-    if bounds is not None:
-        lo, hi = bounds
-        xmin, xmax = float(x.min()), float(x.max())
-        if xmin < lo or xmax > hi:
-            raise ValueError(f"{name} must lie in [{lo:g}, {hi:g}], got values in [{xmin:g}, {xmax:g}]")
-    return x
-
-
-def _check_labels(y, x: torch.Tensor, name: str = "y") -> torch.Tensor:
-    if isinstance(y, int) and not isinstance(y, bool):
-        return torch.full((x.shape[0],), y, dtype=torch.long, device=x.device)
-    if not isinstance(y, torch.Tensor) or y.shape != (x.shape[0],) or y.is_floating_point() or y.dtype == torch.bool:
-        shape = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
-        raise ValueError(f"{name} must be an integer tensor of shape (B,) = ({x.shape[0]},), got {shape}")
-    return y.to(device=x.device, dtype=torch.long)
 
 
 def _check_mask(mask, x: torch.Tensor):
@@ -132,25 +81,6 @@ def _check_mask(mask, x: torch.Tensor):
 
 
 # --------------------------------------------------------------------------- helpers
-class _EvalMode:
-    """Context manager: model.eval() inside, previous training flags restored after."""
-
-    def __init__(self, model: nn.Module):
-        self.model = model
-
-    def __enter__(self):
-        if isinstance(self.model, nn.Module):
-            self.modes = [(m, m.training) for m in self.model.modules()]
-            self.model.eval()
-        return self.model
-
-    def __exit__(self, *exc):
-        if isinstance(self.model, nn.Module):
-            for m, mode in self.modes:
-                m.training = mode
-        return False
-
-
 def _per_sample_norm(v: torch.Tensor) -> torch.Tensor:
     """L2 norm of each sample of v (B, ...), shaped (B, 1, 1, 1) for broadcasting."""
     return v.flatten(1).norm(p=2, dim=1).view(-1, *([1] * (v.dim() - 1)))
@@ -217,7 +147,7 @@ def predicted_labels(model, x: torch.Tensor, batch_size: int = 256) -> torch.Ten
         raise ValueError("x must be a batched tensor (B, ...)")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-    with _EvalMode(model):
+    with eval_mode(model):
         return torch.cat([model(x[i:i + batch_size]).argmax(1) for i in range(0, x.shape[0], batch_size)])
 
 
@@ -234,14 +164,14 @@ def fgm(model, x: torch.Tensor, y, *, eps: float, norm: str = "l2", mask=None,
     Raises ValueError naming the parameter for eps < 0, unknown norm, bad x / y / mask.
     Equal to ``pgd(..., step=eps, steps=1)``.
     """
-    eps = _check_nonneg("eps", eps)
-    norm = _check_norm(norm)
+    eps = check_number("eps", eps, low=0)
+    norm = check_choice("norm", norm, NORMS)
     bounds = _check_bounds(bounds)
     x = check_images(x, bounds)
-    y = _check_labels(y, x)
+    y = check_labels(y, x)
     mask = _check_mask(mask, x)
     x = x.detach()
-    with _EvalMode(model):
+    with eval_mode(model):
         direction = _ascent_direction(_input_grad(model, x, y), norm, mask)
     delta = _project(eps * direction, eps, norm)
     return _clip(x, x + delta, bounds).detach()
@@ -266,13 +196,13 @@ def pgd(model, x: torch.Tensor, y, *, eps: float, step: float, steps: int, norm:
     Raises ValueError naming the parameter if eps < 0, step <= 0, steps < 1, norm unknown,
     x not (B, C, H, W) floats in bounds, y not (B,), mask not a 0/1 tensor shaped like x.
     """
-    eps = _check_nonneg("eps", eps)
-    step = _check_positive("step", step)
-    steps = _check_steps(steps)
-    norm = _check_norm(norm)
+    eps = check_number("eps", eps, low=0)
+    step = check_number("step", step, low=0, low_open=True)
+    steps = check_int("steps", steps, low=1)
+    norm = check_choice("norm", norm, NORMS)
     bounds = _check_bounds(bounds)
     x = check_images(x, bounds)
-    y = _check_labels(y, x)
+    y = check_labels(y, x)
     mask = _check_mask(mask, x)
     if generator is not None and not isinstance(generator, torch.Generator):
         raise ValueError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
@@ -281,7 +211,7 @@ def pgd(model, x: torch.Tensor, y, *, eps: float, step: float, steps: int, norm:
     if random_start:
         delta = _random_start(x, eps, norm, mask, generator)
         delta = _clip(x, x + delta, bounds) - x
-    with _EvalMode(model):
+    with eval_mode(model):
         for _ in range(steps):
             direction = _ascent_direction(_input_grad(model, x + delta, y), norm, mask)
             delta = _project(delta + step * direction, eps, norm)
@@ -300,7 +230,7 @@ def adversarial_accuracy(model, x: torch.Tensor, y: torch.Tensor, attack: Callab
     Returns the fraction in [0, 1] of x_adv still classified as y.
     """
     x = check_images(x, None)
-    y = _check_labels(y, x)
+    y = check_labels(y, x)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
     if mask is not None and (not isinstance(mask, torch.Tensor) or mask.shape != x.shape):
@@ -312,3 +242,24 @@ def adversarial_accuracy(model, x: torch.Tensor, y: torch.Tensor, attack: Callab
         x_adv = attack(model, xb, yb, **kw)
         correct += int((predicted_labels(model, x_adv, batch_size) == yb).sum())
     return correct / x.shape[0]
+
+
+# Names the experiment modules of axlib.papers still call; they move to axlib._util.checks.
+def _check_nonneg(name, value):
+    return check_number(name, value, low=0)
+
+
+def _check_positive(name, value):
+    return check_number(name, value, low=0, low_open=True)
+
+
+def _check_steps(steps):
+    return check_int("steps", steps, low=1)
+
+
+def _check_norm(norm):
+    return check_choice("norm", norm, NORMS)
+
+
+_check_labels = check_labels
+_EvalMode = eval_mode

@@ -19,6 +19,7 @@ from types import MappingProxyType
 
 import torch
 
+from axlib._util.checks import check_device
 from axlib.companion.sizes import PAGE_SIZES
 
 PROFILE_NAMES = ("smoke", "default", "paper")
@@ -77,7 +78,8 @@ def profile(name: str = "default", page: str | None = None, **overrides) -> Prof
 
     overrides: a field of :class:`Profile` (``seed``, ``device``, ``threads``, ``n_images``, ...)
     or a size of the page. Seeds torch with ``seed`` and, when ``threads`` is set, sets
-    torch's CPU thread count. Raises ValueError for an unknown profile, page or override name.
+    torch's CPU thread count. Raises ValueError for an unknown profile, page or override name,
+    and for a device this machine does not have.
     """
     if name not in _PROFILES:
         raise ValueError(f"profile must be one of {PROFILE_NAMES}, got {name!r}")
@@ -97,6 +99,7 @@ def profile(name: str = "default", page: str | None = None, **overrides) -> Prof
     if "threads" not in fixed and "threads" in sizes:
         fixed["threads"] = sizes.pop("threads")
     cfg = replace(_PROFILES[name], page=key, sizes=MappingProxyType(sizes), **fixed)
+    check_device(cfg.device)
     if cfg.threads is not None:
         if isinstance(cfg.threads, bool) or not isinstance(cfg.threads, int) or cfg.threads < 1:
             raise ValueError(f"threads must be an integer >= 1 or None, got {cfg.threads!r}")

@@ -36,7 +36,6 @@ non-integer boxes (ImageNet after resizing) a pixel is inside when its centre
 """
 from __future__ import annotations
 
-import math
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -45,6 +44,8 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from axlib._util.checks import check_images, check_int
 
 __all__ = ["BACKGROUNDS", "LocalisationSet", "BoxAnnotation", "background", "place_on_canvas",
            "training_canvases", "cifar_localisation", "box_masks", "check_boxes", "read_box_xml", "paper_filter", "map_box",
@@ -86,15 +87,7 @@ def _check_generator(generator) -> torch.Generator:
     return generator
 
 
-def _int_in(name: str, value, low: int, high: float = math.inf) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
-        rng = f"[{low}, {high}]" if math.isfinite(high) else f">= {low}"
-        raise ValueError(f"{name} must be an integer {rng}, got {value!r}")
-    return int(value)
-
-
 def _check_objects(x) -> torch.Tensor:
-    from axlib.attacks import check_images
 
     x = check_images(x)
     if x.shape[1] != 3 or x.shape[2] != x.shape[3]:
@@ -113,8 +106,8 @@ def background(n: int, canvas: int = 64, kind: str = "smooth-noise", *,
     everywhere; draws nothing from the generator) or ``"uniform-noise"`` (i.i.d. uniform
     pixels). Raises ValueError for an unknown kind, n < 1 or canvas < 2.
     """
-    n = _int_in("n", n, 1)
-    canvas = _int_in("canvas", canvas, 2)
+    n = check_int("n", n, low=1)
+    canvas = check_int("canvas", canvas, low=2)
     generator = _check_generator(generator)
     if kind == "gray":
         return torch.full((n, 3, canvas, canvas), 0.5)
@@ -143,7 +136,7 @@ def place_on_canvas(x: torch.Tensor, *, canvas: int = 64, background_kind: str =
     """
     x = _check_objects(x)
     b, _, s, _ = x.shape
-    canvas = _int_in("canvas", canvas, s)
+    canvas = check_int("canvas", canvas, low=s)
     generator = _check_generator(generator)
     if background_kind not in BACKGROUNDS:
         raise ValueError(f"background_kind must be one of {BACKGROUNDS}, got {background_kind!r}")
@@ -187,7 +180,7 @@ def cifar_localisation(x: torch.Tensor, y: torch.Tensor, *, canvas: int = 64,
     ids: names of the source images (default ``"cifar10-<i>"``).
     Returns a :class:`LocalisationSet`. Raises ValueError for a bad seed or mismatched y / ids.
     """
-    seed = _int_in("seed", seed, 0)
+    seed = check_int("seed", seed, low=0)
     x = _check_objects(x)
     if not isinstance(y, torch.Tensor) or y.shape != (x.shape[0],) or y.is_floating_point():
         raise ValueError(f"y must be an integer tensor of shape ({x.shape[0]},)")
@@ -210,8 +203,8 @@ def box_masks(boxes: torch.Tensor, height: int, width: int) -> torch.Tensor:
     Raises ValueError if boxes is not (B, 4) with x0 <= x1 and y0 <= y1.
     """
     boxes = check_boxes(boxes)
-    height = _int_in("height", height, 1)
-    width = _int_in("width", width, 1)
+    height = check_int("height", height, low=1)
+    width = check_int("width", width, low=1)
     cols = torch.arange(width, dtype=torch.float32) + 0.5
     rows = torch.arange(height, dtype=torch.float32) + 0.5
     b = boxes.float()
@@ -417,10 +410,10 @@ def imagenet_localisation(images_dir, boxes_dir, *, n: int | None = 2000, seed: 
     absent; ValueError for bad n / seed or an unknown wnid.
     """
     images_dir, boxes_dir = _check_folders(images_dir, boxes_dir)
-    seed = _int_in("seed", seed, 0)
+    seed = check_int("seed", seed, low=0)
     kept = _filtered(boxes_dir, max_box_fraction)
     if n is not None:
-        n = _int_in("n", n, 1, len(kept))
+        n = check_int("n", n, low=1, high=len(kept))
         pick = np.sort(np.random.default_rng(seed).choice(len(kept), size=n, replace=False))
         kept = [kept[i] for i in pick]
     return _load(kept, _image_index(images_dir), images_dir, resize, crop)
@@ -439,9 +432,9 @@ def imagenet_cl(images_dir, boxes_dir, models: Sequence, *, n: int = 2000, seed:
     Raises ValueError if fewer than n images qualify, or for bad n / seed / chunk.
     """
     images_dir, boxes_dir = _check_folders(images_dir, boxes_dir)
-    seed = _int_in("seed", seed, 0)
-    n = _int_in("n", n, 1)
-    chunk = _int_in("chunk", chunk, 1)
+    seed = check_int("seed", seed, low=0)
+    n = check_int("n", n, low=1)
+    chunk = check_int("chunk", chunk, low=1)
     kept = _filtered(boxes_dir, max_box_fraction)
     order = np.random.default_rng(seed).permutation(len(kept))
     files = _image_index(images_dir)
@@ -473,7 +466,7 @@ def correctly_classified(models: Sequence, x: torch.Tensor, y: torch.Tensor, *,
     models = list(models)
     if not models:
         raise ValueError("models must name at least one model")
-    batch_size = _int_in("batch_size", batch_size, 1)
+    batch_size = check_int("batch_size", batch_size, low=1)
     if not isinstance(y, torch.Tensor) or y.shape != (x.shape[0],):
         raise ValueError(f"y must be a tensor of shape ({x.shape[0]},)")
     ok = torch.ones(x.shape[0], dtype=torch.bool)
@@ -498,7 +491,7 @@ def correct_subset(data: LocalisationSet, models: Sequence, n: int | None = None
     ok = correctly_classified(models, data.x, data.y, batch_size=batch_size)
     idx = torch.nonzero(ok, as_tuple=False).flatten()
     if n is not None:
-        n = _int_in("n", n, 1)
+        n = check_int("n", n, low=1)
         if idx.numel() < n:
             raise ValueError(f"n = {n} but only {idx.numel()} of {len(data)} images are "
                              "classified correctly by every model")

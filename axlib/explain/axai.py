@@ -81,6 +81,7 @@ from dataclasses import dataclass
 import torch
 
 from axlib import attacks as _attacks
+from axlib._util.checks import check_choice, check_images, check_int, check_labels, check_number
 
 CHANNEL_RULES = ("any", "sum")
 ATTACKS = ("pgd", "fgm")
@@ -126,8 +127,8 @@ def default_attack_params(shape, norm: str = "l2", steps: int = 20) -> dict:
     L2: eps = 2/255 * sqrt(C*H*W) (CIFAR 3x32x32: 0.435; ImageNet 3x224x224: 3.043).
     Linf: eps = 2/255. Step = 2.5 * eps / steps (Madry et al.). Returns {"eps", "step"}.
     """
-    norm = _attacks._check_norm(norm)
-    steps = _attacks._check_steps(steps)
+    norm = check_choice("norm", norm, _attacks.NORMS)
+    steps = check_int("steps", steps, low=1)
     shape = tuple(shape)[-3:]
     d = math.prod(shape)
     eps = 2.0 / 255.0 * (math.sqrt(d) if norm == "l2" else 1.0)
@@ -249,24 +250,24 @@ def axai(model, x: torch.Tensor, segments: torch.Tensor, *, target=None, k: int 
     """
     k = _check_k(k)
     a = _check_a(a)
-    norm = _attacks._check_norm(norm)
-    steps = _attacks._check_steps(steps)
+    norm = check_choice("norm", norm, _attacks.NORMS)
+    steps = check_int("steps", steps, low=1)
     if eps is not None:
-        eps = _attacks._check_nonneg("eps", eps)
+        eps = check_number("eps", eps, low=0)
     if step is not None:
-        step = _attacks._check_positive("step", step)
+        step = check_number("step", step, low=0, low_open=True)
     if channel_rule not in CHANNEL_RULES:
         raise ValueError(f"channel_rule must be one of {CHANNEL_RULES}, got {channel_rule!r}")
     if not callable(attack) and attack not in ATTACKS:
         raise ValueError(f"attack must be one of {ATTACKS} or a callable (model, x, y) -> x_adv, got {attack!r}")
-    x = _attacks.check_images(x)
+    x = check_images(x)
     segments = _check_segments(segments, x)
     x = x.detach()
 
     if target is None:
         y = _attacks.predicted_labels(model, x)
     else:
-        y = _attacks._check_labels(target, x, name="target")
+        y = check_labels(target, x, name="target")
 
     defaults = default_attack_params(x.shape, norm=norm, steps=steps)
     eps = defaults["eps"] if eps is None else eps

@@ -33,6 +33,7 @@ import torch
 from torch import nn
 
 from axlib import attacks as _attacks
+from axlib._util.checks import check_images, check_int, check_labels, check_number, eval_mode
 
 REDUCTIONS = ("abs_sum", "sum")
 
@@ -41,24 +42,6 @@ __all__ = ["lime_attribution", "shap_gradient_attribution", "captum_lime", "grad
 
 
 # --------------------------------------------------------------------------- validation
-def _int_at_least(name: str, value, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
-def _positive(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"{name} must be a number > 0, got {value!r}")
-    return float(value)
-
-
-def _nonneg(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
-        raise ValueError(f"{name} must be a number >= 0, got {value!r}")
-    return float(value)
-
-
 def _check_reduce(reduce: str) -> str:
     if reduce not in REDUCTIONS:
         raise ValueError(f"reduce must be one of {REDUCTIONS}, got {reduce!r}")
@@ -68,7 +51,7 @@ def _check_reduce(reduce: str) -> str:
 def _check_quickshift(kernel_size, max_dist, ratio) -> None:
     if isinstance(kernel_size, bool) or not isinstance(kernel_size, (int, float)) or not kernel_size >= 1:
         raise ValueError(f"kernel_size must be >= 1 (pixels), got {kernel_size!r}")
-    _positive("max_dist", max_dist)
+    check_number("max_dist", max_dist, low=0, low_open=True)
     if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 <= ratio <= 1:
         raise ValueError(f"ratio must be in [0, 1], got {ratio!r}")
 
@@ -77,7 +60,7 @@ def _targets(model, x: torch.Tensor, target) -> torch.Tensor:
     """(B,) long labels on CPU: the model's predictions when target is None."""
     if target is None:
         return _attacks.predicted_labels(model, x.to(_device_of(model, x))).cpu()
-    return _attacks._check_labels(target, x, name="target").cpu()
+    return check_labels(target, x, name="target").cpu()
 
 
 def _device_of(model, x: torch.Tensor) -> torch.device:
@@ -148,12 +131,12 @@ def lime_attribution(model, x: torch.Tensor, target=None, *, num_samples: int = 
     from lime.lime_image import LimeImageExplainer
     from lime.wrappers.scikit_image import SegmentationAlgorithm
 
-    num_samples = _int_at_least("num_samples", num_samples, 1)
-    num_features = _int_at_least("num_features", num_features, 1)
-    batch_size = _int_at_least("batch_size", batch_size, 1)
-    random_state = _int_at_least("random_state", random_state, 0)
+    num_samples = check_int("num_samples", num_samples, low=1)
+    num_features = check_int("num_features", num_features, low=1)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    random_state = check_int("random_state", random_state, low=0)
     _check_quickshift(kernel_size, max_dist, ratio)
-    x = _attacks.check_images(x)
+    x = check_images(x)
     if x.shape[1] != 3:
         raise ValueError(f"x must have 3 colour channels for LIME's QuickShift, got shape {tuple(x.shape)}")
     y = _targets(model, x, target)
@@ -170,10 +153,6 @@ def lime_attribution(model, x: torch.Tensor, target=None, *, num_samples: int = 
             timings["segmentation"] = timings.get("segmentation", 0.0) + time.perf_counter() - start
         return out
 
-    was_training = getattr(model, "training", False)
-    if hasattr(model, "eval"):
-        model.eval()
-
     @torch.no_grad()
     def classifier_fn(images: np.ndarray) -> np.ndarray:
         batch = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
@@ -186,30 +165,29 @@ def lime_attribution(model, x: torch.Tensor, target=None, *, num_samples: int = 
     _lime_image.tqdm = lambda iterable, *args, **kwargs: iterable  # no progress bar per image
     maps = []
     try:
-        for image, label in zip(x.detach().cpu(), y.tolist()):
-            hwc = image.permute(1, 2, 0).double().numpy()
-            np_state = np.random.get_state()
-            try:
-                explainer = LimeImageExplainer(random_state=random_state)
-                explanation = explainer.explain_instance(
-                    hwc, classifier_fn, labels=(label,), top_labels=None, hide_color=hide_color,
-                    num_samples=num_samples, batch_size=batch_size,
-                    segmentation_fn=segmentation_fn, random_seed=random_state)
-            finally:
-                np.random.set_state(np_state)
-            weights = explanation.local_exp[label]  # (segment, weight), by |weight| descending
-            if positive_only:
-                weights = [(s, w) for s, w in weights if w > 0]
-            chosen = weights[:num_features]
-            segments = torch.from_numpy(np.asarray(explanation.segments)).long()
-            table = torch.zeros(int(segments.max()) + 1, dtype=torch.float32)
-            for seg, w in chosen:
-                table[int(seg)] = float(w)
-            maps.append(table[segments])
+        with eval_mode(model):
+            for image, label in zip(x.detach().cpu(), y.tolist()):
+                hwc = image.permute(1, 2, 0).double().numpy()
+                np_state = np.random.get_state()
+                try:
+                    explainer = LimeImageExplainer(random_state=random_state)
+                    explanation = explainer.explain_instance(
+                        hwc, classifier_fn, labels=(label,), top_labels=None, hide_color=hide_color,
+                        num_samples=num_samples, batch_size=batch_size,
+                        segmentation_fn=segmentation_fn, random_seed=random_state)
+                finally:
+                    np.random.set_state(np_state)
+                weights = explanation.local_exp[label]  # (segment, weight), by |weight| descending
+                if positive_only:
+                    weights = [(s, w) for s, w in weights if w > 0]
+                chosen = weights[:num_features]
+                segments = torch.from_numpy(np.asarray(explanation.segments)).long()
+                table = torch.zeros(int(segments.max()) + 1, dtype=torch.float32)
+                for seg, w in chosen:
+                    table[int(seg)] = float(w)
+                maps.append(table[segments])
     finally:
         _lime_image.tqdm = quiet_tqdm
-        if was_training:
-            model.train()
     return torch.stack(maps)
 
 
@@ -234,23 +212,21 @@ def shap_gradient_attribution(model, x: torch.Tensor, target=None, *, background
     """
     import shap
 
-    nsamples = _int_at_least("nsamples", nsamples, 1)
-    batch_size = _int_at_least("batch_size", batch_size, 1)
-    local_smoothing = _nonneg("local_smoothing", local_smoothing)
+    nsamples = check_int("nsamples", nsamples, low=1)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    local_smoothing = check_number("local_smoothing", local_smoothing, low=0)
     reduce = _check_reduce(reduce)
-    seed = _int_at_least("seed", seed, 0)
-    x = _attacks.check_images(x)
-    background = _attacks.check_images(background, name="background")
+    seed = check_int("seed", seed, low=0)
+    x = check_images(x)
+    background = check_images(background, name="background")
     if background.shape[1:] != x.shape[1:]:
         raise ValueError(f"background must have shape (N, {', '.join(map(str, x.shape[1:]))}), "
                          f"got {tuple(background.shape)}")
     y = _targets(model, x, target)
     device = _device_of(model, x)
     background = background.detach().to(device)
-    was_training = getattr(model, "training", False)
-
     values = []
-    try:
+    with eval_mode(model):
         with _private_rng(seed):
             for image, label in zip(x.detach().to(device), y.tolist()):
                 explainer = shap.GradientExplainer(_Selected(model, label), background,
@@ -261,25 +237,10 @@ def shap_gradient_attribution(model, x: torch.Tensor, target=None, *, background
                 if sv.ndim == x.dim() + 1:  # trailing output axis (one output)
                     sv = sv[..., 0]
                 values.append(torch.from_numpy(sv.reshape(1, *x.shape[1:])))
-    finally:
-        if was_training:
-            model.train()
     return _reduce(torch.cat(values), reduce)
 
 
 # --------------------------------------------------------------------------- Captum
-@contextlib.contextmanager
-def _eval(model):
-    was_training = getattr(model, "training", False)
-    if hasattr(model, "eval"):
-        model.eval()
-    try:
-        yield
-    finally:
-        if was_training:
-            model.train()
-
-
 def captum_lime(model, x: torch.Tensor, target=None, *, segments: torch.Tensor | None = None,
                 num_samples: int = 1000, num_features: int | None = 5, kernel_size: float = 4,
                 max_dist: float = 200, ratio: float = 0.2, baseline: float = 0.0,
@@ -305,18 +266,18 @@ def captum_lime(model, x: torch.Tensor, target=None, *, segments: torch.Tensor |
     from axlib.explain.axai import _check_segments
     from axlib.segment import quickshift
 
-    num_samples = _int_at_least("num_samples", num_samples, 1)
+    num_samples = check_int("num_samples", num_samples, low=1)
     if num_features is not None:
-        num_features = _int_at_least("num_features", num_features, 1)
-    perturbations_per_eval = _int_at_least("perturbations_per_eval", perturbations_per_eval, 1)
+        num_features = check_int("num_features", num_features, low=1)
+    perturbations_per_eval = check_int("perturbations_per_eval", perturbations_per_eval, low=1)
     if surrogate not in ("ridge", "lasso"):
         raise ValueError(f"surrogate must be 'ridge' or 'lasso', got {surrogate!r}")
-    alpha = _positive("alpha", alpha)
+    alpha = check_number("alpha", alpha, low=0, low_open=True)
     if isinstance(baseline, bool) or not isinstance(baseline, (int, float)):
         raise ValueError(f"baseline must be a number, got {baseline!r}")
-    seed = _int_at_least("seed", seed, 0)
+    seed = check_int("seed", seed, low=0)
     _check_quickshift(kernel_size, max_dist, ratio)
-    x = _attacks.check_images(x)
+    x = check_images(x)
     if segments is None:
         segments = quickshift(x.detach().cpu(), kernel_size=kernel_size, max_dist=max_dist, ratio=ratio)
     segments = _check_segments(segments, x.detach().cpu())
@@ -324,7 +285,7 @@ def captum_lime(model, x: torch.Tensor, target=None, *, segments: torch.Tensor |
     device = _device_of(model, x)
 
     maps = []
-    with _eval(model), _private_rng(seed):
+    with eval_mode(model), _private_rng(seed):
         fitted = SkLearnRidge(alpha=alpha) if surrogate == "ridge" else SkLearnLasso(alpha=alpha)
         lime = Lime(model, interpretable_model=fitted)
         for i in range(x.shape[0]):
@@ -359,20 +320,20 @@ def gradient_shap(model, x: torch.Tensor, target=None, *, baselines: torch.Tenso
     """
     from captum.attr import GradientShap
 
-    n_samples = _int_at_least("n_samples", n_samples, 1)
-    stdevs = _nonneg("stdevs", stdevs)
+    n_samples = check_int("n_samples", n_samples, low=1)
+    stdevs = check_number("stdevs", stdevs, low=0)
     reduce = _check_reduce(reduce)
-    seed = _int_at_least("seed", seed, 0)
-    x = _attacks.check_images(x)
+    seed = check_int("seed", seed, low=0)
+    x = check_images(x)
     device = _device_of(model, x)
     if baselines is None:
         baselines = torch.zeros(1, *x.shape[1:])
-    baselines = _attacks.check_images(baselines, bounds=None, name="baselines")
+    baselines = check_images(baselines, bounds=None, name="baselines")
     if baselines.shape[1:] != x.shape[1:]:
         raise ValueError(f"baselines must have shape (N, {', '.join(map(str, x.shape[1:]))}), "
                          f"got {tuple(baselines.shape)}")
     y = _targets(model, x, target)
-    with _eval(model), _private_rng(seed):
+    with eval_mode(model), _private_rng(seed):
         attr = GradientShap(model).attribute(x.detach().to(device), baselines=baselines.to(device),
                                              target=y.to(device), n_samples=n_samples, stdevs=stdevs)
     return _reduce(attr, reduce)
@@ -392,14 +353,14 @@ def integrated_gradients(model, x: torch.Tensor, target=None, *, baseline: float
     """
     from captum.attr import IntegratedGradients
 
-    n_steps = _int_at_least("n_steps", n_steps, 1)
+    n_steps = check_int("n_steps", n_steps, low=1)
     if internal_batch_size is not None:
-        internal_batch_size = _int_at_least("internal_batch_size", internal_batch_size, 1)
+        internal_batch_size = check_int("internal_batch_size", internal_batch_size, low=1)
     methods = ("riemann_right", "riemann_left", "riemann_middle", "riemann_trapezoid", "gausslegendre")
     if method not in methods:
         raise ValueError(f"method must be one of {methods}, got {method!r}")
     reduce = _check_reduce(reduce)
-    x = _attacks.check_images(x)
+    x = check_images(x)
     device = _device_of(model, x)
     if isinstance(baseline, torch.Tensor):
         if baseline.dim() != 4 or baseline.shape[1:] != x.shape[1:] or baseline.shape[0] not in (1, x.shape[0]):
@@ -411,7 +372,7 @@ def integrated_gradients(model, x: torch.Tensor, target=None, *, baseline: float
     else:
         baseline = float(baseline)
     y = _targets(model, x, target)
-    with _eval(model):
+    with eval_mode(model):
         attr = IntegratedGradients(model).attribute(x.detach().to(device), baselines=baseline,
                                                     target=y.to(device), n_steps=n_steps,
                                                     method=method,
@@ -485,21 +446,21 @@ def pixel_attribution(model, x: torch.Tensor, target=None, *, method: str,
 
     if method not in PIXEL_METHODS:
         raise ValueError(f"method must be one of {PIXEL_METHODS}, got {method!r}")
-    n_steps = _int_at_least("n_steps", n_steps, 1)
-    batch_size = _int_at_least("batch_size", batch_size, 1)
-    x = _attacks.check_images(x)
+    n_steps = check_int("n_steps", n_steps, low=1)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    x = check_images(x)
     device = _device_of(model, x)
     if method == "deeplift_shap":
         if baselines is None:
             baselines = torch.stack([torch.zeros(x.shape[1:]), torch.ones(x.shape[1:])])
-        baselines = _attacks.check_images(baselines, bounds=None, name="baselines")
+        baselines = check_images(baselines, bounds=None, name="baselines")
         if baselines.shape[0] < 2 or baselines.shape[1:] != x.shape[1:]:
             raise ValueError(f"baselines must have shape (N >= 2, {', '.join(map(str, x.shape[1:]))}), "
                              f"got {tuple(baselines.shape)}")
         baselines = baselines.to(device)
     y = _targets(model, x, target)
     out = []
-    with _eval(model), _gelu_rescale_rule(), torch.enable_grad(), _quiet_captum():
+    with eval_mode(model), _gelu_rescale_rule(), torch.enable_grad(), _quiet_captum():
         for start in range(0, x.shape[0], batch_size):
             xb = x[start:start + batch_size].detach().to(device)
             yb = y[start:start + batch_size].to(device)

@@ -43,7 +43,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from axlib import attacks as _attacks
+from axlib._util.checks import check_images, eval_mode
 from axlib.explain import baselines as _baselines
 from axlib.explain import perturbation as _perturbation
 
@@ -70,7 +70,7 @@ def _trace(model, x: torch.Tensor):
 
     handles = [m.register_forward_hook(hook) for m in model.modules() if m is not model]
     try:
-        with torch.no_grad(), _attacks._EvalMode(model):
+        with torch.no_grad(), eval_mode(model):
             out = model(x)
     finally:
         for h in handles:
@@ -133,10 +133,10 @@ def gradient(model, x: torch.Tensor, target=None, *, reduce: str = "abs_sum") ->
     from captum.attr import Saliency
 
     reduce = _baselines._check_reduce(reduce)
-    x = _attacks.check_images(x)
+    x = check_images(x)
     y = _targets(model, x, target)
     device = _baselines._device_of(model, x)
-    with _baselines._eval(model), torch.enable_grad():
+    with eval_mode(model), torch.enable_grad():
         xd = x.detach().to(device).requires_grad_(True)
         attr = Saliency(model).attribute(xd, target=y.to(device), abs=True)
     return _baselines._reduce(attr, reduce)
@@ -149,14 +149,14 @@ def gradcam(model, x: torch.Tensor, target=None, *, layer: nn.Module | None = No
     H x W bilinearly (``align_corners=False``). (B, H, W)."""
     from captum.attr import LayerGradCam
 
-    x = _attacks.check_images(x)
+    x = check_images(x)
     y = _targets(model, x, target)
     device = _baselines._device_of(model, x)
     xd = x.detach().to(device)
     layer = feature_layer(model, xd) if layer is None else layer
     if not isinstance(layer, nn.Module):
         raise ValueError(f"layer must be an nn.Module of the model, got {type(layer).__name__}")
-    with _baselines._eval(model), torch.enable_grad():
+    with eval_mode(model), torch.enable_grad():
         attr = LayerGradCam(model, layer).attribute(xd, target=y.to(device), relu_attributions=relu)
     attr = F.interpolate(attr.detach().float(), size=x.shape[-2:], mode="bilinear", align_corners=False)
     return torch.nan_to_num(attr[:, 0].cpu())
@@ -171,7 +171,7 @@ def cam(model, x: torch.Tensor, target=None, *, layer: nn.Module | None = None) 
     Raises ValueError when the architecture has no GAP right before its classifier (e.g.
     AlexNet-style models with fully connected layers on a flattened map): use "gradcam".
     """
-    x = _attacks.check_images(x)
+    x = check_images(x)
     y = _targets(model, x, target)
     device = _baselines._device_of(model, x)
     xd = x.detach().to(device)
@@ -199,7 +199,7 @@ def slic_lime(model, x: torch.Tensor, target=None, *, n_segments: int = 50, comp
 
     if isinstance(n_segments, bool) or not isinstance(n_segments, int) or n_segments < 1:
         raise ValueError(f"n_segments must be an integer >= 1, got {n_segments!r}")
-    x = _attacks.check_images(x)
+    x = check_images(x)
     segs = []
     for image in x.detach().cpu():
         hwc = image.permute(1, 2, 0).double().numpy()

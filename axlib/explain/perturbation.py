@@ -63,6 +63,7 @@ import torch
 import torch.nn.functional as F
 
 from axlib import attacks as _attacks
+from axlib._util.checks import check_images, check_int, check_labels, check_number, eval_mode
 
 __all__ = ["rise", "rise_masks", "meaningful_perturbation", "extremal_perturbation",
            "gaussian_blur", "tv_norm", "EP_AREAS"]
@@ -71,23 +72,6 @@ EP_AREAS = (0.025, 0.05, 0.1, 0.2)
 
 
 # --------------------------------------------------------------------------- validation
-def _int_at_least(name: str, value, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
-def _number(name: str, value, *, low: float = 0.0, strict: bool = False, high: float = math.inf) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
-        and (value > low if strict else value >= low) and value <= high
-    if not ok:
-        bound = f"> {low:g}" if strict else f">= {low:g}"
-        if math.isfinite(high):
-            bound += f" and <= {high:g}"
-        raise ValueError(f"{name} must be a number {bound}, got {value!r}")
-    return float(value)
-
-
 def _device_of(model, x: torch.Tensor) -> torch.device:
     try:
         return next(model.parameters()).device
@@ -98,7 +82,7 @@ def _device_of(model, x: torch.Tensor) -> torch.device:
 def _targets(model, x: torch.Tensor, target) -> torch.Tensor:
     if target is None:
         return _attacks.predicted_labels(model, x).cpu()
-    return _attacks._check_labels(target, x, name="target").cpu()
+    return check_labels(target, x, name="target").cpu()
 
 
 class _Frozen:
@@ -106,7 +90,7 @@ class _Frozen:
 
     def __init__(self, model):
         self.model = model
-        self.eval = _attacks._EvalMode(model)
+        self.eval = eval_mode(model)
 
     def __enter__(self):
         self.eval.__enter__()
@@ -129,7 +113,7 @@ def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     Kernel radius ``ceil(3 sigma)``, at most ``min(H, W) - 1`` (reflect padding needs it);
     weights sum to 1, so values stay within the input's range.
     """
-    sigma = _number("sigma", sigma)
+    sigma = check_number("sigma", sigma, low=0)
     if sigma == 0:
         return x
     h, w = x.shape[-2:]
@@ -167,13 +151,13 @@ def rise_masks(n_masks: int, mask_size: int, height: int, width: int, *, p: floa
     smooth=False: nearest-neighbour upsampling, so the masks stay binary (0/1) blocks.
     Raises ValueError for n_masks < 1, mask_size < 1 or > min(height, width), p outside (0, 1].
     """
-    n_masks = _int_at_least("n_masks", n_masks, 1)
-    height = _int_at_least("height", height, 1)
-    width = _int_at_least("width", width, 1)
-    mask_size = _int_at_least("mask_size", mask_size, 1)
+    n_masks = check_int("n_masks", n_masks, low=1)
+    height = check_int("height", height, low=1)
+    width = check_int("width", width, low=1)
+    mask_size = check_int("mask_size", mask_size, low=1)
     if mask_size > min(height, width):
         raise ValueError(f"mask_size must be <= min(height, width) = {min(height, width)}, got {mask_size}")
-    p = _number("p", p, strict=True, high=1.0)
+    p = check_number("p", p, low=0, low_open=True, high=1.0)
     if not isinstance(generator, torch.Generator):
         raise ValueError(f"generator must be a torch.Generator, got {type(generator).__name__}")
     ch, cw = math.ceil(height / mask_size), math.ceil(width / mask_size)
@@ -204,11 +188,11 @@ def rise(model, x: torch.Tensor, target=None, *, n_masks: int = 8000, mask_size:
     batch_size: masked images per forward pass (all B images of a chunk of masks together).
     P is the softmax probability. Raises ValueError for bad parameters or x.
     """
-    x = _attacks.check_images(x)
+    x = check_images(x)
     b, c, h, w = x.shape
-    p = _number("p", p, strict=True, high=1.0)
-    batch_size = _int_at_least("batch_size", batch_size, 1)
-    seed = _int_at_least("seed", seed, 0)
+    p = check_number("p", p, low=0, low_open=True, high=1.0)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    seed = check_int("seed", seed, low=0)
     if masks is None:
         masks = rise_masks(n_masks, mask_size, h, w, p=p, smooth=smooth,
                            generator=torch.Generator().manual_seed(seed))
@@ -246,17 +230,17 @@ def meaningful_perturbation(model, x: torch.Tensor, target=None, *, iterations: 
     history: optional list; the mean loss over the batch is appended at every iteration.
     The images are independent: each one's loss depends on its own mask only.
     """
-    x = _attacks.check_images(x)
+    x = check_images(x)
     b, c, h, w = x.shape
-    iterations = _int_at_least("iterations", iterations, 1)
-    lr = _number("lr", lr, strict=True)
-    l1_coeff = _number("l1_coeff", l1_coeff)
-    tv_coeff = _number("tv_coeff", tv_coeff)
-    tv_beta = _number("tv_beta", tv_beta, low=1.0)
-    noise_std = _number("noise_std", noise_std)
-    seed = _int_at_least("seed", seed, 0)
-    mask_size = max(1, h // 8) if mask_size is None else _int_at_least("mask_size", mask_size, 1)
-    blur_sigma = 5.0 * h / 224 if blur_sigma is None else _number("blur_sigma", blur_sigma)
+    iterations = check_int("iterations", iterations, low=1)
+    lr = check_number("lr", lr, low=0, low_open=True)
+    l1_coeff = check_number("l1_coeff", l1_coeff, low=0)
+    tv_coeff = check_number("tv_coeff", tv_coeff, low=0)
+    tv_beta = check_number("tv_beta", tv_beta, low=1.0)
+    noise_std = check_number("noise_std", noise_std, low=0)
+    seed = check_int("seed", seed, low=0)
+    mask_size = max(1, h // 8) if mask_size is None else check_int("mask_size", mask_size, low=1)
+    blur_sigma = 5.0 * h / 224 if blur_sigma is None else check_number("blur_sigma", blur_sigma, low=0)
     y = _targets(model, x, target)
     device = _device_of(model, x)
     gen = torch.Generator().manual_seed(seed)
@@ -304,20 +288,20 @@ def extremal_perturbation(model, x: torch.Tensor, target=None, *, areas=EP_AREAS
     Returns the saliency (B, H, W), the mean over areas of the masks; with
     ``return_masks`` also the masks (B, len(areas), H, W).
     """
-    x = _attacks.check_images(x)
+    x = check_images(x)
     b, c, h, w = x.shape
     areas = tuple(areas) if isinstance(areas, (list, tuple)) else areas
     if not isinstance(areas, tuple) or not areas or not all(
             isinstance(a, (int, float)) and not isinstance(a, bool) and 0 < a < 1 for a in areas):
         raise ValueError(f"areas must be a non-empty sequence of fractions in (0, 1), got {areas!r}")
-    iterations = _int_at_least("iterations", iterations, 1)
-    lr = _number("lr", lr, strict=True)
-    mask_step = max(1, round(7 * h / 224)) if mask_step is None else _int_at_least("mask_step", mask_step, 1)
-    smooth_sigma = 21.0 * h / 224 if smooth_sigma is None else _number("smooth_sigma", smooth_sigma)
-    max_blur = 10.0 * h / 224 if max_blur is None else _number("max_blur", max_blur)
-    regul_weight = _number("regul_weight", regul_weight, strict=True)
-    regul_weight_last = _number("regul_weight_last", regul_weight_last, strict=True)
-    seed = _int_at_least("seed", seed, 0)
+    iterations = check_int("iterations", iterations, low=1)
+    lr = check_number("lr", lr, low=0, low_open=True)
+    mask_step = max(1, round(7 * h / 224)) if mask_step is None else check_int("mask_step", mask_step, low=1)
+    smooth_sigma = 21.0 * h / 224 if smooth_sigma is None else check_number("smooth_sigma", smooth_sigma, low=0)
+    max_blur = 10.0 * h / 224 if max_blur is None else check_number("max_blur", max_blur, low=0)
+    regul_weight = check_number("regul_weight", regul_weight, low=0, low_open=True)
+    regul_weight_last = check_number("regul_weight_last", regul_weight_last, low=0, low_open=True)
+    seed = check_int("seed", seed, low=0)
     y = _targets(model, x, target)
     device = _device_of(model, x)
     gen = torch.Generator().manual_seed(seed)

@@ -38,6 +38,8 @@ import math
 import numpy as np
 import torch
 
+from axlib._util.checks import check_images, check_labels, eval_mode
+
 __all__ = ["pointing_game", "box_iou", "wsl_boxes", "wsl_iou", "wsl", "max_box_accuracy", "localisation_scores",
            "causal_curves", "insertion", "deletion", "default_step"]
 
@@ -225,7 +227,6 @@ def causal_curves(model, x: torch.Tensor, maps: torch.Tensor, target, *, mode: s
     changed after each step, 0 ... 1).
     Raises ValueError for an unknown mode, step < 1, batch_size < 1, or mismatched shapes.
     """
-    from axlib.attacks import _check_labels, _EvalMode, check_images
 
     if mode not in ("deletion", "insertion"):
         raise ValueError(f"mode must be 'deletion' or 'insertion', got {mode!r}")
@@ -234,7 +235,7 @@ def causal_curves(model, x: torch.Tensor, maps: torch.Tensor, target, *, mode: s
     b, c, h, w = x.shape
     if maps.shape != (b, h, w):
         raise ValueError(f"maps must have shape (B, H, W) = {(b, h, w)}, got {tuple(maps.shape)}")
-    y = _check_labels(target, x, name="target").cpu()
+    y = check_labels(target, x, name="target").cpu()
     if step is None:
         step = default_step(h, w)
     if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 1:
@@ -262,7 +263,7 @@ def causal_curves(model, x: torch.Tensor, maps: torch.Tensor, target, *, mode: s
     device = _device_of(model, x)
     per_chunk = max(1, batch_size // b)
     curves = torch.empty(b, n + 1, dtype=torch.float64)
-    with _EvalMode(model):
+    with eval_mode(model):
         for start in range(0, n + 1, per_chunk):
             ks = counts[start:start + per_chunk]  # (K,)
             changed = (rank[None, :, :] < ks[:, None, None]).reshape(len(ks), b, 1, h, w)

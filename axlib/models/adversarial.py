@@ -39,6 +39,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from axlib import attacks as _attacks
+from axlib._util.checks import check_choice, check_images, check_int, check_number
 
 __all__ = ["pgd_training_step", "fast_fgm_training_step", "batch_step_from_recipe", "robustness",
            "METHODS"]
@@ -70,12 +71,12 @@ def _check_seed(seed) -> int:
 def check_pgd_params(eps, steps, step, norm) -> tuple[float, int, float, str]:
     """Validated (eps >= 0, steps >= 1, step > 0, norm) of a PGD; step None: 2.5 * eps / steps
     (Madry et al.; 1.0 when eps is 0). Raises ValueError naming the parameter."""
-    eps = _attacks._check_nonneg("eps", eps)
-    steps = _attacks._check_steps(steps)
-    norm = _attacks._check_norm(norm)
+    eps = check_number("eps", eps, low=0)
+    steps = check_int("steps", steps, low=1)
+    norm = check_choice("norm", norm, _attacks.NORMS)
     if step is None:
         step = 2.5 * eps / steps if eps > 0 else 1.0
-    return eps, steps, _attacks._check_positive("step", step), norm
+    return eps, steps, check_number("step", step, low=0, low_open=True), norm
 
 
 def _make_step(attack: Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor],
@@ -131,11 +132,11 @@ def fast_fgm_training_step(*, eps: float, alpha: float | None = None, norm: str 
     returned callable as :func:`pgd_training_step`.
     Raises ValueError naming the parameter for values out of range.
     """
-    eps = _attacks._check_nonneg("eps", eps)
-    norm = _attacks._check_norm(norm)
+    eps = check_number("eps", eps, low=0)
+    norm = check_choice("norm", norm, _attacks.NORMS)
     if alpha is None:
         alpha = 1.25 * eps if eps > 0 else 1.0
-    alpha = _attacks._check_positive("alpha", alpha)
+    alpha = check_number("alpha", alpha, low=0, low_open=True)
     clean_weight = _check_fraction("clean_weight", clean_weight)
     label_smoothing = _check_smoothing(label_smoothing)
     generator = torch.Generator().manual_seed(_check_seed(seed))
@@ -193,7 +194,7 @@ def robustness(model: nn.Module, x: torch.Tensor, y: torch.Tensor, *, eps: float
     description of the attack with eps, step, steps, norm, "n"}.
     """
     eps, steps, step, norm = check_pgd_params(eps, steps, step, norm)
-    x = _attacks.check_images(x)
+    x = check_images(x)
     clean = float((_attacks.predicted_labels(model, x, batch_size) == y.to(x.device)).float().mean())
 
     def attack(m, xb, yb):

@@ -15,6 +15,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from axlib._util.checks import check_device
 from axlib._util.paths import repo_data_dir
 from axlib.models.alexnet import AlexNetCifar
 from axlib.models.canvas_nets import AlexNet64, GoogLeNet64, ResNet64
@@ -223,7 +224,10 @@ def _spec(name: str) -> ModelSpec:
 
 
 def load(name: str, device: str = "cpu") -> nn.Module:
-    """The shipped model ``name`` in eval mode on ``device``, weights verified by sha256."""
+    """The shipped model ``name`` in eval mode on ``device``, weights verified by sha256.
+
+    Raises ValueError for an unknown name or a device this machine does not have."""
+    device = check_device(device)
     model = _spec(name).build()
     model.load_state_dict(load_state(checkpoint_path(name)))
     return model.to(device).eval()
@@ -256,6 +260,7 @@ def train(name: str, *, epochs: int | None = None, out: Path | None = None,
     Progress goes to stdout; interrupted runs resume from ``<out>/<name>.work/resume.pt``.
     Returns the card.
     """
+    device = str(check_device(device))
     spec = _spec(name)
     if spec.recipe is None:
         raise ValueError(f"model {name!r} is converted, not trained; see its card for how it was made")
