@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from axlib.explain import AxaiExplanation, attribute, axai, default_attack_params, rank_segments, tail_mask
-from axlib.explain.axai import segment_density
+from axlib.explain import AxaiExplanation, axai, default_attack_params, rank_segments, tail_mask
+from axlib.explain.axai import attribute, segment_density
 
 torch.set_num_threads(1)
 

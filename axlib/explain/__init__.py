@@ -1,23 +1,17 @@
-"""Explanations behind one call shape: ``attribute(model, x, target, *, segments) -> (B, H, W)``.
+"""Explanations: AXAI and every baseline behind one call,
+``attribute(method, model, x, target=None, **params)`` (Captum's shape; the methods, their
+outputs and keywords are tabled in :mod:`axlib.explain.attribution`).
 
-``axai``: AXAI (Rahnama & Tseng 2021, Algorithm 1), explanations from an adversarial attack.
-Baselines (LIME, SHAP, ...) join here with the same ``attribute`` signature.
+``axai``: AXAI (Rahnama & Tseng 2021, Algorithm 1), explanations from an adversarial attack,
+with its parts (:func:`tail_mask`, :func:`segment_density`, :func:`rank_segments`);
+``baselines``: LIME, SHAP and Captum's methods; ``methods``: the robust-model study's nine;
+``perturbation``: RISE, meaningful and extremal perturbation.
 """
 from . import axai as axai_module  # noqa: F401
-from .axai import (  # noqa: F401
-    AxaiExplanation,
-    attribute,
-    axai,
-    default_attack_params,
-    rank_segments,
-    segment_density,
-    tail_mask,
-)
-
-__all__ = ["AxaiExplanation", "axai", "attribute", "default_attack_params", "rank_segments",
-           "segment_density", "tail_mask"]
-from . import baselines as baselines_module  # noqa: F401,E402
-from .baselines import (  # noqa: F401,E402
+from . import baselines as baselines_module  # noqa: F401
+from .attribution import METHODS, OUTPUT, attribute
+from .axai import AxaiExplanation, axai, default_attack_params, rank_segments, segment_density, tail_mask
+from .baselines import (
     captum_lime,
     gradient_shap,
     integrated_gradients,
@@ -25,5 +19,6 @@ from .baselines import (  # noqa: F401,E402
     shap_gradient_attribution,
 )
 
-__all__ += ["lime_attribution", "shap_gradient_attribution", "captum_lime", "gradient_shap",
-            "integrated_gradients"]
+__all__ = ["attribute", "METHODS", "OUTPUT", "AxaiExplanation", "axai", "default_attack_params", "rank_segments",
+           "segment_density", "tail_mask", "lime_attribution", "shap_gradient_attribution", "captum_lime",
+           "gradient_shap", "integrated_gradients"]
