@@ -7,7 +7,7 @@ PROFILE ?= default
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book test install clean
+.PHONY: book test lint install clean
 
 install: $(STAMP)
 
@@ -24,6 +24,9 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
 
 clean:
 	rm -rf runs book/_build
