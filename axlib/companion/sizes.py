@@ -19,7 +19,33 @@ def _with(base: dict, **changes) -> dict:
 PAGE_SIZES: dict[str, dict[str, dict]] = {}
 
 # ----------------------------------------------------------------------- 00 models
+# n_cifar / n_imagenet_samples: embedded CIFAR-10 test images / ImageNet sample images the accuracies are
+# re-measured on (None: all 2,000 / 250); imagenet_batch: images per forward pass; photos, photo_size:
+# the skimage photographs MobileNetV2 classifies, as 224-pixel ImageNet crops.
+_MODELS_DEFAULT = {"n_cifar": None, "n_imagenet_samples": None, "imagenet_batch": 25,
+                   "photos": ("chelsea", "coffee", "rocket", "astronaut"), "photo_size": 224}
+PAGE_SIZES["00_models"] = {"smoke": _with(_MODELS_DEFAULT, n_cifar=16, n_imagenet_samples=16),
+                           "default": _MODELS_DEFAULT, "paper": _MODELS_DEFAULT}
 # ----------------------------------------------------------------------- 01 QuickShift
+# names, image_size: skimage photographs and the side of their ImageNet-style crops; kernel_sizes,
+# max_dists, ratios: the QuickShift sweeps (the others at LIME's 4, 200, 0.2); repeats: timed runs
+# per setting (fastest kept); n_cifar: embedded CIFAR-10 test images (1..2000); match_kernels: kernel
+# grid for the λ pairs on the crops; axai_names: photographs AXAI explains (always at 224, MobileNetV2's
+# input); axai_match_kernels: kernel grid of their λ pairs at 224; axai_repeats: timed AXAI runs per
+# explainability length; threads: one CPU thread, for stable timings on a shared machine.
+_QUICKSHIFT_PHOTOS = ("chelsea", "coffee", "astronaut", "rocket")
+_QUICKSHIFT_DEFAULT = {
+    "names": _QUICKSHIFT_PHOTOS, "image_size": 224, "kernel_sizes": [1, 2, 3, 4, 5, 6, 8], "repeats": 1,
+    "max_dists": [2, 5, 10, 20, 50, 200], "ratios": [0.1, 0.2, 0.5, 0.8, 1.0], "n_cifar": 1000,
+    "match_kernels": [2, 2.5, 3, 3.5, 4], "axai_names": _QUICKSHIFT_PHOTOS, "axai_match_kernels": [2, 2.5, 3, 3.5, 4],
+    "axai_repeats": 5, "threads": 1}
+PAGE_SIZES["01_quickshift"] = {
+    "smoke": _with(_QUICKSHIFT_DEFAULT, names=("chelsea", "rocket"), image_size=64, kernel_sizes=[1, 2],
+                   max_dists=[5, 200], ratios=[0.2, 0.8], n_cifar=16, match_kernels=[1, 2],
+                   axai_names=("chelsea",), axai_repeats=1),
+    "default": _QUICKSHIFT_DEFAULT,
+    "paper": _with(_QUICKSHIFT_DEFAULT, repeats=3, n_cifar=2000, axai_repeats=9),
+}
 # ----------------------------------------------------------------------- 02 distributions
 # ----------------------------------------------------------------------- 03 quantile selection
 # ----------------------------------------------------------------------- 04 benchmarks

@@ -12,21 +12,42 @@ from axlib.companion.claims import Claim, claim
 from axlib.companion.results import Verdict  # noqa: F401  (the rules below return it)
 from axlib.papers.axai import paper  # noqa: F401
 
+
+# --------------------------------------------------- 01 QuickShift (App. A): paper values
+def _lime_defaults_merge() -> str:
+    lime = (paper.QUICKSHIFT_LIME_KERNEL_SIZE.value, paper.QUICKSHIFT_LIME_MAX_DIST.value,
+            paper.QUICKSHIFT_LIME_RATIO.value)
+    return (f"Fig. 11: with LIME's defaults (kernel {lime[0]}, max distance {lime[1]}, λ {lime[2]}) "
+            f"{paper.QUICKSHIFT_LOW_RESOLUTION.value} on low-resolution images; kernel "
+            f"{paper.QUICKSHIFT_CIFAR_KERNEL_SIZE.value} used for CIFAR")
+
+
+def _lambda_counts() -> str:
+    low, high = paper.QUICKSHIFT_LAMBDA_COUNTS.value
+    return f"{low} -> {high} ({high / low - 1:+.0%}), castle image"
+
+
+def _lambda_explanations() -> str:
+    low, high = paper.QUICKSHIFT_LAMBDAS.value
+    counts = paper.QUICKSHIFT_LAMBDA_COUNTS.value
+    return (f"Fig. 13: λ {low} {paper.QUICKSHIFT_LAMBDA_EXPLANATIONS.value}; λ {high} explanations of "
+            f"lower quality (castle image, {counts[0]} and {counts[1]} segments; judged by eye)")
+
+
 CLAIMS: tuple[Claim, ...] = (
     # ------------------------------------------------------------------ AXAI, appendix A (01)
     claim("axai.quickshift.kernel_cost", "App. A", "QuickShift's kernel size is the major "
        "computational cost, and larger kernels give fewer segments",
-       "qualitative", "01"),
+       f"{paper.QUICKSHIFT_KERNEL_COST.value} (no number given)", "01"),
     claim("axai.quickshift.lime_defaults_merge_cifar", "App. A, Fig. 11", "LIME's QuickShift "
        "defaults (kernel 4, max distance 200, ratio 0.2) merge low-resolution images into few "
-       "segments", "qualitative (Fig. 11)", "01"),
+       "segments", _lime_defaults_merge(), "01"),
     claim("axai.quickshift.lambda_counts", "App. A, Fig. 13", "changing only the colour/space "
-       "trade-off lambda leaves the segment count nearly the same", "73 -> 81 segments (castle)",
-       "01"),
+       "trade-off lambda leaves the segment count nearly the same", _lambda_counts(), "01"),
     claim("axai.k_cost_independent", "App. A, Fig. 12", "a longer explainability length K does "
-       "not increase the computation time", "t(K=10) / t(K=1) = 1", "01"),
+       "not increase the computation time", paper.QUICKSHIFT_K_COST, "01"),
     claim("axai.lambda_explanations", "App. A, Fig. 13", "a lower lambda keeps details from "
-       "merging with irrelevant background", "qualitative (Fig. 13)", "01"),
+       "merging with irrelevant background", _lambda_explanations(), "01"),
     # ------------------------------------------------------------ AXAI, 3.2 and App. C (02)
     claim("axai.skew_share.cifar10", "3.2, Fig. 2", "attack-magnitude distributions are "
        "symmetric: share of CIFAR-10 images with |skewness| > 0.5", "0.9%", "02"),
@@ -153,3 +174,86 @@ CLAIMS: tuple[Claim, ...] = (
     claim("c4.beta.text", "App. C.4, Table 8", "beta fit, Sentence Polarity",
        "p (13.22, 13.68), q (13.46, 13.93)", "07", paper="axai"),
 )
+
+
+# ---------------------------------------------------------------- 01 QuickShift (App. A)
+def kernel_cost(spread, fewer_with_kernel: bool) -> Verdict:
+    """Appendix A's kernel-size claim from the QuickShift sweeps.
+
+    spread: mapping with "kernel_size", "max_dist" and "ratio", each the slowest / fastest
+    median wall time along that parameter's sweep (ratios >= 1); fewer_with_kernel: whether
+    the segment count never rises with the kernel on any image. "reproduced" when the kernel's
+    spread is more than twice the larger of the other two and counts never rise, else "partly".
+    """
+    for key in ("kernel_size", "max_dist", "ratio"):
+        if key not in spread:
+            raise ValueError(f"spread must hold 'kernel_size', 'max_dist' and 'ratio', got {sorted(spread)}")
+    kernel_dominates = spread["kernel_size"] > 2 * max(spread["max_dist"], spread["ratio"])
+    return Verdict("reproduced" if kernel_dominates and fewer_with_kernel else "partly",
+                   "slowest/fastest median time along the kernel sweep > 2x that along max_dist and along λ, "
+                   "and segment counts never rise with the kernel on any image: reproduced; otherwise partly")
+
+
+def lime_defaults_merge_cifar(median_lime: float, median_fine: float) -> Verdict:
+    """Fig. 11 on CIFAR-10: "reproduced" when the median segment count at LIME's defaults is at
+    most 3 and that at kernel 1 at least 3 times it, else "partly". Counts are >= 1."""
+    for name, v in (("median_lime", median_lime), ("median_fine", median_fine)):
+        if not v >= 1:
+            raise ValueError(f"{name} must be a segment count >= 1, got {v!r}")
+    return Verdict("reproduced" if median_lime <= 3 and median_fine >= 3 * median_lime else "partly",
+                   "median segments per CIFAR-10 image <= 3 at LIME's 4/200/0.2 and >= 3x that at kernel 1: "
+                   "reproduced; otherwise partly")
+
+
+def lambda_counts(changes) -> Verdict:
+    """Fig. 13's "nearly the same" segment counts when only λ changes.
+
+    changes: per image, segments at λ 0.8 / segments at λ 0.2 - 1. "reproduced" when every
+    |change| <= 0.25, "partly" when the median |change| <= 0.25, else "not reproduced".
+    """
+    import numpy as np
+
+    changes = np.abs(np.asarray(changes, dtype=float))
+    if changes.size == 0:
+        raise ValueError("changes must hold at least one relative change")
+    if (changes <= 0.25).all():
+        verdict = "reproduced"
+    else:
+        verdict = "partly" if np.median(changes) <= 0.25 else "not reproduced"
+    return Verdict(verdict, "|segments(λ 0.8) / segments(λ 0.2) - 1| <= 25% on every image: reproduced; "
+                            "median within 25%: partly; otherwise not reproduced")
+
+
+def k_cost_independent(seconds_short, seconds_long) -> Verdict:
+    """Appendix A: a longer explainability length costs no time.
+
+    seconds_short, seconds_long: wall times (s) of the alternating runs at K = 1 and K = 10.
+    "reproduced" when the median at K = 10 is at most 1.1 times the median at K = 1, or at most
+    the slowest K = 1 run (inside their timing noise); else "not reproduced".
+    """
+    import numpy as np
+
+    short, long = np.asarray(seconds_short, dtype=float), np.asarray(seconds_long, dtype=float)
+    if short.size == 0 or long.size == 0:
+        raise ValueError("seconds_short and seconds_long must each hold at least one time")
+    ratio = np.median(long) / np.median(short)
+    flat = ratio <= 1.1 or np.median(long) <= short.max()
+    return Verdict("reproduced" if flat else "not reproduced",
+                   "median t(K=10) / median t(K=1) <= 1.1, or median t(K=10) <= the slowest K = 1 run "
+                   "(timing noise): reproduced; otherwise not reproduced")
+
+
+def lambda_explanations(density_low, density_high) -> Verdict:
+    """Fig. 13b, c, a qualitative claim: "partly" when the attacked share inside the top-10
+    explanation (density) with λ 0.2 is at least that with λ 0.8 on every image, else
+    "reference" (no consistent advantage: the claim stays a by-eye reference). density_low,
+    density_high: per image, shares in [0, 1]."""
+    import numpy as np
+
+    low, high = np.asarray(density_low, dtype=float), np.asarray(density_high, dtype=float)
+    if low.shape != high.shape or low.size == 0:
+        raise ValueError(f"density_low and density_high must be equal, non-empty lengths, got {low.shape} "
+                         f"and {high.shape}")
+    return Verdict("partly" if (low >= high).all() else "reference",
+                   "attacked share inside the top-10 explanation at λ 0.2 >= at λ 0.8 on every image: partly "
+                   "(a by-eye claim is not reproduced by a proxy); otherwise reference")

@@ -1,0 +1,166 @@
+"""AXAI appendix A (notebook 01): the claim rules, each where it passes and where it fails, and
+the experiment functions of ``axlib.papers.axai.quickshift`` on small synthetic inputs."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+from axlib import segment
+from axlib.companion.claims import CATALOGUE
+from axlib.papers.axai import claims, paper, quickshift
+
+
+# ------------------------------------------------------------------------------------ rules
+def test_kernel_cost_reproduced_when_the_kernel_dominates_and_counts_fall():
+    v = claims.kernel_cost({"kernel_size": 9.0, "max_dist": 1.2, "ratio": 1.1}, True)
+    assert v.verdict == "reproduced" and "2x" in v.rule
+
+
+@pytest.mark.parametrize("spread, fewer", [({"kernel_size": 2.0, "max_dist": 1.0, "ratio": 1.0}, True),
+                                           ({"kernel_size": 9.0, "max_dist": 1.0, "ratio": 1.0}, False)])
+def test_kernel_cost_partly_otherwise(spread, fewer):
+    assert claims.kernel_cost(spread, fewer).verdict == "partly"
+
+
+def test_kernel_cost_names_a_missing_parameter():
+    with pytest.raises(ValueError, match="spread"):
+        claims.kernel_cost({"kernel_size": 9.0}, True)
+
+
+def test_lime_defaults_merge_cifar():
+    assert claims.lime_defaults_merge_cifar(1, 13.5).verdict == "reproduced"
+    assert claims.lime_defaults_merge_cifar(3, 9).verdict == "reproduced"
+    assert claims.lime_defaults_merge_cifar(4, 20).verdict == "partly"      # LIME's count above 3
+    assert claims.lime_defaults_merge_cifar(2, 5).verdict == "partly"       # kernel 1 not 3x as many
+    with pytest.raises(ValueError, match="median_lime"):
+        claims.lime_defaults_merge_cifar(0, 5)
+
+
+def test_lambda_counts():
+    assert claims.lambda_counts([0.11, -0.2]).verdict == "reproduced"
+    assert claims.lambda_counts([0.1, 0.2, 0.45]).verdict == "partly"
+    assert claims.lambda_counts([0.45, 0.18]).verdict == "not reproduced"
+    with pytest.raises(ValueError, match="changes"):
+        claims.lambda_counts([])
+
+
+def test_k_cost_independent():
+    assert claims.k_cost_independent([0.87], [0.95]).verdict == "reproduced"          # ratio <= 1.1
+    assert claims.k_cost_independent([1.0, 1.5, 1.0], [1.4]).verdict == "reproduced"  # inside K = 1 spread
+    assert claims.k_cost_independent([1.0, 1.0], [1.2, 1.2]).verdict == "not reproduced"
+    with pytest.raises(ValueError, match="seconds_short"):
+        claims.k_cost_independent([], [1.0])
+
+
+def test_lambda_explanations_is_partly_or_a_reference():
+    assert claims.lambda_explanations([0.8, 0.7], [0.8, 0.6]).verdict == "partly"
+    assert claims.lambda_explanations([0.77, 0.7], [0.78, 0.6]).verdict == "reference"
+    with pytest.raises(ValueError, match="density_low"):
+        claims.lambda_explanations([0.8], [0.8, 0.7])
+
+
+def test_catalogue_takes_the_paper_values_from_paper_py():
+    values = {c.id: c.paper_value for c in CATALOGUE}
+    low, high = paper.QUICKSHIFT_LAMBDA_COUNTS.value
+    assert values["axai.quickshift.lambda_counts"] == f"{low} -> {high} (+11%), castle image"
+    assert "kernel 4, max distance 200, λ 0.2" in values["axai.quickshift.lime_defaults_merge_cifar"]
+    assert values["axai.k_cost_independent"] == paper.QUICKSHIFT_K_COST.value
+    assert "73 and 81 segments" in values["axai.lambda_explanations"]
+    assert quickshift.LIME == segment.LIME_DEFAULTS
+
+
+# ------------------------------------------------------------------------------ experiments
+def _images(n=2, size=24, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.rand(n, 3, size, size, generator=g) * 0.2
+    x[:, 0, : size // 2] += 0.7          # a red top half: at least two colour regions
+    return x.clamp(0, 1)
+
+
+def test_sweeps_and_the_kernel_cost_record():
+    x, names = _images(), ["a", "b"]
+    by_kernel = quickshift.sweep(x, names, "kernel_size", [1, 2])
+    by_dist = quickshift.sweep(x, names, "max_dist", [5, 200])
+    by_ratio = quickshift.sweep(x, names, "ratio", [0.2, 0.8])
+    assert set(by_dist.ratio) == {quickshift.LAMBDA_LOW, quickshift.LAMBDA_HIGH}
+    assert set(by_kernel.max_dist) == {quickshift.LIME["max_dist"]} and len(by_ratio) == 4
+    spread = quickshift.time_spread({"kernel_size": by_kernel, "max_dist": by_dist, "ratio": by_ratio})
+    assert list(spread.index) == ["kernel_size", "max_dist", "ratio"] and (spread >= 1).all()
+    counts = quickshift.segments_by_kernel(by_kernel)
+    assert list(counts.index) == [1, 2] and list(counts.columns) == names
+    record = quickshift.kernel_cost_record(spread, counts, image_size=24, n_images=2)
+    assert record["ours"].startswith("time x") and "from kernel 1 to 2" in record["ours"]
+    assert record["note"].startswith("24-pixel crops of 2 skimage photographs")
+    with pytest.raises(ValueError, match="param"):
+        quickshift.sweep(x, names, "sigma", [1])
+
+
+def test_never_more_segments():
+    assert quickshift.never_more_segments(pd.DataFrame({"a": [9, 5, 5]}, index=[1, 2, 3]))
+    assert not quickshift.never_more_segments(pd.DataFrame({"a": [9, 5, 6]}, index=[1, 2, 3]))
+
+
+def test_cifar_summary_and_record():
+    by_cifar = pd.DataFrame({"kernel_size": [4, 4, 2, 2, 1, 1], "segments": [1, 3, 4, 6, 12, 15],
+                             "seconds": [0.004] * 6, "image": ["cat", "dog"] * 3})
+    summary = quickshift.cifar_summary(by_cifar)
+    assert summary.loc[4, "median_segments"] == 2 and summary.loc[4, "single_segment"] == 0.5
+    assert summary.loc[4, "at_most_3"] == 1 and summary.loc[4, "ms_per_image"] == pytest.approx(4)
+    record = quickshift.cifar_merge_record(summary, 2)
+    assert record["ours"] == ("median segment count 2 at 4/200/0.2 (50% of images a single segment) "
+                              "vs 13.5 at kernel 1")
+
+
+def test_lambda_pairs_table_and_record():
+    x, names = _images(), ["a", "b"]
+    pairs = quickshift.lambda_pairs(x, names, [1, 2])
+    assert [p["image"] for p in pairs] == names and pairs[0]["labels_08"].shape == (24, 24)
+    table = quickshift.lambda_table(x, pairs)
+    assert (table.change == table.segments_08 / table.segments_02 - 1).all()
+    shown = quickshift.with_paper_row(table)
+    assert shown.iloc[-1]["segments_02"] == 73 and shown.iloc[-1]["segments_08"] == 81
+    record = quickshift.lambda_counts_record(table)
+    assert record["ours"].startswith(f"a {table.segments_02[0]}->{table.segments_08[0]}")
+    assert record["note"].endswith("the paper's by +11%")
+
+
+class _TinyNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.head = nn.Linear(4, 5)
+
+    def forward(self, x):
+        return self.head(self.conv(x).relu().mean((2, 3)))
+
+
+def test_explanations_timing_and_lambda_comparison():
+    model, x, names = _TinyNet().eval(), _images(), ("a", "b")
+    labels = segment.quickshift(x, kernel_size=1, max_dist=200, ratio=0.2)
+    timing, runs = quickshift.time_explainability_length(model, x[:1], labels[0], repeats=2)
+    assert list(timing.columns) == ["K = 1", "K = 10"] and len(timing) == 2
+    assert quickshift.is_prefix(runs)
+    record = quickshift.k_cost_record(timing, "a")
+    assert record["unit"] == "t(K=10) / t(K=1)" and "2 alternating run(s)" in record["note"]
+    explained = quickshift.explain_photographs(model, x, labels, first=runs[10])
+    assert explained[0] is runs[10] and len(explained) == 2
+    pairs = quickshift.lambda_pairs(x, names, [1, 2])
+    frame, masks = quickshift.compare_lambda_explanations(model, x, names, explained, pairs)
+    assert list(frame.image) == list(names) and len(masks) == 2
+    assert ((frame.iou >= 0) & (frame.iou <= 1)).all()
+    record = quickshift.lambda_explanations_record(frame)
+    assert record["ours"].endswith("(λ 0.2 vs 0.8, K = 10)")
+    with pytest.raises(ValueError, match="repeats"):
+        quickshift.time_explainability_length(model, x[:1], labels[0], repeats=0)
+
+
+def test_page_sizes_have_the_same_keys_in_every_profile():
+    from axlib.companion.sizes import PAGE_SIZES
+
+    for page in ("00_models", "01_quickshift"):
+        keys = {name: set(sizes) for name, sizes in PAGE_SIZES[page].items()}
+        assert set(keys) == {"smoke", "default", "paper"} and len({frozenset(k) for k in keys.values()}) == 1
+    assert PAGE_SIZES["01_quickshift"]["smoke"]["threads"] == 1
