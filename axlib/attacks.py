@@ -36,9 +36,8 @@ Checked against captum 0.9.0 (source of ``captum/robust/_core/fgsm.py`` and ``pg
   returns exactly our adversarial examples (max abs difference 0.0).
 * Speed, measured on a small CNN (2 conv + 1 linear layer, 25.6k parameters; batch 64 of
   3x32x32; Linf PGD, eps 8/255, step 2/255, 20 steps, the one setting both implement the same
-  way; CPU, 1 thread, medians of 5 calls on a shared 2-core machine): on a quiet machine
-  ours 0.45-0.50 s, Captum 0.49-0.56 s per call (three runs); under load both 1.10-1.24 s,
-  equal within noise. Captum is not faster, and the missing L2 step is decisive: we keep this
+  way; CPU, 1 thread, medians of 5 calls): ours 0.45-0.50 s, Captum 0.49-0.56 s per call
+  (three runs), equal within noise. Captum is not faster, and the missing L2 step is decisive: we keep this
   small module. Rerun with ``python tests/test_attacks.py`` (prints both timings).
 """
 from __future__ import annotations
@@ -142,7 +141,28 @@ def _random_start(x: torch.Tensor, eps: float, norm: str, mask, generator) -> to
 # --------------------------------------------------------------------------- public API
 @torch.no_grad()
 def predicted_labels(model, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
-    """The model's top-1 labels for x (B, C, H, W), as a LongTensor (B,), in eval mode."""
+    """The model's top-1 labels for a batch, computed in eval mode without gradients.
+
+    Parameters
+    ----------
+    model : callable
+        Maps a (b, C, H, W) batch to logits (b, classes). An ``nn.Module`` is put in eval mode
+        for the call; its previous mode is restored.
+    x : torch.Tensor, shape (B, C, H, W)
+        The images (any batched tensor (B, ...) the model accepts).
+    batch_size : int, default 256
+        Images per forward pass, >= 1.
+
+    Returns
+    -------
+    torch.Tensor, shape (B,), int64
+        The ``argmax`` of the logits of every image (a LongTensor).
+
+    Raises
+    ------
+    ValueError
+        If x is not a batched tensor (B, ...) or batch_size is not an integer >= 1.
+    """
     if not isinstance(x, torch.Tensor) or x.dim() < 2:
         raise ValueError("x must be a batched tensor (B, ...)")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
@@ -155,14 +175,36 @@ def fgm(model, x: torch.Tensor, y, *, eps: float, norm: str = "l2", mask=None,
         bounds=(0.0, 1.0)) -> torch.Tensor:
     """Untargeted Fast Gradient Method (one normalised-gradient step of length eps).
 
-    x: (B, C, H, W) floats in [0, 1]; y: (B,) labels to move away from (or one int).
-    eps: budget >= 0 (L2: per-sample Euclidean length; linf: per-feature).
-    norm: "l2" (step eps * g / ||g||_2, Goodfellow's FGM) or "linf" (eps * sign(g), FGSM).
-    mask: optional 0/1 tensor shaped like x; only features with mask 1 change.
-    bounds: clipping range (default [0, 1]); None disables the range check and the clipping.
-    Returns x_adv (B, C, H, W), detached, in bounds, ||x_adv - x|| <= eps per sample.
-    Raises ValueError naming the parameter for eps < 0, unknown norm, bad x / y / mask.
     Equal to ``pgd(..., step=eps, steps=1)``.
+
+    Parameters
+    ----------
+    model : callable
+        Maps (B, C, H, W) pixels in [0, 1] to logits (B, classes). Run in eval mode (its
+        previous mode is restored); only the gradient with respect to the inputs is taken.
+    x : torch.Tensor, shape (B, C, H, W), floating
+        Pixels in [0, 1] (inside ``bounds``).
+    y : int or torch.Tensor, shape (B,), integer
+        Labels to move away from; one int labels every image.
+    eps : float
+        Budget >= 0, in pixel units. L2: per-sample Euclidean length; linf: per feature.
+    norm : {"l2", "linf"}, default "l2"
+        ``"l2"``: step ``eps * g / ||g||_2`` (Goodfellow's FGM); ``"linf"``: step
+        ``eps * sign(g)`` (FGSM).
+    mask : torch.Tensor, shape (B, C, H, W), optional
+        0/1 (or False/True) tensor shaped like x; only features with mask 1 change.
+    bounds : (float, float) or None, default (0.0, 1.0)
+        Clipping range (low, high), low < high; None disables the range check and the clipping.
+
+    Returns
+    -------
+    torch.Tensor, shape (B, C, H, W)
+        x_adv, detached, in ``bounds``, with ``||x_adv - x|| <= eps`` per sample.
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter, for eps < 0, an unknown norm, bad bounds, or a bad x / y / mask.
     """
     eps = check_number("eps", eps, low=0)
     norm = check_choice("norm", norm, NORMS)
@@ -182,19 +224,46 @@ def pgd(model, x: torch.Tensor, y, *, eps: float, step: float, steps: int, norm:
         bounds=(0.0, 1.0)) -> torch.Tensor:
     """Untargeted projected gradient descent (Madry et al.) in pixel space.
 
-    x: (B, C, H, W) floats in [0, 1]; y: (B,) labels to move away from (or one int).
-    eps: budget >= 0; step: step length > 0; steps: iterations >= 1.
-    norm: "l2" (steps along g / ||g||_2 per sample, projection on the L2 ball) or "linf"
-    (steps along sign(g), projection by clamping to [-eps, eps]).
-    random_start: start from a uniform point of the eps ball, drawn from ``generator``
-    (a torch.Generator; None: the global RNG).
-    mask: optional 0/1 tensor shaped like x; only features with mask 1 change.
-    bounds: clipping range applied after every step (default [0, 1]); None: no clipping and
-    no range check (the AXAI reference code attacks without clipping).
-    Returns x_adv (B, C, H, W), detached, in bounds, with ||x_adv - x|| <= eps under ``norm``
-    for every sample (up to float rounding). The model's mode and parameters are untouched.
-    Raises ValueError naming the parameter if eps < 0, step <= 0, steps < 1, norm unknown,
-    x not (B, C, H, W) floats in bounds, y not (B,), mask not a 0/1 tensor shaped like x.
+    Parameters
+    ----------
+    model : callable
+        Maps (B, C, H, W) pixels in [0, 1] to logits (B, classes). Run in eval mode; its mode
+        and parameters are untouched afterwards.
+    x : torch.Tensor, shape (B, C, H, W), floating
+        Pixels in [0, 1] (inside ``bounds``).
+    y : int or torch.Tensor, shape (B,), integer
+        Labels to move away from; one int labels every image.
+    eps : float
+        Budget >= 0, in pixel units. L2: per-sample Euclidean length; linf: per feature.
+    step : float
+        Step length > 0, in the same units as eps.
+    steps : int
+        Iterations, >= 1.
+    norm : {"l2", "linf"}, default "l2"
+        ``"l2"``: steps along ``g / ||g||_2`` per sample, projection on the L2 ball;
+        ``"linf"``: steps along ``sign(g)``, projection by clamping to [-eps, eps].
+    random_start : bool, default False
+        Start from a uniform point of the eps ball, drawn from ``generator``.
+    generator : torch.Generator, optional
+        Source of the random start; None: the global RNG.
+    mask : torch.Tensor, shape (B, C, H, W), optional
+        0/1 (or False/True) tensor shaped like x; only features with mask 1 change.
+    bounds : (float, float) or None, default (0.0, 1.0)
+        Clipping range (low, high) applied after every step; None: no clipping and no range
+        check (the AXAI reference code attacks without clipping).
+
+    Returns
+    -------
+    torch.Tensor, shape (B, C, H, W)
+        x_adv, detached, in ``bounds``, with ``||x_adv - x|| <= eps`` under ``norm`` for every
+        sample (up to float rounding). The model's mode and parameters are untouched.
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter, if eps < 0, step <= 0, steps < 1, norm is unknown, bounds is not
+        a pair (low, high) with low < high, x is not (B, C, H, W) floats in bounds, y is not
+        (B,), mask is not a 0/1 tensor shaped like x, or generator is not a torch.Generator.
     """
     eps = check_number("eps", eps, low=0)
     step = check_number("step", step, low=0, low_open=True)
@@ -223,11 +292,31 @@ def adversarial_accuracy(model, x: torch.Tensor, y: torch.Tensor, attack: Callab
                          batch_size: int = 128, mask: torch.Tensor | None = None) -> float:
     """Accuracy of ``model`` on ``attack(model, x_batch, y_batch)`` against the labels y.
 
-    x: (N, C, H, W) in [0, 1]; y: (N,) labels (attacked and scored).
-    attack: callable ``(model, x, y, **kw) -> x_adv``, e.g.
-    ``functools.partial(pgd, eps=0.5, step=0.05, steps=20)``.
-    mask: optional (N, C, H, W) 0/1 tensor, sliced per batch and passed as ``mask=``.
-    Returns the fraction in [0, 1] of x_adv still classified as y.
+    Parameters
+    ----------
+    model : callable
+        The classifier attacked and scored; returns logits (B, classes).
+    x : torch.Tensor, shape (N, C, H, W), floating
+        Pixels in [0, 1].
+    y : int or torch.Tensor, shape (N,), integer
+        Labels, both attacked and scored.
+    attack : callable
+        ``(model, x, y, **kw) -> x_adv``, e.g. ``functools.partial(pgd, eps=0.5, step=0.05, steps=20)``.
+    batch_size : int, default 128
+        Images per attack call and per scoring forward pass, >= 1.
+    mask : torch.Tensor, shape (N, C, H, W), optional
+        0/1 tensor, sliced per batch and passed to ``attack`` as ``mask=``.
+
+    Returns
+    -------
+    float
+        The fraction in [0, 1] of x_adv still classified as y.
+
+    Raises
+    ------
+    ValueError
+        If x is not a finite floating (N, C, H, W) tensor, y is not (N,) labels or an int,
+        batch_size is not an integer >= 1, or mask is not a tensor shaped like x.
     """
     x = check_images(x, None)
     y = check_labels(y, x)

@@ -26,11 +26,26 @@ LIME_DEFAULTS = {"kernel_size": 4, "max_dist": 200, "ratio": 0.2}
 def segment(images, method: str = "quickshift", **params) -> torch.Tensor:
     """Segment images with ``method``; the one call shape of every segmentation.
 
-    images: (B, 3, H, W) or (3, H, W) floats in [0, 1] (for ``"grid"`` any (B, C, H, W) or
-    (C, H, W) tensor: only its shape is used). params: the method's keyword arguments
-    (:func:`quickshift`: kernel_size, max_dist, ratio, sigma, seed; :func:`grid`: cells).
-    Returns int64 labels (B, H, W), or (H, W) for a single image, numbered 0 .. S-1.
-    Raises ValueError for an unknown method or invalid parameters.
+    Parameters
+    ----------
+    images : torch.Tensor, shape (B, 3, H, W) or (3, H, W), floating
+        RGB pixels in [0, 1]. For ``"grid"`` any (B, C, H, W) or (C, H, W) tensor: only its
+        shape is used.
+    method : {"quickshift", "grid"}, default "quickshift"
+        The segmentation (:data:`METHODS`).
+    **params
+        The method's keyword arguments (:func:`quickshift`: kernel_size, max_dist, ratio,
+        sigma, seed; :func:`grid`: cells).
+
+    Returns
+    -------
+    torch.Tensor, shape (B, H, W) or (H, W), int64
+        Labels numbered 0 .. S-1 per image; (H, W) for a single image.
+
+    Raises
+    ------
+    ValueError
+        For an unknown method or invalid parameters.
     """
     if method == "quickshift":
         return quickshift(images, **params)
@@ -49,31 +64,33 @@ def quickshift(images, *, kernel_size: float = 4, max_dist: float = 200, ratio: 
 
     Parameters
     ----------
-    images : Tensor (B, 3, H, W) or (3, H, W)
+    images : torch.Tensor, shape (B, 3, H, W) or (3, H, W), floating
         RGB pixels in [0, 1] (the un-normalised image: models in axlib normalise inside).
-    kernel_size : float >= 1
-        Width of the Gaussian kernel of the Parzen density estimate, in pixels. Larger means
-        fewer segments, and a cost that grows about with its square (the window is 3 x kernel).
-        scikit-image refuses widths below 1 pixel.
-    max_dist : float > 0
+    kernel_size : float, default 4
+        Width of the Gaussian kernel of the Parzen density estimate, in pixels, >= 1. Larger
+        means fewer segments, and a cost that grows about with its square (the window is
+        3 x kernel). scikit-image refuses widths below 1 pixel.
+    max_dist : float, default 200
         Cut-off on the distance to the parent in the QuickShift tree (the paper's tau), in the
-        joint (ratio * Lab colour, x, y) space. Larger means fewer segments.
-    ratio : float in [0, 1]
-        The paper's lambda: weight of colour against position. Larger means colour counts more.
-    sigma : float >= 0
-        Width of a Gaussian pre-smoothing, 0 for none.
-    seed : int
+        joint (ratio * Lab colour, x, y) space, > 0. Larger means fewer segments.
+    ratio : float, default 0.2
+        The paper's lambda, in [0, 1]: weight of colour against position. Larger means colour
+        counts more.
+    sigma : float, default 0
+        Width of a Gaussian pre-smoothing, >= 0; 0 for none.
+    seed : int, default 42
         Seed of the random tie-breaking noise; the same seed gives the same labels.
 
     Returns
     -------
-    Tensor int64 (B, H, W), or (H, W) for a single image: labels 0 .. S-1 per image.
+    torch.Tensor, shape (B, H, W) or (H, W), int64
+        Labels 0 .. S-1 per image; (H, W) for a single image.
 
     Raises
     ------
     ValueError
         If kernel_size < 1, max_dist <= 0, ratio outside [0, 1], sigma < 0, or images not of
-        shape (B, 3, H, W) / (3, H, W) with finite values in [0, 1].
+        shape (B, 3, H, W) / (3, H, W) with finite floating values in [0, 1].
 
     Notes
     -----
@@ -112,11 +129,25 @@ def quickshift(images, *, kernel_size: float = 4, max_dist: float = 200, ratio: 
 def grid(shape: Sequence[int], cells) -> torch.Tensor:
     """Rectangular grid segments: ``rows x cols`` cells of (nearly) equal size.
 
-    shape: (H, W) or (B, H, W); cells: an int n for an n x n grid, or (rows, cols), with
-    1 <= rows <= H and 1 <= cols <= W. Cell (r, c) gets label ``r * cols + c``; row r covers
-    the pixel rows i with ``floor(i * rows / H) == r`` (likewise for columns).
-    Returns int64 labels of shape ``shape``.
-    Raises ValueError for a bad shape or a cell count outside those ranges.
+    Cell (r, c) gets label ``r * cols + c``; row r covers the pixel rows i with
+    ``floor(i * rows / H) == r`` (likewise for columns).
+
+    Parameters
+    ----------
+    shape : sequence of int
+        (H, W) or (B, H, W), positive sizes in pixels.
+    cells : int or (int, int)
+        An int n for an n x n grid, or (rows, cols), with 1 <= rows <= H and 1 <= cols <= W.
+
+    Returns
+    -------
+    torch.Tensor, shape ``shape``, int64
+        The labels; with a batch axis every image gets the same grid.
+
+    Raises
+    ------
+    ValueError
+        For a bad shape or a cell count outside those ranges.
     """
     shape = tuple(int(s) for s in shape)
     if len(shape) not in (2, 3) or min(shape) < 1:
@@ -136,7 +167,23 @@ def grid(shape: Sequence[int], cells) -> torch.Tensor:
 
 
 def count_segments(labels: torch.Tensor) -> torch.Tensor:
-    """Number of distinct labels per image: (B, H, W) -> int64 (B,); (H, W) -> int64 scalar."""
+    """Number of distinct labels per image.
+
+    Parameters
+    ----------
+    labels : torch.Tensor, shape (B, H, W) or (H, W), integer
+        Segment labels.
+
+    Returns
+    -------
+    torch.Tensor, shape (B,) or (), int64
+        The count for every image; a scalar tensor for one (H, W) map.
+
+    Raises
+    ------
+    ValueError
+        If labels is neither (B, H, W) nor (H, W).
+    """
     labels = torch.as_tensor(labels)
     if labels.dim() == 2:
         return torch.tensor(torch.unique(labels).numel(), dtype=torch.int64)
@@ -148,8 +195,22 @@ def count_segments(labels: torch.Tensor) -> torch.Tensor:
 def boundary_length(labels: torch.Tensor) -> torch.Tensor:
     """Boundary length in pixel edges: 4-neighbour pixel pairs with different labels.
 
-    labels: (B, H, W) -> int64 (B,); (H, W) -> int64 scalar. Longer means more ragged (or more)
-    segments.
+    Longer means more ragged (or more) segments.
+
+    Parameters
+    ----------
+    labels : torch.Tensor, shape (B, H, W) or (H, W), integer
+        Segment labels.
+
+    Returns
+    -------
+    torch.Tensor, shape (B,) or (), int64
+        Pixel edges on segment boundaries, per image; a scalar tensor for one (H, W) map.
+
+    Raises
+    ------
+    ValueError
+        If labels is neither (B, H, W) nor (H, W).
     """
     labels = torch.as_tensor(labels)
     if labels.dim() not in (2, 3):
@@ -162,8 +223,25 @@ def boundary_length(labels: torch.Tensor) -> torch.Tensor:
 def colour_spread(images, labels) -> torch.Tensor:
     """How far pixels lie from their segment's mean colour: root mean square CIE-Lab distance.
 
-    images: (B, 3, H, W) or (3, H, W) in [0, 1]; labels: (B, H, W) or (H, W) integers >= 0.
-    Returns float64 (B,) or a scalar. Lower means more uniform segments in colour.
+    Lower means more uniform segments in colour.
+
+    Parameters
+    ----------
+    images : torch.Tensor, shape (B, 3, H, W) or (3, H, W), floating
+        RGB pixels in [0, 1].
+    labels : torch.Tensor, shape (B, H, W) or (H, W), integer
+        Segment labels >= 0.
+
+    Returns
+    -------
+    torch.Tensor, shape (B,) or (), float64
+        The spread in CIE-Lab units, per image; a scalar tensor for a single (3, H, W) image.
+
+    Raises
+    ------
+    ValueError
+        If images are not (B, 3, H, W) / (3, H, W) with finite floating values in [0, 1], or
+        labels do not match their batch and size.
     """
     from skimage.color import rgb2lab
 
@@ -186,13 +264,33 @@ def colour_spread(images, labels) -> torch.Tensor:
 def sweep(images, names: Sequence[str] | None = None, *, repeats: int = 1, **grid_params):
     """Segment counts and wall times of QuickShift over a grid of parameters.
 
-    images: (B, 3, H, W) tensor or a sequence of (3, H, W) tensors (sizes may differ), in [0, 1];
-    names: one label per image (default "0", "1", ...); repeats: runs per setting, the fastest
-    is kept (the least disturbed by other load on the machine); grid_params: each of
-    kernel_size, max_dist, ratio, sigma, seed as a value or a list of values (missing ones
-    take :func:`quickshift`'s defaults); every combination is run on every image.
-    Returns a pandas DataFrame, one row per (image, combination), with columns image, height,
-    width, kernel_size, max_dist, ratio, sigma, seed, segments, seconds.
+    Every combination of the parameter values is run on every image.
+
+    Parameters
+    ----------
+    images : torch.Tensor, shape (B, 3, H, W), or sequence of torch.Tensor, shape (3, H, W)
+        RGB pixels in [0, 1]; in a sequence the sizes may differ.
+    names : sequence of str, optional
+        One label per image (default "0", "1", ...).
+    repeats : int, default 1
+        Runs per setting, >= 1; the fastest is kept (the least disturbed by other load on the
+        machine).
+    **grid_params
+        Each of kernel_size, max_dist, ratio, sigma, seed as a value or a list of values
+        (missing ones take :func:`quickshift`'s defaults).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (image, combination), with columns image, height, width (pixels),
+        kernel_size, max_dist, ratio, sigma, seed, segments (the segment count) and seconds
+        (wall time of the fastest run).
+
+    Raises
+    ------
+    ValueError
+        For repeats < 1, a number of names other than the number of images, an unknown
+        parameter name, or whatever :func:`quickshift` raises.
     """
     import pandas as pd
 
@@ -226,8 +324,32 @@ def match_count(image, target: int, *, ratio: float, kernel_sizes: Sequence[floa
                 max_dists: Sequence[float] = (200,), seed: int = 42) -> dict:
     """The (kernel_size, max_dist) of a grid whose QuickShift segment count is closest to target.
 
-    image: (3, H, W) in [0, 1]; ties go to the earlier grid point (kernel_sizes outer loop).
-    Returns a dict with kernel_size, max_dist, ratio, segments and labels (H, W).
+    Parameters
+    ----------
+    image : torch.Tensor, shape (3, H, W), floating
+        RGB pixels in [0, 1].
+    target : int
+        The segment count wanted.
+    ratio : float
+        QuickShift's ratio, in [0, 1], the same for every grid point.
+    kernel_sizes : sequence of float
+        Kernel widths to try, in pixels (the outer loop).
+    max_dists : sequence of float, default (200,)
+        Cut-offs to try (the inner loop).
+    seed : int, default 42
+        QuickShift's seed.
+
+    Returns
+    -------
+    dict
+        ``kernel_size``, ``max_dist``, ``ratio``, ``segments`` (the count) and ``labels``
+        (torch.Tensor (H, W), int64) of the best grid point; ties go to the earlier grid point
+        (kernel_sizes outer loop).
+
+    Raises
+    ------
+    ValueError
+        If kernel_sizes or max_dists is empty, or for whatever :func:`quickshift` raises.
     """
     best = None
     for kernel_size, max_dist in itertools.product(kernel_sizes, max_dists):

@@ -81,8 +81,28 @@ def _rng(generator) -> np.random.Generator:
 def skewness(samples, axis: int | None = -1):
     """Fisher-Pearson coefficient g1 = m3 / m2^(3/2) (biased moments; scipy.stats.skew bias=True).
 
-    samples: 1-D array (one distribution) -> float; 2-D (n_images, n_values) with axis=-1 ->
-    (n_images,) array; a list of 1-D arrays of different lengths -> (n_images,) array.
+    A constant sample (m2 = 0) gives 0.
+
+    Parameters
+    ----------
+    samples : array_like
+        A 1-D array (one distribution); a 2-D array (n_images, n_values); or a list of 1-D
+        arrays of different lengths.
+    axis : int or None, default -1
+        Axis of a 2-D array along which each distribution lies; None flattens the input into
+        one distribution.
+
+    Returns
+    -------
+    float or numpy.ndarray, shape (n_images,)
+        A float for a 1-D array (or axis=None); an (n_images,) array for a 2-D array with
+        axis=-1 or for a list of 1-D arrays.
+
+    Raises
+    ------
+    ValueError
+        If a 1-D distribution (or one in a list) holds fewer than 2 values, or any value is
+        NaN or inf.
     """
     if isinstance(samples, (list, tuple)) and samples and np.ndim(samples[0]) >= 1:
         return np.array([skewness(s, axis=None) for s in _as_groups(samples, "samples", 1)])
@@ -105,7 +125,25 @@ def skewness(samples, axis: int | None = -1):
 
 
 def share_outside(values, low: float = -0.5, high: float = 0.5) -> float:
-    """Fraction in [0, 1] of values (e.g. per-image skewness) outside [low, high]."""
+    """Fraction of values (e.g. per-image skewness) outside [low, high].
+
+    Parameters
+    ----------
+    values : array_like
+        Any shape (flattened); not empty.
+    low, high : float, default -0.5, 0.5
+        The interval, low <= high.
+
+    Returns
+    -------
+    float
+        The fraction, in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        If values is empty or low > high.
+    """
     v = np.asarray(values, dtype=float).ravel()
     if v.size == 0:
         raise ValueError("values must not be empty")
@@ -117,13 +155,31 @@ def share_outside(values, low: float = -0.5, high: float = 0.5) -> float:
 def qq_data(samples, *, standardize: bool = False, n_points: int | None = None) -> pd.DataFrame:
     """Normal Q-Q data: theoretical N(0, 1) quantiles vs ordered sample values.
 
-    samples: 1-D array of n values. Plotting positions are Filliben's (scipy.stats.probplot).
-    standardize: z-score the sample first (mean 0, std 1) so that the diagonal is the reference
-    line; False keeps the raw values (compare with the fitted line ``attrs["slope"]``,
-    ``attrs["intercept"]``). n_points: keep that many evenly spaced order statistics (for
-    plotting 150k-pixel images); None keeps all.
-    Returns a DataFrame with columns ``theoretical`` and ``sample`` (n or n_points rows) and
-    ``attrs`` slope, intercept, r of the least-squares line through all points.
+    Plotting positions are Filliben's (scipy.stats.probplot).
+
+    Parameters
+    ----------
+    samples : array_like, shape (n,)
+        One sample of n >= 2 finite values.
+    standardize : bool, default False
+        z-score the sample first (mean 0, std 1) so that the diagonal is the reference line;
+        False keeps the raw values (compare with the fitted line ``attrs["slope"]``,
+        ``attrs["intercept"]``).
+    n_points : int, optional
+        Keep that many evenly spaced order statistics, >= 2 (for plotting 150k-pixel images);
+        None keeps all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``theoretical`` and ``sample`` (n or n_points rows) and ``attrs`` slope,
+        intercept, r of the least-squares line through all points.
+
+    Raises
+    ------
+    ValueError
+        If samples holds fewer than 2 values or a NaN / inf, or n_points is neither None nor
+        an integer >= 2.
     """
     arr = _as_1d(samples)
     if standardize:
@@ -145,12 +201,30 @@ def qq_data(samples, *, standardize: bool = False, n_points: int | None = None) 
 def pairwise_tests(groups, max_pairs: int | None = None, generator=None) -> pd.DataFrame:
     """Two-sample t-test and Mann-Whitney U test over pairs of samples.
 
-    groups: n >= 2 samples (list of 1-D arrays, or a 2-D array (n, n_values)).
-    max_pairs: None tests all n(n-1)/2 pairs; an int draws that many distinct pairs uniformly
-    without replacement (``generator``: None, an int seed, or a numpy Generator).
-    Returns a DataFrame with one row per pair, sorted by (i, j): columns i, j, t_stat, t_p
-    (Student, pooled variance, two-sided), u_stat, u_p (Mann-Whitney U of group i, two-sided).
     The paper's single p-value per data set corresponds to ``df[["t_p", "u_p"]].mean()``.
+
+    Parameters
+    ----------
+    groups : sequence of array_like or numpy.ndarray, shape (n, n_values)
+        n >= 2 samples (a list of 1-D arrays, or a 2-D array), each of >= 2 finite values.
+    max_pairs : int, optional
+        None tests all n(n-1)/2 pairs; an int >= 1 draws that many distinct pairs uniformly
+        without replacement (all pairs if it is at least n(n-1)/2).
+    generator : None, int or numpy.random.Generator, optional
+        Seed or generator of the draw of pairs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pair, sorted by (i, j): columns i, j, t_stat, t_p (Student, pooled
+        variance, two-sided), u_stat, u_p (Mann-Whitney U of group i, two-sided).
+
+    Raises
+    ------
+    ValueError
+        For fewer than 2 samples, a sample with fewer than 2 values or a NaN / inf, max_pairs
+        neither None nor an integer >= 1, or (when pairs are drawn) a generator that is not
+        None, an int or a numpy Generator.
     """
     gs = _as_groups(groups)
     n = len(gs)
@@ -190,7 +264,20 @@ def pairwise_tests(groups, max_pairs: int | None = None, generator=None) -> pd.D
 def anova(groups) -> float:
     """One-way ANOVA p-value (scipy.stats.f_oneway) that all samples share one mean.
 
-    groups: n >= 2 samples (list of 1-D arrays or 2-D array (n, n_values)). Returns a float.
+    Parameters
+    ----------
+    groups : sequence of array_like or numpy.ndarray, shape (n, n_values)
+        n >= 2 samples (a list of 1-D arrays, or a 2-D array), each of >= 2 finite values.
+
+    Returns
+    -------
+    float
+        The p-value.
+
+    Raises
+    ------
+    ValueError
+        For fewer than 2 samples, or a sample with fewer than 2 values or a NaN / inf.
     """
     gs = _as_groups(groups)
     return float(_st.f_oneway(*gs).pvalue)
@@ -221,12 +308,37 @@ def quantile_cis(samples_per_image, qs: Sequence[float] = (15, 25, 75, 85), leve
                  method: str = "t", n_boot: int = 2000, generator=None) -> pd.DataFrame:
     """Confidence intervals across images for percentiles, mean and median (AXAI Table 2).
 
-    samples_per_image: n_images >= 2 samples (list of 1-D arrays or 2-D (n_images, n_values)).
-    qs: percentiles in [0, 100]. level: confidence level in (0, 1).
-    method: "t" (Student t-interval of the mean of the per-image statistic) or "bootstrap"
-    (percentile bootstrap over images, ``n_boot`` resamples, seeded by ``generator``).
-    Returns a DataFrame indexed by statistic in the paper's order (q15, q25, mean, median, q75,
-    q85 for the default qs) with columns estimate (mean over images), low, high, n_images.
+    Each image gives one value of each statistic; the interval is for the mean of those
+    per-image values.
+
+    Parameters
+    ----------
+    samples_per_image : sequence of array_like or numpy.ndarray, shape (n_images, n_values)
+        n_images >= 2 samples (a list of 1-D arrays, or a 2-D array), each of >= 2 finite values.
+    qs : sequence of float, default (15, 25, 75, 85)
+        Percentiles in [0, 100] (numpy's linear interpolation).
+    level : float, default 0.95
+        Confidence level, in the open interval (0, 1).
+    method : {"t", "bootstrap"}, default "t"
+        ``"t"``: Student t-interval of the mean of the per-image statistic; ``"bootstrap"``:
+        percentile bootstrap over images.
+    n_boot : int, default 2000
+        Bootstrap resamples.
+    generator : None, int or numpy.random.Generator, optional
+        Seed or generator of the bootstrap.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by statistic (index name ``statistic``) in the paper's order (q15, q25, mean,
+        median, q75, q85 for the default qs: percentiles below 50, mean, median, the others)
+        with columns estimate (mean over images), low, high, n_images.
+
+    Raises
+    ------
+    ValueError
+        For fewer than 2 samples or a bad sample, level outside (0, 1), an unknown method,
+        percentiles outside [0, 100], or a bad generator.
     """
     gs = _as_groups(samples_per_image, "samples_per_image")
     level = _check_level(level)
@@ -251,11 +363,28 @@ def quantile_cis(samples_per_image, qs: Sequence[float] = (15, 25, 75, 85), leve
 def beta_fit_moments(samples, *, rescale="minmax") -> tuple[float, float]:
     """Method-of-moments shape parameters (p, q) of a beta distribution (appendix C.3).
 
-    samples: 1-D array. rescale: "minmax" (map [min, max] of the sample to [0, 1]) or a pair
-    (a, b) with a < b, the known support (e.g. (-eps, eps)); values outside it are an error.
     With m the mean and s^2 the unbiased variance of the rescaled values:
-    p = m (m (1 - m) / s^2 - 1), q = (1 - m) (m (1 - m) / s^2 - 1). Returns two floats
-    (negative if s^2 >= m (1 - m): no beta distribution has those moments).
+    p = m (m (1 - m) / s^2 - 1), q = (1 - m) (m (1 - m) / s^2 - 1).
+
+    Parameters
+    ----------
+    samples : array_like, shape (n,)
+        One sample of n >= 2 finite values.
+    rescale : "minmax" or (float, float), default "minmax"
+        ``"minmax"``: map [min, max] of the sample to [0, 1]; a pair (a, b) with a < b: the
+        known support (e.g. (-eps, eps)), mapped by x' = (x - a) / (b - a); values outside it
+        are an error.
+
+    Returns
+    -------
+    p, q : float
+        Negative if s^2 >= m (1 - m): no beta distribution has those moments.
+
+    Raises
+    ------
+    ValueError
+        For a bad sample, a rescale that is neither "minmax" nor a pair of numbers, values
+        outside (a, b), or an empty rescaling interval (a constant sample).
     """
     arr = _as_1d(samples)
     if isinstance(rescale, str):
@@ -282,8 +411,32 @@ def beta_fit_cis(samples_per_image, level: float = 0.95, *, rescale="minmax", me
     """Confidence intervals across images for the beta shape parameters (AXAI Table 3).
 
     Fits :func:`beta_fit_moments` to every image, then an interval for the mean of the
-    per-image p and q (``method`` "t" or "bootstrap", as in :func:`quantile_cis`).
-    Returns a DataFrame indexed by p, q with columns estimate, low, high, n_images.
+    per-image p and q.
+
+    Parameters
+    ----------
+    samples_per_image : sequence of array_like or numpy.ndarray, shape (n_images, n_values)
+        n_images >= 2 samples (a list of 1-D arrays, or a 2-D array), each of >= 2 finite values.
+    level : float, default 0.95
+        Confidence level, in the open interval (0, 1).
+    rescale : "minmax" or (float, float), default "minmax"
+        As in :func:`beta_fit_moments`.
+    method : {"t", "bootstrap"}, default "t"
+        As in :func:`quantile_cis`.
+    n_boot : int, default 2000
+        Bootstrap resamples.
+    generator : None, int or numpy.random.Generator, optional
+        Seed or generator of the bootstrap.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by p, q (index name ``parameter``) with columns estimate, low, high, n_images.
+
+    Raises
+    ------
+    ValueError
+        As :func:`quantile_cis` and :func:`beta_fit_moments` do.
     """
     gs = _as_groups(samples_per_image, "samples_per_image")
     level = _check_level(level)

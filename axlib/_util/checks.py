@@ -32,7 +32,24 @@ def _range_text(low, high, low_open: bool = False, high_open: bool = False) -> s
 def check_int(name: str, value, low: int | None = None, high: int | None = None) -> int:
     """``value`` as an int in [low, high] (either bound None: unbounded); numpy integers accepted.
 
-    Raises ValueError "``name`` must be an integer >= low, got value" (or "in [low, high]").
+    Parameters
+    ----------
+    name : str
+        The parameter's name, used in the message.
+    value : object
+        The value to check; booleans are refused.
+    low, high : int, optional
+        Inclusive bounds; None: unbounded.
+
+    Returns
+    -------
+    int
+        The value.
+
+    Raises
+    ------
+    ValueError
+        "``name`` must be an integer >= low, got value" (or "in [low, high]").
     """
     ok = isinstance(value, numbers.Integral) and not isinstance(value, bool)
     if ok and ((low is not None and value < low) or (high is not None and value > high)):
@@ -47,7 +64,26 @@ def check_number(name: str, value, low: float | None = None, high: float | None 
                  low_open: bool = False, high_open: bool = False) -> float:
     """``value`` as a finite float between ``low`` and ``high`` (bounds closed unless ``*_open``).
 
-    Raises ValueError "``name`` must be a finite number > 0, got value" and the like.
+    Parameters
+    ----------
+    name : str
+        The parameter's name, used in the message.
+    value : object
+        The value to check; booleans are refused.
+    low, high : float, optional
+        Bounds; None: unbounded.
+    low_open, high_open : bool, default False
+        Exclude the bound.
+
+    Returns
+    -------
+    float
+        The value.
+
+    Raises
+    ------
+    ValueError
+        "``name`` must be a finite number > 0, got value" and the like.
     """
     ok = isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
     if ok:
@@ -63,8 +99,29 @@ def check_number(name: str, value, low: float | None = None, high: float | None 
 
 
 def check_choice(name: str, value, choices: Iterable[str], *, case_sensitive: bool = False) -> str:
-    """``value`` if it is one of ``choices`` (compared lower-cased unless ``case_sensitive``),
-    returned as the matching choice. Raises ValueError naming the choices."""
+    """``value`` if it is one of ``choices``, returned as the matching choice.
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, used in the message.
+    value : object
+        The value to check.
+    choices : iterable of str
+        The accepted values.
+    case_sensitive : bool, default False
+        False: compared lower-cased.
+
+    Returns
+    -------
+    str
+        The matching choice, as spelled in ``choices``.
+
+    Raises
+    ------
+    ValueError
+        Naming the choices.
+    """
     choices = tuple(choices)
     if isinstance(value, str):
         for choice in choices:
@@ -74,8 +131,28 @@ def check_choice(name: str, value, choices: Iterable[str], *, case_sensitive: bo
 
 
 def check_images(x, bounds=(0.0, 1.0), name: str = "x") -> torch.Tensor:
-    """A batch of images: a 4-D floating tensor (B, C, H, W), B >= 1, finite, inside ``bounds``
-    (a pair (low, high); None: any finite values). Returns ``x`` unchanged."""
+    """A batch of images: a 4-D floating tensor (B, C, H, W), B >= 1, finite, inside ``bounds``.
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (B, C, H, W), floating
+        The images.
+    bounds : (float, float) or None, default (0.0, 1.0)
+        (low, high); None: any finite values.
+    name : str, default "x"
+        The parameter's name, used in the message.
+
+    Returns
+    -------
+    torch.Tensor
+        ``x`` unchanged.
+
+    Raises
+    ------
+    ValueError
+        If x is not a tensor, not (B, C, H, W) with B >= 1, not floating, not finite, or
+        outside ``bounds``.
+    """
     if not isinstance(x, torch.Tensor):
         raise ValueError(f"{name} must be a torch.Tensor of shape (B, C, H, W), got {type(x).__name__}")
     if x.dim() != 4 or x.shape[0] < 1:
@@ -93,8 +170,27 @@ def check_images(x, bounds=(0.0, 1.0), name: str = "x") -> torch.Tensor:
 
 
 def check_labels(y, x: torch.Tensor, name: str = "y") -> torch.Tensor:
-    """Labels for the batch ``x`` (B, ...): an int (one label for every image) or an integer
-    tensor of shape (B,). Returns a (B,) int64 tensor on ``x``'s device."""
+    """Labels for the batch ``x``.
+
+    Parameters
+    ----------
+    y : int or torch.Tensor, shape (B,), integer
+        An int (one label for every image) or an integer tensor (not bool).
+    x : torch.Tensor, shape (B, ...)
+        The batch.
+    name : str, default "y"
+        The parameter's name, used in the message.
+
+    Returns
+    -------
+    torch.Tensor, shape (B,), int64
+        The labels, on ``x``'s device.
+
+    Raises
+    ------
+    ValueError
+        If y is neither an int nor an integer tensor of shape (B,).
+    """
     if isinstance(y, numbers.Integral) and not isinstance(y, bool):
         return torch.full((x.shape[0],), int(y), dtype=torch.long, device=x.device)
     if not isinstance(y, torch.Tensor) or y.shape != (x.shape[0],) or y.is_floating_point() or y.dtype == torch.bool:
@@ -106,8 +202,23 @@ def check_labels(y, x: torch.Tensor, name: str = "y") -> torch.Tensor:
 def check_device(device, name: str = "device") -> torch.device:
     """A device this machine has: ``"cpu"``, ``"cuda"``, ``"cuda:N"`` (or a torch.device).
 
-    Raises ValueError for anything else, and for a CUDA device when torch sees no GPU (or
-    fewer than N + 1), saying what is available.
+    Parameters
+    ----------
+    device : str or torch.device
+        The device.
+    name : str, default "device"
+        The parameter's name, used in the message.
+
+    Returns
+    -------
+    torch.device
+        The parsed device.
+
+    Raises
+    ------
+    ValueError
+        For anything else, and for a CUDA device when torch sees no GPU (or fewer than
+        N + 1), saying what is available.
     """
     try:
         parsed = device if isinstance(device, torch.device) else torch.device(device)
@@ -127,7 +238,19 @@ def check_device(device, name: str = "device") -> torch.device:
 @contextmanager
 def eval_mode(model):
     """``model.eval()`` inside the block; every submodule's training flag restored after.
-    Anything that is not an ``nn.Module`` (a plain function) passes through untouched."""
+
+    Anything that is not an ``nn.Module`` (a plain function) passes through untouched.
+
+    Parameters
+    ----------
+    model : torch.nn.Module or callable
+        The model.
+
+    Yields
+    ------
+    model
+        The same object.
+    """
     modes = [(m, m.training) for m in model.modules()] if isinstance(model, nn.Module) else []
     if modes:
         model.eval()
@@ -140,7 +263,22 @@ def eval_mode(model):
 
 @contextmanager
 def torch_threads(n: int | None):
-    """torch's CPU thread count set to ``n`` inside the block (None: unchanged), restored after."""
+    """torch's CPU thread count set to ``n`` inside the block, restored after.
+
+    Parameters
+    ----------
+    n : int or None
+        Threads, >= 1; None: unchanged.
+
+    Yields
+    ------
+    None
+
+    Raises
+    ------
+    ValueError
+        If n is neither None nor an integer >= 1.
+    """
     before = torch.get_num_threads()
     if n is not None:
         torch.set_num_threads(check_int("threads", n, low=1))

@@ -24,8 +24,20 @@ VERDICTS = ("reproduced", "partly", "not reproduced", "not yet run", "reference"
 
 @dataclass(frozen=True)
 class Verdict:
-    """What a claim rule returns: the verdict (one of ``VERDICTS``) and the rule's own one-line
-    text (statistic, direction, tolerance), recorded beside it."""
+    """What a claim rule returns: the verdict and the rule's own one-line text, recorded beside it.
+
+    Parameters
+    ----------
+    verdict : str
+        One of ``VERDICTS``.
+    rule : str
+        The rule's one-line text (statistic, direction, tolerance); not empty.
+
+    Raises
+    ------
+    ValueError
+        For a verdict not in ``VERDICTS`` or a rule that is not a non-empty string.
+    """
 
     verdict: str
     rule: str
@@ -38,7 +50,14 @@ class Verdict:
 
 
 def results_path() -> Path:
-    """The results file of the notebook that is running."""
+    """The results file of the notebook that is running.
+
+    Returns
+    -------
+    pathlib.Path
+        ``$AXLIB_RESULTS_DIR/<$AXLIB_NOTEBOOK>.results.json``; the variables default to the
+        working directory and ``interactive``.
+    """
     folder = Path(os.environ.get("AXLIB_RESULTS_DIR", "."))
     name = os.environ.get("AXLIB_NOTEBOOK", "interactive")
     return folder / f"{name}.results.json"
@@ -54,11 +73,35 @@ def record(claim: str, ours, paper, verdict: str | Verdict, note: str = "", *, p
            device: str = "cpu", unit: str = "") -> dict:
     """Record one reproduced number (or short text) beside the paper's.
 
-    claim: dotted identifier, e.g. ``"axai.skew.cifar10"``; ours / paper: numbers or short
-    strings; verdict: a :class:`Verdict` from the claim's rule (its rule text is recorded as
-    ``rule``), or one of ``VERDICTS``; note: one sentence on why they agree or differ;
-    profile: the profile the number came from; device: where it was measured.
-    Re-recording a claim replaces it. Returns the stored record.
+    Re-recording a claim replaces it. The record goes to :func:`results_path`.
+
+    Parameters
+    ----------
+    claim : str
+        Dotted identifier, e.g. ``"axai.skew.cifar10"``; not empty.
+    ours, paper : number or str
+        Numbers or short strings.
+    verdict : Verdict or str
+        A :class:`Verdict` from the claim's rule (its rule text is recorded as ``rule``), or
+        one of ``VERDICTS``.
+    note : str, default ""
+        One sentence on why they agree or differ.
+    profile : str
+        The profile the number came from.
+    device : str, default "cpu"
+        Where it was measured.
+    unit : str, default ""
+        The unit of the numbers.
+
+    Returns
+    -------
+    dict
+        The stored record.
+
+    Raises
+    ------
+    ValueError
+        For a verdict not in ``VERDICTS`` or an empty claim.
     """
     rule = ""
     if isinstance(verdict, Verdict):
@@ -84,7 +127,18 @@ def record(claim: str, ours, paper, verdict: str | Verdict, note: str = "", *, p
 
 
 def load(path) -> dict:
-    """Read a results file written by :func:`record`."""
+    """Read a results file written by :func:`record`.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The results file.
+
+    Returns
+    -------
+    dict
+        The file's contents.
+    """
     return json.loads(Path(path).read_text())
 
 
@@ -106,10 +160,18 @@ def _device_name(device: str) -> str:
 
 
 class Recorder:
-    """:func:`record` bound to one run's profile and device, with the paper's value taken from
-    the claims catalogue (``axlib.papers.<paper>.paper`` through ``claims``) when not given.
+    """:func:`record` bound to one run's profile and device.
 
-    Made by :func:`recorder`; ``rec.record(claim, ours, verdict, note, unit=...)``.
+    The paper's value is taken from the claims catalogue (``axlib.papers.<paper>.paper``
+    through ``claims``) when not given. Made by :func:`recorder`;
+    ``rec.record(claim, ours, verdict, note, unit=...)``.
+
+    Parameters
+    ----------
+    profile : str
+        The profile's name.
+    device : str, default "cpu"
+        Where the numbers are measured.
     """
 
     def __init__(self, profile: str, device: str = "cpu"):
@@ -117,8 +179,36 @@ class Recorder:
 
     def record(self, claim: str, ours, verdict: str | Verdict, note: str = "", *, paper=None,
                unit: str = "", device: str | None = None) -> dict:
-        """Record ``claim``; ``paper`` None: the catalogue's paper value of the claim (a claim
-        the catalogue does not list then records no paper value)."""
+        """Record ``claim`` with this recorder's profile and device.
+
+        Parameters
+        ----------
+        claim : str
+            Dotted claim identifier.
+        ours : number or str
+            Our number or short text.
+        verdict : Verdict or str
+            As in :func:`record`.
+        note : str, default ""
+            One sentence on why they agree or differ.
+        paper : number or str, optional
+            None: the catalogue's paper value of the claim (a claim the catalogue does not list
+            then records no paper value).
+        unit : str, default ""
+            The unit of the numbers.
+        device : str, optional
+            None: the recorder's device.
+
+        Returns
+        -------
+        dict
+            The stored record.
+
+        Raises
+        ------
+        ValueError
+            As :func:`record` does.
+        """
         if paper is None:
             from axlib.companion.claims import CATALOGUE
             paper = next((c.paper_value for c in CATALOGUE if c.id == claim), None)
@@ -126,7 +216,18 @@ class Recorder:
                       device=device or self.device, unit=unit)
 
     def table(self, columns=("ours", "paper", "verdict", "rule", "note")):
-        """This page's recorded claims so far, one row each (a pandas DataFrame)."""
+        """This page's recorded claims so far, one row each.
+
+        Parameters
+        ----------
+        columns : sequence of str, default ("ours", "paper", "verdict", "rule", "note")
+            The record fields shown.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per claim, with ``columns``.
+        """
         import pandas as pd
 
         path = results_path()
@@ -136,7 +237,20 @@ class Recorder:
 
 
 def recorder(profile, device: str | None = None) -> Recorder:
-    """A :class:`Recorder` for ``profile`` (a :class:`axlib.Profile` or its name)."""
+    """A :class:`Recorder` for ``profile``.
+
+    Parameters
+    ----------
+    profile : axlib.Profile or str
+        A :class:`axlib.Profile` or its name.
+    device : str, optional
+        None: the profile's ``device`` (``"cpu"`` for a name).
+
+    Returns
+    -------
+    Recorder
+        The bound recorder.
+    """
     name = getattr(profile, "name", profile)
     return Recorder(name, device or getattr(profile, "device", "cpu"))
 

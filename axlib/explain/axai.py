@@ -15,7 +15,7 @@ module works for images, spectrograms (a grid) and anything else with a label ma
 
 Choices, where the paper is silent or the public reference code differs
 -----------------------------------------------------------------------
-Reference-code facts are those listed in ``shared/seeds/README.md``.
+"The reference" below is the public AXAI reference code.
 
 1. **Attack space and clipping.** The reference attacks the *normalised* tensor and never clips.
    We attack [0, 1] pixels (axlib models normalise inside) and clip to [0, 1] after every step,
@@ -94,19 +94,28 @@ __all__ = ["AxaiExplanation", "axai", "attribute", "tail_mask", "segment_density
 class AxaiExplanation:
     """The result of :func:`axai` for a batch of B images with S_max = max segment id + 1.
 
-    ranking:   LongTensor (B, S_max), segment ids by density, densest first (ties: smaller
-               id first); padded with -1 where an image has fewer segments (ids absent from
-               its label map are not ranked).
-    density:   FloatTensor (B, S_max), indexed by segment id: attacked pixels / segment
-               pixels ("any" rule, in [0, 1]) or attacked pixel-channels / pixels ("sum",
-               in [0, C]); 0 for ids absent from the image.
-    sizes:     LongTensor (B, S_max), pixels per segment id (0 = absent).
-    top_k:     LongTensor (B, k), the first k entries of ``ranking`` (padded with -1).
-    mask:      BoolTensor (B, H, W), pixels whose segment is in ``top_k``: the explanation.
-    attacked:  BoolTensor (B, H, W), pixels with at least one attacked channel (X_difft).
-    delta:     FloatTensor (B, C, H, W), X' - X in pixel units.
-    target:    LongTensor (B,), the labels attacked (the prediction when target=None).
-    adv_label: LongTensor (B,), the model's prediction on X'.
+    Attributes
+    ----------
+    ranking : torch.Tensor, shape (B, S_max), int64
+        Segment ids by density, densest first (ties: smaller id first); padded with -1 where
+        an image has fewer segments (ids absent from its label map are not ranked).
+    density : torch.Tensor, shape (B, S_max), float32
+        Indexed by segment id: attacked pixels / segment pixels ("any" rule, in [0, 1]) or
+        attacked pixel-channels / pixels ("sum", in [0, C]); 0 for ids absent from the image.
+    sizes : torch.Tensor, shape (B, S_max), int64
+        Pixels per segment id (0 = absent).
+    top_k : torch.Tensor, shape (B, k), int64
+        The first k entries of ``ranking`` (padded with -1).
+    mask : torch.Tensor, shape (B, H, W), bool
+        Pixels whose segment is in ``top_k``: the explanation.
+    attacked : torch.Tensor, shape (B, H, W), bool
+        Pixels with at least one attacked channel (X_difft).
+    delta : torch.Tensor, shape (B, C, H, W), floating
+        X' - X in pixel units.
+    target : torch.Tensor, shape (B,), int64
+        The labels attacked (the prediction when target=None).
+    adv_label : torch.Tensor, shape (B,), int64
+        The model's prediction on X'.
     """
 
     ranking: torch.Tensor
@@ -122,10 +131,29 @@ class AxaiExplanation:
 
 # --------------------------------------------------------------------------- defaults
 def default_attack_params(shape, norm: str = "l2", steps: int = 20) -> dict:
-    """Default attack budget for one input of ``shape`` = (C, H, W) (or (B, C, H, W)).
+    """Default attack budget for one input of ``shape``.
 
     L2: eps = 2/255 * sqrt(C*H*W) (CIFAR 3x32x32: 0.435; ImageNet 3x224x224: 3.043).
-    Linf: eps = 2/255. Step = 2.5 * eps / steps (Madry et al.). Returns {"eps", "step"}.
+    Linf: eps = 2/255. Step = 2.5 * eps / steps (Madry et al.).
+
+    Parameters
+    ----------
+    shape : sequence of int
+        (C, H, W) or (B, C, H, W); the last three sizes are used.
+    norm : {"l2", "linf"}, default "l2"
+        The attack's norm.
+    steps : int, default 20
+        PGD iterations, >= 1.
+
+    Returns
+    -------
+    dict
+        ``{"eps": float, "step": float}``, in [0, 1] pixel units.
+
+    Raises
+    ------
+    ValueError
+        For an unknown norm or steps < 1.
     """
     norm = check_choice("norm", norm, _attacks.NORMS)
     steps = check_int("steps", steps, low=1)
@@ -154,12 +182,29 @@ def _check_a(a) -> float:
 
 
 def tail_mask(delta: torch.Tensor, a: float = 15.0, *, per_channel: bool = False) -> torch.Tensor:
-    """Features of delta (B, C, H, W) in the two a% tails of their image's distribution.
+    """Features of delta in the two a% tails of their image's distribution.
 
     True where delta <= a-th percentile and delta < 0, or delta >= (100-a)-th percentile and
-    delta > 0. Percentiles per image over all channels and pixels, or per image and channel
-    when ``per_channel``. a in (0, 50). Returns BoolTensor (B, C, H, W). ``~tail_mask`` is the
-    middle band (AXAI Table 4, left column).
+    delta > 0. ``~tail_mask`` is the middle band (AXAI Table 4, left column).
+
+    Parameters
+    ----------
+    delta : torch.Tensor, shape (B, C, H, W)
+        Attack magnitudes X' - X, in pixel units.
+    a : float, default 15.0
+        Tail percentage, in the open interval (0, 50).
+    per_channel : bool, default False
+        Percentiles per image and channel; False: per image over all channels and pixels.
+
+    Returns
+    -------
+    torch.Tensor, shape (B, C, H, W), bool
+        True for the features in a tail.
+
+    Raises
+    ------
+    ValueError
+        If a is not in (0, 50) or delta is not a tensor of shape (B, C, H, W).
     """
     a = _check_a(a)
     if not isinstance(delta, torch.Tensor) or delta.dim() != 4:
@@ -175,9 +220,23 @@ def tail_mask(delta: torch.Tensor, a: float = 15.0, *, per_channel: bool = False
 def segment_density(counts: torch.Tensor, segments: torch.Tensor):
     """Attack density of every segment, all at once.
 
-    counts: (B, H, W) integer or bool, attacked units per pixel; segments: (B, H, W) labels
-    >= 0. Returns (density, sizes, attacked_counts): (B, S_max) float64, int64, int64 with
     S_max = segments.max() + 1; density = attacked / size, 0 where a label is absent.
+
+    Parameters
+    ----------
+    counts : torch.Tensor, shape (B, H, W), integer or bool
+        Attacked units per pixel.
+    segments : torch.Tensor, shape (B, H, W), integer
+        Segment labels >= 0.
+
+    Returns
+    -------
+    density : torch.Tensor, shape (B, S_max), float64
+        Attacked units / pixels, per segment label.
+    sizes : torch.Tensor, shape (B, S_max), int64
+        Pixels per segment label.
+    attacked_counts : torch.Tensor, shape (B, S_max), int64
+        Attacked units per segment label.
     """
     B = segments.shape[0]
     seg = segments.reshape(B, -1).long()
@@ -191,7 +250,20 @@ def segment_density(counts: torch.Tensor, segments: torch.Tensor):
 
 
 def rank_segments(density: torch.Tensor, sizes: torch.Tensor) -> torch.Tensor:
-    """Segment ids (B, S) by density descending, ties by smaller id, absent ids (size 0) as -1."""
+    """Segment ids by density descending, ties by smaller id, absent ids (size 0) as -1.
+
+    Parameters
+    ----------
+    density : torch.Tensor, shape (B, S), floating
+        Density per segment id (see :func:`segment_density`).
+    sizes : torch.Tensor, shape (B, S), integer
+        Pixels per segment id; 0 marks an absent id.
+
+    Returns
+    -------
+    torch.Tensor, shape (B, S), int64
+        The ranked segment ids.
+    """
     present = sizes > 0
     key = torch.where(present, density, torch.full_like(density, -1.0))
     order = torch.sort(key, dim=1, descending=True, stable=True).indices
@@ -229,24 +301,56 @@ def axai(model, x: torch.Tensor, segments: torch.Tensor, *, target=None, k: int 
          generator: torch.Generator | None = None) -> AxaiExplanation:
     """Explain the model's decisions on x by the segments its adversary attacks most densely.
 
-    model: callable (B, C, H, W) in [0, 1] -> logits (B, classes); put in eval mode during
-    the attack, parameters untouched.
-    x: (B, C, H, W) floats in [0, 1].
-    segments: (B, H, W) integer labels 0..S-1 per image (or one (H, W) map for all images).
-    target: None (attack the model's prediction, as the reference code does), an int, or (B,)
-    labels to move away from.
-    k: explainability length, >= 1 (paper: 10). a: tail percentage in (0, 50) (paper: 15).
-    attack: "pgd" (default, L2 PGD), "fgm" (one step of length eps), or a callable
-    ``(model, x, y) -> x_adv``.
-    eps, step: attack budget (>= 0) and step (> 0); None: :func:`default_attack_params`.
-    steps: PGD iterations, >= 1 (paper: 20). norm: "l2" (paper) or "linf".
-    channel_rule: "any" (pooled quantiles, pixel attacked if any channel is) or "sum" (the
-    reference code's per-channel percentiles, summed over channels); see the module notes.
-    random_start, generator: PGD random start, drawn from ``generator`` when given.
-    Returns an :class:`AxaiExplanation`. Everything is computed for all segments; k only
-    selects, so the result for k=1 is a prefix of the result for k=5.
-    Raises ValueError naming the parameter and its range for a bad k, a, eps, step, steps,
-    norm, attack, channel_rule, x (not (B, C, H, W) in [0, 1]) or segments (wrong shape).
+    Everything is computed for all segments; k only selects, so the result for k=1 is a
+    prefix of the result for k=5.
+
+    Parameters
+    ----------
+    model : callable
+        (B, C, H, W) pixels in [0, 1] -> logits (B, classes); put in eval mode during the
+        attack, parameters untouched.
+    x : torch.Tensor, shape (B, C, H, W), floating
+        Pixels in [0, 1].
+    segments : torch.Tensor, shape (B, H, W) or (H, W), integer
+        Labels 0..S-1 per image, or one (H, W) map for all images.
+    target : None, int or torch.Tensor, shape (B,), optional
+        None: attack the model's prediction, as the reference code does; an int or (B,)
+        labels: the labels to move away from.
+    k : int, default 10
+        Explainability length, >= 1 (paper: 10).
+    a : float, default 15.0
+        Tail percentage, in (0, 50) (paper: 15).
+    attack : {"pgd", "fgm"} or callable, default "pgd"
+        ``"pgd"``: PGD (L2 by default); ``"fgm"``: one step of length eps; or a callable
+        ``(model, x, y) -> x_adv`` returning a tensor shaped like x.
+    eps : float, optional
+        Attack budget >= 0, in pixel units; None: :func:`default_attack_params`.
+    step : float, optional
+        Attack step > 0; None: ``2.5 * eps / steps`` (the :func:`default_attack_params` step
+        when eps is 0).
+    steps : int, default 20
+        PGD iterations, >= 1 (paper: 20).
+    norm : {"l2", "linf"}, default "l2"
+        ``"l2"`` (paper) or ``"linf"``.
+    channel_rule : {"any", "sum"}, default "any"
+        ``"any"``: pooled quantiles, a pixel is attacked if any channel is; ``"sum"``: the
+        reference code's per-channel percentiles, summed over channels; see the module notes.
+    random_start : bool, default False
+        PGD random start.
+    generator : torch.Generator, optional
+        Source of the random start when given.
+
+    Returns
+    -------
+    AxaiExplanation
+        Rankings, densities, the top-k segments and the explanation mask.
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter and its range for a bad k, a, eps, step, steps, norm, attack,
+        channel_rule, x (not (B, C, H, W) in [0, 1]) or segments (wrong shape), and when an
+        attack callable returns something not shaped like x.
     """
     k = _check_k(k)
     a = _check_a(a)
@@ -315,11 +419,35 @@ def attribute(model, x: torch.Tensor, target=None, *, segments: torch.Tensor, k:
     """Captum-style call: AXAI as a (B, H, W) attribution map.
 
     Each pixel gets its segment's attack density if the segment is among the top k, else 0
-    (the explanation of Algorithm 1, graded by density so that insertion/deletion metrics
-    can order the explained segments). k=None: every segment keeps its density (a full
-    segment ranking map). Other keywords go to :func:`axai` (a, attack, eps, step, steps,
-    norm, channel_rule, random_start, generator).
-    Returns FloatTensor (B, H, W), >= 0.
+    (the explanation of Algorithm 1, graded by density so that insertion/deletion metrics can
+    order the explained segments).
+
+    Parameters
+    ----------
+    model : callable
+        As in :func:`axai`.
+    x : torch.Tensor, shape (B, C, H, W), floating
+        Pixels in [0, 1].
+    target : None, int or torch.Tensor, shape (B,), optional
+        As in :func:`axai` (None: the model's prediction).
+    segments : torch.Tensor, shape (B, H, W) or (H, W), integer
+        Segment labels 0..S-1, as in :func:`axai`.
+    k : int or None, default 10
+        Segments kept, >= 1; None: every segment keeps its density (a full segment ranking
+        map).
+    **kw
+        Other keywords go to :func:`axai` (a, attack, eps, step, steps, norm, channel_rule,
+        random_start, generator).
+
+    Returns
+    -------
+    torch.Tensor, shape (B, H, W), float32
+        The map, >= 0.
+
+    Raises
+    ------
+    ValueError
+        As :func:`axai` does.
     """
     exp = axai(model, x, segments, target=target, k=1 if k is None else k, **kw)
     B = x.shape[0]

@@ -109,22 +109,57 @@ def lime_attribution(model, x: torch.Tensor, target=None, *, num_samples: int = 
                      timings: dict | None = None) -> torch.Tensor:
     """LIME (Ribeiro et al. 2016) with the ``lime`` package, one image at a time.
 
-    x: (B, 3, H, W) in [0, 1]; target: None (prediction), int or (B,) labels.
     Each image is segmented by LIME's own ``SegmentationAlgorithm("quickshift", kernel_size,
-    max_dist, ratio)`` (LIME's defaults 4 / 200 / 0.2; appendix F uses kernel_size=1 for
-    CIFAR), ``num_samples`` perturbations (segments switched off, filled with ``hide_color``,
-    None = the segment's mean colour, LIME's default) are classified in batches of
-    ``batch_size`` (softmax probabilities), and a weighted ridge model is fitted on all
-    segments (LIME's ``explain_instance`` defaults). The map keeps the ``num_features``
-    segments of largest |weight| (``positive_only``: the largest positive weights only, as
-    ``get_image_and_mask(positive_only=True)`` shows), each pixel carrying its segment's
-    weight; every other pixel is 0.
-    random_state: seeds the perturbations and the segmentation (deterministic on CPU).
-    timings: optional dict; ``timings["segmentation"]`` accumulates the seconds spent in
-    QuickShift.
-    Returns FloatTensor (B, H, W).
-    Raises ValueError for num_samples < 1, num_features < 1, batch_size < 1, a bad kernel_size
-    (< 1), max_dist (<= 0), ratio (outside [0, 1]) or x not (B, 3, H, W) in [0, 1].
+    max_dist, ratio)``, ``num_samples`` perturbations (segments switched off, filled with
+    ``hide_color``) are classified in batches of ``batch_size`` (softmax probabilities), and a
+    weighted ridge model is fitted on all segments (LIME's ``explain_instance`` defaults). The
+    map keeps the ``num_features`` segments of largest |weight|, each pixel carrying its
+    segment's weight; every other pixel is 0.
+
+    Parameters
+    ----------
+    model : callable
+        Returns logits (B, classes) from (B, C, H, W) pixels in [0, 1]; put in eval mode (its
+        mode is restored).
+    x : torch.Tensor, shape (B, 3, H, W), floating
+        RGB pixels in [0, 1].
+    target : None, int or torch.Tensor, shape (B,), optional
+        The class explained; None: the model's prediction.
+    num_samples : int, default 1000
+        Perturbations per image, >= 1.
+    num_features : int, default 5
+        Segments shown, >= 1.
+    kernel_size : float, default 4
+        QuickShift kernel width in pixels, >= 1 (LIME's default 4; appendix F uses
+        kernel_size=1 for CIFAR).
+    max_dist : float, default 200
+        QuickShift cut-off, > 0 (LIME's default).
+    ratio : float, default 0.2
+        QuickShift colour-space weight, in [0, 1] (LIME's default).
+    positive_only : bool, default False
+        Keep the largest positive weights only, as ``get_image_and_mask(positive_only=True)``
+        shows.
+    hide_color : float, optional
+        Fill of switched-off segments; None = the segment's mean colour, LIME's default.
+    batch_size : int, default 50
+        Perturbations per forward pass, >= 1.
+    random_state : int, default 0
+        Seeds the perturbations and the segmentation, >= 0 (deterministic on CPU; numpy's
+        global state is restored).
+    timings : dict, optional
+        ``timings["segmentation"]`` accumulates the seconds spent in QuickShift.
+
+    Returns
+    -------
+    torch.Tensor, shape (B, H, W), float32
+        The attribution map, on CPU.
+
+    Raises
+    ------
+    ValueError
+        For num_samples < 1, num_features < 1, batch_size < 1, random_state < 0, a bad
+        kernel_size (< 1), max_dist (<= 0), ratio (outside [0, 1]) or x not (B, 3, H, W) in
+        [0, 1].
     """
     import time
 
@@ -198,17 +233,41 @@ def shap_gradient_attribution(model, x: torch.Tensor, target=None, *, background
                               seed: int = 0) -> torch.Tensor:
     """SHAP's Gradient Explainer (expected gradients; Lundberg & Lee 2017, Erion et al.).
 
-    x: (B, C, H, W) in [0, 1]; background: (N, C, H, W) in [0, 1], the reference images the
-    integration paths start from (N >= 1). nsamples: points sampled per image (AXAI's
-    benchmark: 200), evaluated ``batch_size`` at a time; local_smoothing: std of Gaussian
-    noise added to x (shap's option, 0 = off).
-    The SHAP values of the target logit, (B, C, H, W), are reduced over channels:
-    ``reduce="abs_sum"`` (default) sums |value| over channels (a magnitude map, as the
-    paper's appendix F figures show pixels of interest), ``"sum"`` keeps the sign.
-    seed: shap's ``rseed`` (deterministic on CPU; numpy's global state is restored).
-    Returns FloatTensor (B, H, W).
-    Raises ValueError for nsamples < 1, batch_size < 1, local_smoothing < 0, an unknown
-    reduce, or x / background not images in [0, 1] of the same (C, H, W).
+    The SHAP values of the target logit, (B, C, H, W), are reduced over channels.
+
+    Parameters
+    ----------
+    model : callable
+        Returns logits (B, classes) from (B, C, H, W) pixels in [0, 1]; put in eval mode (its
+        mode is restored).
+    x : torch.Tensor, shape (B, C, H, W), floating
+        Pixels in [0, 1].
+    target : None, int or torch.Tensor, shape (B,), optional
+        The class explained; None: the model's prediction.
+    background : torch.Tensor, shape (N, C, H, W), floating
+        Reference images in [0, 1] the integration paths start from, N >= 1.
+    nsamples : int, default 200
+        Points sampled per image, >= 1 (AXAI's benchmark: 200).
+    batch_size : int, default 50
+        Samples evaluated at a time, >= 1.
+    local_smoothing : float, default 0.0
+        Std of Gaussian noise added to x, in pixel units, >= 0 (shap's option, 0 = off).
+    reduce : {"abs_sum", "sum"}, default "abs_sum"
+        ``"abs_sum"`` sums |value| over channels (a magnitude map, as the paper's appendix F
+        figures show pixels of interest); ``"sum"`` keeps the sign.
+    seed : int, default 0
+        shap's ``rseed``, >= 0 (deterministic on CPU; numpy's global state is restored).
+
+    Returns
+    -------
+    torch.Tensor, shape (B, H, W), float32
+        The attribution map, on CPU, finite.
+
+    Raises
+    ------
+    ValueError
+        For nsamples < 1, batch_size < 1, local_smoothing < 0, an unknown reduce, seed < 0,
+        or x / background not images in [0, 1] of the same (C, H, W).
     """
     import shap
 
@@ -248,17 +307,53 @@ def captum_lime(model, x: torch.Tensor, target=None, *, segments: torch.Tensor |
                 seed: int = 0) -> torch.Tensor:
     """Captum's ``Lime`` over superpixels: one weight per segment, painted on its pixels.
 
-    segments: (B, H, W) integer labels (e.g. the ones AXAI uses); None: computed with
-    :func:`axlib.segment.quickshift` (kernel_size, max_dist, ratio; LIME's defaults).
-    num_samples perturbations (segments replaced by ``baseline``), evaluated
+    ``num_samples`` perturbations (segments replaced by ``baseline``), evaluated
     ``perturbations_per_eval`` at a time, weighted by Captum's exponential cosine similarity
-    kernel; surrogate: ``"ridge"`` (default, ``alpha=1.0``: the lime package's model) or
-    ``"lasso"`` (Captum's own default with ``alpha=0.01``; it zeroes every weight when the
-    target logit barely moves). num_features: keep the segments of the
-    largest |weight| (None: all). seed: torch's generator for the perturbations.
-    Returns FloatTensor (B, H, W).
-    Raises ValueError for num_samples < 1, num_features < 1, perturbations_per_eval < 1,
-    an unknown surrogate, alpha <= 0, bad QuickShift parameters, or segments not (B, H, W) integers >= 0.
+    kernel, fit a linear surrogate.
+
+    Parameters
+    ----------
+    model : callable
+        Returns logits (B, classes) from (B, C, H, W) pixels in [0, 1]; put in eval mode (its
+        mode is restored).
+    x : torch.Tensor, shape (B, C, H, W), floating
+        Pixels in [0, 1].
+    target : None, int or torch.Tensor, shape (B,), optional
+        The class explained; None: the model's prediction.
+    segments : torch.Tensor, shape (B, H, W) or (H, W), integer, optional
+        Labels >= 0 (e.g. the ones AXAI uses); None: computed with
+        :func:`axlib.segment.quickshift` (kernel_size, max_dist, ratio; LIME's defaults).
+    num_samples : int, default 1000
+        Perturbations per image, >= 1.
+    num_features : int or None, default 5
+        Keep the segments of the largest |weight|, >= 1 (None: all).
+    kernel_size, max_dist, ratio : float, default 4, 200, 0.2
+        QuickShift parameters (pixels, >= 1; > 0; in [0, 1]) for ``segments=None``.
+    baseline : float, default 0.0
+        Value of replaced segments (0: black).
+    perturbations_per_eval : int, default 50
+        Perturbations per forward pass, >= 1.
+    surrogate : {"ridge", "lasso"}, default "ridge"
+        ``"ridge"`` (with ``alpha=1.0``: the lime package's model) or ``"lasso"`` (Captum's
+        own default with ``alpha=0.01``; it zeroes every weight when the target logit barely
+        moves).
+    alpha : float, default 1.0
+        Regularisation of the surrogate, > 0.
+    seed : int, default 0
+        Seeds torch's generator for the perturbations, >= 0 (the global generators are
+        restored).
+
+    Returns
+    -------
+    torch.Tensor, shape (B, H, W), float32
+        The attribution map, on CPU, finite.
+
+    Raises
+    ------
+    ValueError
+        For num_samples < 1, num_features < 1, perturbations_per_eval < 1, an unknown
+        surrogate, alpha <= 0, a baseline that is not a number, seed < 0, bad QuickShift
+        parameters, or segments not (B, H, W) integers >= 0.
     """
     from captum._utils.models.linear_model import SkLearnLasso, SkLearnRidge
     from captum.attr import Lime
@@ -312,11 +407,35 @@ def gradient_shap(model, x: torch.Tensor, target=None, *, baselines: torch.Tenso
                   seed: int = 0) -> torch.Tensor:
     """Captum's ``GradientShap`` (expected gradients with Gaussian smoothing).
 
-    baselines: (N, C, H, W) reference images; None: one black image. n_samples: random
-    points per image (200, as SHAP in the benchmark); stdevs: Gaussian noise on the inputs.
-    Channels reduced by ``reduce``; seed: torch's generator (restored afterwards).
-    Returns FloatTensor (B, H, W).
-    Raises ValueError for n_samples < 1, stdevs < 0, an unknown reduce, or bad baselines.
+    Parameters
+    ----------
+    model : callable
+        Returns logits (B, classes) from (B, C, H, W) pixels in [0, 1]; put in eval mode (its
+        mode is restored).
+    x : torch.Tensor, shape (B, C, H, W), floating
+        Pixels in [0, 1].
+    target : None, int or torch.Tensor, shape (B,), optional
+        The class explained; None: the model's prediction.
+    baselines : torch.Tensor, shape (N, C, H, W), optional
+        Reference images (finite); None: one black image.
+    n_samples : int, default 200
+        Random points per image, >= 1 (200, as SHAP in the benchmark).
+    stdevs : float, default 0.0
+        Std of the Gaussian noise on the inputs, in pixel units, >= 0.
+    reduce : {"abs_sum", "sum"}, default "abs_sum"
+        Channel reduction: sum of |attribution| over channels, or the signed sum.
+    seed : int, default 0
+        Seeds torch's generator, >= 0 (restored afterwards).
+
+    Returns
+    -------
+    torch.Tensor, shape (B, H, W), float32
+        The attribution map, on CPU, finite.
+
+    Raises
+    ------
+    ValueError
+        For n_samples < 1, stdevs < 0, an unknown reduce, seed < 0, or bad baselines.
     """
     from captum.attr import GradientShap
 
@@ -345,11 +464,37 @@ def integrated_gradients(model, x: torch.Tensor, target=None, *, baseline: float
                          reduce: str = "abs_sum") -> torch.Tensor:
     """Captum's ``IntegratedGradients`` (Sundararajan et al. 2017), deterministic.
 
-    baseline: a number (a constant image, default black) or a (1|B, C, H, W) tensor;
-    n_steps: points on the path (Captum's default 50, ``method`` its quadrature rule);
-    internal_batch_size: path points per forward pass (None: all at once).
-    Channels reduced by ``reduce``. Returns FloatTensor (B, H, W).
-    Raises ValueError for n_steps < 1, internal_batch_size < 1, an unknown reduce or method.
+    Parameters
+    ----------
+    model : callable
+        Returns logits (B, classes) from (B, C, H, W) pixels in [0, 1]; put in eval mode (its
+        mode is restored).
+    x : torch.Tensor, shape (B, C, H, W), floating
+        Pixels in [0, 1].
+    target : None, int or torch.Tensor, shape (B,), optional
+        The class explained; None: the model's prediction.
+    baseline : float or torch.Tensor, shape (1 or B, C, H, W), default 0.0
+        A number (a constant image; default black) or a tensor.
+    n_steps : int, default 50
+        Points on the path, >= 1 (Captum's default 50).
+    method : str, default "gausslegendre"
+        Captum's quadrature rule: "riemann_right", "riemann_left", "riemann_middle",
+        "riemann_trapezoid" or "gausslegendre".
+    internal_batch_size : int, optional
+        Path points per forward pass, >= 1 (None: all at once).
+    reduce : {"abs_sum", "sum"}, default "abs_sum"
+        Channel reduction: sum of |attribution| over channels, or the signed sum.
+
+    Returns
+    -------
+    torch.Tensor, shape (B, H, W), float32
+        The attribution map, on CPU, finite.
+
+    Raises
+    ------
+    ValueError
+        For n_steps < 1, internal_batch_size < 1, an unknown reduce or method, or a baseline
+        that is neither a number nor a tensor of that shape.
     """
     from captum.attr import IntegratedGradients
 
@@ -414,33 +559,60 @@ def pixel_attribution(model, x: torch.Tensor, target=None, *, method: str,
                       batch_size: int = 64) -> torch.Tensor:
     """Per pixel-channel attributions (B, C, H, W), unreduced, from Captum (EXIAA's three methods).
 
-    method:
-      - ``"saliency"``: Captum ``Saliency`` with ``abs=True``: |d f_target / d x| (Simonyan et
-        al. 2013), non-negative;
-      - ``"integrated_gradients"``: Captum ``IntegratedGradients`` from a black image,
-        ``n_steps`` Gauss-Legendre points (Captum's default 50), signed;
-      - ``"deeplift_shap"``: Captum ``DeepLiftShap``: DeepLIFT's rescale rule against each of
-        the ``baselines`` (N, C, H, W) reference images (N >= 2; None: a black and a white
-        image), averaged (Lundberg & Lee 2017), signed.
-
-    DeepLIFT and reused modules: Captum records each nonlinear module's input and output in
-    forward hooks, so a module called twice in one forward pass (torchvision's BasicBlock reuses
-    ``self.relu``) keeps only the second call and Captum raises a RuntimeError. axlib's own
-    models (``cifar10-resnet18``, ``cifar10-vit``, ``imagenet-mobilenetv2``) use one module
-    per use. For a torchvision ResNet, replace every block's ``relu`` by two fresh
-    ``nn.ReLU`` modules before calling this. DeepLIFT and the ViT: GELU gets the rescale rule
-    through a temporary entry in Captum's rule table (it is elementwise, so the rule holds);
-    LayerNorm and the attention products q k^T, A v (multiplicative interactions, for which
-    DeepLIFT has no rule) get Captum's fallback, the plain gradient. DeepLIFT SHAP on a ViT is
-    therefore a hybrid of DeepLIFT (linear layers, GELU) and gradient x delta (attention,
-    LayerNorm); it still satisfies neither completeness nor the SHAP averaging exactly.
-
-    x: (B, C, H, W) in [0, 1]; target: None (the model's prediction), an int, or (B,) labels.
     Computed ``batch_size`` images at a time (IG's path points and DeepLiftShap's baselines
     multiply the batch Captum evaluates). Deterministic on CPU (no sampling).
-    Returns FloatTensor (B, C, H, W) on CPU, finite.
-    Raises ValueError for an unknown method, n_steps < 1, batch_size < 1, x not in [0, 1], or
-    baselines not (N >= 2, C, H, W).
+
+    Parameters
+    ----------
+    model : callable
+        Returns logits (B, classes) from (B, C, H, W) pixels in [0, 1]; put in eval mode (its
+        mode is restored).
+    x : torch.Tensor, shape (B, C, H, W), floating
+        Pixels in [0, 1].
+    target : None, int or torch.Tensor, shape (B,), optional
+        The class explained; None: the model's prediction.
+    method : {"saliency", "integrated_gradients", "deeplift_shap"}
+        ``"saliency"``: Captum ``Saliency`` with ``abs=True``: |d f_target / d x| (Simonyan et
+        al. 2013), non-negative; ``"integrated_gradients"``: Captum ``IntegratedGradients``
+        from a black image, ``n_steps`` Gauss-Legendre points (Captum's default 50), signed;
+        ``"deeplift_shap"``: Captum ``DeepLiftShap``: DeepLIFT's rescale rule against each of
+        the ``baselines`` reference images, averaged (Lundberg & Lee 2017), signed.
+    n_steps : int, default 50
+        Integrated-gradients path points, >= 1.
+    baselines : torch.Tensor, shape (N, C, H, W), optional
+        DeepLiftShap reference images, N >= 2; None: a black and a white image.
+    batch_size : int, default 64
+        Images per Captum call, >= 1.
+
+    Returns
+    -------
+    torch.Tensor, shape (B, C, H, W), float32
+        The attributions, on CPU, finite.
+
+    Raises
+    ------
+    ValueError
+        For an unknown method, n_steps < 1, batch_size < 1, x not in [0, 1], or baselines not
+        (N >= 2, C, H, W).
+    RuntimeError
+        From Captum, for ``"deeplift_shap"`` on a model that calls one nonlinear module twice
+        in a forward pass (see Notes).
+
+    Notes
+    -----
+    DeepLIFT and reused modules: Captum records each nonlinear module's input and output in
+    forward hooks, so a module called twice in one forward pass (torchvision's BasicBlock
+    reuses ``self.relu``) keeps only the second call and Captum raises a RuntimeError. axlib's
+    own models (``cifar10-resnet18``, ``cifar10-vit``, ``imagenet-mobilenetv2``) use one module
+    per use. For a torchvision ResNet, replace every block's ``relu`` by two fresh ``nn.ReLU``
+    modules before calling this.
+
+    DeepLIFT and the ViT: GELU gets the rescale rule through a temporary entry in Captum's rule
+    table (it is elementwise, so the rule holds); LayerNorm and the attention products q k^T,
+    A v (multiplicative interactions, for which DeepLIFT has no rule) get Captum's fallback,
+    the plain gradient. DeepLIFT SHAP on a ViT is therefore a hybrid of DeepLIFT (linear
+    layers, GELU) and gradient x delta (attention, LayerNorm); it still satisfies neither
+    completeness nor the SHAP averaging exactly.
     """
     from captum.attr import DeepLiftShap, IntegratedGradients, Saliency
 

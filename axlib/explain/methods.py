@@ -83,10 +83,27 @@ def _is_map(t) -> bool:
 
 
 def feature_layer(model: nn.Module, x: torch.Tensor) -> nn.Module:
-    """The module GradCAM / CAM read by default: ``model.cam_layer`` if set, else the last
-    module, in execution order, whose output is a 4-D map (B, C, h, w) with h * w > 1.
+    """The module GradCAM / CAM read by default.
 
-    x: a (B, C, H, W) example batch (one forward pass is run). Raises ValueError if none.
+    ``model.cam_layer`` if set, else the last module, in execution order, whose output is a
+    4-D map (B, C, h, w) with h * w > 1.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model.
+    x : torch.Tensor, shape (B, C, H, W)
+        An example batch (one forward pass is run).
+
+    Returns
+    -------
+    torch.nn.Module
+        The feature-map module.
+
+    Raises
+    ------
+    ValueError
+        If no module returns such a feature map.
     """
     layer = getattr(model, "cam_layer", None)
     if isinstance(layer, nn.Module):
@@ -102,10 +119,23 @@ def feature_layer(model: nn.Module, x: torch.Tensor) -> nn.Module:
 def has_gap_classifier(model: nn.Module, x: torch.Tensor, *, layer: nn.Module | None = None):
     """Whether the model ends in global average pooling followed by one linear layer.
 
-    Checked numerically on x (B, C, H, W): the last ``nn.Linear`` to run must produce the
-    model's output, and its input must equal the spatial mean of the feature map of
-    ``layer`` (default :func:`feature_layer`). Returns (True, linear, layer) or
-    (False, reason string, None).
+    Checked numerically on x: the last ``nn.Linear`` to run must produce the model's output,
+    and its input must equal the spatial mean of the feature map of ``layer``.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        The model.
+    x : torch.Tensor, shape (B, C, H, W)
+        The batch the check runs on.
+    layer : torch.nn.Module, optional
+        The feature-map module; None: :func:`feature_layer`.
+
+    Returns
+    -------
+    tuple
+        ``(True, linear, layer)`` with the classifier ``nn.Linear`` and the feature-map
+        module, or ``(False, reason, None)`` with a reason string.
     """
     out, records = _trace(model, x)
     linears = [(m, inp, o) for m, inp, o in records if isinstance(m, nn.Linear)]
@@ -128,8 +158,33 @@ def has_gap_classifier(model: nn.Module, x: torch.Tensor, *, layer: nn.Module | 
 
 # --------------------------------------------------------------------------- methods written here
 def gradient(model, x: torch.Tensor, target=None, *, reduce: str = "abs_sum") -> torch.Tensor:
-    """Gradient (Simonyan et al. 2013) with Captum's ``Saliency`` (|gradient| of the target
-    logit); channels reduced by ``reduce`` ("abs_sum", default, or "sum"). (B, H, W)."""
+    """Gradient (Simonyan et al. 2013) with Captum's ``Saliency``.
+
+    The |gradient| of the target logit with respect to the pixels; channels reduced by
+    ``reduce``.
+
+    Parameters
+    ----------
+    model : callable
+        Returns logits (B, classes) from (B, C, H, W) pixels in [0, 1]; run in eval mode (its
+        mode is restored).
+    x : torch.Tensor, shape (B, C, H, W), floating
+        Pixels in [0, 1].
+    target : None, int or torch.Tensor, shape (B,), optional
+        The class explained; None: the model's prediction.
+    reduce : {"abs_sum", "sum"}, default "abs_sum"
+        Channel reduction: sum of |attribution| (default) or signed sum.
+
+    Returns
+    -------
+    torch.Tensor, shape (B, H, W), float32
+        The attribution map, on CPU, finite.
+
+    Raises
+    ------
+    ValueError
+        For an unknown reduce, x not (B, C, H, W) in [0, 1], or a bad target.
+    """
     from captum.attr import Saliency
 
     reduce = _baselines._check_reduce(reduce)
@@ -144,9 +199,35 @@ def gradient(model, x: torch.Tensor, target=None, *, reduce: str = "abs_sum") ->
 
 def gradcam(model, x: torch.Tensor, target=None, *, layer: nn.Module | None = None,
             relu: bool = True) -> torch.Tensor:
-    """GradCAM (Selvaraju et al. 2017) with Captum's ``LayerGradCam`` on ``layer``:
-    ReLU(sum_k mean(d logit / d A_k) A_k) (``relu=False`` keeps the sign), upsampled to
-    H x W bilinearly (``align_corners=False``). (B, H, W)."""
+    """GradCAM (Selvaraju et al. 2017) with Captum's ``LayerGradCam`` on ``layer``.
+
+    ReLU(sum_k mean(d logit / d A_k) A_k), upsampled to H x W bilinearly
+    (``align_corners=False``).
+
+    Parameters
+    ----------
+    model : callable
+        Returns logits (B, classes) from (B, C, H, W) pixels in [0, 1]; run in eval mode (its
+        mode is restored).
+    x : torch.Tensor, shape (B, C, H, W), floating
+        Pixels in [0, 1].
+    target : None, int or torch.Tensor, shape (B,), optional
+        The class explained; None: the model's prediction.
+    layer : torch.nn.Module, optional
+        The feature-map module A; None: :func:`feature_layer`.
+    relu : bool, default True
+        Apply the ReLU; ``relu=False`` keeps the sign.
+
+    Returns
+    -------
+    torch.Tensor, shape (B, H, W), float32
+        The attribution map, on CPU, finite.
+
+    Raises
+    ------
+    ValueError
+        If layer is not an ``nn.Module``, no default layer is found, or x / target are bad.
+    """
     from captum.attr import LayerGradCam
 
     x = check_images(x)
@@ -164,12 +245,34 @@ def gradcam(model, x: torch.Tensor, target=None, *, layer: nn.Module | None = No
 
 @torch.no_grad()
 def cam(model, x: torch.Tensor, target=None, *, layer: nn.Module | None = None) -> torch.Tensor:
-    """CAM (Zhou et al. 2016): ``sum_k w_{target, k} A_k`` with A the feature map global
-    average pooling feeds to the final linear layer (weights w), upsampled bilinearly to
-    H x W. Signed, as the paper defines it (the bias is a constant and left out). (B, H, W).
+    """CAM (Zhou et al. 2016): ``sum_k w_{target, k} A_k``.
 
-    Raises ValueError when the architecture has no GAP right before its classifier (e.g.
-    AlexNet-style models with fully connected layers on a flattened map): use "gradcam".
+    A is the feature map global average pooling feeds to the final linear layer (weights w),
+    upsampled bilinearly to H x W. Signed, as the paper defines it (the bias is a constant
+    and left out).
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Returns logits (B, classes) from (B, C, H, W) pixels in [0, 1]; run in eval mode (its
+        mode is restored).
+    x : torch.Tensor, shape (B, C, H, W), floating
+        Pixels in [0, 1].
+    target : None, int or torch.Tensor, shape (B,), optional
+        The class explained; None: the model's prediction.
+    layer : torch.nn.Module, optional
+        The feature-map module A; None: :func:`feature_layer`.
+
+    Returns
+    -------
+    torch.Tensor, shape (B, H, W), float32
+        The attribution map, on CPU, finite.
+
+    Raises
+    ------
+    ValueError
+        When the architecture has no GAP right before its classifier (e.g. AlexNet-style
+        models with fully connected layers on a flattened map): use "gradcam".
     """
     x = check_images(x)
     y = _targets(model, x, target)
@@ -190,11 +293,50 @@ def cam(model, x: torch.Tensor, target=None, *, layer: nn.Module | None = None) 
 def slic_lime(model, x: torch.Tensor, target=None, *, n_segments: int = 50, compactness: float = 10.0,
               sigma: float = 3.0, num_samples: int = 1000, num_features: int | None = None,
               baseline: float = 0.0, perturbations_per_eval: int = 50, seed: int = 0) -> torch.Tensor:
-    """LIME over SLIC superpixels (the paper's segmenter: compactness 10, sigma 3, 50
-    superpixels), with Captum's ``Lime`` (:func:`axlib.explain.baselines.captum_lime`):
-    ``num_samples`` random on/off patterns, "off" superpixels set to ``baseline`` (0: the
-    paper's "zeroing out"), a ridge surrogate; each pixel gets its superpixel's weight
-    (num_features=None: all superpixels). (B, H, W)."""
+    """LIME over SLIC superpixels, with Captum's ``Lime``.
+
+    The paper's segmenter (compactness 10, sigma 3, 50 superpixels), then
+    :func:`axlib.explain.baselines.captum_lime`: ``num_samples`` random on/off patterns,
+    "off" superpixels set to ``baseline`` (0: the paper's "zeroing out"), a ridge surrogate;
+    each pixel gets its superpixel's weight.
+
+    Parameters
+    ----------
+    model : callable
+        Returns logits (B, classes) from (B, C, H, W) pixels in [0, 1]; run in eval mode (its
+        mode is restored).
+    x : torch.Tensor, shape (B, C, H, W), floating
+        Pixels in [0, 1].
+    target : None, int or torch.Tensor, shape (B,), optional
+        The class explained; None: the model's prediction.
+    n_segments : int, default 50
+        SLIC's number of superpixels, >= 1.
+    compactness : float, default 10.0
+        SLIC's compactness.
+    sigma : float, default 3.0
+        SLIC's pre-smoothing width.
+    num_samples : int, default 1000
+        Random on/off patterns.
+    num_features : int, optional
+        Superpixels of largest |weight| kept; None: all superpixels.
+    baseline : float, default 0.0
+        Value of the "off" superpixels' pixels.
+    perturbations_per_eval : int, default 50
+        Patterns per forward pass.
+    seed : int, default 0
+        Seed of the perturbations.
+
+    Returns
+    -------
+    torch.Tensor, shape (B, H, W), float32
+        The attribution map, on CPU, finite.
+
+    Raises
+    ------
+    ValueError
+        For n_segments not an integer >= 1, or whatever
+        :func:`axlib.explain.baselines.captum_lime` rejects.
+    """
     from skimage.segmentation import slic
 
     if isinstance(n_segments, bool) or not isinstance(n_segments, int) or n_segments < 1:
@@ -236,8 +378,33 @@ _DISPATCH = {
 def attribute(method: str, model, x: torch.Tensor, target=None, **params) -> torch.Tensor:
     """Attribution maps (B, H, W) of ``method`` (one of :data:`METHODS`) for x (B, C, H, W).
 
-    params go to the method (see the module docstring for each one's function and defaults).
-    Raises ValueError for an unknown method, and whatever the method raises for bad input.
+    Parameters
+    ----------
+    method : str
+        One of :data:`METHODS`; see the module docstring for each one's function and defaults.
+    model : callable
+        Returns logits (B, classes) from (B, C, H, W) pixels in [0, 1]; run in eval mode (its
+        mode is restored).
+    x : torch.Tensor, shape (B, C, H, W), floating
+        Pixels in [0, 1].
+    target : None, int or torch.Tensor, shape (B,), optional
+        The class explained; None: the model's prediction.
+    **params
+        Keywords of the method's function.
+
+    Returns
+    -------
+    torch.Tensor, shape (B, H, W)
+        The attribution maps.
+
+    Raises
+    ------
+    ValueError
+        For an unknown method, for ``return_masks`` (call
+        :func:`axlib.explain.perturbation.extremal_perturbation` for the masks), and whatever
+        the method raises for bad input.
+    TypeError
+        For a keyword the method's function does not take.
     """
     if method not in _DISPATCH:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")

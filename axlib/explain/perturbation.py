@@ -108,10 +108,27 @@ class _Frozen:
 
 # --------------------------------------------------------------------------- shared pieces
 def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
-    """Separable Gaussian blur of (N, C, H, W) with std ``sigma`` pixels (0: x unchanged).
+    """Separable Gaussian blur with std ``sigma`` pixels.
 
     Kernel radius ``ceil(3 sigma)``, at most ``min(H, W) - 1`` (reflect padding needs it);
     weights sum to 1, so values stay within the input's range.
+
+    Parameters
+    ----------
+    x : torch.Tensor, shape (N, C, H, W), floating
+        The images.
+    sigma : float
+        Standard deviation in pixels, >= 0; 0: x unchanged.
+
+    Returns
+    -------
+    torch.Tensor, shape (N, C, H, W)
+        The blurred images, dtype and device of x.
+
+    Raises
+    ------
+    ValueError
+        If sigma is not a finite number >= 0.
     """
     sigma = check_number("sigma", sigma, low=0)
     if sigma == 0:
@@ -131,8 +148,23 @@ def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
 
 
 def tv_norm(m: torch.Tensor, beta: float = 3.0) -> torch.Tensor:
-    """(N,) total variation of masks m (N, 1, h, w): mean over the grid of
-    ``|m(u+1, v) - m(u, v)|^beta`` plus the mean of ``|m(u, v+1) - m(u, v)|^beta``."""
+    """Total variation of masks.
+
+    The mean over the grid of ``|m(u+1, v) - m(u, v)|^beta`` plus the mean of
+    ``|m(u, v+1) - m(u, v)|^beta``.
+
+    Parameters
+    ----------
+    m : torch.Tensor, shape (N, 1, h, w)
+        The masks.
+    beta : float, default 3.0
+        The exponent.
+
+    Returns
+    -------
+    torch.Tensor, shape (N,)
+        The total variation of every mask.
+    """
     dy = (m[..., 1:, :] - m[..., :-1, :]).abs().pow(beta).flatten(1)
     dx = (m[..., :, 1:] - m[..., :, :-1]).abs().pow(beta).flatten(1)
     zero = m.new_zeros(m.shape[0])
@@ -146,10 +178,34 @@ def _upsample(m: torch.Tensor, h: int, w: int) -> torch.Tensor:
 # --------------------------------------------------------------------------- RISE
 def rise_masks(n_masks: int, mask_size: int, height: int, width: int, *, p: float = 0.5,
                smooth: bool = True, generator: torch.Generator) -> torch.Tensor:
-    """(n_masks, height, width) RISE masks in [0, 1] (see the module docstring).
+    """RISE masks in [0, 1] (see the module docstring).
 
-    smooth=False: nearest-neighbour upsampling, so the masks stay binary (0/1) blocks.
-    Raises ValueError for n_masks < 1, mask_size < 1 or > min(height, width), p outside (0, 1].
+    Parameters
+    ----------
+    n_masks : int
+        Number of masks, >= 1.
+    mask_size : int
+        Cells per side of the random grid, in [1, min(height, width)].
+    height, width : int
+        Size of the masks in pixels, >= 1.
+    p : float, default 0.5
+        Probability that a cell is kept, in (0, 1].
+    smooth : bool, default True
+        Bilinear upsampling; False: nearest-neighbour upsampling, so the masks stay binary
+        (0/1) blocks.
+    generator : torch.Generator
+        Source of the grids and the shifts.
+
+    Returns
+    -------
+    torch.Tensor, shape (n_masks, height, width), float32
+        The masks, values in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        For n_masks < 1, mask_size < 1 or > min(height, width), height or width < 1, p
+        outside (0, 1], or a generator that is not a torch.Generator.
     """
     n_masks = check_int("n_masks", n_masks, low=1)
     height = check_int("height", height, low=1)
@@ -180,13 +236,44 @@ def rise_masks(n_masks: int, mask_size: int, height: int, width: int, *, p: floa
 def rise(model, x: torch.Tensor, target=None, *, n_masks: int = 8000, mask_size: int = 7,
          p: float = 0.5, smooth: bool = True, batch_size: int = 256, seed: int = 0,
          masks: torch.Tensor | None = None) -> torch.Tensor:
-    """RISE saliency ``sum_i P(target | x * M_i) M_i / (N p)`` (B, H, W).
+    """RISE saliency ``sum_i P(target | x * M_i) M_i / (N p)``.
 
-    n_masks, mask_size, p, smooth: the masks (:func:`rise_masks`), drawn once per call from
-    a generator seeded by ``seed`` and shared by the B images (as the RISE code does);
-    masks: (N, H, W) in [0, 1] to use instead (then n_masks is N and p still normalises).
-    batch_size: masked images per forward pass (all B images of a chunk of masks together).
-    P is the softmax probability. Raises ValueError for bad parameters or x.
+    P is the softmax probability. The masks are drawn once per call from a generator seeded by
+    ``seed`` and shared by the B images (as the RISE code does).
+
+    Parameters
+    ----------
+    model : callable
+        Returns logits (B, classes) from (B, C, H, W) pixels in [0, 1]; run in eval mode (its
+        mode is restored), its parameters never receive gradients.
+    x : torch.Tensor, shape (B, C, H, W), floating
+        Pixels in [0, 1].
+    target : None, int or torch.Tensor, shape (B,), optional
+        The class explained; None: the model's prediction.
+    n_masks : int, default 8000
+        Number of masks N, >= 1 (see :func:`rise_masks`).
+    mask_size : int, default 7
+        Cells per side of the mask grid (see :func:`rise_masks`).
+    p : float, default 0.5
+        Probability that a cell is kept, in (0, 1]; it also normalises given ``masks``.
+    smooth : bool, default True
+        Smooth (bilinear) or binary masks (see :func:`rise_masks`).
+    batch_size : int, default 256
+        Masked images per forward pass, >= 1 (all B images of a chunk of masks together).
+    seed : int, default 0
+        Seed of the masks' generator, >= 0.
+    masks : torch.Tensor, shape (N, H, W), optional
+        Masks in [0, 1] to use instead (then n_masks is N and p still normalises).
+
+    Returns
+    -------
+    torch.Tensor, shape (B, H, W), float32
+        The saliency, on CPU; larger = more important for the target.
+
+    Raises
+    ------
+    ValueError
+        For bad parameters or x.
     """
     x = check_images(x)
     b, c, h, w = x.shape
@@ -223,12 +310,48 @@ def meaningful_perturbation(model, x: torch.Tensor, target=None, *, iterations: 
                             seed: int = 0, history: list | None = None) -> torch.Tensor:
     """Meaningful Perturbation (deletion game), batched over images; returns 1 - m (B, H, W).
 
-    iterations >= 1; lr > 0 (Adam); l1_coeff, tv_coeff >= 0; tv_beta >= 1;
-    mask_size: side of the mask grid (None: max(1, H // 8)); blur_sigma: pixels (None:
-    ``5 * H / 224``); noise_std: std of Gaussian noise added to the perturbed image at each
-    iteration (0: none; drawn from the seeded generator).
-    history: optional list; the mean loss over the batch is appended at every iteration.
     The images are independent: each one's loss depends on its own mask only.
+
+    Parameters
+    ----------
+    model : callable
+        Returns logits (B, classes) from (B, C, H, W) pixels in [0, 1]; run in eval mode (its
+        mode is restored), its parameters never receive gradients.
+    x : torch.Tensor, shape (B, C, H, W), floating
+        Pixels in [0, 1].
+    target : None, int or torch.Tensor, shape (B,), optional
+        The class explained; None: the model's prediction.
+    iterations : int, default 500
+        Adam steps, >= 1.
+    lr : float, default 0.1
+        Adam's learning rate, > 0.
+    l1_coeff : float, default 0.01
+        Weight of ``mean|1 - m|``, >= 0.
+    tv_coeff : float, default 0.2
+        Weight of the total variation, >= 0.
+    tv_beta : float, default 3.0
+        Exponent of the total variation, >= 1.
+    mask_size : int, optional
+        Side of the mask grid, in cells, >= 1 (None: ``max(1, H // 8)``).
+    blur_sigma : float, optional
+        Std of the blur, in pixels, >= 0 (None: ``5 * H / 224``).
+    noise_std : float, default 0.0
+        Std of Gaussian noise added to the perturbed image at each iteration, >= 0 (0: none;
+        drawn from the seeded generator).
+    seed : int, default 0
+        Seed of the noise generator, >= 0.
+    history : list, optional
+        The mean loss over the batch is appended at every iteration.
+
+    Returns
+    -------
+    torch.Tensor, shape (B, H, W), float32
+        The deletion ``1 - m`` upsampled to H x W, in [0, 1], on CPU.
+
+    Raises
+    ------
+    ValueError
+        For bad parameters (naming the parameter), x or target.
     """
     x = check_images(x)
     b, c, h, w = x.shape
@@ -278,15 +401,50 @@ def extremal_perturbation(model, x: torch.Tensor, target=None, *, areas=EP_AREAS
                           history: list | None = None):
     """Extremal Perturbation (preservation game), batched over images and areas.
 
-    areas: fractions of the image in (0, 1), one optimisation each (the paper's A1 grid);
-    iterations >= 1; lr > 0 (Adam on the mask parameters); mask_step: stride of the
-    parameter grid in pixels (None: ``max(1, round(7 * H / 224))``); smooth_sigma: pixels
-    (None: ``21 * H / 224``); max_blur: sigma of the blurred image (None: ``10 * H / 224``);
-    regul_weight -> regul_weight_last: the penalty's weight, growing geometrically;
-    jitter: random 0/1-pixel shifts of the perturbed image; seed: the jitter's generator.
-    history: optional list; per iteration the mean target logit and the mean penalty.
-    Returns the saliency (B, H, W), the mean over areas of the masks; with
-    ``return_masks`` also the masks (B, len(areas), H, W).
+    Parameters
+    ----------
+    model : callable
+        Returns logits (B, classes) from (B, C, H, W) pixels in [0, 1]; run in eval mode (its
+        mode is restored), its parameters never receive gradients.
+    x : torch.Tensor, shape (B, C, H, W), floating
+        Pixels in [0, 1].
+    target : None, int or torch.Tensor, shape (B,), optional
+        The class explained; None: the model's prediction.
+    areas : sequence of float, default EP_AREAS
+        Fractions of the image in (0, 1), one optimisation each (the paper's A1 grid,
+        (0.025, 0.05, 0.1, 0.2)).
+    iterations : int, default 800
+        Adam steps, >= 1.
+    lr : float, default 0.1
+        Adam's learning rate on the mask parameters, > 0.
+    mask_step : int, optional
+        Stride of the parameter grid in pixels, >= 1 (None: ``max(1, round(7 * H / 224))``).
+    smooth_sigma : float, optional
+        Std of the mask's Gaussian smoothing, in pixels, >= 0 (None: ``21 * H / 224``).
+    max_blur : float, optional
+        Sigma of the blurred image, in pixels, >= 0 (None: ``10 * H / 224``).
+    regul_weight, regul_weight_last : float, default 10.0, 1000.0
+        The penalty's weight, growing geometrically from the first to the second (both > 0).
+    jitter : bool, default True
+        Random 0/1-pixel shifts of the perturbed image.
+    seed : int, default 0
+        Seed of the jitter's generator, >= 0.
+    return_masks : bool, default False
+        Also return the per-area masks.
+    history : list, optional
+        Per iteration, the mean target logit and the mean penalty are appended (a tuple).
+
+    Returns
+    -------
+    saliency : torch.Tensor, shape (B, H, W), float32
+        The mean over areas of the masks, in [0, 1], on CPU.
+    masks : torch.Tensor, shape (B, len(areas), H, W), float32
+        The per-area masks; returned only with ``return_masks``.
+
+    Raises
+    ------
+    ValueError
+        For bad parameters (naming the parameter), x or target.
     """
     x = check_images(x)
     b, c, h, w = x.shape

@@ -32,10 +32,22 @@ def _pair(a: torch.Tensor, b: torch.Tensor, names=("z", "z_hat")) -> None:
 def percentage_change(z: torch.Tensor, z_hat: torch.Tensor) -> torch.Tensor:
     """100 * sum |z - z_hat| / sum |z| per image, summed over every axis but the first.
 
-    z, z_hat: (B, ...) explanations of the original and the corrupted image (same shape).
-    Returns float64 (B,) percentages; an all-zero z gives inf (or nan if z_hat is zero too),
-    which callers see rather than a silently replaced value.
-    Raises ValueError if the shapes differ or the tensors are not batched.
+    Parameters
+    ----------
+    z, z_hat : torch.Tensor, shape (B, ...)
+        Explanations of the original and the corrupted image, of the same shape.
+
+    Returns
+    -------
+    torch.Tensor, shape (B,), float64
+        Percentages: 0 when the explanations agree, 100 when the change is as large as z's
+        total magnitude (it can exceed 100). An all-zero z gives inf (or nan if z_hat is zero
+        too), which callers see rather than a silently replaced value.
+
+    Raises
+    ------
+    ValueError
+        If the shapes differ or the tensors are not batched.
     """
     _pair(z, z_hat)
     z, z_hat = z.detach().double().flatten(1), z_hat.detach().double().flatten(1)
@@ -46,14 +58,32 @@ def ssim(x: torch.Tensor, y: torch.Tensor, *, data_range: float = 1.0, win_size:
          k1: float = 0.01, k2: float = 0.03) -> torch.Tensor:
     """Mean structural similarity per image, as scikit-image computes it, batched.
 
-    x, y: (B, C, H, W) images (for [0, 1] pixels data_range is 1); win_size: odd side of the
-    uniform window, at most min(H, W). Each channel's SSIM map is evaluated at every window
-    position inside the image (scikit-image filters the padded image and then crops
-    (win_size - 1) / 2 pixels from each border, which is the same set) and averaged; the
-    channel means are averaged. Computed in float64.
-    Returns float64 (B,), 1 for identical images.
-    Raises ValueError for shapes that differ or are not (B, C, H, W), an even win_size or
-    one larger than the image, or data_range <= 0.
+    Each channel's SSIM map is evaluated at every window position inside the image
+    (scikit-image filters the padded image and then crops (win_size - 1) / 2 pixels from each
+    border, which is the same set) and averaged; the channel means are averaged. Computed in
+    float64.
+
+    Parameters
+    ----------
+    x, y : torch.Tensor, shape (B, C, H, W)
+        The images to compare, of the same shape.
+    data_range : float, default 1.0
+        Range of the values, > 0 (1 for [0, 1] pixels).
+    win_size : int, default 7
+        Odd side of the uniform window, in pixels, in [3, min(H, W)].
+    k1, k2 : float, default 0.01, 0.03
+        The stabilising constants: C1 = (k1 * data_range)^2, C2 = (k2 * data_range)^2.
+
+    Returns
+    -------
+    torch.Tensor, shape (B,), float64
+        The mean SSIM of every image, 1 for identical images.
+
+    Raises
+    ------
+    ValueError
+        For shapes that differ or are not (B, C, H, W), a win_size that is even, below 3 or
+        larger than the image, or data_range <= 0.
     """
     _pair(x, y, names=("x", "y"))
     if x.dim() != 4:
@@ -85,10 +115,23 @@ def ssim(x: torch.Tensor, y: torch.Tensor, *, data_range: float = 1.0, win_size:
 def confidence_change(p: torch.Tensor, p_hat: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
     """100 * |p[label] - p_hat[label]| per image, in percentage points.
 
-    p, p_hat: (B, K) class probabilities of the original and the corrupted images (rows in
-    [0, 1]); label: (B,) the class predicted on the original image.
-    Returns float64 (B,).
-    Raises ValueError for mismatched shapes, labels outside [0, K), or probabilities outside [0, 1].
+    Parameters
+    ----------
+    p, p_hat : torch.Tensor, shape (B, K)
+        Class probabilities (in [0, 1]) of the original and the corrupted images.
+    label : torch.Tensor, shape (B,), integer
+        The class predicted on the original image, in [0, K).
+
+    Returns
+    -------
+    torch.Tensor, shape (B,), float64
+        The change of the label's probability, in percentage points.
+
+    Raises
+    ------
+    ValueError
+        For mismatched shapes, p not (B, K), labels that are not an integer tensor (B,) with
+        values in [0, K), or probabilities outside [0, 1].
     """
     _pair(p, p_hat, names=("p", "p_hat"))
     if p.dim() != 2:

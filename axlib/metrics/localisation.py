@@ -77,14 +77,31 @@ def _unit(name: str, value, *, open_low: bool = False) -> float:
 
 # --------------------------------------------------------------------------- pointing game
 def pointing_game(maps: torch.Tensor, boxes: torch.Tensor, *, tolerance: float | None = None) -> torch.Tensor:
-    """(B,) bool: the map's maximum is within ``tolerance`` pixels of the box.
+    """Pointing game: whether each map's maximum is within ``tolerance`` pixels of its box.
 
-    maps: (B, H, W); boxes: (B, 4). The maximum is ``argmax`` of the flattened map (the
-    first maximal pixel in row-major order); its centre (col + 0.5, row + 0.5) is compared
-    with the box by Euclidean distance to the box rectangle (0 inside).
-    tolerance: pixels, >= 0; None: TorchRay's 15 pixels at 224 scaled to the map,
-    ``15 * max(H, W) / 224``.
-    Raises ValueError for bad shapes or a negative tolerance.
+    The maximum is ``argmax`` of the flattened map (the first maximal pixel in row-major
+    order); its centre (col + 0.5, row + 0.5) is compared with the box by Euclidean distance
+    to the box rectangle (0 inside).
+
+    Parameters
+    ----------
+    maps : torch.Tensor, shape (B, H, W)
+        Attribution maps, finite (larger = more important).
+    boxes : torch.Tensor, shape (B, 4)
+        True boxes ``(x0, y0, x1, y1)`` in half-open pixel coordinates of the H x W grid.
+    tolerance : float, optional
+        In pixels, >= 0; None: TorchRay's 15 pixels at 224 scaled to the map,
+        ``15 * max(H, W) / 224``.
+
+    Returns
+    -------
+    torch.Tensor, shape (B,), bool
+        True for a hit.
+
+    Raises
+    ------
+    ValueError
+        For bad shapes or a negative tolerance.
     """
     maps = _check_maps(maps)
     boxes = _check_boxes(boxes, maps)
@@ -103,9 +120,22 @@ def pointing_game(maps: torch.Tensor, boxes: torch.Tensor, *, tolerance: float |
 
 # --------------------------------------------------------------------------- WSL
 def box_iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """(B,) float64 intersection over union of paired boxes a[i], b[i] (each (B, 4), half-open).
+    """Intersection over union of paired boxes a[i], b[i].
 
-    Two empty boxes give IoU 0. Raises ValueError for mismatched or malformed boxes.
+    Parameters
+    ----------
+    a, b : torch.Tensor, shape (B, 4)
+        Boxes ``(x0, y0, x1, y1)`` in half-open pixel coordinates.
+
+    Returns
+    -------
+    torch.Tensor, shape (B,), float64
+        The IoU of every pair; two empty boxes give IoU 0.
+
+    Raises
+    ------
+    ValueError
+        For mismatched or malformed boxes.
     """
     from axlib.data.boxes import check_boxes as check
 
@@ -142,12 +172,30 @@ def _largest_component_box(fg: np.ndarray) -> tuple[int, int, int, int]:
 
 
 def wsl_boxes(maps: torch.Tensor, threshold: float = 0.2) -> torch.Tensor:
-    """(B, 4) float32 predicted boxes: the tight box of the largest 8-connected component of
-    the pixels whose min-max-normalised value is >= threshold (see the module docstring).
+    """Predicted boxes of weakly supervised localisation, one per map.
 
-    threshold in [0, 1]; 0 keeps every pixel (the whole image). A constant map normalises
-    to zeros: threshold 0 gives the whole image, any threshold > 0 an empty box (IoU 0).
-    Raises ValueError for a bad threshold or maps not (B, H, W).
+    The tight box of the largest 8-connected component of the pixels whose
+    min-max-normalised value is >= threshold (see the module docstring). Threshold 0 keeps
+    every pixel (the whole image). A constant map normalises to zeros: threshold 0 gives the
+    whole image, any threshold > 0 an empty box (IoU 0).
+
+    Parameters
+    ----------
+    maps : torch.Tensor, shape (B, H, W)
+        Attribution maps, finite (larger = more important).
+    threshold : float, default 0.2
+        On the min-max-normalised map, in [0, 1].
+
+    Returns
+    -------
+    torch.Tensor, shape (B, 4), float32
+        ``(x0, y0, x1, y1)`` in half-open pixel coordinates; ``(0, 0, 0, 0)`` (empty) when no
+        pixel reaches the threshold.
+
+    Raises
+    ------
+    ValueError
+        For a bad threshold or maps not (B, H, W).
     """
     maps = _check_maps(maps)
     threshold = _unit("threshold", threshold)
@@ -156,7 +204,27 @@ def wsl_boxes(maps: torch.Tensor, threshold: float = 0.2) -> torch.Tensor:
 
 
 def wsl_iou(maps: torch.Tensor, boxes: torch.Tensor, *, threshold: float = 0.2) -> torch.Tensor:
-    """(B,) float64 IoU between :func:`wsl_boxes` (maps, threshold) and the true boxes."""
+    """IoU between :func:`wsl_boxes` (maps, threshold) and the true boxes.
+
+    Parameters
+    ----------
+    maps : torch.Tensor, shape (B, H, W)
+        Attribution maps, finite (larger = more important).
+    boxes : torch.Tensor, shape (B, 4)
+        True boxes ``(x0, y0, x1, y1)`` in half-open pixel coordinates of the H x W grid.
+    threshold : float, default 0.2
+        As in :func:`wsl_boxes`, in [0, 1].
+
+    Returns
+    -------
+    torch.Tensor, shape (B,), float64
+        The IoU of every map's predicted box with its true box.
+
+    Raises
+    ------
+    ValueError
+        For maps not (B, H, W), boxes not one per map, or a threshold outside [0, 1].
+    """
     maps = _check_maps(maps)
     boxes = _check_boxes(boxes, maps)
     return box_iou(wsl_boxes(maps, threshold).double(), boxes)
@@ -164,9 +232,30 @@ def wsl_iou(maps: torch.Tensor, boxes: torch.Tensor, *, threshold: float = 0.2) 
 
 def wsl(maps: torch.Tensor, boxes: torch.Tensor, *, threshold: float = 0.2,
         iou_threshold: float = 0.5) -> torch.Tensor:
-    """(B,) bool: the map localises the object, IoU(predicted box, box) > iou_threshold (0.5).
+    """Whether each map localises the object: IoU(predicted box, box) > iou_threshold.
 
-    See :func:`wsl_boxes` for the threshold rule. Raises ValueError for thresholds outside [0, 1].
+    See :func:`wsl_boxes` for the threshold rule.
+
+    Parameters
+    ----------
+    maps : torch.Tensor, shape (B, H, W)
+        Attribution maps, finite (larger = more important).
+    boxes : torch.Tensor, shape (B, 4)
+        True boxes ``(x0, y0, x1, y1)`` in half-open pixel coordinates of the H x W grid.
+    threshold : float, default 0.2
+        As in :func:`wsl_boxes`, in [0, 1].
+    iou_threshold : float, default 0.5
+        A map is correct when its IoU is strictly above it, in [0, 1].
+
+    Returns
+    -------
+    torch.Tensor, shape (B,), bool
+        True where the map localises the object.
+
+    Raises
+    ------
+    ValueError
+        For thresholds outside [0, 1] (or bad maps / boxes).
     """
     iou_threshold = _unit("iou_threshold", iou_threshold)
     return wsl_iou(maps, boxes, threshold=threshold) > iou_threshold
@@ -176,11 +265,33 @@ def max_box_accuracy(maps: torch.Tensor, boxes: torch.Tensor, *, thresholds=None
                      iou_threshold: float = 0.5) -> dict:
     """Choe et al.'s MaxBoxAcc: the WSL accuracy at the best of a grid of thresholds.
 
-    thresholds: increasing values in [0, 1] (None: 0.00, 0.01, ..., 0.99, Choe et al.'s grid).
-    Returns {"accuracy": max over thresholds of the fraction of maps with IoU >
-    iou_threshold, "threshold": the smallest threshold reaching it, "thresholds": the grid
-    (T,) and "accuracies": (T,) the accuracy at each}. The threshold is chosen on the same
-    images it is scored on (as in Choe et al.); tune it on a held-out split to avoid that.
+    The threshold is chosen on the same images it is scored on (as in Choe et al.); tune it
+    on a held-out split to avoid that.
+
+    Parameters
+    ----------
+    maps : torch.Tensor, shape (B, H, W)
+        Attribution maps, finite (larger = more important).
+    boxes : torch.Tensor, shape (B, 4)
+        True boxes ``(x0, y0, x1, y1)`` in half-open pixel coordinates of the H x W grid.
+    thresholds : sequence of float, optional
+        Increasing values in [0, 1] (None: 0.00, 0.01, ..., 0.99, Choe et al.'s grid).
+    iou_threshold : float, default 0.5
+        A map is correct when its IoU is strictly above it, in [0, 1].
+
+    Returns
+    -------
+    dict
+        ``"accuracy"``: float, the max over thresholds of the fraction of maps with IoU >
+        iou_threshold; ``"threshold"``: float, the smallest threshold reaching it;
+        ``"thresholds"``: numpy.ndarray (T,), the grid; ``"accuracies"``: numpy.ndarray (T,),
+        the accuracy at each.
+
+    Raises
+    ------
+    ValueError
+        For thresholds that are not a non-empty increasing sequence in [0, 1], an
+        iou_threshold outside [0, 1], or bad maps / boxes.
     """
     maps = _check_maps(maps)
     boxes = _check_boxes(boxes, maps)
@@ -200,7 +311,20 @@ def max_box_accuracy(maps: torch.Tensor, boxes: torch.Tensor, *, thresholds=None
 
 # --------------------------------------------------------------------------- insertion / deletion
 def default_step(height: int, width: int) -> int:
-    """Pixels changed per step: ``ceil(H * W / 112)`` (the paper's 448 on 224 x 224)."""
+    """Pixels changed per insertion / deletion step: ``ceil(H * W / 112)``.
+
+    The paper's 448 on 224 x 224 (112 steps); 37 on 64 x 64.
+
+    Parameters
+    ----------
+    height, width : int
+        Size of the map, in pixels.
+
+    Returns
+    -------
+    int
+        Pixels per step, at least 1.
+    """
     return max(1, math.ceil(height * width / PAPER_STEPS))
 
 
@@ -217,15 +341,41 @@ def causal_curves(model, x: torch.Tensor, maps: torch.Tensor, target, *, mode: s
                   batch_size: int = 256) -> tuple[torch.Tensor, torch.Tensor]:
     """Insertion or deletion curves of a batch (see the module docstring for the rule).
 
-    model: logits (B, classes) from [0, 1] pixels, run in eval mode without gradients.
-    x: (B, C, H, W) in [0, 1]; maps: (B, H, W); target: int or (B,) labels whose softmax
-    probability is tracked. mode: ``"deletion"`` or ``"insertion"``. step: pixels per step
-    >= 1 (None: :func:`default_step`). baseline: a number or a (1|B, C, H, W) /
-    (1|B, C, 1, 1) tensor: what a removed pixel becomes. batch_size: images per forward pass
-    (the steps of all B images are evaluated together, in chunks).
-    Returns (curves (B, n + 1) float64, fractions (n + 1,) float64: the fraction of pixels
-    changed after each step, 0 ... 1).
-    Raises ValueError for an unknown mode, step < 1, batch_size < 1, or mismatched shapes.
+    Parameters
+    ----------
+    model : callable
+        Returns logits (B, classes) from [0, 1] pixels; run in eval mode without gradients
+        (its previous mode is restored).
+    x : torch.Tensor, shape (B, C, H, W), floating
+        Pixels in [0, 1].
+    maps : torch.Tensor, shape (B, H, W)
+        Attribution maps ranking the pixels (descending; ties by row-major index), finite.
+    target : int or torch.Tensor, shape (B,), integer
+        Labels whose softmax probability is tracked.
+    mode : {"deletion", "insertion"}, default "deletion"
+        Deletion starts from the image and replaces the top-ranked pixels by the baseline;
+        insertion starts from the baseline and puts them back.
+    step : int, optional
+        Pixels changed per step, >= 1 (None: :func:`default_step`).
+    baseline : float or torch.Tensor, default 0.0
+        What a removed pixel becomes: a number (0.0: a black image in [0, 1] pixel space) or a
+        tensor of shape (1|B, C, 1|H, 1|W), e.g. (1, C, 1, 1) for one colour.
+    batch_size : int, default 256
+        Images per forward pass, >= 1 (the steps of all B images are evaluated together, in
+        chunks).
+
+    Returns
+    -------
+    curves : torch.Tensor, shape (B, n + 1), float64
+        The target's softmax probability after 0, 1, ..., n steps, n = ceil(H * W / step).
+    fractions : torch.Tensor, shape (n + 1,), float64
+        The fraction of pixels changed after each step, 0 ... 1.
+
+    Raises
+    ------
+    ValueError
+        For an unknown mode, step < 1, batch_size < 1, mismatched shapes, x not in [0, 1], a
+        bad target, or a baseline that is neither a number nor a tensor of those shapes.
     """
 
     if mode not in ("deletion", "insertion"):
@@ -284,7 +434,41 @@ def _auc(curves: torch.Tensor, fractions: torch.Tensor) -> torch.Tensor:
 
 def insertion(model, x: torch.Tensor, maps: torch.Tensor, target, *, step: int | None = None,
               baseline: float | torch.Tensor = 0.0, batch_size: int = 256) -> torch.Tensor:
-    """(B,) float64 insertion AUC in [0, 1] (higher is better); see :func:`causal_curves`."""
+    """Insertion AUC per image (higher is better); see :func:`causal_curves`.
+
+    The area under the insertion curve over the fraction of pixels changed, [0, 1], by the
+    trapezoid rule.
+
+    Parameters
+    ----------
+    model : callable
+        Returns logits (B, classes) from [0, 1] pixels; run in eval mode without gradients
+        (its previous mode is restored).
+    x : torch.Tensor, shape (B, C, H, W), floating
+        Pixels in [0, 1].
+    maps : torch.Tensor, shape (B, H, W)
+        Attribution maps ranking the pixels, finite.
+    target : int or torch.Tensor, shape (B,), integer
+        Labels whose softmax probability is tracked.
+    step : int, optional
+        Pixels changed per step, >= 1 (None: :func:`default_step`).
+    baseline : float or torch.Tensor, default 0.0
+        What a removed pixel becomes: a number (0.0: a black image in [0, 1] pixel space) or a
+        tensor of shape (1|B, C, 1|H, 1|W), e.g. (1, C, 1, 1) for one colour.
+    batch_size : int, default 256
+        Images per forward pass, >= 1 (the steps of all B images are evaluated together, in
+        chunks).
+
+    Returns
+    -------
+    torch.Tensor, shape (B,), float64
+        The AUC of every image, in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        As :func:`causal_curves` does.
+    """
     curves, fr = causal_curves(model, x, maps, target, mode="insertion", step=step,
                                baseline=baseline, batch_size=batch_size)
     return _auc(curves, fr)
@@ -292,7 +476,41 @@ def insertion(model, x: torch.Tensor, maps: torch.Tensor, target, *, step: int |
 
 def deletion(model, x: torch.Tensor, maps: torch.Tensor, target, *, step: int | None = None,
              baseline: float | torch.Tensor = 0.0, batch_size: int = 256) -> torch.Tensor:
-    """(B,) float64 deletion AUC in [0, 1] (lower is better); see :func:`causal_curves`."""
+    """Deletion AUC per image (lower is better); see :func:`causal_curves`.
+
+    The area under the deletion curve over the fraction of pixels changed, [0, 1], by the
+    trapezoid rule.
+
+    Parameters
+    ----------
+    model : callable
+        Returns logits (B, classes) from [0, 1] pixels; run in eval mode without gradients
+        (its previous mode is restored).
+    x : torch.Tensor, shape (B, C, H, W), floating
+        Pixels in [0, 1].
+    maps : torch.Tensor, shape (B, H, W)
+        Attribution maps ranking the pixels, finite.
+    target : int or torch.Tensor, shape (B,), integer
+        Labels whose softmax probability is tracked.
+    step : int, optional
+        Pixels changed per step, >= 1 (None: :func:`default_step`).
+    baseline : float or torch.Tensor, default 0.0
+        What a removed pixel becomes: a number (0.0: a black image in [0, 1] pixel space) or a
+        tensor of shape (1|B, C, 1|H, 1|W), e.g. (1, C, 1, 1) for one colour.
+    batch_size : int, default 256
+        Images per forward pass, >= 1 (the steps of all B images are evaluated together, in
+        chunks).
+
+    Returns
+    -------
+    torch.Tensor, shape (B,), float64
+        The AUC of every image, in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        As :func:`causal_curves` does.
+    """
     curves, fr = causal_curves(model, x, maps, target, mode="deletion", step=step,
                                baseline=baseline, batch_size=batch_size)
     return _auc(curves, fr)
@@ -305,11 +523,35 @@ def localisation_scores(model, x: torch.Tensor, maps: torch.Tensor, target, boxe
                         batch_size: int = 256) -> dict[str, torch.Tensor]:
     """The paper's four metrics for one batch of maps, per image.
 
-    x: (B, C, H, W) in [0, 1]; maps: (B, H, W); target: int or (B,) labels (the class the
-    maps explain); boxes: (B, 4). Keywords as in :func:`pointing_game` (tolerance),
-    :func:`wsl_iou` (threshold) and :func:`causal_curves` (step, baseline, batch_size).
-    Returns {"pointing_game": (B,) bool, "wsl_iou": (B,) float64, "wsl": (B,) bool
-    (IoU > 0.5), "insertion": (B,) float64, "deletion": (B,) float64}.
+    Parameters
+    ----------
+    model : callable
+        As in :func:`causal_curves`.
+    x : torch.Tensor, shape (B, C, H, W), floating
+        Pixels in [0, 1].
+    maps : torch.Tensor, shape (B, H, W)
+        Attribution maps, finite (larger = more important).
+    target : int or torch.Tensor, shape (B,), integer
+        The class the maps explain.
+    boxes : torch.Tensor, shape (B, 4)
+        True boxes ``(x0, y0, x1, y1)`` in half-open pixel coordinates of the H x W grid.
+    tolerance : float, optional
+        As in :func:`pointing_game` (pixels).
+    threshold : float, default 0.2
+        As in :func:`wsl_iou`.
+    step, baseline, batch_size
+        As in :func:`causal_curves`.
+
+    Returns
+    -------
+    dict of str to torch.Tensor
+        ``"pointing_game"``: (B,) bool; ``"wsl_iou"``: (B,) float64; ``"wsl"``: (B,) bool
+        (IoU > 0.5); ``"insertion"``: (B,) float64; ``"deletion"``: (B,) float64.
+
+    Raises
+    ------
+    ValueError
+        For whatever the four metrics reject.
     """
     iou = wsl_iou(maps, boxes, threshold=threshold)
     return {
