@@ -181,7 +181,7 @@ def test_grid_through_dask_equals_the_serial_run(tmp_path):
     threads: the shard's pinned thread count makes the ViT's IG rows equal bit for bit."""
     kw = dict(model=f"{__name__}:tiny_vit", n=2, size=32, method="integrated_gradients",
               explain_kw={"n_steps": 2}, images_per_shard=1)
-    dask = _run(tmp_path / "dask", scheduler=None, n_workers=2, **kw)
+    dask = _run(tmp_path / "dask", scheduler="local", n_workers=2, **kw)
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
@@ -304,3 +304,64 @@ def test_vit_attributions_run_and_gelu_rule_is_restored():
         assert a.shape == x.shape and bool(torch.isfinite(a).all())
     assert nn.GELU not in deep_lift.SUPPORTED_NON_LINEAR
     assert bool((pixel_attribution(model, x, 0, method="saliency") >= 0).all())
+
+
+# ----------------------------------------------------------------- tables, figures and the page's experiments
+def test_paper_tables_are_read_from_the_csv():
+    from axlib.papers.exiaa.paper import paper_tables
+
+    table = paper_tables()
+    assert len(table) == 600 and set(table["model"]) == {"resnet18", "vit"}
+    assert int(table["explanation_change"].isna().sum()) == 24
+    cell = table[(table.model == "vit") & (table.method == "deeplift_shap") & (table.kind == "exiaa")
+                 & (table.alpha == 0.03) & (table.top_k == 0.1)]
+    assert float(cell["explanation_change"].iloc[0]) == 71.9     # Table 1 agrees with B.3
+
+
+def test_side_by_side_tables_cover_b1_b3_and_table1():
+    from axlib.papers.exiaa import tables
+    from axlib.papers.exiaa.paper import paper_tables
+
+    theirs = paper_tables()
+    blocks = tables.side_by_side_tables(theirs, theirs, models=["resnet18", "vit"], top_ks=(0.05, 0.15, 0.2))
+    assert len(blocks) == 3 * 2 + 2
+    assert "Table B.1" in blocks[0][0] and "ViT-B16" in blocks[1][0] and "Table 1" in blocks[-1][0]
+    assert list(blocks[0][1].columns) == [0.05, 0.15, 0.2]
+    assert list(blocks[-1][1].columns) == [0.05, 0.2]             # Table 1 has no top-k 0.15 column
+
+
+def test_share_small_confidence_counts_low_alpha_exiaa_cells():
+    from axlib.papers.exiaa import tables
+
+    t = pd.DataFrame({"kind": ["exiaa", "exiaa", "exiaa", "baseline"], "alpha": [0.03, 0.09, 0.15, 0.03],
+                      "confidence_change": [1.0, 6.0, 1.0, 1.0]})
+    assert tables.share_small_confidence(t, max_alpha=0.09, below=5) == (0.5, 2)
+
+
+def test_figures_of_the_page(tmp_path):
+    from axlib.papers.exiaa import tables
+
+    summary = tables.summarise(pd.DataFrame(
+        [dict(model="resnet18", method="saliency", kind=kind, alpha=a, top_k=k, image=i,
+              explanation_change=a * 100 + k + i, ssim=0.9, confidence_change=1.0, perturbation_l2=1.0)
+         for kind in ("exiaa", "baseline") for a in (0.03, 0.15) for k in (0.1, 0.5) for i in range(2)]))
+    fig = tables.plot_figure(summary, "ssim", models=["resnet18"], methods=["saliency"])
+    assert "Fig. 3" in fig._suptitle.get_text()
+    with pytest.raises(ValueError, match="value"):
+        tables.plot_figure(summary, "perturbation_l2", models=["resnet18"], methods=["saliency"])
+    ranks = pd.DataFrame([dict(method="saliency", alpha=0.15, top_k=k, attack_rank=r, class_rank=r + 1,
+                               explanation_change=float(r)) for k in (0.1, 0.5) for r in (1, 2, 96)])
+    assert tables.plot_attack_ranks(ranks, top_ranks=(1, 2), low_ranks=(96,), methods=["saliency"]).axes
+    assert tables.plot_class_ranks(ranks, methods=["saliency"]).axes
+
+
+def test_work_dir_and_setup_checks(tmp_path, monkeypatch):
+    from axlib.papers.exiaa import experiments
+
+    assert experiments.work_dir(tmp_path / "w") == tmp_path / "w"
+    monkeypatch.setenv("AXLIB_DATA", str(tmp_path / "cache"))
+    assert experiments.work_dir() == tmp_path / "cache" / "exiaa"
+    with pytest.raises(ValueError, match="n_originals"):
+        experiments.cifar_setup({}, n_originals=0, ig_steps=4, dls_baselines=2)
+    with pytest.raises(ValueError, match="dls_baselines"):
+        experiments.cifar_setup({}, n_originals=2, ig_steps=4, dls_baselines=0)

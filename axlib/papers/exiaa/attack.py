@@ -14,7 +14,7 @@ model's predictions and explanations (black-box: no gradients of its own):
    I_k; every other value of x is kept.
 
 :func:`gaussian_baseline` is the control at equal alpha (see its docstring for the exact
-definition and why); :func:`run_grid` runs the alpha x top-k grid through
+definition and why); :func:`axlib.papers.exiaa.grid.run_grid` runs the alpha x top-k grid through
 :func:`axlib.companion.scaleout.run` (one shard per cell, in this process or on Dask workers, one
 Parquet file per finished shard, resuming from what is there). The explanations come from
 :func:`axlib.explain.baselines.pixel_attribution`; the measures from
@@ -28,12 +28,13 @@ import numpy as np
 import torch
 
 from axlib import attacks as _attacks
+from axlib.papers.exiaa import paper as _paper
 
 __all__ = ["ALPHAS", "TOP_KS", "running_up_class", "rank_pool", "top_k_mask", "inject", "gaussian_baseline",
            "probabilities"]
 
-ALPHAS = (0.03, 0.06, 0.09, 0.12, 0.15)
-TOP_KS = (0.01, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
+ALPHAS = _paper.ALPHAS.value       # the paper's grid (section 4), quoted in paper.py
+TOP_KS = _paper.TOP_KS.value
 
 
 # --------------------------------------------------------------------------- validation
