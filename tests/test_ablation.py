@@ -134,23 +134,59 @@ def test_rankings_by_attack_reuses_each_attack():
         AB.rankings_by_attack(model, x, {"bad": segs["fine"][:2]}, attacks)
 
 
-def test_verdicts():
-    assert AB.verdict_agreement(0.95) == "reproduced"
-    assert AB.verdict_agreement(0.6) == "partly"
-    assert AB.verdict_agreement(0.2) == "not reproduced"
-    with pytest.raises(ValueError, match="mean_iou"):
-        AB.verdict_agreement(1.5)
-    r = {"bands": {"1-5": {"drop": 0.3, "control_drop": 0.1}, "6-10": {"drop": 0.1}}}
-    assert AB.verdict_ablation(r) == "reproduced"
-    r["bands"]["1-5"]["control_drop"] = 0.4
-    assert AB.verdict_ablation(r) == "partly"
-    r["bands"]["6-10"]["drop"] = 0.5
-    assert AB.verdict_ablation(r) == "not reproduced"
+def tiny_cnn(classes: int = 3) -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(2),
+                         nn.Flatten(), nn.Linear(16, classes)).eval()
 
 
-def test_verdict_level():
-    assert AB.verdict_level(0.45, 0.8, 0.43) == "reproduced"
-    assert AB.verdict_level(0.75, 0.84, 0.43) == "partly"
-    assert AB.verdict_level(0.9, 0.84, 0.43) == "not reproduced"
-    with pytest.raises(ValueError, match="after"):
-        AB.verdict_level(1.2, 0.8, 0.43)
+def test_fine_grid_has_about_fifty_times_the_segments():
+    from axlib.segment import count_segments, grid
+
+    assert AB.fine_segment_factor() == 50
+    seg = grid((2, 40, 40), 2)                  # 4 segments an image
+    fine, cells = AB.fine_grid(seg)
+    assert cells == round((50 * 4) ** 0.5) == 14
+    assert fine.shape == seg.shape and int(count_segments(fine)[0]) == 14 * 14
+    fine, cells = AB.fine_grid(grid((1, 8, 8), 4))   # capped at W cells a side
+    assert int(count_segments(fine)[0]) == 64
+    with pytest.raises(ValueError, match="segments"):
+        AB.fine_grid(seg[0])
+
+
+def test_iou_table_and_fgm_vs_pgd_claims():
+    ranking = {("q", "FGM"): torch.tensor([[0, 1, 2]]), ("q", "PGD-10"): torch.tensor([[0, 1, 3]]),
+               ("q", "PGD-20"): torch.tensor([[0, 1, 2]]), ("q", "PGD-40"): torch.tensor([[5, 6, 7]])}
+    t = AB.iou_table(ranking, "q", 2)
+    assert list(t.index) == list(AB.ATTACKS) and t.loc["FGM", "PGD-40"] == 0.0 and t.loc["FGM", "PGD-10"] == 1.0
+    assert AB.iou_table(ranking, "q", 3).loc["FGM", "PGD-10"] == pytest.approx(2 / 4)
+    with pytest.raises(ValueError, match="k"):
+        AB.iou_table(ranking, "q", 0)
+    b = {"tables": {"cifar10": t, "imagenet": t, "fine_k10": t}, "cells": 30}
+    claims = AB.fgm_vs_pgd_claims(b)
+    assert [c["claim"] for c in claims] == ["axai.appB.iou_fgm_pgd20.cifar10", "axai.appB.iou_fgm_pgd20.imagenet",
+                                            "axai.appB.iou_pgd10_pgd40.fine_segments"]
+    assert claims[0]["verdict"].verdict == "reproduced" and claims[2]["verdict"].verdict == "reference"
+
+
+def test_fgm_vs_pgd_and_blur_experiment_run_on_a_tiny_model():
+    model = tiny_cnn()
+    xc = torch.rand(3, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    xi = torch.rand(1, 3, 64, 64, generator=torch.Generator().manual_seed(1))
+    b = AB.fgm_vs_pgd(model, xc, model, xi)
+    assert set(b["tables"]) == {"cifar10", "imagenet", "fine_k10", "fine_k500"}
+    assert all(t.shape == (4, 4) for t in b["tables"].values())
+    assert b["segments_fine"].shape == (1, 64, 64)
+    assert AB.plot_fig14(b) is not None
+    y = torch.tensor([0, 1, 2])
+    d = AB.blur_experiment(model, xc, y, "cifar10", seed=0)
+    assert d["ranking"].shape[0] == 3 and d["adv"].shape == (3,)
+    assert set(d["result"]["bands"]) == {"1-5", "6-10"}
+    table = AB.blur_table({"cifar10": d})
+    assert table.shape[0] == 2 and "random 5: accuracy after" in table.columns
+    claims = AB.blur_claims({"cifar10": d})
+    assert [c["claim"] for c in claims] == ["axai.appE4.ordering.cifar10", "axai.appE4.accuracy_after_top5.cifar10",
+                                            "axai.appE4.drop_6to10.cifar10"]
+    assert claims[2]["verdict"].verdict == "reference"
+    with pytest.raises(ValueError, match="dataset"):
+        AB.blur_experiment(model, xc, y, "mnist")

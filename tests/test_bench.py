@@ -165,12 +165,22 @@ def test_keep_maps_and_per_method_warmup():
         B.bench(tiny_cnn(), images(1), methods=("axai",), warmup={"axai": -1}, settings=SETTINGS)
 
 
-def test_verdict_ratio():
-    assert B.verdict_ratio(20.0, 15.9) == "reproduced"
-    assert B.verdict_ratio(3.0, 5.3) == "partly"
-    assert B.verdict_ratio(0.8, 5.3) == "not reproduced"
-    with pytest.raises(ValueError, match="ours"):
-        B.verdict_ratio(0.0, 5.3)
+def test_paper_numbers_and_targets_come_from_the_paper_package():
+    from axlib.papers.axai import claims, paper
+    assert B.PAPER_TABLE5["cpu"]["lime"] == paper.TABLE5["cpu"]["lime"].value
+    assert B.TARGETS is claims.TABLE5_TARGETS
+
+
+def test_axai_map_is_the_attribution_of_axai():
+    """The timed AXAI call returns the entry point's AXAI map (no copy of it)."""
+    from axlib.explain import attribute
+    from axlib.segment import quickshift
+    x = images(1)
+    r = B.bench(tiny_cnn(), x, methods=("axai",), repeats=1, warmup=0, batch_sizes=(1,),
+                settings=SETTINGS, keep_maps=True)
+    seg = quickshift(x, **SETTINGS["segment"])
+    expected = attribute("axai", tiny_cnn(), x, segments=seg, k=3, steps=3)
+    assert torch.allclose(r["maps"]["axai"], expected)
 
 
 def test_methods_are_interleaved_image_by_image():

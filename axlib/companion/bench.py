@@ -1,14 +1,7 @@
 """Running-time benchmark of AXAI against LIME and SHAP (AXAI paper, section 4.3, Table 5).
 
-The paper times ResNet34 on ImageNet, one CPU (Intel Core i5-7360U) and one GPU (V100):
-
-=========================  ======  ======
-method                     CPU     GPU
-=========================  ======  ======
-LIME                       105 s   5.8 s
-SHAP (Gradient Explainer)  35 s    3.8 s
-AXAI (PGD, 20 iterations)  6.6 s   1.7 s
-=========================  ======  ======
+The paper times ResNet34 on ImageNet, one CPU (Intel Core i5-7360U) and one GPU (V100); its
+seconds are :data:`axlib.papers.axai.paper.TABLE5` (:data:`PAPER_TABLE5` here, as plain numbers).
 
 :func:`bench` times the three on the *same* model and images in one run, so the ratios
 LIME/AXAI and SHAP/AXAI are comparable across machines even when the seconds are not:
@@ -34,9 +27,10 @@ repeated cyclically when there are fewer than the batch size.
 settings of a profile, prints the table and writes the JSON (default
 ``runs/bench/<profile>.json``). The default and paper profiles time the CPU and, when a GPU
 is present, the same run again on the GPU (the JSON's "gpu" entry). :func:`targets` checks a
-result against issue 4's targets (the paper's ratios 16 and 5.3; AXAI's segmentation at most
-30 % and its remaining work at most 10 % of its time), and :func:`table` gives Table 5's rows
-for a notebook.
+result against the targets of :data:`axlib.papers.axai.claims.TABLE5_TARGETS` (the paper's
+CPU ratios; AXAI's segmentation and its remaining work as shares of its time), and
+:func:`table` gives Table 5's rows for a notebook. The verdict rule of the ratios is
+:func:`axlib.papers.axai.claims.table5_ratio`.
 """
 from __future__ import annotations
 
@@ -53,11 +47,14 @@ import torch
 
 from axlib import attacks as _attacks
 from axlib._util.paths import REPO_ROOT
+from axlib.papers.axai import claims as _axai_claims
+from axlib.papers.axai import paper as _axai_paper
 
 METHODS = ("axai", "lime", "shap")
-PAPER_TABLE5 = {"cpu": {"lime": 105.0, "shap": 35.0, "axai": 6.6},
-                "gpu": {"lime": 5.8, "shap": 3.8, "axai": 1.7}}
-"""Table 5 of the AXAI paper: seconds, ResNet34 on ImageNet (CPU: i5-7360U, GPU: V100)."""
+PAPER_TABLE5 = {device: {method: quoted.value for method, quoted in row.items()}
+                for device, row in _axai_paper.TABLE5.items()}
+"""Table 5 of the AXAI paper: seconds, ResNet34 on ImageNet (CPU: i5-7360U, GPU: V100), as
+plain numbers {"cpu" | "gpu": {"lime" | "shap" | "axai": seconds}} (from the paper's ``paper.py``)."""
 
 PROFILES: dict[str, dict] = {
     # seconds: the CIFAR-10 AlexNet, 2 images, tiny sample counts; proves the code path
@@ -138,7 +135,10 @@ def _check_int(name: str, value, low: int) -> int:
 
 # --------------------------------------------------------------------------- the timed calls
 def _axai_call(model, settings: dict, device: torch.device):
-    from axlib.explain.axai import axai, default_attack_params
+    """AXAI through the book's attribution entry point (``axlib.explain.attribute("axai", ...)``:
+    the top-k segments' attack densities as a map), with QuickShift and the L2 PGD attack timed
+    apart."""
+    from axlib.explain import attribute, default_attack_params
     from axlib.segment import quickshift
 
     seg_params = settings.get("segment", {})
@@ -149,7 +149,7 @@ def _axai_call(model, settings: dict, device: torch.device):
     def run(xb: torch.Tensor) -> dict:
         parts = {"attack": 0.0}
 
-        def timed_pgd(m, x, y):
+        def timed_pgd(m, x, y):   # AXAI's own attack (its default budget), with a stopwatch
             p = default_attack_params(x.shape, norm=norm, steps=steps)
             _sync(device)
             start = time.perf_counter()
@@ -162,13 +162,11 @@ def _axai_call(model, settings: dict, device: torch.device):
         start = time.perf_counter()
         segments = quickshift(xb.detach().cpu(), **seg_params)
         parts["segmentation"] = time.perf_counter() - start
-        exp = axai(model, xb, segments.to(xb.device), attack=timed_pgd, steps=steps, **axai_params)
+        amap = attribute("axai", model, xb, segments=segments.to(xb.device), attack=timed_pgd, steps=steps,
+                         **axai_params)
         _sync(device)
         total = time.perf_counter() - start
         parts["rest"] = max(total - parts["attack"] - parts["segmentation"], 0.0)
-        seg = segments.to(xb.device).reshape(xb.shape[0], -1)
-        amap = exp.density.gather(1, seg).reshape(exp.mask.shape)
-        amap = torch.where(exp.mask, amap, torch.zeros_like(amap))
         return {"total": total, **parts, "map": amap.detach().cpu(), "segments": segments}
 
     return run
@@ -387,10 +385,8 @@ def bench(model, x: torch.Tensor, *, methods=METHODS, repeats: int = 3, warmup: 
 
 
 # --------------------------------------------------------------------------- targets
-TARGETS = {"lime/axai": (">=", 16.0), "shap/axai": (">=", 5.3),
-           "axai segmentation share": ("<=", 0.30), "axai rest share": ("<=", 0.10)}
-"""Targets of issue 4 point 3: the paper's CPU ratios (105/6.6 = 16, 35/6.6 = 5.3), AXAI's
-time beyond attack and segmentation at most 10 %, segmentation at most 30 % of AXAI's time."""
+TARGETS = _axai_claims.TABLE5_TARGETS
+"""The benchmark's targets, {name: (op, target)}: :data:`axlib.papers.axai.claims.TABLE5_TARGETS`."""
 
 
 def targets(result: dict) -> dict:
@@ -413,14 +409,6 @@ def targets(result: dict) -> dict:
             out[name] = {"value": v, "op": op, "target": target,
                          "met": bool(v >= target if op == ">=" else v <= target)}
     return out
-
-
-def verdict_ratio(ours: float, paper: float) -> str:
-    """Verdict on a speed-up ratio X/AXAI: "reproduced" when ours >= the paper's, "partly"
-    when AXAI is still faster (ours > 1), "not reproduced" otherwise."""
-    if not (ours > 0 and paper > 0):
-        raise ValueError(f"ours and paper must be ratios > 0, got {ours!r} and {paper!r}")
-    return "reproduced" if ours >= paper else "partly" if ours > 1 else "not reproduced"
 
 
 # --------------------------------------------------------------------------- reporting

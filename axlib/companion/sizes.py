@@ -49,6 +49,32 @@ PAGE_SIZES["01_quickshift"] = {
 # ----------------------------------------------------------------------- 02 distributions
 # ----------------------------------------------------------------------- 03 quantile selection
 # ----------------------------------------------------------------------- 04 benchmarks
+# One torch thread: on a shared 2-core CPU one thread is far steadier (see axlib.companion.bench).
+# imagenet_images: ImageNet sample images drawn, evenly spread over the classes (which images a
+# count draws depends on the count; 04 and 04b draw the same); table5: the first ones timed for
+# Table 5 (SHAP's background: the 8 after them); table5_batch: AXAI's throughput batch;
+# lime_samples / shap_samples: LIME's perturbations and SHAP's samples (Table 5, Fig. 21, App. F);
+# grid_cifar: CIFAR-10 images of Fig. 21; kernel_cifar: CIFAR-10 images of appendix F;
+# cifar_background_stop: SHAP's CIFAR-10 background is the 20 test images before this index.
+PAGE_SIZES["04_benchmarks"] = {
+    "smoke": dict(threads=1, imagenet_images=2, table5=1, table5_batch=2, lime_samples=20, shap_samples=2,
+                  grid_cifar=2, kernel_cifar=2, cifar_background_stop=16),
+    "default": dict(threads=1, imagenet_images=32, table5=2, table5_batch=8, lime_samples=1000, shap_samples=200,
+                    grid_cifar=3, kernel_cifar=4, cifar_background_stop=1000),
+    "paper": dict(threads=1, imagenet_images=250, table5=16, table5_batch=32, lime_samples=1000,
+                  shap_samples=200, grid_cifar=3, kernel_cifar=8, cifar_background_stop=2000),
+}
+# 04b (appendices B, D, E.4, E.5): b_cifar / b_imagenet: images of appendix B; e4_cifar /
+# e4_imagenet: images of the blur ablation (appendix D reuses the ImageNet ones); e5: images shown
+# in Fig. 20; e5_robust: images of the robustness check and the centre-share statistic.
+PAGE_SIZES["04b_attack_appendices"] = {
+    "smoke": dict(threads=1, imagenet_images=2, b_cifar=4, b_imagenet=1, e4_cifar=16, e4_imagenet=2, e5=4,
+                  e5_robust=16),
+    "default": dict(threads=1, imagenet_images=32, b_cifar=200, b_imagenet=8, e4_cifar=1000, e4_imagenet=32,
+                    e5=6, e5_robust=200),
+    "paper": dict(threads=1, imagenet_images=250, b_cifar=2000, b_imagenet=64, e4_cifar=2000, e4_imagenet=250,
+                  e5=8, e5_robust=2000),
+}
 # ----------------------------------------------------------------------- 05 robust study
 # ----------------------------------------------------------------------- 06 EXIAA
 # Grids of the paper's alpha and top-k (axlib.papers.exiaa.paper.ALPHAS / TOP_KS) under default

@@ -14,6 +14,11 @@
   and several segmentations, each attack computed once (appendix B).
 * :func:`top_pixels`: the pixels of largest attribution (to show a pixel map such as SHAP's
   beside segment explanations).
+
+Notebook 04b's appendices B and E.4 (settings :data:`SEGMENTATIONS`, :data:`ATTACKS`,
+:data:`BLUR_SIGMA`): :func:`fgm_vs_pgd` with :func:`fgm_vs_pgd_claims` and :func:`plot_fig14`;
+:func:`blur_experiment` with :func:`blur_table`, :func:`blur_claims` and
+:func:`plot_blurred_top5`. Their verdict rules are in :mod:`axlib.papers.axai.claims`.
 """
 from __future__ import annotations
 
@@ -23,9 +28,15 @@ import torch
 import torch.nn.functional as F
 
 from axlib import attacks as _attacks
+from axlib.companion.results import REFERENCE
+from axlib.papers.axai import claims as _claims
+from axlib.papers.axai import paper as _paper
+from axlib.segment import count_segments, grid, quickshift
 
 __all__ = ["topk_iou", "mask_iou", "pairwise_iou", "rank_band_mask", "gaussian_blur",
-           "blur_regions", "random_ranking", "blur_ablation", "rankings_by_attack", "top_pixels"]
+           "blur_regions", "random_ranking", "blur_ablation", "rankings_by_attack", "top_pixels",
+           "SEGMENTATIONS", "ATTACKS", "fine_grid", "iou_table", "fgm_vs_pgd", "fgm_vs_pgd_claims",
+           "plot_fig14", "blur_experiment", "blur_table", "blur_claims", "plot_blurred_top5"]
 
 
 def _check_topk(top: torch.Tensor, name: str) -> torch.Tensor:
@@ -239,11 +250,7 @@ def rankings_by_attack(model, x: torch.Tensor, segmentations: dict, attacks: dic
                 e = axai(model, xb, seg, target=exp.target, attack=lambda m, xx, yy: x_adv, **axai_kw)
                 chunks.setdefault((s_name, a_name), []).append(e.ranking.cpu())
 
-    def cat(rows):
-        width = max(r.shape[1] for r in rows)
-        return torch.cat([torch.cat([r, r.new_full((r.shape[0], width - r.shape[1]), -1)], 1) for r in rows])
-
-    return {"ranking": {key: cat(rows) for key, rows in chunks.items()},
+    return {"ranking": {key: _pad_cat(rows) for key, rows in chunks.items()},
             "adv_label": {key: torch.cat(v) for key, v in adv.items()},
             "target": torch.cat(targets)}
 
@@ -265,37 +272,221 @@ def top_pixels(attribution: torch.Tensor, fraction: float) -> torch.Tensor:
     return mask.view_as(attribution)
 
 
-# --------------------------------------------------------------------------- verdicts
-def verdict_agreement(mean_iou: float, *, high: float = 0.9, low: float = 0.5) -> str:
-    """Verdict on "the explanations are the same" (appendix B) from a mean top-K IoU in
-    [0, 1]: "reproduced" at >= high, "partly" at >= low, else "not reproduced"."""
-    if not 0 <= mean_iou <= 1:
-        raise ValueError(f"mean_iou must be in [0, 1], got {mean_iou!r}")
-    return "reproduced" if mean_iou >= high else "partly" if mean_iou >= low else "not reproduced"
+# --------------------------------------------------------------------------- the page (04b)
+# Appendices B and E.4 as notebook 04b runs them: settings, experiments, tables, claims, figures.
+
+K = 10
+"""AXAI's explainability length in appendices B and E.4 (the top 10 segments)."""
+
+SEGMENTATIONS = {
+    "cifar10": dict(kernel_size=1, max_dist=200, ratio=0.2),       # LIME on 32x32 (appendix F: kernel 1)
+    "imagenet": dict(kernel_size=4, max_dist=200, ratio=0.2),      # LIME's QuickShift defaults
+    # AXAI's own CIFAR-10 experiments (B, E.4, E.5): kernel 1 with max_dist 200 leaves about 14
+    # segments, so K = 10 would explain most of the image; max_dist 3 gives about 40 (median of
+    # 50 test images)
+    "cifar10_axai": dict(kernel_size=1, max_dist=3, ratio=0.2),
+}
+"""QuickShift settings (:func:`axlib.segment.quickshift` keywords) by use."""
+
+ATTACKS = {"FGM": {"attack": "fgm"}, "PGD-10": {"attack": "pgd", "steps": 10},
+           "PGD-20": {"attack": "pgd", "steps": 20}, "PGD-40": {"attack": "pgd", "steps": 40}}
+"""Appendix B's attacks, as keywords of :func:`axlib.explain.axai` (L2, AXAI's budget)."""
+
+BATCH_SIZE = {"cifar10": 250, "imagenet": 8}
+"""Images per AXAI call, by data set."""
+
+BLUR_SIGMA = {"cifar10": 2.0, "imagenet": 8.0}
+"""Appendix E.4's Gaussian blur, pixels (32x32 CIFAR-10, 224x224 ImageNet; the paper gives none)."""
 
 
-def verdict_ablation(result: dict, top: str = "1-5", next_: str = "6-10") -> str:
-    """Verdict on appendix E.4's claim from a :func:`blur_ablation` result: blurring the top
-    segments costs more accuracy than blurring the next ones, which still cost some.
+def fine_segment_factor() -> int:
+    """How many times more segments Fig. 14e-f uses: the leading number of
+    :data:`axlib.papers.axai.paper.APP_B_FINE_SEGMENTS` ("50 times more segments")."""
+    return int(_paper.APP_B_FINE_SEGMENTS.value.split()[0])
 
-    "reproduced": drop(top) > drop(next) > 0 and drop(top) > the random control's drop (when
-    measured); "partly": drop(top) > drop(next) only; "not reproduced" otherwise.
+
+def fine_grid(segments: torch.Tensor) -> tuple[torch.Tensor, int]:
+    """A square grid with about :func:`fine_segment_factor` times as many cells as the median
+    segment count of ``segments`` (B, H, W) (at most W cells a side).
+
+    Returns (LongTensor (B, H, W) grid labels, cells per side)."""
+    if not isinstance(segments, torch.Tensor) or segments.dim() != 3:
+        raise ValueError("segments must be a tensor (B, H, W)")
+    median = float(count_segments(segments).float().median())
+    cells = int(round(math.sqrt(fine_segment_factor() * median)))
+    return grid(tuple(segments.shape), min(cells, segments.shape[-1])), cells
+
+
+def iou_table(ranking: dict, segmentation: str, k: int, attacks=tuple(ATTACKS)):
+    """Mean top-k segment IoU of every pair of attacks (a pandas DataFrame, attacks x attacks).
+
+    ranking: {(segmentation, attack): LongTensor (B, S) -1 padded}, as
+    :func:`rankings_by_attack` returns under "ranking"; k >= 1."""
+    import pandas as pd
+
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise ValueError(f"k must be an integer >= 1, got {k!r}")
+    pairs = pairwise_iou({a: ranking[(segmentation, a)][:, :k] for a in attacks})
+    return pd.DataFrame([[pairs[(a, b)] for b in attacks] for a in attacks], index=list(attacks),
+                        columns=list(attacks))
+
+
+def fgm_vs_pgd(model_cifar, x_cifar: torch.Tensor, model_imagenet, x_imagenet: torch.Tensor) -> dict:
+    """Appendix B: AXAI's top-K segments under FGM and PGD-10/20/40 (:data:`ATTACKS`).
+
+    x_cifar: (N, 3, 32, 32) and x_imagenet: (M, 3, 224, 224) in [0, 1]. CIFAR-10 is segmented
+    with ``SEGMENTATIONS["cifar10_axai"]``, ImageNet with ``SEGMENTATIONS["imagenet"]`` and
+    with a :func:`fine_grid` (ImageNet only: on 32x32 images 50x would exceed the pixels).
+    Returns {"tables": {case: DataFrame of mean IoUs}, "titles": {case: title}} for the cases
+    "cifar10", "imagenet" (QuickShift, K = 10), "fine_k10" and "fine_k500" (the grid at
+    K = 10 and 500), with "cells", "x_imagenet", "segments_imagenet", "segments_fine" and
+    "ranking_imagenet" for :func:`plot_fig14`.
     """
-    bands = result["bands"]
-    d_top, d_next = bands[top]["drop"], bands[next_]["drop"]
-    control = bands[top].get("control_drop")
-    if d_top > d_next > 0 and (control is None or d_top > control):
-        return "reproduced"
-    return "partly" if d_top > d_next else "not reproduced"
+    seg_c = quickshift(x_cifar, **SEGMENTATIONS["cifar10_axai"])
+    seg_i = quickshift(x_imagenet, **SEGMENTATIONS["imagenet"])
+    seg_fine, cells = fine_grid(seg_i)
+    rank_c = rankings_by_attack(model_cifar, x_cifar, {"quickshift": seg_c}, ATTACKS,
+                                batch_size=BATCH_SIZE["cifar10"])["ranking"]
+    rank_i = rankings_by_attack(model_imagenet, x_imagenet, {"quickshift": seg_i, "grid 50x": seg_fine},
+                                ATTACKS, batch_size=BATCH_SIZE["imagenet"])["ranking"]
+    fine_k = K * fine_segment_factor()
+    tables = {"cifar10": iou_table(rank_c, "quickshift", K), "imagenet": iou_table(rank_i, "quickshift", K),
+              "fine_k10": iou_table(rank_i, "grid 50x", K), "fine_k500": iou_table(rank_i, "grid 50x", fine_k)}
+    titles = {"cifar10": f"CIFAR-10, QuickShift, K={K} ({len(x_cifar)} images)",
+              "imagenet": f"ImageNet, QuickShift, K={K} ({len(x_imagenet)} images)",
+              "fine_k10": f"ImageNet, {cells}x{cells} grid, K={K}",
+              "fine_k500": f"ImageNet, {cells}x{cells} grid, K={fine_k}"}
+    return {"tables": tables, "titles": titles, "cells": cells, "x_imagenet": x_imagenet,
+            "segments_imagenet": seg_i, "segments_fine": seg_fine, "ranking_imagenet": rank_i}
 
 
-def verdict_level(after: float, before: float, paper: float, *, tol: float = 0.10) -> str:
-    """Verdict on a reported accuracy level after an ablation: "reproduced" when |after - paper|
-    <= tol, "partly" when accuracy fell (after < before) but not to the paper's level, else
-    "not reproduced". Accuracies are fractions in [0, 1]."""
-    for name, v in (("after", after), ("before", before), ("paper", paper)):
-        if not 0 <= v <= 1:
-            raise ValueError(f"{name} must be an accuracy in [0, 1], got {v!r}")
-    if abs(after - paper) <= tol:
-        return "reproduced"
-    return "partly" if after < before else "not reproduced"
+def fgm_vs_pgd_claims(b: dict) -> list[dict]:
+    """The claims of appendix B from a :func:`fgm_vs_pgd` result, as keywords of
+    ``Recorder.record`` (claim, ours, verdict, note, unit)."""
+    out = []
+    for ds in ("cifar10", "imagenet"):
+        t = b["tables"][ds]
+        iou = float(t.loc["FGM", "PGD-20"])
+        out.append(dict(
+            claim=f"axai.appB.iou_fgm_pgd20.{ds}", ours=round(iou, 3), verdict=_claims.fgm_pgd_agreement(iou),
+            unit="mean top-10 segment IoU",
+            note=(f"FGM vs PGD-20 explanations of the same images; PGD-10 vs PGD-40: {t.loc['PGD-10', 'PGD-40']:.2f}. "
+                  "The paper shows one ResNet34 image; we average over images")))
+    cells = b["cells"]
+    out.append(dict(
+        claim="axai.appB.iou_pgd10_pgd40.fine_segments", ours=round(float(b["tables"]["fine_k10"].loc["PGD-10", "PGD-40"]), 3),
+        verdict=REFERENCE, unit="mean top-10 segment IoU",
+        note=f"ImageNet, a {cells}x{cells} grid (about 50x QuickShift's segments); the paper gives no number"))
+    return out
+
+
+def plot_fig14(b: dict, index: int = 0):
+    """Fig. 14: one ImageNet image and its explanations from FGM, PGD-10 and PGD-40, with
+    QuickShift (K = 10) and with the fine grid (K = 500). Returns the Figure."""
+    from axlib import plots
+
+    x = b["x_imagenet"]
+    images, masks, titles = [x[index]], [None], ["image"]
+    for seg_name, seg, k, label in (("quickshift", b["segments_imagenet"], K, f"QuickShift K={K}"),
+                                    ("grid 50x", b["segments_fine"], K * fine_segment_factor(),
+                                     f"grid K={K * fine_segment_factor()}")):
+        for a in ("FGM", "PGD-10", "PGD-40"):
+            rank = b["ranking_imagenet"][(seg_name, a)][index:index + 1]
+            images.append(x[index])
+            masks.append(rank_band_mask(seg[index:index + 1], rank, 0, k)[0])
+            titles.append(f"{a}, {label}")
+    return plots.show_explanations(images, masks, titles, ncols=7, size=2.2,
+                                   suptitle="AXAI Fig. 14: explanations from FGM, PGD-10 and PGD-40; "
+                                            "QuickShift and 50x finer segments")
+
+
+def _pad_cat(rows: list[torch.Tensor]) -> torch.Tensor:
+    """Concatenate (B_i, S_i) rankings along the batch, padding each to the widest with -1."""
+    width = max(r.shape[1] for r in rows)
+    return torch.cat([torch.cat([r, r.new_full((r.shape[0], width - r.shape[1]), -1)], 1) for r in rows])
+
+
+def blur_experiment(model, x: torch.Tensor, y: torch.Tensor, dataset: str, *, seed: int = 0) -> dict:
+    """Appendix E.4 on one data set: AXAI (PGD-20, K = 10) ranks each image's segments, then
+    :func:`blur_ablation` blurs the top 5 and segments 6-10 (and 5 random ones, seeded).
+
+    x: (N, 3, H, W) in [0, 1]; y: (N,) true labels; dataset: "cifar10" (QuickShift
+    ``SEGMENTATIONS["cifar10_axai"]``, blur sigma 2) or "imagenet" (LIME's QuickShift, sigma 8).
+    Returns {"result": the blur_ablation dict, "segments" (N, H, W), "ranking" (N, S) -1 padded,
+    "adv": (N,) labels after the attack, "x", "y"}.
+    """
+    from axlib.explain.axai import axai
+
+    if dataset not in BLUR_SIGMA:
+        raise ValueError(f"dataset must be one of {tuple(BLUR_SIGMA)}, got {dataset!r}")
+    bs = BATCH_SIZE[dataset]
+    segments = quickshift(x, **SEGMENTATIONS["cifar10_axai" if dataset == "cifar10" else dataset])
+    ranking, adv = [], []
+    for s in range(0, len(x), bs):
+        exp = axai(model, x[s:s + bs], segments[s:s + bs], k=K)
+        ranking.append(exp.ranking)
+        adv.append(exp.adv_label)
+    ranking = _pad_cat(ranking)
+    result = blur_ablation(model, x, y, segments, ranking, bands=((0, 5), (5, 10)),
+                           sigma=BLUR_SIGMA[dataset], control_seed=seed, batch_size=bs)
+    return dict(result=result, segments=segments, ranking=ranking, adv=torch.cat(adv), x=x, y=y)
+
+
+def blur_table(e4: dict):
+    """Appendix E.4's table from {dataset: :func:`blur_experiment` result}: accuracy before and
+    after blurring each band and 5 random segments, drops in points, shares of pixels blurred
+    (a pandas DataFrame indexed by data set and band)."""
+    import pandas as pd
+
+    rows = []
+    for ds, d in e4.items():
+        r = d["result"]
+        for band, v in r["bands"].items():
+            rows.append({"data": ds, "images": r["n"], "blurred": f"segments {band}", "accuracy before": r["before"],
+                         "accuracy after": v["accuracy"], "drop (points)": v["drop"],
+                         "share of pixels blurred": v["blurred_fraction"],
+                         "random 5: accuracy after": v["control_accuracy"],
+                         "random 5: share blurred": v["control_blurred_fraction"]})
+    return pd.DataFrame(rows).set_index(["data", "blurred"])
+
+
+def blur_claims(e4: dict) -> list[dict]:
+    """The claims of appendix E.4 from {dataset: :func:`blur_experiment` result}, as keywords
+    of ``Recorder.record``."""
+    level = _paper.APP_E4_ACCURACY_AFTER_TOP5.value
+    out = []
+    for ds, d in e4.items():
+        r = d["result"]
+        b15, b610 = r["bands"]["1-5"], r["bands"]["6-10"]
+        out.append(dict(
+            claim=f"axai.appE4.ordering.{ds}",
+            ours=f"drops {b15['drop']:.3f} (top 5) > {b610['drop']:.3f} (6-10); random 5: {b15['control_drop']:.3f}",
+            verdict=_claims.blur_ordering(r), unit="accuracy drop (points)",
+            note=(f"{r['n']} images, Gaussian blur sigma {r['sigma']:g} px; reproduced when the top-5 drop exceeds the "
+                  "6-10 drop, which is above 0, and the drop for 5 random segments")))
+        out.append(dict(
+            claim=f"axai.appE4.accuracy_after_top5.{ds}", ours=round(b15["accuracy"], 3),
+            verdict=_claims.blur_level(b15["accuracy"], r["before"], level), unit="top-1 accuracy after blurring",
+            note=(f"before {r['before']:.3f}; the top 5 segments cover {b15['blurred_fraction']:.0%} of the pixels. "
+                  "Paper: ResNet34 on the ImageNet test set (its accuracy before is not given; torchvision's "
+                  "ResNet34 has 0.733), blur and segment sizes unspecified; the level depends on both, so "
+                  f"'partly' when accuracy falls but not to {level:g}")))
+        out.append(dict(
+            claim=f"axai.appE4.drop_6to10.{ds}", ours=round(b610["drop"], 3), verdict=REFERENCE,
+            unit="accuracy drop (points)",
+            note="blurring AXAI's segments 6-10; the paper's '22 % drop' may be relative or in points, it does not say"))
+    return out
+
+
+def plot_blurred_top5(d: dict, class_names, show: int = 4):
+    """The first ``show`` images of a :func:`blur_experiment` result above the same images
+    with their top 5 segments blurred. Returns the Figure."""
+    from axlib import plots
+
+    show = min(show, len(d["x"]))
+    mask = rank_band_mask(d["segments"][:show], d["ranking"][:show], 0, 5)
+    blurred = blur_regions(d["x"][:show], mask, BLUR_SIGMA["imagenet"])
+    titles = [f"{class_names[int(y)][:18]}" for y in d["y"][:show]] + ["top 5 blurred"] * show
+    return plots.show_images(list(d["x"][:show]) + list(blurred), titles, ncols=show, size=2.3,
+                             suptitle="AXAI appendix E.4: ImageNet images and the same with AXAI's top 5 "
+                                      "segments blurred")

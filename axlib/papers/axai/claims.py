@@ -34,6 +34,33 @@ def _lambda_explanations() -> str:
             f"lower quality (castle image, {counts[0]} and {counts[1]} segments; judged by eye)")
 
 
+def _table5_ratio_text(method: str, device: str, digits: int) -> str:
+    """Table 5's ratio of ``method`` to AXAI as the catalogue shows it: "105 s / 6.6 s = 16x"."""
+    seconds, axai = paper.TABLE5[device][method].value, paper.TABLE5[device]["axai"].value
+    return f"{seconds:g} s / {axai:g} s = {seconds / axai:.{digits}f}x"
+
+
+# --------------------------------------------------- 01 QuickShift (App. A): paper values
+def _lime_defaults_merge() -> str:
+    lime = (paper.QUICKSHIFT_LIME_KERNEL_SIZE.value, paper.QUICKSHIFT_LIME_MAX_DIST.value,
+            paper.QUICKSHIFT_LIME_RATIO.value)
+    return (f"Fig. 11: with LIME's defaults (kernel {lime[0]}, max distance {lime[1]}, λ {lime[2]}) "
+            f"{paper.QUICKSHIFT_LOW_RESOLUTION.value} on low-resolution images; kernel "
+            f"{paper.QUICKSHIFT_CIFAR_KERNEL_SIZE.value} used for CIFAR")
+
+
+def _lambda_counts() -> str:
+    low, high = paper.QUICKSHIFT_LAMBDA_COUNTS.value
+    return f"{low} -> {high} ({high / low - 1:+.0%}), castle image"
+
+
+def _lambda_explanations() -> str:
+    low, high = paper.QUICKSHIFT_LAMBDAS.value
+    counts = paper.QUICKSHIFT_LAMBDA_COUNTS.value
+    return (f"Fig. 13: λ {low} {paper.QUICKSHIFT_LAMBDA_EXPLANATIONS.value}; λ {high} explanations of "
+            f"lower quality (castle image, {counts[0]} and {counts[1]} segments; judged by eye)")
+
+
 CLAIMS: tuple[Claim, ...] = (
     # ------------------------------------------------------------------ AXAI, appendix A (01)
     claim("axai.quickshift.kernel_cost", "App. A", "QuickShift's kernel size is the major "
@@ -95,46 +122,54 @@ CLAIMS: tuple[Claim, ...] = (
        "(CIFAR-10)", "0.78 / 0.26 / 0.50 / 0.07 middle; 0.16 / 0.26 / 0.45 / 0.92 tails", "03"),
     claim("axai.table4.cells.imagenet", "3.3, Table 4", "all eight percentile ranges of Table 4 "
        "(ImageNet)", "0.88 / 0.79 / 0.63 / 0.12 middle; 0.07 / 0.13 / 0.25 / 0.80 tails", "03"),
-    # ----------------------------------------------------- AXAI, 4.3, App. B, D, E, F (04)
+    # ----------------------------------------------------- AXAI, 4.3, App. B, D, E, F (04, 04b)
+    # 04 benchmarks and appendices B, D, E.4, E.5, F: Table 5, Fig. 21 and App. F on page 04,
+    # App. B, D, E.4 and E.5 on page 04b.
     claim("axai.table5.lime_over_axai", "4.3, Table 5", "AXAI is faster than LIME on one CPU "
-       "(ratio LIME / AXAI, seconds per image)", "105 s / 6.6 s = 16x", "04"),
+       "(ratio LIME / AXAI, seconds per image)", _table5_ratio_text("lime", "cpu", 0), "04"),
     claim("axai.table5.shap_over_axai", "4.3, Table 5", "AXAI is faster than SHAP Gradient "
-       "Explainer on one CPU (ratio SHAP / AXAI)", "35 s / 6.6 s = 5.3x", "04"),
+       "Explainer on one CPU (ratio SHAP / AXAI)", _table5_ratio_text("shap", "cpu", 1), "04"),
     claim("axai.table5.lime_over_axai.gpu", "4.3, Table 5", "ratio LIME / AXAI on one GPU",
-       "5.8 s / 1.7 s = 3.4x", "04"),
+       _table5_ratio_text("lime", "gpu", 1), "04"),
     claim("axai.table5.shap_over_axai.gpu", "4.3, Table 5", "ratio SHAP / AXAI on one GPU",
-       "3.8 s / 1.7 s = 2.2x", "04"),
+       _table5_ratio_text("shap", "gpu", 1), "04"),
     claim("axai.table5.segmentation_share", "App. A, 4.3", "QuickShift segmentation is the "
-       "bottleneck of AXAI's running time", "the major bottleneck (no number)", "04"),
+       "bottleneck of AXAI's running time", f"{paper.TABLE5_BOTTLENECK} (no number)", "04"),
     claim("axai.fig21.iou_axai_lime", "4.3, Fig. 7, App. F, Fig. 21", "AXAI, LIME and SHAP "
-       "produce similar explanations", "similar (judged by eye)", "04"),
+       "produce similar explanations", f"{paper.FIG21_SIMILAR} (judged by eye)", "04"),
     claim("axai.appF.lime_kernel4_coverage", "4.3, App. F", "LIME (kernel 4) fails on "
-       "low-resolution CIFAR-10 images: a few very large segments", "qualitative (Fig. 7, 21)",
-       "04"),
+       "low-resolution CIFAR-10 images: a few very large segments",
+       f"{paper.APP_F_LARGE_SEGMENTS} (Fig. 7, 21)", "04"),
     claim("axai.appB.iou_fgm_pgd20.imagenet", "App. B, Fig. 14", "FGM and PGD give the same "
-       "top-K segments (ImageNet-size images)", "\"exactly the same\" (one image)", "04"),
+       "top-K segments (ImageNet-size images)", f"\"{paper.APP_B_SAME}\" (one image)", "04b"),
     claim("axai.appB.iou_fgm_pgd20.cifar10", "App. B", "FGM and PGD give the same top-K "
-       "segments (CIFAR-10)", "the same (stated for ImageNet)", "04"),
+       "segments (CIFAR-10)", f"\"{paper.APP_B_SAME}\" (stated for ImageNet)", "04b"),
     claim("axai.appB.iou_pgd10_pgd40.fine_segments", "App. B, Fig. 14e-f", "with 50x more "
        "segments, PGD with 10 and 40 iterations still agree up to small differences",
-       "small differences", "04"),
+       paper.APP_B_SMALL_DIFFERENCES, "04b"),
     claim("axai.appE4.accuracy_after_top5.imagenet", "App. E.4", "blurring the top 5 of K = 10 "
-       "segments lowers the accuracy (ResNet34, ImageNet)", "accuracy falls to 43%", "04"),
+       "segments lowers the accuracy (ResNet34, ImageNet)",
+       f"accuracy falls to {paper.APP_E4_ACCURACY_AFTER_TOP5.value:.0%}", "04b"),
     claim("axai.appE4.accuracy_after_top5.cifar10", "App. E.4", "same ablation on CIFAR-10",
-       "43% (stated for ImageNet)", "04"),
+       f"{paper.APP_E4_ACCURACY_AFTER_TOP5.value:.0%} (stated for ImageNet)", "04b"),
     claim("axai.appE4.drop_6to10.imagenet", "App. E.4", "blurring segments 6-10 instead lowers "
-       "it less (ImageNet)", "22% drop", "04"),
+       "it less (ImageNet)", f"{paper.APP_E4_DROP_6TO10.value:.0%} drop", "04b"),
     claim("axai.appE4.drop_6to10.cifar10", "App. E.4", "same, CIFAR-10",
-       "22% drop (stated for ImageNet)", "04"),
+       f"{paper.APP_E4_DROP_6TO10.value:.0%} drop (stated for ImageNet)", "04b"),
     claim("axai.appE4.ordering.imagenet", "App. E.4", "blurring the top 5 segments hurts accuracy more "
-       "than blurring segments 6-10 (ImageNet)", "43% after top 5 vs a 22% drop after 6-10", "04"),
+       "than blurring segments 6-10 (ImageNet)",
+       f"{paper.APP_E4_ACCURACY_AFTER_TOP5.value:.0%} after top 5 vs a "
+       f"{paper.APP_E4_DROP_6TO10.value:.0%} drop after 6-10", "04b"),
     claim("axai.appE4.ordering.cifar10", "App. E.4", "same ordering on CIFAR-10",
-       "top 5 hurts more than 6-10 (stated for ImageNet)", "04"),
+       "top 5 hurts more than 6-10 (stated for ImageNet)", "04b"),
     claim("axai.appD.adv_class_in_top5", "App. D, Fig. 16", "the untargeted attack moves the "
-       "prediction to a nearby class", "nearest class (convertible -> sports car)", "04"),
+       "prediction to a nearby class", f"nearest class: {paper.APP_D_NEAREST_CLASS}", "04b"),
+    claim("axai.appE5.robust_pgd20_accuracy", "App. E.5", "the adversarially trained AlexNet "
+       "is more robust against adversarial attacks than the regular one",
+       "robust model (no number)", "04b"),
     claim("axai.appE5.centre_share", "App. E.5, Fig. 20", "explanations of an adversarially "
        "trained AlexNet focus more on the object than those of a vanilla one",
-       "qualitative (Fig. 20)", "04"),
+       f"{paper.APP_E5_SHARPER} (Fig. 20)", "04b"),
     # -------------------------------------------------------- AXAI, 4.1, 4.2, C.4, E.3 (07)
     claim("speech.right.neighbour", "4.1, App. E.3", "the attack turns \"right\" into its "
        "neighbour class", "\"five\"", "07", paper="axai"),
@@ -257,3 +292,86 @@ def lambda_explanations(density_low, density_high) -> Verdict:
     return Verdict("partly" if (low >= high).all() else "reference",
                    "attacked share inside the top-10 explanation at λ 0.2 >= at λ 0.8 on every image: partly "
                    "(a by-eye claim is not reproduced by a proxy); otherwise reference")
+
+
+# --------------------------------------- 04 benchmarks and appendices B, D, E.4, E.5, F
+def table5_paper_ratio(method: str, device: str = "cpu") -> float:
+    """Table 5's ratio of ``method`` ("lime" or "shap") to AXAI on ``device`` ("cpu" or "gpu"):
+    seconds per image over AXAI's (105 / 6.6 = 15.9 for LIME on the CPU)."""
+    if device not in paper.TABLE5:
+        raise ValueError(f"device must be one of {tuple(paper.TABLE5)}, got {device!r}")
+    if method not in ("lime", "shap"):
+        raise ValueError(f"method must be 'lime' or 'shap', got {method!r}")
+    return paper.TABLE5[device][method].value / paper.TABLE5[device]["axai"].value
+
+
+TABLE5_TARGETS = {"lime/axai": (">=", float(round(table5_paper_ratio("lime")))),
+                  "shap/axai": (">=", round(table5_paper_ratio("shap"), 1)),
+                  "axai segmentation share": ("<=", 0.30), "axai rest share": ("<=", 0.10)}
+"""The benchmark's targets: the paper's CPU ratios rounded as the paper's readers quote them
+(105 / 6.6 = 16, 35 / 6.6 = 5.3), AXAI's segmentation at most 30 % and its time beyond attack
+and segmentation at most 10 % of its time (``axlib.companion.bench.targets`` checks them)."""
+
+
+def table5_ratio(ours: float, paper_ratio: float) -> Verdict:
+    """Table 5's speed-up X / AXAI (seconds per image, ratio of medians): "reproduced" when ours
+    is at least the paper's ratio, "partly" when AXAI is still faster (ours > 1), else "not
+    reproduced". Raises ValueError unless both ratios are > 0."""
+    if not (ours > 0 and paper_ratio > 0):
+        raise ValueError(f"ours and paper_ratio must be ratios > 0, got {ours!r} and {paper_ratio!r}")
+    verdict = "reproduced" if ours >= paper_ratio else "partly" if ours > 1 else "not reproduced"
+    return Verdict(verdict, f"ratio of per-image medians >= the paper's {paper_ratio:.2f}: reproduced; "
+                            "> 1 (AXAI still faster): partly")
+
+
+def lime_kernel_coverage(segments_k4: float, segments_k1: float, share_k4: float, share_k1: float) -> Verdict:
+    """Appendix F, LIME's QuickShift kernel 4 on 32x32 images: "reproduced" when kernel 4 gives
+    fewer than half of kernel 1's segments (medians) and LIME's 5 features then cover at least
+    twice the share of the image; "partly" when they cover more; else "not reproduced"."""
+    if segments_k4 < segments_k1 / 2 and share_k4 >= 2 * share_k1:
+        verdict = "reproduced"
+    else:
+        verdict = "partly" if share_k4 > share_k1 else "not reproduced"
+    return Verdict(verdict, "kernel 4: < half of kernel 1's median segments and >= 2x the share covered by "
+                            "LIME's 5 features: reproduced; a larger share only: partly")
+
+
+def fgm_pgd_agreement(mean_iou: float, *, high: float = 0.9, low: float = 0.5) -> Verdict:
+    """Appendix B, "the explanations look exactly the same", from the mean top-10 segment IoU
+    of FGM and PGD-20 in [0, 1]: "reproduced" at >= high, "partly" at >= low, else "not
+    reproduced". Raises ValueError for an IoU outside [0, 1]."""
+    if not 0 <= mean_iou <= 1:
+        raise ValueError(f"mean_iou must be in [0, 1], got {mean_iou!r}")
+    verdict = "reproduced" if mean_iou >= high else "partly" if mean_iou >= low else "not reproduced"
+    return Verdict(verdict, f"mean top-10 IoU of FGM and PGD-20 >= {high:g}: reproduced; >= {low:g}: partly")
+
+
+def blur_ordering(result: dict, top: str = "1-5", next_: str = "6-10") -> Verdict:
+    """Appendix E.4's ordering, from an :func:`axlib.papers.axai.ablation.blur_ablation` result:
+    "reproduced" when drop(top) > drop(next) > 0 and drop(top) > the random control's drop
+    (when measured); "partly" when drop(top) > drop(next) only; else "not reproduced".
+    Drops are accuracy points (before - after)."""
+    bands = result["bands"]
+    d_top, d_next = bands[top]["drop"], bands[next_]["drop"]
+    control = bands[top].get("control_drop")
+    if d_top > d_next > 0 and (control is None or d_top > control):
+        verdict = "reproduced"
+    else:
+        verdict = "partly" if d_top > d_next else "not reproduced"
+    return Verdict(verdict, f"accuracy drop: top {top} > segments {next_} > 0 and > 5 random segments: "
+                            f"reproduced; top {top} > segments {next_} only: partly")
+
+
+def blur_level(after: float, before: float, paper_level: float, *, tol: float = 0.10) -> Verdict:
+    """Appendix E.4's accuracy after blurring the top 5: "reproduced" when |after - paper_level|
+    <= tol, "partly" when accuracy fell (after < before) but not to the paper's level, else "not
+    reproduced". Accuracies are fractions in [0, 1]; ValueError otherwise."""
+    for name, v in (("after", after), ("before", before), ("paper_level", paper_level)):
+        if not 0 <= v <= 1:
+            raise ValueError(f"{name} must be an accuracy in [0, 1], got {v!r}")
+    if abs(after - paper_level) <= tol:
+        verdict = "reproduced"
+    else:
+        verdict = "partly" if after < before else "not reproduced"
+    return Verdict(verdict, f"accuracy after blurring within {tol:g} of the paper's {paper_level:g}: "
+                            "reproduced; lower than before only: partly")

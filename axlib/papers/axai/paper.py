@@ -48,3 +48,47 @@ QUICKSHIFT_PGD_STEPS = Quoted(20, "3.3", "both attacked by PGD with 20 iteration
 """PGD iterations of AXAI's attack (the explanations of Figs. 12 and 13)."""
 QUICKSHIFT_TAIL_PERCENT = Quoted(15, "3.3", "within the [0%, 15%] and [85%, 100%] percentiles")
 """AXAI's threshold a: a value counts as strongly attacked in the lower or upper 15% tail."""
+
+
+# --------------------------------------- 04 benchmarks and appendices B, D, E.4, E.5, F
+# Table 5: seconds per explanation, ResNet34 on ImageNet (CPU: Intel Core i5-7360U, GPU: Tesla V100).
+TABLE5 = {
+    "cpu": {"lime": Quoted(105.0, "4.3, Table 5", "LIME 105s 5.8s"),
+            "shap": Quoted(35.0, "4.3, Table 5", "SHAP (Gradient Explainer) 35s 3.8s"),
+            "axai": Quoted(6.6, "4.3, Table 5", "AXAI (PGD with 20 iters) 6.6s 1.7s")},
+    "gpu": {"lime": Quoted(5.8, "4.3, Table 5", "LIME 105s 5.8s"),
+            "shap": Quoted(3.8, "4.3, Table 5", "SHAP (Gradient Explainer) 35s 3.8s"),
+            "axai": Quoted(1.7, "4.3, Table 5", "AXAI (PGD with 20 iters) 6.6s 1.7s")},
+}
+"""Table 5, seconds per image: {"cpu" | "gpu": {"lime" | "shap" | "axai": Quoted}}."""
+TABLE5_BOTTLENECK = Quoted(
+    "the main computational bottleneck", "4.3, App. A",
+    "the segmentation step which mainly uses the CPU is the main computational bottleneck for the algorithms")
+"""Segmentation as AXAI's bottleneck (no number given)."""
+FIG21_SIMILAR = Quoted("similar explanations", "4.3, Fig. 7, App. F, Fig. 21",
+                       "The algorithms produce similar explanations")
+"""AXAI, LIME and SHAP point at the same parts of the image (judged by eye)."""
+APP_F_LARGE_SEGMENTS = Quoted("a few very large segments", "App. F",
+                              "this leads to a few very large segments in the image")
+"""LIME's default QuickShift kernel on 32x32 images."""
+APP_B_SAME = Quoted("exactly the same", "App. B, Fig. 14b-d", "They both look exactly the same")
+"""FGM and PGD explanations of one ImageNet image (Fig. 14b-d)."""
+APP_B_FINE_SEGMENTS = Quoted("50 times more segments", "App. B, Fig. 14e-f",
+                             "using 50 times more segments than the previous case")
+"""How much finer the segments of Fig. 14e-f are (a wording: its leading number is the factor)."""
+APP_B_SMALL_DIFFERENCES = Quoted("small differences", "App. B, Fig. 14e-f",
+                                 "we do see small differences between an explanation produced with a PGM "
+                                 "attack with 10 iterations and one based on a PGM attack with 40 iterations")
+"""PGD-10 vs PGD-40 with the finer segments."""
+APP_E4_ACCURACY_AFTER_TOP5 = Quoted(0.43, "App. E.4", "the prediction accuracy of the DNN decreases to %43 "
+                                                      "after blurring the top 5 explanation/segments")
+"""Top-1 accuracy of ResNet34 on the ImageNet test set after blurring AXAI's top 5 of K = 10 segments."""
+APP_E4_DROP_6TO10 = Quoted(0.22, "App. E.4", "This results in a %22 drop in total accuracy")
+"""The accuracy drop after blurring segments 6-10 instead (relative or in points: not said)."""
+APP_D_NEAREST_CLASS = Quoted(
+    "the predicted label changes from \u201cconvertible\u201d to \u201csports car\u201d", "App. D, Fig. 16",
+    "the predicted label changes from \u201cconvertible\u201d to \u201csports car\u201d")
+"""Appendix D's example of the attack reaching a neighbouring class."""
+APP_E5_SHARPER = Quoted("sharper, clearer and more robust", "App. E.5, Fig. 20",
+                        "explanations produced for the robust DNN are sharper, clearer and more robust")
+"""Explanations of an adversarially trained AlexNet against a regularly trained one."""

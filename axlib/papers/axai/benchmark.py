@@ -1,0 +1,282 @@
+"""AXAI against LIME and SHAP (AXAI section 4.3, Table 5, Fig. 7 and 21, appendix F), as
+notebook 04 runs them.
+
+* **Table 5**: :func:`run_table5` times AXAI, LIME and SHAP on the same ImageNet images with
+  :func:`axlib.companion.bench.bench`; :func:`table5_frame`, :func:`time_shares` and
+  :func:`table5_claims` give the page's tables and claims (rule:
+  :func:`axlib.papers.axai.claims.table5_ratio`).
+* **Fig. 21**: :func:`cifar_maps` and :func:`imagenet_maps` put the three methods' explanations of
+  the same images side by side (:func:`plot_fig21`); :func:`agreement_table` measures their
+  pixel IoU; :func:`fig21_claim`.
+* **Appendix F**: :func:`lime_kernels` runs LIME with QuickShift kernel 4 and 1 on 32x32 images
+  (:func:`plot_lime_kernels`, :func:`lime_kernel_claim`, rule
+  :func:`axlib.papers.axai.claims.lime_kernel_coverage`).
+
+Settings shared with appendices B and E.4 (QuickShift, K) are in :mod:`axlib.papers.axai.ablation`.
+"""
+from __future__ import annotations
+
+import torch
+
+from axlib.companion.results import REFERENCE
+from axlib.papers.axai import claims as _claims
+from axlib.papers.axai.ablation import SEGMENTATIONS, K, mask_iou, top_pixels
+
+__all__ = ["AXAI_SETTINGS", "LIME_FEATURES", "SHAP_TOP", "table5_settings", "run_table5", "table5_frame",
+           "table5_caption", "table5_targets", "table5_claims", "time_shares", "cifar_images",
+           "cifar_maps", "imagenet_maps", "plot_fig21", "agreement_table", "fig21_claim", "LIME_KERNELS",
+           "lime_kernels", "plot_lime_kernels", "lime_kernel_claim"]
+
+AXAI_SETTINGS = {"k": K, "a": 15.0, "steps": 20}
+"""AXAI as timed: top K = 10 segments, 15 % tails, L2 PGD-20 with its default budget."""
+LIME_FEATURES = 5
+"""LIME's number of features (segments) in its explanations (Fig. 7, 21)."""
+SHAP_BACKGROUND = 8
+"""ImageNet sample images SHAP compares with: those after the timed ones."""
+SHAP_TOP = 0.1
+"""SHAP's pixel map is shown as its 10 % pixels of largest |attribution|."""
+CIFAR_BACKGROUND = 20
+"""CIFAR-10 test images SHAP compares with (the last ones of ``cifar_images``' range)."""
+
+
+# --------------------------------------------------------------------------- Table 5
+def table5_settings(lime_samples: int, shap_samples: int, seed: int = 0) -> dict:
+    """Settings of :func:`axlib.companion.bench.bench` for Table 5: QuickShift with LIME's
+    defaults for AXAI, LIME with ``lime_samples`` perturbations and :data:`LIME_FEATURES`
+    features (its own QuickShift, seeded), SHAP's GradientExplainer with ``shap_samples``."""
+    return {"segment": SEGMENTATIONS["imagenet"], "axai": dict(AXAI_SETTINGS),
+            "lime": dict(num_samples=lime_samples, num_features=LIME_FEATURES, batch_size=50,
+                         random_state=seed, **SEGMENTATIONS["imagenet"]),
+            "shap": dict(nsamples=shap_samples, batch_size=50)}
+
+
+def run_table5(model, x: torch.Tensor, *, n_images: int, batch: int, lime_samples: int, shap_samples: int,
+               seed: int = 0, device: str = "cpu") -> dict:
+    """Table 5 measured here: AXAI, LIME and SHAP on the first ``n_images`` of x, at batch 1
+    (interleaved image by image, one thread, after one untimed AXAI call), AXAI's throughput at
+    ``batch``; SHAP's background: the :data:`SHAP_BACKGROUND` images after them (the last image
+    when there are none).
+
+    x: (N, 3, 224, 224) in [0, 1]. Returns :func:`axlib.companion.bench.bench`'s dict with the
+    explanations of the timed calls under "maps".
+    """
+    from axlib.companion import bench
+
+    if isinstance(n_images, bool) or not isinstance(n_images, int) or not 1 <= n_images <= len(x):
+        raise ValueError(f"n_images must be an integer in [1, {len(x)}], got {n_images!r}")
+    background = x[n_images:][:SHAP_BACKGROUND] if len(x) > n_images else x[-1:]
+    return bench.bench(model, x[:n_images], repeats=1, warmup={"axai": 1}, batch_sizes=(1, batch),
+                       throughput_methods=("axai",), device=device,
+                       settings=table5_settings(lime_samples, shap_samples, seed), background=background,
+                       threads=1, keep_maps=True)
+
+
+def table5_frame(t5: dict):
+    """Table 5's rows of a :func:`run_table5` result (a pandas DataFrame indexed by method)."""
+    import pandas as pd
+
+    from axlib.companion import bench
+
+    return pd.DataFrame(bench.table(t5)).set_index("method").drop(columns=["device"])
+
+
+def table5_caption(t5: dict) -> str:
+    """One Markdown line naming where Table 5 was measured, beside the paper's setting."""
+    return (f"**Measured on {t5['device_name']}** ({t5['device']}, torch {t5['torch']}, "
+            f"{t5['threads']} thread, {t5['n_images']} ImageNet images 224x224, MobileNetV2). "
+            f"Paper: ResNet34, Intel Core i5-7360U (CPU) / Tesla V100 (GPU).")
+
+
+def table5_targets(t5: dict):
+    """The benchmark's targets (:data:`axlib.papers.axai.claims.TABLE5_TARGETS`) and whether
+    this run met them (a pandas DataFrame)."""
+    import pandas as pd
+
+    return pd.DataFrame(t5["targets"]).T
+
+
+def table5_claims(t5: dict) -> list[dict]:
+    """Table 5's claims from a :func:`run_table5` result, as keywords of ``Recorder.record``:
+    the ratios LIME / AXAI and SHAP / AXAI (rule :func:`~axlib.papers.axai.claims.table5_ratio`),
+    each method's seconds and AXAI's segmentation share (reference)."""
+    from axlib.companion.bench import PAPER_TABLE5
+
+    paper_cpu = PAPER_TABLE5["cpu"]
+    out = []
+    for method in ("lime", "shap"):
+        ours = t5["ratios"][f"{method}/axai"]
+        out.append(dict(
+            claim=f"axai.table5.{method}_over_axai", ours=round(ours, 2),
+            verdict=_claims.table5_ratio(ours, _claims.table5_paper_ratio(method)),
+            unit="x (seconds per image, ratio to AXAI)",
+            note=(f"{method.upper()} / AXAI per-image medians in one run on {t5['device_name']}, 1 thread, "
+                  f"MobileNetV2 on {t5['n_images']} ImageNet sample images; paper: ResNet34 on an i5-7360U "
+                  f"({paper_cpu[method]:g} s / {paper_cpu['axai']:g} s). MobileNetV2's forward pass is ~6x "
+                  f"cheaper than ResNet34's, which shortens LIME's 1,000 and SHAP's 200 passes and AXAI's 21 alike")))
+    for method in ("axai", "lime", "shap"):
+        out.append(dict(
+            claim=f"axai.table5.seconds.{method}", ours=round(t5["results"][method]["batch1"]["median"], 2),
+            paper=paper_cpu[method], verdict=REFERENCE, unit="s per image (CPU)",
+            note=(f"median over {t5['n_images']} images on {t5['device_name']}, 1 thread, MobileNetV2 "
+                  "(paper: ResNet34, i5-7360U)")))
+    out.append(dict(
+        claim="axai.table5.segmentation_share", ours=round(t5["results"]["axai"]["shares"]["segmentation"], 3),
+        verdict=REFERENCE, unit="share of AXAI's time",
+        note=("median share of scikit-image QuickShift in AXAI's per-image time; the paper calls segmentation "
+              "AXAI's main bottleneck without a number; the benchmark's target is at most "
+              f"{_claims.TABLE5_TARGETS['axai segmentation share'][1]:.2f}")))
+    return out
+
+
+def time_shares(t5: dict):
+    """AXAI's images per second and the shares of its parts (attack, segmentation, rest) at
+    batch 1 and at every throughput batch size (a pandas DataFrame indexed by batch)."""
+    import pandas as pd
+
+    axai = t5["results"]["axai"]
+    rows = []
+    for b, tp in [("1", {"images_per_s": 1 / axai["batch1"]["median"], "parts": axai["parts"]}),
+                  *axai["throughput"].items()]:
+        total = sum(tp["parts"].values())
+        rows.append({"batch": int(b), "images/s": tp["images_per_s"],
+                     **{f"{k} share": v / total for k, v in tp["parts"].items()}})
+    return pd.DataFrame(rows).set_index("batch")
+
+
+# --------------------------------------------------------------------------- Fig. 21
+def cifar_images(n: int, background_stop: int):
+    """The first ``n`` embedded CIFAR-10 test images, and SHAP's background: the
+    :data:`CIFAR_BACKGROUND` test images before ``background_stop`` (all of the first
+    ``background_stop`` when fewer). Returns (x (n, 3, 32, 32), labels (n,), background, class names)."""
+    from axlib.data.cifar import cifar10_test
+
+    x, y, names = cifar10_test(max(n, background_stop))
+    return x[:n], y[:n], x[:background_stop][-CIFAR_BACKGROUND:], names
+
+
+def _names(class_names, labels) -> list[str]:
+    return [class_names[int(i)] for i in labels]
+
+
+def cifar_maps(model, x: torch.Tensor, background: torch.Tensor, *, lime_samples: int, shap_samples: int,
+               class_names, seed: int = 0) -> dict:
+    """AXAI (K = 10 on QuickShift ``SEGMENTATIONS["cifar10_axai"]``), LIME (kernel 1, appendix F)
+    and SHAP (GradientExplainer against ``background``) on the same CIFAR-10 images.
+
+    x: (N, 3, 32, 32) in [0, 1]. Returns {"x", "segments" (N, H, W), "axai", "lime", "shap":
+    BoolTensor (N, H, W) masks (SHAP: its top :data:`SHAP_TOP` pixels), "names": the classes AXAI
+    explains}.
+    """
+    from axlib.explain import axai, lime_attribution, shap_gradient_attribution
+    from axlib.segment import quickshift
+
+    seg = quickshift(x, **SEGMENTATIONS["cifar10_axai"])
+    exp = axai(model, x, seg, k=K)
+    lime = lime_attribution(model, x, num_samples=lime_samples, num_features=LIME_FEATURES, random_state=seed,
+                            **SEGMENTATIONS["cifar10"])
+    shap = shap_gradient_attribution(model, x, background=background, nsamples=shap_samples)
+    return {"x": x, "segments": seg, "axai": exp.mask, "lime": lime != 0, "shap": top_pixels(shap, SHAP_TOP),
+            "names": _names(class_names, exp.target)}
+
+
+def imagenet_maps(model, x: torch.Tensor, t5: dict, class_names) -> dict:
+    """The same maps as :func:`cifar_maps` from the timed Table 5 calls of :func:`run_table5`
+    (x: the timed images)."""
+    from axlib.attacks import predicted_labels
+
+    maps = t5["maps"]
+    return {"x": x, "segments": maps["axai_segments"], "axai": maps["axai"] > 0, "lime": maps["lime"] != 0,
+            "shap": top_pixels(maps["shap"], SHAP_TOP), "names": _names(class_names, predicted_labels(model, x))}
+
+
+def plot_fig21(name: str, m: dict):
+    """Fig. 21 for one data set: each row the image, AXAI's top 10 segments, LIME's 5 and
+    SHAP's top pixels, from :func:`cifar_maps` or :func:`imagenet_maps`. Returns the Figure."""
+    from axlib import plots
+
+    images, masks, labels, titles = [], [], [], []
+    for i in range(len(m["x"])):
+        images += [m["x"][i]] * 4
+        masks += [None, m["axai"][i], m["lime"][i], m["shap"][i]]
+        labels += [None, m["segments"][i], None, None]
+        titles += [m["names"][i][:18], f"AXAI (K={K})", f"LIME ({LIME_FEATURES} features)",
+                   f"SHAP (top {SHAP_TOP:.0%})"]
+    return plots.show_explanations(images, masks, titles, labels=labels, ncols=4, size=2.3,
+                                   suptitle=f"AXAI Fig. 21 ({name}): AXAI | LIME | SHAP")
+
+
+def agreement_table(maps: dict):
+    """Mean pixel IoU of the three methods' explanations and the share of the image AXAI and
+    LIME explain, per data set ({name: maps}; a pandas DataFrame indexed by data set)."""
+    import pandas as pd
+
+    rows = [{"data": name, "images": len(m["x"]),
+             "IoU AXAI-LIME": float(mask_iou(m["axai"], m["lime"]).mean()),
+             "IoU AXAI-SHAP": float(mask_iou(m["axai"], m["shap"]).mean()),
+             "IoU LIME-SHAP": float(mask_iou(m["lime"], m["shap"]).mean()),
+             "AXAI share of image": float(m["axai"].float().mean()),
+             "LIME share of image": float(m["lime"].float().mean())} for name, m in maps.items()]
+    return pd.DataFrame(rows).set_index("data")
+
+
+def fig21_claim(agreement) -> dict:
+    """Fig. 21's claim (reference: the paper judges by eye) from :func:`agreement_table`."""
+    return dict(claim="axai.fig21.iou_axai_lime", ours=round(float(agreement["IoU AXAI-LIME"].mean()), 3),
+                verdict=REFERENCE, unit="mean pixel IoU",
+                note=("pixel IoU of AXAI's top-10 segments and LIME's 5 segments on a handful of images; the paper "
+                      "shows the maps side by side without a number; AXAI and LIME use different segmentations "
+                      "and sizes"))
+
+
+# --------------------------------------------------------------------------- appendix F
+LIME_KERNELS = (SEGMENTATIONS["imagenet"]["kernel_size"], SEGMENTATIONS["cifar10"]["kernel_size"])
+"""LIME's default QuickShift kernel and the paper's for 32x32 images (appendix F: 4 and 1)."""
+
+
+def lime_kernels(model, x: torch.Tensor, *, lime_samples: int, seed: int = 0) -> dict:
+    """LIME on 32x32 images with each QuickShift kernel of :data:`LIME_KERNELS` (max_dist and
+    ratio: LIME's defaults). x: (N, 3, 32, 32) in [0, 1].
+
+    Returns {"table": DataFrame indexed by kernel (median segments, share of the image in LIME's
+    features), "lime": {kernel: FloatTensor (N, H, W) LIME maps}, "x"}.
+    """
+    import pandas as pd
+
+    from axlib.explain import lime_attribution
+    from axlib.segment import count_segments, quickshift
+
+    rest = {k: v for k, v in SEGMENTATIONS["cifar10"].items() if k != "kernel_size"}
+    rows, maps = [], {}
+    for kernel in LIME_KERNELS:
+        seg = quickshift(x, kernel_size=kernel, **rest)
+        maps[kernel] = lime_attribution(model, x, num_samples=lime_samples, num_features=LIME_FEATURES,
+                                        kernel_size=kernel, random_state=seed, **rest)
+        rows.append({"kernel": kernel, "segments (median)": float(count_segments(seg).float().median()),
+                     f"LIME {LIME_FEATURES} features: share of image": float((maps[kernel] != 0).float().mean())})
+    return {"table": pd.DataFrame(rows).set_index("kernel"), "lime": maps, "x": x}
+
+
+def plot_lime_kernels(r: dict):
+    """Appendix F: each image beside LIME's explanation with each kernel, from :func:`lime_kernels`."""
+    from axlib import plots
+
+    x, (big, small) = r["x"], LIME_KERNELS
+    images = [im for im in x for _ in range(3)]
+    masks = [m for i in range(len(x)) for m in (None, r["lime"][big][i] != 0, r["lime"][small][i] != 0)]
+    return plots.show_explanations(images, masks, ["image", f"LIME kernel {big}", f"LIME kernel {small}"] * len(x),
+                                   ncols=6, size=2.0,
+                                   suptitle=f"AXAI appendix F: LIME on CIFAR-10 with QuickShift kernel {big} vs {small}")
+
+
+def lime_kernel_claim(r: dict) -> dict:
+    """Appendix F's claim from :func:`lime_kernels` (rule
+    :func:`~axlib.papers.axai.claims.lime_kernel_coverage`), as keywords of ``Recorder.record``."""
+    t, (big, small) = r["table"], LIME_KERNELS
+    share = f"LIME {LIME_FEATURES} features: share of image"
+    s4, s1 = t.loc[big, "segments (median)"], t.loc[small, "segments (median)"]
+    c4, c1 = t.loc[big, share], t.loc[small, share]
+    return dict(claim="axai.appF.lime_kernel4_coverage", ours=round(c4, 3),
+                verdict=_claims.lime_kernel_coverage(s4, s1, c4, c1),
+                unit=f"share of image in LIME's {LIME_FEATURES} features (kernel {big})",
+                note=(f"median segments: kernel {big} {s4:g}, kernel {small} {s1:g}; LIME's {LIME_FEATURES} features "
+                      f"cover {c4:.0%} vs {c1:.0%} of the image"))

@@ -1,0 +1,174 @@
+"""The rules and page helpers of AXAI's Table 5, Fig. 21 and appendices B, D, E.4, E.5 and F
+(axlib.papers.axai.claims, .benchmark, .attack_appendices; notebooks 04 and 04b): each rule
+passes once and fails once."""
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+import torch
+from torch import nn
+
+from axlib.papers.axai import attack_appendices as AP
+from axlib.papers.axai import benchmark as BM
+from axlib.papers.axai import claims as C
+from axlib.papers.axai import paper
+
+
+def tiny_cnn(classes: int = 6) -> nn.Module:
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool2d(2),
+                         nn.Flatten(), nn.Linear(16, classes)).eval()
+
+
+# --------------------------------------------------------------------------- rules
+def test_table5_paper_ratio_and_targets():
+    assert C.table5_paper_ratio("lime") == pytest.approx(105 / 6.6)
+    assert C.table5_paper_ratio("shap", "gpu") == pytest.approx(3.8 / 1.7)
+    assert C.TABLE5_TARGETS["lime/axai"] == (">=", 16.0) and C.TABLE5_TARGETS["shap/axai"] == (">=", 5.3)
+    with pytest.raises(ValueError, match="device"):
+        C.table5_paper_ratio("lime", "tpu")
+    with pytest.raises(ValueError, match="method"):
+        C.table5_paper_ratio("axai")
+
+
+def test_table5_ratio():
+    assert C.table5_ratio(20.0, 15.9).verdict == "reproduced"
+    assert C.table5_ratio(3.0, 5.3).verdict == "partly"
+    assert C.table5_ratio(0.8, 5.3).verdict == "not reproduced"
+    assert "5.30" in C.table5_ratio(3.0, 5.3).rule
+    with pytest.raises(ValueError, match="ours"):
+        C.table5_ratio(0.0, 5.3)
+
+
+def test_lime_kernel_coverage():
+    assert C.lime_kernel_coverage(5, 14, 0.8, 0.3).verdict == "reproduced"
+    assert C.lime_kernel_coverage(10, 14, 0.8, 0.3).verdict == "partly"        # not fewer than half
+    assert C.lime_kernel_coverage(5, 14, 0.3, 0.3).verdict == "not reproduced"
+
+
+def test_fgm_pgd_agreement():
+    assert C.fgm_pgd_agreement(0.95).verdict == "reproduced"
+    assert C.fgm_pgd_agreement(0.6).verdict == "partly"
+    assert C.fgm_pgd_agreement(0.2).verdict == "not reproduced"
+    with pytest.raises(ValueError, match="mean_iou"):
+        C.fgm_pgd_agreement(1.5)
+
+
+def test_blur_ordering():
+    r = {"bands": {"1-5": {"drop": 0.3, "control_drop": 0.1}, "6-10": {"drop": 0.1}}}
+    assert C.blur_ordering(r).verdict == "reproduced"
+    r["bands"]["1-5"]["control_drop"] = 0.4
+    assert C.blur_ordering(r).verdict == "partly"
+    r["bands"]["6-10"]["drop"] = 0.5
+    assert C.blur_ordering(r).verdict == "not reproduced"
+
+
+def test_blur_level():
+    level = paper.APP_E4_ACCURACY_AFTER_TOP5.value
+    assert C.blur_level(0.45, 0.8, level).verdict == "reproduced"
+    assert C.blur_level(0.75, 0.84, level).verdict == "partly"
+    assert C.blur_level(0.9, 0.84, level).verdict == "not reproduced"
+    with pytest.raises(ValueError, match="after"):
+        C.blur_level(1.2, 0.8, level)
+
+
+def test_catalogue_entries_name_their_page():
+    pages = {c.id: c.notebook for c in C.CLAIMS}
+    assert pages["axai.table5.lime_over_axai"] == "04" and pages["axai.appF.lime_kernel4_coverage"] == "04"
+    assert pages["axai.appB.iou_fgm_pgd20.cifar10"] == "04b" and pages["axai.appE5.centre_share"] == "04b"
+    lime = next(c for c in C.CLAIMS if c.id == "axai.table5.lime_over_axai")
+    assert lime.paper_value == "105 s / 6.6 s = 16x"
+
+
+# --------------------------------------------------------------------------- page 04
+def synthetic_t5(lime: float = 20.0, shap: float = 6.0, axai: float = 1.0) -> dict:
+    parts = {"attack": 0.6, "segmentation": 0.3, "rest": 0.1}
+    return {"device_name": "cpu X", "device": "cpu", "torch": "2", "threads": 1, "n_images": 2,
+            "ratios": {"lime/axai": lime / axai, "shap/axai": shap / axai},
+            "targets": {"lime/axai": {"value": lime / axai, "op": ">=", "target": 16.0, "met": True}},
+            "results": {"axai": {"batch1": {"median": axai}, "parts": parts, "shares": parts,
+                                 "throughput": {"8": {"images_per_s": 4.0, "parts": parts}}},
+                        "lime": {"batch1": {"median": lime}}, "shap": {"batch1": {"median": shap}}}}
+
+
+def test_table5_claims_and_shares():
+    claims = {c["claim"]: c for c in BM.table5_claims(synthetic_t5())}
+    assert set(claims) == {"axai.table5.lime_over_axai", "axai.table5.shap_over_axai", "axai.table5.seconds.axai",
+                           "axai.table5.seconds.lime", "axai.table5.seconds.shap", "axai.table5.segmentation_share"}
+    assert claims["axai.table5.lime_over_axai"]["verdict"].verdict == "reproduced"
+    assert claims["axai.table5.shap_over_axai"]["verdict"].verdict == "reproduced"
+    assert claims["axai.table5.seconds.lime"]["paper"] == 105.0
+    assert claims["axai.table5.segmentation_share"]["verdict"].verdict == "reference"
+    slow = {c["claim"]: c for c in BM.table5_claims(synthetic_t5(lime=0.9))}
+    assert slow["axai.table5.lime_over_axai"]["verdict"].verdict == "not reproduced"
+    shares = BM.time_shares(synthetic_t5())
+    assert list(shares.index) == [1, 8] and shares.loc[8, "images/s"] == 4.0
+    assert shares.loc[1, "attack share"] == pytest.approx(0.6)
+    assert "cpu X" in BM.table5_caption(synthetic_t5())
+
+
+def test_run_table5_checks_its_images():
+    with pytest.raises(ValueError, match="n_images"):
+        BM.run_table5(tiny_cnn(), torch.rand(2, 3, 16, 16), n_images=3, batch=2, lime_samples=10, shap_samples=2)
+
+
+def test_fig21_maps_agreement_and_claim():
+    x = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    names = [f"class {i}" for i in range(6)]
+    m = BM.cifar_maps(tiny_cnn(), x, x, lime_samples=10, shap_samples=2, class_names=names)
+    for key in ("axai", "lime", "shap"):
+        assert m[key].shape == (2, 32, 32) and m[key].dtype == torch.bool
+    assert float(m["shap"].float().mean()) == pytest.approx(BM.SHAP_TOP, abs=0.01)
+    table = BM.agreement_table({"CIFAR-10": m, "copy": dict(m, lime=m["axai"])})
+    assert table.loc["copy", "IoU AXAI-LIME"] == 1.0
+    claim = BM.fig21_claim(table)
+    assert claim["claim"] == "axai.fig21.iou_axai_lime" and claim["verdict"].verdict == "reference"
+    assert BM.plot_fig21("CIFAR-10", m) is not None
+
+
+def test_lime_kernel_claim():
+    share = f"LIME {BM.LIME_FEATURES} features: share of image"
+    table = pd.DataFrame({"segments (median)": [5.0, 14.0], share: [0.8, 0.3]}, index=pd.Index(BM.LIME_KERNELS, name="kernel"))
+    assert BM.lime_kernel_claim({"table": table})["verdict"].verdict == "reproduced"
+    table[share] = [0.2, 0.3]
+    assert BM.lime_kernel_claim({"table": table})["verdict"].verdict == "not reproduced"
+    r = BM.lime_kernels(tiny_cnn(), torch.rand(1, 3, 32, 32), lime_samples=10)
+    assert list(r["table"].index) == list(BM.LIME_KERNELS) and BM.plot_lime_kernels(r) is not None
+
+
+# --------------------------------------------------------------------------- page 04b (D, E.5)
+def test_centre_share():
+    m = torch.zeros(2, 32, 32, dtype=torch.bool)
+    m[0, 8:24, 8:24] = True
+    m[1, :4, :4] = True
+    assert AP.centre_share(m) == pytest.approx(0.5)
+    assert AP.centre_share(torch.zeros(1, 32, 32, dtype=torch.bool)) == 0.0
+    with pytest.raises(ValueError, match="mask"):
+        AP.centre_share(m[:, :16])
+
+
+def test_attack_destinations_and_claims():
+    model = tiny_cnn()
+    x = torch.rand(3, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    pred = model(x).argmax(1)
+    adv = pred.clone()
+    adv[0] = model(x[:1]).topk(2, 1).indices[0, 1]         # moved to the second class
+    d = {"x": x, "y": pred, "adv": adv}
+    dest = AP.attack_destinations(model, d, [f"c{i}" for i in range(6)])
+    assert dest["flipped"] == pytest.approx(1 / 3) and dest["share_top5"] == 1.0
+    assert list(dest["table"].columns) == ["true", "predicted", "after attack", "in clean top 5"]
+    claim = AP.destination_claim(dest)
+    assert claim["claim"] == "axai.appD.adv_class_in_top5" and claim["verdict"].verdict == "reference"
+
+
+def test_compare_explanations_and_claims():
+    x = torch.rand(2, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    cmp = AP.compare_explanations(tiny_cnn(), tiny_cnn(), x)
+    assert cmp["iou"] == 1.0                               # the same model twice
+    assert list(cmp["table"].columns) == ["regular", "adv. trained"]
+    claim = AP.centre_share_claim(cmp)
+    assert claim["claim"] == "axai.appE5.centre_share" and claim["verdict"].verdict == "reference"
+    assert AP.plot_fig20(cmp, x, torch.tensor([0, 1]), [f"c{i}" for i in range(6)]) is not None
+    rob = AP.robustness_table({"a": tiny_cnn(), "b": tiny_cnn()}, x, torch.tensor([0, 1]))
+    assert rob["table"].shape[0] == 2
+    assert AP.robust_claim(rob["results"], "a", "b")["verdict"].verdict == "reference"
