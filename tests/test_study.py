@@ -13,7 +13,7 @@ from axlib.models.adversarial import batch_step_from_recipe
 from axlib.models.canvas_nets import AlexNet64, GoogLeNet64, ResNet64
 from axlib.models.registry import MODELS, canvas_model_name, checkpoint_path
 from axlib.papers.robust import analysis as sa
-from axlib.papers.robust import study
+from axlib.papers.robust import findings, study
 
 
 # --------------------------------------------------------------------------- architectures
@@ -194,3 +194,87 @@ def test_study_grid_resumes_after_an_interruption(tmp_path):
                             on_shard_done=lambda shard, n: done.append(shard.name))
     assert done == [shards[1].name]  # only the missing shard is computed again
     pd.testing.assert_frame_equal(again.drop(columns="ms_per_image"), full.drop(columns="ms_per_image"))
+
+
+# --------------------------------------------------------------------------- the page's tables and findings
+def _cards(conf=None, acc=None):
+    conf = conf or {"vanilla": 0.9, "robust": 0.6, "advprop": 0.88}
+    acc = acc or {"vanilla": 0.80, "robust": 0.70, "advprop": 0.81}
+    return {m: {"parameters": 1000, "test_accuracy": acc[g], "robustness": {"adversarial_accuracy": 0.3},
+                "confidence_correct": {"mean": conf[g], "std": 0.1}, "train_wall_seconds": 600,
+                "recipe": {"epochs": 2, **({"adversarial": {"method": g}} if g != "vanilla" else {})}}
+            for m, (_, g) in study.STUDY_MODELS.items()}
+
+
+def test_model_table_and_table1_findings():
+    cards = _cards()
+    macs = {m: 2e6 for m in study.STUDY_MODELS}
+    t1 = sa.model_table(cards, macs)
+    assert list(t1.index) == [study.model_label(m) for m in study.STUDY_MODELS]
+    assert t1.loc["ResNet-R", "test accuracy (%)"] == pytest.approx(70) and t1.loc["ResNet", "MMACs"] == 2
+    assert t1.loc["ResNet", "training"] == "vanilla" and t1.loc["ResNet", "train minutes"] == 10
+    with pytest.raises(ValueError, match="missing"):
+        sa.model_table({}, macs)
+    ratio = findings.confidence_ratio(cards)
+    assert ratio.statistic == pytest.approx(1.5) and ratio.ours == 1.5 and "2, 2, 2 epochs" in ratio.note
+    gap = findings.advprop_accuracy(cards)
+    assert gap.statistic == pytest.approx(1.0) and "0.9 and 1.2 points" in gap.note and gap.unit
+
+
+def test_tuned_pairs_and_their_finding():
+    tuned = {m: {"mp": {"iterations": 10 if g == "robust" else 500}, "rise": {"mask_size": 7}}
+             for m, (_, g) in study.STUDY_MODELS.items()}
+    resnets = [m for m in study.STUDY_MODELS if study.STUDY_MODELS[m][0] == "resnet"]
+    pairs = sa.tuned_pairs(tuned, resnets)
+    assert list(pairs.index) == ["resnet"] and pairs.iloc[0, 0] == (500, 10) and pairs.iloc[0, 1] == (7, 7)
+    f = findings.robust_prefers_smaller(tuned, resnets, 4, study.TUNING_GRID["smoke"])
+    assert f.statistic == [(500, 10), (7, 7)] and f.ours.startswith("1 of 2 strictly smaller, 2 of 2")
+
+
+def test_page_tables_and_findings_on_a_planted_table():
+    table = _table(np.random.default_rng(2), shift=0.45)
+    counts = sa.cell_counts(table)
+    assert counts.loc["AlexNet", "cam"] == 0 and counts.loc["ResNet", "cam"] == 30
+    assert sa.per_model_scores(table).shape == (9, 4 * 9)
+    ceiling = sa.at_ceiling(table.assign(pointing_game=1.0))
+    assert ceiling == {"at_ceiling": 9, "methods": 9, "mean": 1.0}
+    ranking = sa.method_ranking(table)
+    side = sa.ranking_beside_paper(ranking)
+    assert side.loc["ep", "paper average rank"] == sa.PAPER_TABLE_A2.loc["ep", "average_rank"]
+    both = sa.correlations_beside_paper(sa.metric_correlations(table))
+    assert both.shape == (4, 8) and both[("paper (ImageNet-CL)", "wsl")]["pointing_game"] == sa.PAPER_METRIC_CORRELATIONS.loc["wsl", "pointing_game"]
+    fig2 = sa.compare_algorithms(table)
+    assert findings.gradient_localisation(fig2, 30).statistic == ["robust", "robust"]
+    assert len(findings.cam_perturbation_no_difference(fig2).statistic) == 4
+    assert findings.score_based(fig2, "deletion").statistic == ["robust"] * 3
+    with pytest.raises(ValueError, match="metric"):
+        findings.score_based(fig2, "wsl")
+    assert len(findings.advprop_between(sa.advprop_position(table)).statistic) == 6
+    assert findings.best_methods(ranking).statistic == list(ranking.index)
+    run = findings.runtime(sa.runtime_table(table), "smoke")
+    assert run.ours.startswith("fastest gradcam") and "smoke profile" in run.note
+    corr = sa.confidence_correlation(table, "deletion")
+    assert findings.deletion_confidence(corr, "network").ours == round(corr["network"], 2)
+    with pytest.raises(ValueError, match="level"):
+        findings.deletion_confidence(corr, "pixel")
+    assert findings.metric_correlation(sa.metric_correlations(table), "insertion", "deletion").statistic > 0.5
+
+
+def test_no_best_cnn_finding():
+    summary = pd.DataFrame({"accuracy": [0.9, 0.8], "pointing_game": [0.5, 0.6], "wsl": [0.9, 0.1]},
+                           index=["canvas64-resnet", "canvas64-resnet-robust"])
+    f = findings.no_best_cnn(summary)
+    assert f.statistic == ["wsl"] and f.ours == "most accurate: ResNet; also best in: wsl"
+
+
+def test_plot_maps_scales_each_map():
+    fig = sa.plot_maps(torch.stack([torch.zeros(8, 8), torch.arange(64.0).reshape(8, 8)]), ["a", "b"])
+    assert len(fig.axes) >= 2
+
+
+def test_example_maps_cover_every_method_of_each_model():
+    _shipped("canvas64-resnet")
+    data = study.benchmark(0).subset([0, 1])
+    settings = {"canvas64-resnet": study.method_settings("smoke")}
+    maps, titles = study.example_maps(data, settings, ["canvas64-resnet"])
+    assert maps.shape == (9, 64, 64) and titles[0] == "ResNet\ngradient"

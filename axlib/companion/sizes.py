@@ -76,6 +76,21 @@ PAGE_SIZES["04b_attack_appendices"] = {
                   e5=8, e5_robust=2000),
 }
 # ----------------------------------------------------------------------- 05 robust study
+# n_study_images: study images per model (the paper: 2,000); n_tune: held-out images of the
+# hyperparameter search (the paper: 250); shard_size: images per Dask shard; tune_models: the
+# models whose RISE/LIME/MP/EP are tuned; causal_step: pixels per Insertion/Deletion step (None:
+# 37 of 64x64, the paper's 112 steps; 410: 10 steps); scheduler: where the shards run ("serial":
+# this process, "local": a Dask cluster on this machine, or a scheduler's address).
+_STUDY_MODELS = [f"canvas64-{arch}{algo}" for arch in ("alexnet", "resnet", "googlenet")
+                 for algo in ("", "-robust", "-advprop")]
+_ROBUST_DEFAULT = {"n_study_images": 24, "n_tune": 4, "shard_size": 8, "tune_models": _STUDY_MODELS,
+                   "causal_step": None, "scheduler": "local"}
+PAGE_SIZES["05_robust_study"] = {
+    "smoke": _with(_ROBUST_DEFAULT, n_study_images=2, n_tune=1, shard_size=2, causal_step=410, scheduler="serial",
+                   tune_models=[m for m in _STUDY_MODELS if m.startswith("canvas64-resnet")]),
+    "default": _ROBUST_DEFAULT,
+    "paper": _with(_ROBUST_DEFAULT, n_study_images=500, n_tune=250, shard_size=25),
+}
 # ----------------------------------------------------------------------- 06 EXIAA
 # Grids of the paper's alpha and top-k (axlib.papers.exiaa.paper.ALPHAS / TOP_KS) under default
 # and paper; n_originals / n_imagenet_originals are the page's n_images / n_imagenet parameters

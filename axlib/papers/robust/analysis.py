@@ -11,6 +11,12 @@ Figure); none recomputes attributions. Higher is better for every metric but Del
 - :func:`runtime_table`: median wall time per image and WSL per method (Table 2).
 - :func:`model_summary`: per model means with accuracy and MACs (Fig. 5).
 - :func:`confidence_correlation`, :func:`metric_correlations`: Spearman rank correlations (Fig. 6).
+- :func:`model_table`, :func:`tuned_pairs`, :func:`cell_counts`, :func:`per_model_scores`,
+  :func:`ranking_beside_paper`, :func:`correlations_beside_paper`: the tables notebook 05 shows
+  (Table 1 of our models from their cards, Table A1's comparison from the tuned settings).
+- ``plot_*``: the figures (Figs. 1-6 and the benchmark's canvases).
+
+The paper's numbers shown beside ours come from :mod:`axlib.papers.robust.paper`.
 """
 from __future__ import annotations
 
@@ -20,35 +26,47 @@ import scipy.stats as _st
 from matplotlib.figure import Figure
 
 from axlib.explain.methods import FAMILIES
-from axlib.papers.robust.study import METRICS, STUDY_MODELS, model_label
+from axlib.papers.robust import paper
+from axlib.papers.robust.study import ALGORITHMS, METRICS, STUDY_MODELS, model_label, model_name
 
 __all__ = ["LOWER_IS_BETTER", "PAPER_TABLE_A2", "PAPER_TABLE_2_MS", "PAPER_METRIC_CORRELATIONS",
            "with_model_columns", "compare_algorithms", "advprop_position", "method_ranking",
            "runtime_table", "model_summary", "confidence_correlation", "metric_correlations",
-           "plot_comparison", "plot_advprop", "plot_ranking", "plot_accuracy_vs", "plot_confidence"]
+           "model_table", "by_algorithm", "tuned_pairs", "labelled", "cell_counts", "per_model_scores", "at_ceiling",
+           "ranking_beside_paper", "correlations_beside_paper",
+           "plot_comparison", "plot_advprop", "plot_ranking", "plot_accuracy_vs", "plot_confidence",
+           "plot_benchmark", "plot_maps"]
 
 LOWER_IS_BETTER = {"deletion"}
 METRIC_NAMES = {"pointing_game": "Pointing Game", "wsl": "WSL", "insertion": "Insertion",
                 "deletion": "Deletion (lower is better)"}
 
 PAPER_TABLE_A2 = pd.DataFrame(
-    [("ep", 89.70, 59.06, 0.59, 0.08, 2.75), ("ig", 82.24, 44.97, 0.53, 0.06, 4.5),
-     ("shap", 81.91, 42.61, 0.53, 0.05, 4.75), ("lime", 78.01, 45.47, 0.56, 0.07, 4.75),
-     ("gradient", 78.36, 47.03, 0.50, 0.08, 6.0), ("mp", 70.14, 31.58, 0.56, 0.08, 6.5),
-     ("gradcam", np.nan, 62.29, np.nan, np.nan, np.nan), ("rise", np.nan, 56.72, np.nan, np.nan, np.nan)],
-    columns=["method", "pointing_game", "wsl", "insertion", "deletion", "average_rank"]).set_index("method")
-"""Table A2 (ImageNet-CL, mean over the 10 vanilla and robust CNNs; Pointing Game and WSL in %).
-The GradCAM and RISE rows are cut off in our copy of the paper's text: only their WSL is known,
-from Table 2. The paper's average ranks put GradCAM and RISE in the top 3 (section 3.3)."""
+    [(m, *paper.value(q)) for m, q in paper.TABLE_A2.items()]
+    + [(m, np.nan, paper.value(paper.TABLE_2_WSL[m]), np.nan, np.nan, np.nan) for m in ("gradcam", "rise")],
+    columns=["method", *paper.TABLE_A2_COLUMNS]).set_index("method")
+"""Table A2 (ImageNet-CL, mean over the 10 vanilla and robust CNNs; Pointing Game and WSL in %),
+from :data:`axlib.papers.robust.paper.TABLE_A2`. The GradCAM and RISE rows are cut off in our
+copy of the paper's text: only their WSL is known, from Table 2. The paper's average ranks put
+GradCAM and RISE in the top 3 (section 3.3)."""
 
-PAPER_TABLE_2_MS = {"cam": 108, "gradcam": 34, "ep": 32063, "rise": 8485, "gradient": 26,
-                    "lime": 7234, "ig": 196, "shap": 1137, "mp": 7530}
+PAPER_TABLE_2_MS = {m: paper.printed_ms(str(q.value)) for m, q in paper.TABLE_2_RUNTIME_MS.items()}
 """Table 2: median runtime per 224x224 image in milliseconds, on the paper's GPUs."""
 
-PAPER_METRIC_CORRELATIONS = pd.DataFrame(
-    [[1, 0.82, 0.18, -0.10], [0.82, 1, 0.08, -0.09], [0.18, 0.08, 1, 0.86], [-0.10, -0.09, 0.86, 1]],
-    index=list(METRICS), columns=list(METRICS))
-"""Fig. 6b: Spearman rank correlation between the four metrics on ImageNet-CL."""
+
+def _symmetric(rows: dict) -> pd.DataFrame:
+    """The full symmetric matrix of an upper triangle given as each row from its diagonal on."""
+    names = list(rows)
+    out = pd.DataFrame(np.nan, index=names, columns=names)
+    for i, name in enumerate(names):
+        for j, rho in enumerate(paper.value(rows[name]), start=i):
+            out.iloc[i, j] = out.iloc[j, i] = rho
+    return out
+
+
+PAPER_METRIC_CORRELATIONS = _symmetric(paper.METRIC_CORRELATIONS).loc[list(METRICS), list(METRICS)]
+"""Fig. 6b: Spearman rank correlation between the four metrics on ImageNet-CL
+(:data:`axlib.papers.robust.paper.METRIC_CORRELATIONS`)."""
 
 
 def with_model_columns(table: pd.DataFrame) -> pd.DataFrame:
@@ -187,6 +205,89 @@ def metric_correlations(table: pd.DataFrame) -> pd.DataFrame:
     return rho
 
 
+# --------------------------------------------------------------------------- models and tables of the page
+def model_table(cards: dict[str, dict], macs: dict[str, float]) -> pd.DataFrame:
+    """Table 1 of our models: one row per study model (the paper's name), with its parameters,
+    MMACs (``macs``: name -> multiply-accumulates per 64x64 image), clean test accuracy (%), L2
+    PGD-7 accuracy (%), mean ± std confidence on correctly classified canvases (text), training
+    ("vanilla" or the adversarial method), epochs and training minutes, from ``cards`` (name ->
+    model card; every study model)."""
+    missing = [m for m in STUDY_MODELS if m not in cards or m not in macs]
+    if missing:
+        raise ValueError(f"cards and macs must cover every study model; missing {missing}")
+    rows = []
+    for m in STUDY_MODELS:
+        card = cards[m]
+        conf = card["confidence_correct"]
+        rows.append({
+            "model": model_label(m), "parameters": card["parameters"], "MMACs": macs[m] / 1e6,
+            "test accuracy (%)": 100 * card["test_accuracy"],
+            "L2 PGD-7 accuracy (%)": 100 * card["robustness"]["adversarial_accuracy"],
+            "confidence (correct)": f'{conf["mean"]:.2f} ± {conf["std"]:.2f}',
+            "training": card["recipe"].get("adversarial", {}).get("method", "vanilla"),
+            "epochs": card["recipe"]["epochs"], "train minutes": round(card["train_wall_seconds"] / 60, 1)})
+    return pd.DataFrame(rows).set_index("model")
+
+
+def by_algorithm(cards: dict[str, dict], key) -> dict[str, np.ndarray]:
+    """algorithm -> array over architectures (in :data:`ARCHITECTURES` order) of ``key(card)``
+    for each study model's card (``cards``: name -> model card)."""
+    return {g: np.array([key(cards[m]) for m in STUDY_MODELS if STUDY_MODELS[m][1] == g]) for g in ALGORITHMS}
+
+
+def tuned_pairs(tuned: dict[str, dict], models) -> pd.DataFrame:
+    """Per architecture of ``models`` (sorted): the tuned MP iterations and RISE mask size of
+    its vanilla and robust model, as (vanilla, robust) pairs (Table A1's comparison).
+    tuned: {model: {method: settings}} (:func:`axlib.papers.robust.study.best_settings`)."""
+    rows = []
+    for arch in sorted({STUDY_MODELS[m][0] for m in models}):
+        v, r = model_name(arch, "vanilla"), model_name(arch, "robust")
+        rows.append({"architecture": arch,
+                     "MP iterations (vanilla, robust)": (tuned[v]["mp"]["iterations"], tuned[r]["mp"]["iterations"]),
+                     "RISE mask size (vanilla, robust)": (tuned[v]["rise"]["mask_size"], tuned[r]["rise"]["mask_size"])})
+    return pd.DataFrame(rows).set_index("architecture")
+
+
+def labelled(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with its index of model names replaced by the paper's model names."""
+    out = frame.copy()
+    out.index = [model_label(m) for m in out.index]
+    return out
+
+
+def cell_counts(table: pd.DataFrame) -> pd.DataFrame:
+    """Maps scored per model (rows, the paper's names) and method (columns); 0 where none."""
+    return labelled(table.groupby(["model", "method"]).size().unstack("method")).fillna(0).astype(int)
+
+
+def per_model_scores(table: pd.DataFrame) -> pd.DataFrame:
+    """Mean of each metric per model (rows: the paper's names, in table order) and method."""
+    return with_model_columns(table).pivot_table(index=["label"], columns="method", values=list(METRICS),
+                                                 aggfunc="mean", sort=False)
+
+
+def at_ceiling(table: pd.DataFrame, metric: str = "pointing_game", level: float = 0.99) -> dict:
+    """How many methods have a mean ``metric`` >= ``level`` over all maps: {"at_ceiling",
+    "methods", "mean" (over every map)}."""
+    mean = table.groupby("method")[metric].mean()
+    return {"at_ceiling": int((mean >= level).sum()), "methods": len(mean), "mean": float(table[metric].mean())}
+
+
+def ranking_beside_paper(ranking: pd.DataFrame) -> pd.DataFrame:
+    """Our ranking (:func:`method_ranking`: each metric and its rank, the average rank) beside the
+    paper's average rank and WSL (%) of Table A2 / Table 2."""
+    cols = [c for m in METRICS for c in (m, f"{m}_rank")] + ["average_rank"]
+    side = ranking[cols].copy()
+    side["paper average rank"] = PAPER_TABLE_A2["average_rank"]
+    side["paper WSL (%)"] = PAPER_TABLE_A2["wsl"]
+    return side
+
+
+def correlations_beside_paper(rho: pd.DataFrame) -> pd.DataFrame:
+    """Our metric correlations (:func:`metric_correlations`, rounded to 2 decimals) beside Fig. 6b's."""
+    return pd.concat({"ours": rho.round(2), "paper (ImageNet-CL)": PAPER_METRIC_CORRELATIONS}, axis=1)
+
+
 # --------------------------------------------------------------------------- figures
 def _figure(n: int, width: float = 3.2, height: float = 2.8):
     fig = Figure(figsize=(width * n, height))
@@ -264,3 +365,25 @@ def plot_confidence(table: pd.DataFrame) -> Figure:
         ax.set_xlabel("mean confidence in the label")
         ax.set_ylabel(METRIC_NAMES[metric])
     return fig
+
+
+def plot_benchmark(data, ncols: int = 6) -> Figure:
+    """Benchmark canvases with the object's box kept bright and the rest dimmed, titled with the
+    CIFAR-10 class. data: a :class:`~axlib.data.boxes.LocalisationSet` (x (B, 3, 64, 64) in [0, 1])."""
+    from axlib import plots
+    from axlib.data.boxes import box_masks
+    from axlib.data.cifar import CIFAR10_CLASSES
+
+    height, width = data.x.shape[-2:]
+    shaded = data.x * (0.55 + 0.45 * box_masks(data.boxes, height, width)[:, None])
+    return plots.show_images(shaded, [CIFAR10_CLASSES[int(c)] for c in data.y], ncols=ncols)
+
+
+def plot_maps(maps, titles, ncols: int = 9, size: float = 1.4) -> Figure:
+    """Attribution maps (B, H, W), each scaled to [0, 1] on its own, in grey, titled."""
+    from axlib import plots
+
+    flat = maps.flatten(1)
+    low, high = flat.min(1)[0][:, None, None], flat.max(1)[0][:, None, None]
+    scaled = (maps - low) / (high - low + 1e-12)
+    return plots.show_images(scaled[:, None].expand(-1, 3, -1, -1), titles, ncols=ncols, size=size)

@@ -2,7 +2,169 @@
 paper's own words (:class:`~axlib._util.quotes.Quoted`; ``tests/test_paper_values.py`` finds
 each text in the paper and checks the value against it). Nothing else in the book types a
 number of this paper.
+
+Accuracies are in % as the paper prints them; runtimes in ms. :func:`value` unwraps a
+:class:`Quoted` (also inside dicts, lists and tuples) into the plain numbers the code uses.
 """
 from __future__ import annotations
 
-from axlib._util.quotes import Quoted  # noqa: F401
+from axlib._util.quotes import Quoted
+
+
+def value(quoted):
+    """The plain value of ``quoted``: a :class:`Quoted`'s value, recursively inside dicts, lists
+    and tuples (lists stay lists); anything else unchanged."""
+    if isinstance(quoted, Quoted):
+        return value(quoted.value)
+    if isinstance(quoted, dict):
+        return {k: value(v) for k, v in quoted.items()}
+    if isinstance(quoted, list):
+        return [value(v) for v in quoted]
+    if isinstance(quoted, tuple):
+        return tuple(value(v) for v in quoted)
+    return quoted
+
+
+def printed_ms(printed: str) -> int:
+    """A runtime of Table 2 as the extracted text prints it, in ms: ``"32,063"`` -> 32063; the
+    extraction also prints the thousands separator as a point (``"8.485"`` -> 8485: the column
+    holds whole milliseconds). Raises ValueError for other text."""
+    digits = printed.replace(",", "").replace(".", "")
+    if not digits.isdigit():
+        raise ValueError(f"printed must be a runtime such as '32,063' or '8.485', got {printed!r}")
+    return int(digits)
+
+
+# ---------------------------------------------------------------------- 05 robust study
+# Table 1 and section 2.2: the robust models' confidence, the AdvProp models' accuracy.
+CONFIDENCE_RATIO = Quoted(1.8, "2.2, Table 1", "The robust models tend to have ∼1.8× lower confidence scores")
+TABLE_1_ACCURACY = {                       # ImageNet top-1 accuracy (%) of the ResNet-50s
+    "vanilla": Quoted(76.15, "Table 1", "ResNet-50 [24] vanilla 0.89 ± 0.16 76.15 0.35"),
+    "advprop_pgd5": Quoted(77.01, "Table 1", "ResNet-50 [24] AdvProp $[56]$ 0.90 ± 0.15 77.01 73.55"),
+    "advprop_pgd1": Quoted(77.31, "Table 1", "ResNet-50 [24] AdvProp $[56]$ 0.91 ± 0.14 77.31 69.02"),
+}
+
+# Appendix A1.1: the methods' default hyperparameters (keywords of axlib.explain.methods.attribute).
+_A11_MP = "The defaults for MP [\\[21\\]](#page-11-20) are $\\beta = 3$, learning rate $\\gamma = 0.1$, 500 iterations"
+_A11_EP = "default hyperparameters are areas = $[0.025, 0.05, 0.1, 0.2]$, 800 iterations"
+_A11_RISE = "$N_{massks} = 8000$ and mask size = 7"
+_A11_LIME = "$N_{samples} = 1000$, $N_{superpixels} = 50.$"
+DEFAULT_SETTINGS = {
+    "gradient": {}, "gradcam": {}, "cam": {},
+    "ig": {"n_steps": Quoted(50, "A1.1", "For IG, Captum [\\[29\\]](#page-11-18) suggests $N_{steps} = 50$")},
+    "shap": {"n_samples": Quoted(200, "A1.1", "the default is $N_{samples} = 200$")},
+    "rise": {"n_masks": Quoted(8000, "A1.1", _A11_RISE), "mask_size": Quoted(7, "A1.1", _A11_RISE)},
+    "lime": {"num_samples": Quoted(1000, "A1.1", _A11_LIME), "n_segments": Quoted(50, "A1.1", _A11_LIME)},
+    "mp": {"iterations": Quoted(500, "A1.1", _A11_MP)},
+    "ep": {"iterations": Quoted(800, "A1.1", _A11_EP), "areas": Quoted([0.025, 0.05, 0.1, 0.2], "A1.1", _A11_EP)},
+}
+"""Appendix A1.1: the paper's default hyperparameters of each method, before its per-model tuning."""
+
+SEARCH_SPACE = {
+    "rise": {"mask_size": Quoted((3, 4, 5, 6, 7, 8, 9), "A1.1",
+                                 "the different values for the mask size: {3, 4, 5, 6, 7, 8, 9}")},
+    "lime": {"n_segments": Quoted((10, 20, 30, 40, 50, 60), "A1.1",
+                                  "the numbers of superpixels: {10, 20, 30, 40, 50, 60 }")},
+    "mp": {"iterations": Quoted((5, 10, 25, 50, 100, 200, 300, 400, 500), "A1.1",
+                                "the following numbers of steps: { 5, 10, 25, 50, 100, 200, 300, 400, 500 }")},
+    "ep": {"areas": Quoted(([0.05, 0.1], [0.02, 0.08, 0.16], [0.05, 0.15, 0.3], [0.025, 0.05, 0.1, 0.2],
+                            [0.012, 0.025, 0.05, 0.1, 0.2], [0.012, 0.025, 0.05, 0.1, 0.2, 0.4],
+                            [0.015, 0.03, 0.05, 0.1, 0.25, 0.5], [0.01, 0.04, 0.05, 0.1, 0.2, 0.4]), "A1.1",
+                           "$\\{ [0.05, 0.1], [0.02, 0.08, 0.16], [0.05, 0.15,$ 0.3], [0.025, 0.05, 0.1, 0.2], "
+                           "[0.012, 0.025, 0.05, 0.1, 0.2], [0.012, 0.025, 0.05, 0.1, 0.2, 0.4],[0.015, 0.03, "
+                           "0.05, 0.1, 0.25, 0.5], [0.01, 0.04, 0.05, 0.1, 0.2, 0.4] }")},
+}
+"""Appendix A1.1: the grid searched per method (RISE's number of masks is searched too in the
+paper; not here). Each value is a tuple of the settings tried for that keyword."""
+
+_A1_ROBUST = ("GoogLeNet-R [0.025, 0.05, 0.1, 0.2] 10 3,8000 40 ResNet [0.025, 0.05, 0.1, 0.2] 500 7,8000 50 "
+              "ResNet-R [0.025, 0.05, 0.1, 0.2] 10 4,7000 20")
+TUNED_ROBUST_MP_STEPS = Quoted(10, "Table A1", _A1_ROBUST)
+"""Table A1: MP's best number of steps for the robust (-R) models (vanilla: the default 500)."""
+TUNED_ROBUST_RISE_MASK = Quoted((3, 4), "Table A1", _A1_ROBUST)
+"""Table A1: RISE's best mask sizes for the robust models (vanilla: the default 7)."""
+
+# Section 3.1, Fig. 2: vanilla vs robust.
+GRADIENT_LOCALISATION_P = Quoted(0.003, "3.1, Fig. 2a-b", "robust CNNs significantly outperform vanilla "
+                                 "models (Mann Whitney U-test; p -value < 0.003)")
+CAM_PERTURBATION_NO_DIFFERENCE = Quoted("no significant differences", "3.1, Fig. 2a-b",
+                                        "For PG and WSL, we find *no significant differences* between vanilla and robust AMs")
+SCORE_BASED_P = Quoted(0.002, "3.1, Fig. 2c-d", "For all methods, we find a significant difference between the AMs "
+                       "of robust and those of vanilla models (Mann Whitney U-test; p -value < 0.002)")
+
+# Section 3.2, Fig. 3: AdvProp.
+ADVPROP_BETWEEN = Quoted("in between vanilla and robust models", "3.2, Fig. 3",
+                         "AdvProp models are consistently performing in between vanilla and robust models")
+
+# Section 3.3, Fig. 4, Table A2, Table 2: the methods.
+BEST_METHODS = Quoted("GradCAM and RISE are among the top-3", "3.3, Fig. 4",
+                      "show that GradCAM and RISE are among the top-3 for Pointing Game (a), WSL (b), Insertion (c), "
+                      "and Deletion (d)")
+WORST_METHOD = Quoted("MP is the worst AM method on average", "3.3", "MP is the worst AM method on average")
+TABLE_A2 = {      # ImageNet-CL, 10 vanilla and robust CNNs: PG (%), WSL (%), Insertion, Deletion, average rank
+    "ep": Quoted((89.70, 59.06, 0.59, 0.08, 2.75), "Table A2",
+                 "EP 89.70 ± 2.07 (2nd) 59.06 ± 2.53 (2nd) 0.59 ± 0.19 (1st) 0.08 ± 0.04 (6th) 2.75"),
+    "ig": Quoted((82.24, 44.97, 0.53, 0.06, 4.5), "Table A2",
+                 "IG 82.24 ± 4.84 (4th) 44.97 ± 4.23 (6th) 0.53 ± 0.12 (6th) 0.06 ± 0.03 (2nd) 4.5"),
+    "shap": Quoted((81.91, 42.61, 0.53, 0.05, 4.75), "Table A2",
+                   "SHAP 81.91 ± 4.81 (5th) 42.61 ± 6.63 (7th) 0.53 ± 0.12 (6th) 0.05 ± 0.03 (1st) 4.75"),
+    "lime": Quoted((78.01, 45.47, 0.56, 0.07, 4.75), "Table A2",
+                   "LIME 78.01 \\pm 4.36 (7th) 45.47 \\pm 2.91 (5th) 0.56 \\pm 0.19 (4th) 0.07 \\pm 0.03 (3rd) 4.75"),
+    "gradient": Quoted((78.36, 47.03, 0.50, 0.08, 6), "Table A2",
+                       "Gradient 78.36 ± 7.81 (6th) 47.03 ± 6.88 (4th) 0.50 ± 0.11 (8th) 0.08 ± 0.04 (6th) 6"),
+    "mp": Quoted((70.14, 31.58, 0.56, 0.08, 6.5), "Table A2",
+                 "MP 70.14 ± 3.51 (8th) 31.58 ± 3.12 (8th) 0.56 ± 0.14 (4th) 0.08 ± 0.03 (6th) 6.5"),
+}
+"""Table A2 rows (the GradCAM and RISE rows are cut off in the paper's extracted text; their
+WSL is in Table 2: :data:`TABLE_2_WSL`)."""
+TABLE_A2_COLUMNS = ("pointing_game", "wsl", "insertion", "deletion", "average_rank")
+
+_T2 = {"cam": "CAM 67.63 ± 1.67  0 O(1) n/a 108", "gradcam": "GradCAM $62.29 + 14.17$   O(1) n/a 34",
+       "ep": "EP 59.06 ± 2.53", "rise": "RISE 56.72 ± 7.03 N (# samples)  O(n) $N = 8,000$ 8.485",
+       "gradient": "Gradient $47.03 + 6.88$   O(1) n/a 26",
+       "lime": "LIME 45.47 ± 2.91 N (# samples)  O(n) $N = 1,000$ 7.234",
+       "ig": "IG 44.97 ± 4.23 N (# samples) N (# samples) O(n) $N = 50$ 196",
+       "shap": "SHAP 42.61 ± 6.63 N (# samples) N (# samples) O(n) $N = 200$ 1.137",
+       "mp": "MP 31.58 ± 3.12 i (# iterations) i (# iterations) O(n) $N = 500$ 7.530"}
+TABLE_2_WSL = {
+    "cam": Quoted(67.63, "Table 2", _T2["cam"]), "gradcam": Quoted(62.29, "Table 2", _T2["gradcam"]),
+    "ep": Quoted(59.06, "Table 2", _T2["ep"]), "rise": Quoted(56.72, "Table 2", _T2["rise"]),
+    "gradient": Quoted(47.03, "Table 2", _T2["gradient"]), "lime": Quoted(45.47, "Table 2", _T2["lime"]),
+    "ig": Quoted(44.97, "Table 2", _T2["ig"]), "shap": Quoted(42.61, "Table 2", _T2["shap"]),
+    "mp": Quoted(31.58, "Table 2", _T2["mp"]),
+}
+"""Table 2: mean WSL (%) over the 10 vanilla and robust CNNs."""
+TABLE_2_RUNTIME_MS = {
+    "cam": Quoted(108, "Table 2", _T2["cam"]), "gradcam": Quoted(34, "Table 2", _T2["gradcam"]),
+    "ep": Quoted("32,063", "Table 2", "$N = 800$, $a = 4$ 32,063"), "rise": Quoted("8.485", "Table 2", _T2["rise"]),
+    "gradient": Quoted(26, "Table 2", _T2["gradient"]), "lime": Quoted("7.234", "Table 2", _T2["lime"]),
+    "ig": Quoted(196, "Table 2", _T2["ig"]), "shap": Quoted("1.137", "Table 2", _T2["shap"]),
+    "mp": Quoted("7.530", "Table 2", _T2["mp"]),
+}
+"""Table 2: median runtime per 224x224 image in ms on the paper's GPUs (values above 1,000 as
+the extracted text prints them: :func:`printed_ms` reads them)."""
+
+# Section 3.4, Fig. 5: accuracy vs explainability.
+IDEAL_REGION = Quoted("the IDEAL region is empty", "3.4, Fig. 5",
+                      "no CNN performs the best in both image classification and localization (Fig. [5a;](#page-6-3) "
+                      "the IDEAL region is empty)")
+
+# Sections 3.5-3.6, Fig. 6: Spearman rank correlations.
+DELETION_CONFIDENCE = {
+    "network": Quoted(0.88, "3.5, Fig. 6a", "a strong Spearman-rank correlation of 0.88 between CNN mean "
+                      "confidence score and mean Deletion score"),
+    "image": Quoted(0.78, "3.5, Fig. 6a", "a strong Spearman-rank correlation of 0.78 between an image's "
+                    "confidence score and Deletion score"),
+}
+PG_WSL_CORRELATION = Quoted(0.82, "3.6, Fig. 6b", "Pointing Game and WSL strongly and positively correlate "
+                            "(Spearman-rank correlation of 0.82)")
+INSERTION_DELETION_CORRELATION = Quoted(0.86, "3.6, Fig. 6b", "Insertion and Deletion strongly disagree over all "
+                                        "12 CNNs tested (Table. [6b;](#page-7-1) 0.86)")
+METRIC_CORRELATIONS = {     # Fig. 6b, upper triangle, ImageNet-CL (rows as the extracted text prints them)
+    "pointing_game": Quoted((1, 0.82, 0.18, -0.10), "Fig. 6b", "PG 1 0.82 0.18 -0.10"),
+    "wsl": Quoted((1, 0.08, -0.09), "Fig. 6b", "WSL - 1 0.08 -0.09"),
+    "insertion": Quoted((1, 0.86), "Fig. 6b", "Insertion - - 1 0.86"),
+    "deletion": Quoted((1,), "Fig. 6b", "Deletion - - - 1"),
+}
+"""Fig. 6b: each metric's row of the Spearman correlation matrix from its diagonal on (PG,
+WSL, Insertion, Deletion)."""

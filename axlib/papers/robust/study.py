@@ -37,10 +37,12 @@ from axlib.companion import scaleout
 from axlib.models.registry import CANVAS_ALGORITHMS as ALGORITHMS
 from axlib.models.registry import CANVAS_ARCHITECTURES
 from axlib.models.registry import canvas_model_name as model_name
+from axlib.papers.robust import paper
 
 __all__ = ["ARCHITECTURES", "ALGORITHMS", "STUDY_MODELS", "model_name", "PAPER_SETTINGS", "TUNING_GRID",
            "method_settings", "model_label", "applicable_methods", "benchmark", "cl_indices",
-           "weights_sha256", "model_macs", "study_shard", "study_shards", "run_study", "tuning_shards", "best_settings", "METRICS"]
+           "weights_sha256", "model_macs", "study_shard", "study_shards", "run_study", "tuning_shards", "best_settings",
+           "example_maps", "METRICS"]
 
 ARCHITECTURES = tuple(CANVAS_ARCHITECTURES)
 PAPER_NAMES = {"alexnet": "AlexNet", "resnet": "ResNet", "googlenet": "GoogLeNet"}
@@ -61,16 +63,9 @@ def model_label(name: str) -> str:
 
 
 # --------------------------------------------------------------------------- settings
-PAPER_SETTINGS = {
-    "gradient": {}, "gradcam": {}, "cam": {},
-    "ig": {"n_steps": 50},
-    "shap": {"n_samples": 200},
-    "rise": {"n_masks": 8000, "mask_size": 7},
-    "lime": {"num_samples": 1000, "n_segments": 50},
-    "mp": {"iterations": 500},
-    "ep": {"iterations": 800, "areas": [0.025, 0.05, 0.1, 0.2]},
-}
-"""The paper's default hyperparameters (appendix A1.1), before its per-model tuning."""
+PAPER_SETTINGS = paper.value(paper.DEFAULT_SETTINGS)
+"""The paper's default hyperparameters (appendix A1.1, :data:`axlib.papers.robust.paper.DEFAULT_SETTINGS`),
+before its per-model tuning: method -> keywords of :func:`axlib.explain.methods.attribute`."""
 
 _REDUCED = {
     "default": {"ig": {"n_steps": 50}, "shap": {"n_samples": 50}, "rise": {"n_masks": 500, "mask_size": 7},
@@ -82,14 +77,8 @@ _REDUCED = {
 }
 
 TUNING_GRID = {
-    "paper": {"rise": [{"mask_size": s} for s in (3, 4, 5, 6, 7, 8, 9)],
-              "lime": [{"n_segments": n} for n in (10, 20, 30, 40, 50, 60)],
-              "mp": [{"iterations": i} for i in (5, 10, 25, 50, 100, 200, 300, 400, 500)],
-              "ep": [{"areas": a} for a in ([0.05, 0.1], [0.02, 0.08, 0.16], [0.05, 0.15, 0.3],
-                                            [0.025, 0.05, 0.1, 0.2], [0.012, 0.025, 0.05, 0.1, 0.2],
-                                            [0.012, 0.025, 0.05, 0.1, 0.2, 0.4],
-                                            [0.015, 0.03, 0.05, 0.1, 0.25, 0.5],
-                                            [0.01, 0.04, 0.05, 0.1, 0.2, 0.4])]},
+    "paper": {method: [{key: v} for v in values]
+              for method, space in paper.value(paper.SEARCH_SPACE).items() for key, values in space.items()},
     "default": {"rise": [{"mask_size": s} for s in (3, 5, 7)],
                 "lime": [{"n_segments": n} for n in (20, 40, 50)],
                 "mp": [{"iterations": i} for i in (10, 50)],
@@ -97,7 +86,7 @@ TUNING_GRID = {
     "smoke": {"rise": [{"mask_size": s} for s in (3, 7)], "lime": [{"n_segments": n} for n in (20, 50)],
               "mp": [{"iterations": 5}], "ep": [{"areas": [0.05, 0.2]}]},
 }
-"""Appendix A1.1's search spaces (paper; RISE's number of masks is not searched here, the
+"""Appendix A1.1's search spaces (paper: :data:`axlib.papers.robust.paper.SEARCH_SPACE`; RISE's number of masks is not searched here, the
 paper's search found 7,000-8,000 best for most models) and the subsets searched in the
 smaller profiles. Each entry overrides the profile's settings of that method."""
 
@@ -310,3 +299,27 @@ def best_settings(tuning: pd.DataFrame, profile: str, models: Sequence[str] = ()
         for method in tuning.loc[tuning["model"] == model, "method"].unique():
             settings[model][method].update(json.loads(chosen.loc[(model, method), "config"]))
     return settings, chosen[["config", "score"]].sort_index()
+
+
+# --------------------------------------------------------------------------- Fig. 1
+def example_maps(data, settings: dict[str, dict], models: Sequence[str] | None = None) -> tuple[torch.Tensor, list[str]]:
+    """Every applicable method's map of the first image of ``data`` for each of ``models``
+    (None: the vanilla, AdvProp and robust ResNet, as the paper's Fig. 1).
+
+    data: a :class:`~axlib.data.boxes.LocalisationSet`; settings: {model: {method: keywords}}
+    (:func:`best_settings`). Returns (maps (M, H, W), one title per map: "<model label>\\n<method>").
+    """
+    from axlib.explain.methods import attribute
+    from axlib.models import load
+
+    if len(data) < 1:
+        raise ValueError("data must hold at least one image")
+    one = data.subset([0])
+    models = [model_name("resnet", g) for g in ("vanilla", "advprop", "robust")] if models is None else list(models)
+    maps, titles = [], []
+    for m in models:
+        net = load(m)
+        for method in applicable_methods(m):
+            maps.append(attribute(method, net, one.x, one.y, **settings[m][method])[0])
+            titles.append(f"{model_label(m)}\n{method}")
+    return torch.stack(maps), titles
