@@ -115,3 +115,20 @@ PAGE_SIZES["06_exiaa"] = {
                    imagenet_top_ks=_EXIAA_TOP_KS, imagenet_pool=1000, imagenet_source="full"),
 }
 # ----------------------------------------------------------------------- 07 speech and text
+# speech_data: "embedded" (the 300 shipped v0.01 clips, speaker split) or "v002-testing" (the
+# full v0.02 testing list, 2.4 GB download); speech_model / text_model: model registry names;
+# text_source: Sentence Polarity "embedded" or "download"; n_clips / n_sentences: held-out inputs
+# attacked for appendix C.4 (None: all); max_pairs: pairs tested for Table 6; steps: PGD
+# iterations (20 as in the paper); grid_cells: (frequency bands, time slots) of the spectrogram
+# grid; k_speech / k_text: segments (cells / tokens) kept; n_more_words: clips of Fig. 8;
+# n_more_sentences: held-out sentences per label of Fig. 9.
+_SPEECH_TEXT = {"speech_data": "embedded", "speech_model": "speech-lenet", "text_source": "embedded",
+                "text_model": "rt-polarity-textcnn", "n_clips": None, "n_sentences": None, "max_pairs": 2000,
+                "steps": 20, "grid_cells": (8, 10), "k_speech": 10, "k_text": 3, "n_more_words": 4,
+                "n_more_sentences": 2}
+PAGE_SIZES["07_speech_text"] = {
+    "smoke": _with(_SPEECH_TEXT, n_clips=8, n_sentences=16, steps=5, n_more_words=2, n_more_sentences=1),
+    "default": _SPEECH_TEXT,
+    "paper": _with(_SPEECH_TEXT, speech_data="v002-testing", speech_model="speech-lenet-v002",
+                   text_source="download"),
+}

@@ -3,9 +3,10 @@
 The paper repeats its section 3.2 analysis for LeNet on Speech Commands and Kim's CNN on
 Sentence Polarity (appendix C.4): skewness within [-0.5, 0.5] (Fig. 15), pairwise t-test and
 Mann-Whitney p-values (Table 6), 95 % intervals of quantiles, mean and median (Table 7), and
-beta shape parameters (Table 8). This module holds the paper's numbers and puts ours beside
-them; every statistic itself comes from :mod:`axlib.stats`, every verdict rule from
-:mod:`axlib.papers.axai.distributions` (stated there once), so nothing here recomputes them.
+beta shape parameters (Table 8). This module puts ours beside the paper's numbers (quoted in
+:mod:`axlib.papers.axai.paper`); every statistic itself comes from :mod:`axlib.stats`, every
+verdict rule is in :mod:`axlib.papers.axai.claims` (notebook 02's ``skew_share``, ``pairwise``,
+``quantiles``, and ``c4_beta``), so nothing here recomputes them.
 
 One *sample* is one input's X' - X: for a spectrogram the 129 x 126 = 16,254 changed bins, for
 a sentence its n_tokens x D changed embedding entries (padding excluded), so text samples have
@@ -17,6 +18,7 @@ not comparable; the scale-free shape numbers of :func:`axlib.papers.axai.distrib
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 
 import numpy as np
@@ -24,24 +26,19 @@ import pandas as pd
 
 from axlib import stats
 from axlib.papers.axai import distributions as dist
+from axlib.papers.axai import paper
 
-__all__ = ["MODELS", "LABELS", "PAPER_PVALUES", "PAPER_QUANTILES", "PAPER_BETA", "summarise", "table6",
-           "table7", "table8", "shape_table", "verdict_beta", "speech_magnitudes"]
+__all__ = ["MODELS", "LABELS", "TESTS", "PAPER_PVALUES", "PAPER_QUANTILES", "PAPER_BETA", "summarise", "table6",
+           "table7", "table8", "shape_table", "speech_magnitudes", "attack_magnitudes", "plot_skewness",
+           "skew_table", "skew_fields", "pairwise_fields", "quantile_fields", "beta_fields"]
 
 MODELS = ("speech", "text")
 LABELS = {"speech": "LeNet, Speech Commands, PGD", "text": "CNN, Sentence Polarity, PGD"}
-# AXAI appendix C.4, checked against shared/seeds/000_*.txt (Tables 6-8).
-PAPER_PVALUES = {"speech": {"t": 0.30, "u": 0.25}, "text": {"t": 0.47, "u": 0.42}}       # Table 6
-PAPER_QUANTILES = {                                                                       # Table 7
-    "speech": {"q15": (-4.110e-3, -4.049e-3), "q25": (-1.150e-3, -1.109e-3),
-               "mean": (1.749e-5, 2.245e-5), "median": (-4.181e-09, 1.356e-09),
-               "q75": (1.145e-3, 1.204e-3), "q85": (4.153e-3, 4.220e-3)},
-    "text": {"q15": (-2.753e-1, -2.673e-1), "q25": (-1.472e-1, -1.414e-1),
-             "mean": (-4.165e-3, -2.492e-3), "median": (-2.142e-3, -6.219e-4),
-             "q75": (1.365e-1, 1.421e-1), "q85": (2.599e-1, 2.677e-1)},
-}
-PAPER_BETA = {"speech": {"p": (52.82, 54.51), "q": (51.44, 53.09)},                       # Table 8
-              "text": {"p": (13.22, 13.68), "q": (13.46, 13.93)}}
+TESTS = {"t": "ttest", "u": "mannwhitney"}      # Table 6's tests, by the claim id part of each
+# The paper's numbers (Tables 6-8) as plain values; quoted once, in axlib.papers.axai.paper.
+PAPER_PVALUES = {m: {t: q.value for t, q in v.items()} for m, v in paper.C4_PVALUES.items()}       # Table 6
+PAPER_QUANTILES = {m: {s: q.value for s, q in v.items()} for m, v in paper.C4_QUANTILES.items()}  # Table 7
+PAPER_BETA = {m: {par: q.value for par, q in v.items()} for m, v in paper.C4_BETA.items()}        # Table 8
 STAT_ORDER = dist.STAT_ORDER
 
 
@@ -128,13 +125,6 @@ def table8(summaries: Mapping[str, dict]) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index(["model", "rescaling", "parameter"])
 
 
-def verdict_beta(fit: pd.DataFrame, model: str, *, equal_tol: float = 0.05, value_tol: float = 0.25) -> str:
-    """Table 8 claim, by :func:`axlib.papers.axai.distributions.beta_rule` with the means of Table 8's p and q."""
-    _check_model(model)
-    return dist.beta_rule(fit, float(np.mean(PAPER_BETA[model]["p"])), float(np.mean(PAPER_BETA[model]["q"])),
-                     equal_tol=equal_tol, value_tol=value_tol)
-
-
 def speech_magnitudes(model, specs, *, batch_size: int = 64, steps: int = 20, target=None, clip: bool = True,
                       progress: bool = False) -> np.ndarray:
     """X' - X of spectrograms (N, 1, F, T) in [0, 1] under AXAI's default L2 PGD
@@ -161,3 +151,91 @@ def speech_magnitudes(model, specs, *, batch_size: int = 64, steps: int = 20, ta
         x_adv = attacks.pgd(model, xb, y[i:i + batch_size], steps=steps, bounds=None, **params)
         out.append((x_adv - xb).flatten(1).cpu().double().numpy())
     return np.concatenate(out)
+
+
+def attack_magnitudes(speech_model, text_model, clips: dict, sentences: dict, *, n_clips: int | None = None,
+                      n_sentences: int | None = None, steps: int = 20, device: str = "cpu") -> tuple[dict, dict]:
+    """The C.4 samples of both models: X' - X of the first held-out clips and sentences.
+
+    clips: :func:`axlib.papers.axai.speech.load_clips`; sentences:
+    :func:`axlib.data.polarity.polarity_dataset`; n_clips / n_sentences: how many held-out
+    inputs (None: all). Returns (deltas, seconds): deltas {"speech": (n, F*T) clipped attack
+    (:func:`speech_magnitudes`), "speech_unclipped": (n, F*T) the same without [0, 1] clipping,
+    "text": list of n_tokens_i * D arrays (:func:`axlib.papers.axai.text.embedding_attack_magnitudes`)};
+    seconds {"speech": both speech attacks, "text"}: wall time.
+    """
+    from axlib.papers.axai.text import embedding_attack_magnitudes
+
+    for name, n in (("n_clips", n_clips), ("n_sentences", n_sentences)):
+        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 2):
+            raise ValueError(f"{name} must be None or an integer >= 2, got {n!r}")
+    specs = clips["specs"][clips["held"]][: n_clips if n_clips is not None else len(clips["held"])]
+    t0 = time.perf_counter()
+    speech = speech_magnitudes(speech_model, specs.to(device), steps=steps)
+    unclipped = speech_magnitudes(speech_model, specs.to(device), steps=steps, clip=False)
+    t_speech = time.perf_counter() - t0
+    test = sentences["split"]["test"]
+    t0 = time.perf_counter()
+    text = embedding_attack_magnitudes(text_model, sentences["tokens"][test[: n_sentences if n_sentences is not None
+                                                                              else len(test)]], steps=steps)
+    seconds = {"speech": t_speech, "text": time.perf_counter() - t0}
+    return {"speech": speech, "speech_unclipped": unclipped, "text": text}, seconds
+
+
+def plot_skewness(summaries: Mapping[str, dict], *, title: str | None = None):
+    """Fig. 15: the Fisher-Pearson skewness of each model's inputs, with the [-0.5, 0.5] band
+    (:func:`axlib.papers.axai.distributions.plot_skewness`). Returns a Figure."""
+    for model in summaries:
+        _check_model(model)
+    return dist.plot_skewness({LABELS[m]: s["skewness"] for m, s in summaries.items()}, title=title)
+
+
+def skew_table(summaries: Mapping[str, dict], speech_unclipped) -> pd.DataFrame:
+    """Median skewness and share of inputs outside [-0.5, 0.5]: the clipped speech attack, the
+    unclipped one (``speech_unclipped``, (n, F*T)) and the text attack (never clipped)."""
+    g_free = stats.skewness(speech_unclipped)
+    return pd.DataFrame({
+        "speech, clipped to [0, 1]": {"median g1": np.median(summaries["speech"]["skewness"]),
+                                      "share outside [-0.5, 0.5]": summaries["speech"]["share_outside"]},
+        "speech, no clipping": {"median g1": np.median(g_free), "share outside [-0.5, 0.5]": stats.share_outside(g_free)},
+        "text (never clipped)": {"median g1": np.median(summaries["text"]["skewness"]),
+                                 "share outside [-0.5, 0.5]": summaries["text"]["share_outside"]}}).T
+
+
+def skew_fields(summary: dict) -> dict:
+    """``ours``, ``note`` and ``unit`` of the record ``c4.skew_share.<model>``."""
+    skew = summary["skewness"]
+    return {"ours": round(summary["share_outside"], 4), "unit": "share of inputs with |g1| > 0.5",
+            "note": (f"{len(skew)} held-out inputs, median |g1| {np.median(np.abs(skew)):.3f}; the paper says all "
+                     "lie within [-0.5, 0.5] (read as a share of 0)")}
+
+
+def pairwise_fields(summary: dict, test: str) -> dict:
+    """``ours`` (mean p-value over pairs), ``note`` and ``unit`` of the record
+    ``c4.<ttest|mannwhitney>.<model>``; test: "t" or "u" (a key of :data:`TESTS`)."""
+    if test not in TESTS:
+        raise ValueError(f"test must be one of {tuple(TESTS)}, got {test!r}")
+    row = summary["pvalues"].loc[test]
+    return {"ours": round(float(row["mean"]), 3), "unit": "mean p-value over pairs",
+            "note": f"{int(row['pairs']):,} pairs; median p {row['median']:.2f}, {row['rejected']:.1%} of pairs with p < 0.05"}
+
+
+def quantile_fields(summary: dict, shape: pd.DataFrame, model: str) -> dict:
+    """``ours`` (our scale-free shape), ``note`` (our quantiles and the paper's, with the paper's
+    shape) and ``unit`` of the record ``c4.quantiles.<model>``; shape: :func:`shape_table`."""
+    _check_model(model)
+    ours, theirs = shape.loc[(LABELS[model], "ours")], shape.loc[(LABELS[model], "paper")]
+    cis = summary["cis"]
+    return {"ours": f"sym85 {ours['sym85']:.2f}, tail {ours['tail']:.2f}", "unit": "scale-free shape of Table 7",
+            "note": (f"q15 {cis.loc['q15', 'estimate']:.3g}, q85 {cis.loc['q85', 'estimate']:.3g} in our units "
+                     f"(paper {np.mean(PAPER_QUANTILES[model]['q15']):.3g}, {np.mean(PAPER_QUANTILES[model]['q85']):.3g}, "
+                     f"units unstated); the paper's shape: sym85 {theirs['sym85']:.2f}, tail {theirs['tail']:.2f}")}
+
+
+def beta_fields(fit: pd.DataFrame) -> dict:
+    """``ours`` (p and q estimates), ``note`` and ``unit`` of the record ``c4.beta.<model>``;
+    fit: the [min, max] rescaled :func:`axlib.stats.beta_fit_cis` of :func:`summarise`."""
+    return {"ours": f"p {fit.loc['p', 'estimate']:.1f}, q {fit.loc['q', 'estimate']:.1f}",
+            "unit": "beta shape parameters ([min, max] rescaling)",
+            "note": ("per-input method-of-moments fits, 95 % interval of the mean "
+                     f"p ({fit.loc['p', 'low']:.1f}, {fit.loc['p', 'high']:.1f}); the support the paper used is not stated")}

@@ -61,6 +61,19 @@ def _lambda_explanations() -> str:
             f"lower quality (castle image, {counts[0]} and {counts[1]} segments; judged by eye)")
 
 
+# ------------------------------------------- 07 speech and text: the paper's intervals as text
+def _c4_interval(q) -> str:
+    """A Table 7 / 8 interval of :mod:`axlib.papers.axai.paper` as the paper prints it: "(-4.110e-3,
+    -4.049e-3)" for quantiles, "(52.82, 54.51)" for beta parameters."""
+    def one(x: float) -> str:
+        if abs(x) >= 1:
+            return f"{x:g}"
+        mantissa, exponent = f"{x:.3e}".split("e")
+        return f"{mantissa}e{int(exponent)}"
+    low, high = q.value
+    return f"({one(low)}, {one(high)})"
+
+
 CLAIMS: tuple[Claim, ...] = (
     # ------------------------------------------------------------------ AXAI, appendix A (01)
     claim("axai.quickshift.kernel_cost", "App. A", "QuickShift's kernel size is the major "
@@ -172,42 +185,44 @@ CLAIMS: tuple[Claim, ...] = (
        f"{paper.APP_E5_SHARPER} (Fig. 20)", "04b"),
     # -------------------------------------------------------- AXAI, 4.1, 4.2, C.4, E.3 (07)
     claim("speech.right.neighbour", "4.1, App. E.3", "the attack turns \"right\" into its "
-       "neighbour class", "\"five\"", "07", paper="axai"),
+       "neighbour class", paper.SPEECH_NEIGHBOURS["right"], "07", paper="axai"),
     claim("speech.three.neighbour", "4.1, App. E.3", "the attack turns \"three\" into its "
-       "neighbour class", "\"tree\"", "07", paper="axai"),
+       "neighbour class", paper.SPEECH_NEIGHBOURS["three"], "07", paper="axai"),
     claim("speech.right.explanation_timing", "App. E.3, Fig. 5", "for \"right\" the explanation "
-       "keeps the time intervals where the word is spoken", "0.4-0.6 s and 1.0-1.2 s kept", "07",
-       paper="axai"),
+       "keeps the start and the end of the spoken word, and masks its middle",
+       f"{paper.SPEECH_KEPT_INTERVALS['right']} kept", "07", paper="axai"),
     claim("speech.three.explanation_timing", "4.1, Fig. 5", "for \"three\" the explanation keeps "
-       "the time intervals where the word is spoken", "qualitative (Fig. 5)", "07", paper="axai"),
+       "the start of the spoken word (\"thr\")", f"{paper.SPEECH_KEPT_INTERVALS['three']} kept", "07",
+       paper="axai"),
     claim("text.negative.top_token", "4.2, Fig. 6a", "the word \"unfunny\" is the main "
-       "explanation of the negative example", "\"unfunny\"", "07", paper="axai"),
+       "explanation of the negative example", paper.TEXT_TOP_TOKENS["negative"], "07", paper="axai"),
     claim("text.positive.top_token", "4.2, Fig. 6b", "the word \"astonishing\" is the main "
-       "explanation of the positive example", "\"astonishing\"", "07", paper="axai"),
+       "explanation of the positive example", paper.TEXT_TOP_TOKENS["positive"], "07", paper="axai"),
     claim("text.cnn_rand.accuracy", "4.2 (model of [16])", "the sentence model is Kim's "
-       "CNN-rand, trained on Sentence Polarity", "76.1% (Kim 2014)", "07", paper="axai"),
+       "CNN-rand, trained on Sentence Polarity", f"{paper.KIM_CNN_RAND:.1%} (Kim 2014, not the AXAI paper)",
+       "07", paper="axai"),
     claim("c4.skew_share.speech", "App. C.4, Fig. 15", "skewness within [-0.5, 0.5] for "
-       "LeNet on Speech Commands", "all within", "07", paper="axai"),
+       "LeNet on Speech Commands", f"{paper.C4_SKEW} [-0.5, 0.5]", "07", paper="axai"),
     claim("c4.skew_share.text", "App. C.4, Fig. 15", "skewness within [-0.5, 0.5] for the "
-       "CNN on Sentence Polarity", "all within", "07", paper="axai"),
-    claim("c4.ttest.speech", "App. C.4, Table 6", "t-test, Speech Commands", "p = 0.30", "07",
-       paper="axai"),
+       "CNN on Sentence Polarity", f"{paper.C4_SKEW} [-0.5, 0.5]", "07", paper="axai"),
+    claim("c4.ttest.speech", "App. C.4, Table 6", "t-test, Speech Commands",
+       f"p = {paper.C4_PVALUES['speech']['t'].value:.2f}", "07", paper="axai"),
     claim("c4.mannwhitney.speech", "App. C.4, Table 6", "Mann-Whitney, Speech Commands",
-       "p = 0.25", "07", paper="axai"),
-    claim("c4.ttest.text", "App. C.4, Table 6", "t-test, Sentence Polarity", "p = 0.47", "07",
-       paper="axai"),
+       f"p = {paper.C4_PVALUES['speech']['u'].value:.2f}", "07", paper="axai"),
+    claim("c4.ttest.text", "App. C.4, Table 6", "t-test, Sentence Polarity",
+       f"p = {paper.C4_PVALUES['text']['t'].value:.2f}", "07", paper="axai"),
     claim("c4.mannwhitney.text", "App. C.4, Table 6", "Mann-Whitney, Sentence Polarity",
-       "p = 0.42", "07", paper="axai"),
+       f"p = {paper.C4_PVALUES['text']['u'].value:.2f}", "07", paper="axai"),
     claim("c4.quantiles.speech", "App. C.4, Table 7", "narrow, symmetric quantile intervals, "
-       "Speech Commands", "q15 (-4.110e-3, -4.049e-3), q85 (4.153e-3, 4.220e-3)", "07",
-       paper="axai"),
+       "Speech Commands", "q15 {}, q85 {}".format(*(_c4_interval(paper.C4_QUANTILES["speech"][s])
+                                                  for s in ("q15", "q85"))), "07", paper="axai"),
     claim("c4.quantiles.text", "App. C.4, Table 7", "narrow, symmetric quantile intervals, "
-       "Sentence Polarity", "q15 (-2.753e-1, -2.673e-1), q85 (2.599e-1, 2.677e-1)", "07",
-       paper="axai"),
+       "Sentence Polarity", "q15 {}, q85 {}".format(*(_c4_interval(paper.C4_QUANTILES["text"][s])
+                                                    for s in ("q15", "q85"))), "07", paper="axai"),
     claim("c4.beta.speech", "App. C.4, Table 8", "beta fit, Speech Commands",
-       "p (52.82, 54.51), q (51.44, 53.09)", "07", paper="axai"),
+       "p {}, q {}".format(*(_c4_interval(paper.C4_BETA["speech"][s]) for s in "pq")), "07", paper="axai"),
     claim("c4.beta.text", "App. C.4, Table 8", "beta fit, Sentence Polarity",
-       "p (13.22, 13.68), q (13.46, 13.93)", "07", paper="axai"),
+       "p {}, q {}".format(*(_c4_interval(paper.C4_BETA["text"][s]) for s in "pq")), "07", paper="axai"),
 )
 
 
@@ -375,3 +390,103 @@ def blur_level(after: float, before: float, paper_level: float, *, tol: float = 
         verdict = "partly" if after < before else "not reproduced"
     return Verdict(verdict, f"accuracy after blurring within {tol:g} of the paper's {paper_level:g}: "
                             "reproduced; lower than before only: partly")
+
+
+# ------------------------------------------------ 07 speech and text (4.1, 4.2, App. C.4, E.3)
+def cnn_rand_accuracy(ours: float, reference: float = paper.KIM_CNN_RAND) -> Verdict:
+    """``text.cnn_rand.accuracy``: our held-out accuracy against Kim's CNN-rand (76.1 %, Kim 2014,
+    an external reference value, not a number of the AXAI paper).
+
+    ours: accuracy in [0, 1]. reproduced: within 2 points of ``reference``; partly: within 5;
+    else not reproduced.
+    """
+    if not 0 <= ours <= 1:
+        raise ValueError(f"ours must be an accuracy in [0, 1], got {ours!r}")
+    gap = abs(ours - reference)
+    verdict = "reproduced" if gap <= 0.02 else "partly" if gap <= 0.05 else "not reproduced"
+    return Verdict(verdict, f"|held-out accuracy - Kim's CNN-rand {reference:.1%}| <= 2 points: reproduced; "
+                            "<= 5 points: partly; else not reproduced")
+
+
+def _timing_parts(timing) -> tuple[float, float, float]:
+    missing = {"start", "middle", "end"} - set(timing)
+    if missing:
+        raise ValueError(f"timing must hold the shares 'start', 'middle' and 'end', missing {sorted(missing)}")
+    return float(timing["start"]), float(timing["middle"]), float(timing["end"])
+
+
+def speech_start_and_end(timing) -> Verdict:
+    """``speech.right.explanation_timing``, the paper's reading of "right" (4.1): the start and the
+    end of the word matter, the middle does not.
+
+    timing: :func:`axlib.papers.axai.speech.timing_profile` shares. reproduced: start > middle
+    and end > middle; partly: one of them; else not reproduced.
+    """
+    start, middle, end = _timing_parts(timing)
+    wins = (start > middle) + (end > middle)
+    verdict = "reproduced" if wins == 2 else "partly" if wins == 1 else "not reproduced"
+    return Verdict(verdict, "share of the explanation in the first and in the last third of the word, each > "
+                            "the middle third's: reproduced; one of them: partly; neither: not reproduced")
+
+
+def speech_start(timing) -> Verdict:
+    """``speech.three.explanation_timing``, the paper's reading of "three" (4.1): the start ("thr")
+    matters most.
+
+    timing: :func:`axlib.papers.axai.speech.timing_profile` shares. reproduced: start is the
+    largest of start / middle / end (and > 0); partly: start is not the smallest; else not
+    reproduced.
+    """
+    parts = _timing_parts(timing)
+    if parts[0] >= max(parts) and parts[0] > 0:
+        verdict = "reproduced"
+    else:
+        verdict = "partly" if parts[0] > min(parts) else "not reproduced"
+    return Verdict(verdict, "share of the explanation in the first third of the word the largest of the three "
+                            "(and > 0): reproduced; not the smallest: partly; else not reproduced")
+
+
+def speech_neighbour(adv_words, expected: str) -> Verdict:
+    """``speech.<word>.neighbour``: the paper's neighbour class (4.1, appendix D), the label an
+    untargeted attack moves a word to.
+
+    adv_words: the adversarial labels of the attacked clips of one word (none attacked: not
+    reproduced). reproduced: ``expected`` is the most frequent (ties included); partly: it
+    occurs; else not reproduced.
+    """
+    words = list(adv_words)
+    counts = {w: words.count(w) for w in set(words)}
+    if counts and counts.get(expected, 0) == max(counts.values()):
+        verdict = "reproduced"
+    else:
+        verdict = "partly" if expected in counts else "not reproduced"
+    return Verdict(verdict, f"the paper's neighbour {expected!r} the most frequent adversarial label (ties "
+                            "included): reproduced; among them: partly; absent (or no clip attacked): not reproduced")
+
+
+def text_top_token(ranked_tokens, expected: str) -> Verdict:
+    """``text.<label>.top_token``, the paper's reading of its Fig. 6: ``expected`` is the most
+    attacked token. ranked_tokens: tokens by attack density, densest first. reproduced: ranked
+    first; partly: among the first three; else not reproduced."""
+    ranked = list(ranked_tokens)
+    if ranked[:1] == [expected]:
+        verdict = "reproduced"
+    else:
+        verdict = "partly" if expected in ranked[:3] else "not reproduced"
+    return Verdict(verdict, f"the paper's word {expected!r} ranked first by attack density: reproduced; "
+                            "in the top 3: partly; else not reproduced")
+
+
+def c4_beta(fit, model: str, *, equal_tol: float = 0.05, value_tol: float = 0.25) -> Verdict:
+    """``c4.beta.<model>``, Table 8: one symmetric beta law (p = q) with the paper's p and q.
+
+    fit: :func:`axlib.stats.beta_fit_cis` DataFrame; model: "speech" or "text". Notebook 02's
+    :func:`beta_rule` with the midpoints of Table 8's p and q intervals: |p - q| / mean(p, q) <=
+    equal_tol and both paper values within value_tol of ours: reproduced; one of the two:
+    partly; else not reproduced. (Skewness, Table 6 and Table 7 use notebook 02's rules as they
+    are: :func:`skew_share`, :func:`pairwise`, :func:`quantiles`.)
+    """
+    if model not in paper.C4_BETA:
+        raise ValueError(f"model must be one of {tuple(paper.C4_BETA)}, got {model!r}")
+    (p_lo, p_hi), (q_lo, q_hi) = paper.C4_BETA[model]["p"].value, paper.C4_BETA[model]["q"].value
+    return beta_rule(fit, (p_lo + p_hi) / 2, (q_lo + q_hi) / 2, equal_tol=equal_tol, value_tol=value_tol)

@@ -92,3 +92,66 @@ APP_D_NEAREST_CLASS = Quoted(
 APP_E5_SHARPER = Quoted("sharper, clearer and more robust", "App. E.5, Fig. 20",
                         "explanations produced for the robust DNN are sharper, clearer and more robust")
 """Explanations of an adversarially trained AlexNet against a regularly trained one."""
+
+
+# ------------------------------------------------ 07 speech and text (4.1, 4.2, App. C.4, E.3)
+# Section 4.1 (speech, Fig. 5): the neighbour class the attack moves each word to, and the time
+# intervals the explanation keeps (the paper's axis, not the clip's 0-1 s: compared by position
+# within the word, a wording here).
+SPEECH_NEIGHBOURS = {
+    "right": Quoted("five", "4.1, Fig. 5", '"Five" is the neighboring class of "Right"'),
+    "three": Quoted("tree", "4.1, Fig. 5", 'and its neighbor "Tree" differ'),
+}
+SPEECH_KEPT_INTERVALS = {
+    "right": Quoted("[0.4s, 0.6s] and [1.0s, 1.2s]", "4.1, Fig. 5",
+                    "([0.4s, 0.6s] and [1.0s, 1.2s] intervals)"),
+    "three": Quoted("[1.4s, 1.7s]", "4.1, Fig. 5", 'the importance of "Thr" ([1.4s, 1.7s] interval)'),
+}
+# Section 4.2 (text, Fig. 6): the main explanation of each of the two example sentences.
+TEXT_TOP_TOKENS = {
+    "negative": Quoted("unfunny", "4.2, Fig. 6a",
+                       'the word "unfunny" is strongly highlighted as the main explanation'),
+    "positive": Quoted("astonishing", "4.2, Fig. 6b", 'the word "astonishing" has the most significant influence'),
+}
+# Appendix C.4: LeNet on Speech Commands ("speech") and Kim's CNN on Sentence Polarity ("text").
+C4_SKEW = Quoted("all distributions falls within", "App. C.4, Fig. 15",
+                 "the skewness of all distributions falls within the  $[-0.5, 0.5]$  range")
+_TABLE6 = "p-value 0.30 0.25 0.47 0.42"
+C4_PVALUES = {                                                 # Table 6: t-test "t", Mann-Whitney "u"
+    "speech": {"t": Quoted(0.30, "App. C.4, Table 6", _TABLE6), "u": Quoted(0.25, "App. C.4, Table 6", _TABLE6)},
+    "text": {"t": Quoted(0.47, "App. C.4, Table 6", _TABLE6), "u": Quoted(0.42, "App. C.4, Table 6", _TABLE6)},
+}
+_TABLE7 = {
+    "q15": "15th Quantile $(-4.110e-3, -4.049e-3)$ $(-2.753e-1, -2.673e-1)$",
+    "q25": "25th Quantile $(-1.150e-3, -1.109e-3)$ $(-1.472e-1, -1.414e-1)$",
+    "mean": "Mean $(1.749e-5, 2.245e-5)$ $(-4.165e-3, -2.492e-3)$",
+    "median": "Median $(-4.181e-09, 1.356e-09)$ $(-2.142e-3, -6.219e-4)$",
+    "q75": "75th Quantile $(1.145e-3, 1.204e-3)$ $(1.365e-1, 1.421e-1)$",
+    "q85": "85th Quantile $(4.153e-3, 4.220e-3)$ $(2.599e-1, 2.677e-1)$",
+}
+C4_QUANTILES = {                                               # Table 7: 95 % intervals (low, high)
+    "speech": {"q15": Quoted((-4.110e-3, -4.049e-3), "App. C.4, Table 7", _TABLE7["q15"]),
+               "q25": Quoted((-1.150e-3, -1.109e-3), "App. C.4, Table 7", _TABLE7["q25"]),
+               "mean": Quoted((1.749e-5, 2.245e-5), "App. C.4, Table 7", _TABLE7["mean"]),
+               "median": Quoted((-4.181e-09, 1.356e-09), "App. C.4, Table 7", _TABLE7["median"]),
+               "q75": Quoted((1.145e-3, 1.204e-3), "App. C.4, Table 7", _TABLE7["q75"]),
+               "q85": Quoted((4.153e-3, 4.220e-3), "App. C.4, Table 7", _TABLE7["q85"])},
+    "text": {"q15": Quoted((-2.753e-1, -2.673e-1), "App. C.4, Table 7", _TABLE7["q15"]),
+             "q25": Quoted((-1.472e-1, -1.414e-1), "App. C.4, Table 7", _TABLE7["q25"]),
+             "mean": Quoted((-4.165e-3, -2.492e-3), "App. C.4, Table 7", _TABLE7["mean"]),
+             "median": Quoted((-2.142e-3, -6.219e-4), "App. C.4, Table 7", _TABLE7["median"]),
+             "q75": Quoted((1.365e-1, 1.421e-1), "App. C.4, Table 7", _TABLE7["q75"]),
+             "q85": Quoted((2.599e-1, 2.677e-1), "App. C.4, Table 7", _TABLE7["q85"])},
+}
+_TABLE8 = {"p": "$p$ $(5.282e+1, 5.451e+1)$ $(1.322e+1, 1.368e+1)$",
+           "q": "$q$ $(5.144e+1, 5.309e+1)$ $(1.346e+1, 1.393e+1)$"}
+C4_BETA = {                                                    # Table 8: 95 % intervals (low, high)
+    "speech": {"p": Quoted((52.82, 54.51), "App. C.4, Table 8", _TABLE8["p"]),
+               "q": Quoted((51.44, 53.09), "App. C.4, Table 8", _TABLE8["q"])},
+    "text": {"p": Quoted((13.22, 13.68), "App. C.4, Table 8", _TABLE8["p"]),
+             "q": Quoted((13.46, 13.93), "App. C.4, Table 8", _TABLE8["q"])},
+}
+# External reference value, NOT a number of the AXAI paper (so not a Quoted of its text): the
+# accuracy Kim (2014, Table 2) reports for CNN-rand on MR (Sentence Polarity, ten-fold
+# cross-validation), the model AXAI's section 4.2 takes from its reference [16].
+KIM_CNN_RAND = 0.761

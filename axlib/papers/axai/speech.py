@@ -1,18 +1,28 @@
-"""AXAI on spectrograms (section 4.1, appendix E.3): grid cells in seconds and hertz, figures of an
-explanation beside its spectrogram, and reading an explanation in time (word span, timing).
+"""AXAI on spectrograms (section 4.1, appendix E.3): the clips and the model of a profile, grid
+cells in seconds and hertz, figures of an explanation beside its spectrogram, reading an
+explanation in time (word span, timing), and the neighbour classes an attack moves words to.
+
+The verdict rules of these claims are in :mod:`axlib.papers.axai.claims` (``speech_*``).
 """
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 import numpy as np
+import pandas as pd
 import torch
 from matplotlib.figure import Figure
 
+from axlib.data import speech_commands
 from axlib.data.speech_commands import HOP, N_FFT, SAMPLE_RATE, bin_frequencies, frame_times
+from axlib.papers.axai import paper
 
-__all__ = ["plot_spectrogram", "plot_explanations", "segment_interval", "word_span", "timing_profile",
-           "verdict_start_and_end", "verdict_start", "verdict_neighbour", "choose_example"]
+__all__ = ["SPEECH_DATA", "load_clips", "load_model", "model_row", "accuracy_fields", "plot_spectrogram",
+           "plot_explanations", "segment_interval", "word_span", "timing_profile", "choose_example",
+           "explain_examples", "plot_examples", "timing_table", "timing_fields", "neighbour_attacks",
+           "neighbour_table", "neighbour_fields", "more_examples", "plot_more_examples"]
+
+SPEECH_DATA = ("embedded", "v002-testing")
 
 
 # --------------------------------------------------------------------------- figures
@@ -157,39 +167,6 @@ def timing_profile(mask, span: tuple[int, int]) -> dict:
     return out
 
 
-def verdict_start_and_end(profile: dict) -> str:
-    """The paper's reading of "right" (4.1): the start and the end of the word matter, the
-    middle does not. reproduced: start > middle and end > middle; partly: one of them; else
-    not reproduced."""
-    wins = (profile["start"] > profile["middle"]) + (profile["end"] > profile["middle"])
-    return "reproduced" if wins == 2 else "partly" if wins == 1 else "not reproduced"
-
-
-def verdict_start(profile: dict) -> str:
-    """The paper's reading of "three" (4.1): the start ("thr") matters most. reproduced: start
-    is the largest of start / middle / end; partly: start is not the smallest; else not
-    reproduced."""
-    parts = [profile["start"], profile["middle"], profile["end"]]
-    if parts[0] >= max(parts) and parts[0] > 0:
-        return "reproduced"
-    return "partly" if parts[0] > min(parts) else "not reproduced"
-
-
-def verdict_neighbour(adv_words: Sequence[str], expected: str) -> str:
-    """The paper's neighbour class (appendix D): the label an untargeted attack moves a word to.
-
-    adv_words: the adversarial labels of clips of one word. reproduced: ``expected`` is the
-    most frequent (ties included); partly: it occurs; else not reproduced.
-    """
-    words = list(adv_words)
-    if not words:
-        raise ValueError("adv_words must not be empty")
-    counts = {w: words.count(w) for w in set(words)}
-    if counts.get(expected, 0) == max(counts.values()):
-        return "reproduced"
-    return "partly" if expected in counts else "not reproduced"
-
-
 def choose_example(word: str, words: Sequence[str], labels, predictions, held_out) -> tuple[int, str]:
     """The clip of ``word`` a figure explains, chosen by a fixed rule (no looking at explanations).
 
@@ -211,3 +188,208 @@ def choose_example(word: str, words: Sequence[str], labels, predictions, held_ou
         if pool:
             return int(pool[0]), why
     raise ValueError(f"no clip of {word!r} to choose from")
+
+
+# --------------------------------------------------------------------------- the clips and the model of a profile
+def load_clips(source: str = "embedded", *, batch_size: int = 512) -> dict:
+    """The clips a profile explains, as spectrograms, with the indices of the held-out ones.
+
+    source: "embedded" (the 300 shipped Speech Commands v0.01 clips; held out: the data set's
+    speaker split, :func:`axlib.data.speech_commands.split_by_speaker`) or "v002-testing" (the
+    testing list of the full v0.02 archive, 2.4 GB download; every clip held out).
+    batch_size: clips per :func:`~axlib.data.speech_commands.log_spectrogram` call.
+    Returns {"specs": (N, 1, 129, 126) float32 in [0, 1], "labels": (N,) int64, "words": list of
+    class names, "files": N names ``<word>/<file>.wav``, "held": (H,) int indices of held-out clips}.
+    """
+    if source == "embedded":
+        waves, labels, words, files = speech_commands.embedded_clips()
+        held = speech_commands.split_by_speaker(files)["held_out"]
+    elif source == "v002-testing":
+        waves, labels, words, files = speech_commands.speech_commands_v002("testing")
+        waves = waves.float() / 32768.0
+        held = np.arange(len(labels))
+    else:
+        raise ValueError(f"source must be one of {SPEECH_DATA}, got {source!r}")
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    specs = torch.cat([speech_commands.log_spectrogram(waves[i:i + batch_size])
+                       for i in range(0, len(waves), batch_size)])
+    return {"specs": specs, "labels": labels, "words": words, "files": files, "held": held}
+
+
+def load_model(name: str, device: str = "cpu"):
+    """The speech model ``name`` of the registry on ``device``, in eval mode; trained by its
+    recipe first when its checkpoint is not on this machine (``speech-lenet-v002``: downloads
+    2.4 GB, GPU advised)."""
+    from axlib import models
+    from axlib.models.registry import checkpoint_path
+
+    if not checkpoint_path(name).exists():
+        models.train(name, device=device)
+    return models.load(name, device=device)
+
+
+def model_row(name: str, clips: dict, predictions) -> dict:
+    """One row of the page's model table: name, classes, parameters, held-out clips, held-out
+    accuracy (share in [0, 1]), chance, the paper's accuracy (none reported), training wall
+    time (s). clips: :func:`load_clips`; predictions: (N,) predicted labels of all clips."""
+    held, labels = clips["held"], clips["labels"]
+    card = _card(name)
+    accuracy = float((torch.as_tensor(predictions)[held] == labels[held]).float().mean())
+    return {"model": name, "classes": len(clips["words"]), "parameters": card["parameters"],
+            "held out": f"{len(held)} clips", "held-out accuracy": accuracy, "chance": 1 / len(clips["words"]),
+            "paper": "not reported", "training wall time (s)": card["train_wall_seconds"]}
+
+
+def _card(name: str) -> dict:
+    from axlib import models
+    return models.card(name)
+
+
+def accuracy_fields(name: str, clips: dict, accuracy: float) -> dict:
+    """``ours``, ``note`` and ``unit`` of the record ``speech.lenet.held_out_accuracy``."""
+    return {"ours": round(accuracy, 4), "unit": "share of held-out clips",
+            "note": (f"{name} on {len(clips['held'])} held-out clips ({len(clips['words'])} words, speakers unseen "
+                     "in training); the paper reports no accuracy; the embedded default learns from 205 clips, "
+                     "about 7 a word")}
+
+
+# --------------------------------------------------------------------------- Fig. 5: the paper's two words
+def explain_examples(model, clips: dict, predictions, segments: torch.Tensor, *, words: Sequence[str] | None = None,
+                     k: int = 10, steps: int = 20, device: str = "cpu") -> dict:
+    """AXAI on one clip of each word of Fig. 5, chosen by :func:`choose_example`.
+
+    words: the words (default: the paper's, "right" and "three"); segments: (F, T) grid labels;
+    k: cells kept; steps: PGD iterations. Returns {word: {"idx", "why", "exp" (AXAI
+    explanation, B = 1), "span" (onset, offset frames, :func:`word_span`), "timing"
+    (:func:`timing_profile` of the explanation)}}.
+    """
+    from axlib.explain import axai
+
+    specs = clips["specs"]
+    out = {}
+    for word in (tuple(paper.SPEECH_KEPT_INTERVALS) if words is None else words):
+        idx, why = choose_example(word, clips["words"], clips["labels"], predictions, clips["held"])
+        exp = axai(model, specs[idx:idx + 1].to(device), segments, k=k, steps=steps)
+        span = word_span(specs[idx])
+        out[word] = {"idx": idx, "why": why, "exp": exp, "span": span,
+                     "timing": timing_profile(exp.mask[0].cpu(), span)}
+    return out
+
+
+def plot_examples(examples: dict, clips: dict, *, suptitle: str | None = None) -> Figure:
+    """Fig. 5 layout for :func:`explain_examples`: each clip and its explanation, titled with the
+    predicted word and the word the attack turns it into."""
+    words = clips["words"]
+    titles = [f"\"{w}\": predicted {words[int(e['exp'].target[0])]}, attacked to {words[int(e['exp'].adv_label[0])]}"
+              for w, e in examples.items()]
+    specs = clips["specs"]
+    return plot_explanations(torch.cat([specs[e["idx"]:e["idx"] + 1] for e in examples.values()]),
+                             torch.cat([e["exp"].mask.cpu() for e in examples.values()]), titles, suptitle=suptitle)
+
+
+def timing_table(examples: dict, clips: dict, cells: tuple[int, int]) -> pd.DataFrame:
+    """Where each Fig. 5 explanation lies in time: one row per word with the clip, why it was
+    chosen, the word's span (s), the time slots of the kept cells (s) and the shares of the
+    explanation in the start / middle / end third of the word and outside it."""
+    specs = clips["specs"]
+    frame_t = frame_times(specs.shape[-1])
+    rows = []
+    for word, e in examples.items():
+        kept = [segment_interval(int(s), cells, tuple(specs.shape[-2:])) for s in e["exp"].top_k[0]]
+        slots = sorted({(round(c["t0"], 2), round(c["t1"], 2)) for c in kept})
+        rows.append({"word": word, "clip": clips["files"][e["idx"]], "chosen as": e["why"],
+                     "word spoken (s)": (frame_t[e["span"][0]], frame_t[e["span"][1]]),
+                     "time slots kept (s)": ", ".join(f"{a:.2f}-{b:.2f}" for a, b in slots),
+                     **{f"share {k}": round(v, 2) for k, v in e["timing"].items()}})
+    return pd.DataFrame(rows).set_index("word")
+
+
+def timing_fields(example: dict, clips: dict, *, k: int, cells: tuple[int, int]) -> dict:
+    """``ours``, ``note`` and ``unit`` of the record ``speech.<word>.explanation_timing``."""
+    t = example["timing"]
+    return {"ours": f"start {t['start']:.2f}, middle {t['middle']:.2f}, end {t['end']:.2f}, outside {t['outside']:.2f}",
+            "unit": "share of the explanation per third of the word",
+            "note": (f"clip {clips['files'][example['idx']]} ({example['why']}), top {k} of {cells[0] * cells[1]} grid "
+                     "cells; the paper's axis is not the clip's 0-1 s, so the position within the word is compared, "
+                     "not seconds")}
+
+
+# --------------------------------------------------------------------------- the neighbour classes
+def neighbour_attacks(model, clips: dict, predictions, segments: torch.Tensor, *, steps: int = 20,
+                      device: str = "cpu", neighbours: dict | None = None) -> dict:
+    """Where the untargeted attack sends every correctly classified clip of each word.
+
+    neighbours: {word: the paper's neighbour} (default: the paper's, "right" -> "five", "three"
+    -> "tree"). Returns {word: {"expected", "attacked" (clips attacked), "adv" (their
+    adversarial words, a list), "confused" (the model's predictions of the word's held-out
+    clips, a list)}}.
+    """
+    from axlib.explain import axai
+
+    words, labels, specs = clips["words"], clips["labels"], clips["specs"]
+    predictions = torch.as_tensor(predictions)
+    neighbours = {w: str(q) for w, q in paper.SPEECH_NEIGHBOURS.items()} if neighbours is None else neighbours
+    out = {}
+    for word, expected in neighbours.items():
+        c = words.index(word)
+        mine = np.flatnonzero((labels == c).numpy() & (predictions == c).numpy())
+        adv = []
+        if len(mine):
+            exp = axai(model, specs[mine].to(device), segments, k=1, steps=steps)
+            adv = [words[int(a)] for a in exp.adv_label.cpu()]
+        confused = [words[int(predictions[i])] for i in clips["held"] if int(labels[i]) == c]
+        out[word] = {"expected": expected, "attacked": len(mine), "adv": adv, "confused": confused}
+    return out
+
+
+def neighbour_table(neighbours: dict) -> pd.DataFrame:
+    """One row per word of :func:`neighbour_attacks`: the paper's neighbour, clips attacked, the
+    attack's destinations and the held-out predictions (counts)."""
+    return pd.DataFrame([{"word": word, "paper's neighbour": n["expected"], "clips attacked": n["attacked"],
+                          "attack destinations": pd.Series(n["adv"]).value_counts().to_dict(),
+                          "held-out predictions": pd.Series(n["confused"]).value_counts().to_dict()}
+                         for word, n in neighbours.items()]).set_index("word")
+
+
+def neighbour_fields(word: str, result: dict, *, steps: int) -> dict:
+    """``ours`` (the most frequent adversarial label, "" when none), ``note`` and ``unit`` of the
+    record ``speech.<word>.neighbour``; result: one entry of :func:`neighbour_attacks`."""
+    adv = pd.Series(result["adv"]).value_counts()
+    return {"ours": adv.index[0] if len(adv) else "", "unit": "most frequent adversarial label",
+            "note": (f"L2 PGD-{steps} on the {result['attacked']} correctly classified clips of '{word}': "
+                     f"{adv.to_dict()}; held-out predictions of '{word}': "
+                     f"{pd.Series(result['confused']).value_counts().to_dict()}")}
+
+
+# --------------------------------------------------------------------------- Fig. 8: more words
+def more_examples(clips: dict, predictions, *, exclude=(), n: int = 4) -> list[int]:
+    """The first held-out, correctly classified clip of each of the first ``n`` words (in the
+    model's class order, skipping ``exclude``) that has one. Returns clip indices."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
+        raise ValueError(f"n must be an integer >= 0, got {n!r}")
+    words, labels = clips["words"], clips["labels"]
+    more: list[int] = []
+    for word in words:
+        if word in exclude or len(more) == n:
+            continue
+        c = words.index(word)
+        ok = [i for i in clips["held"] if int(labels[i]) == c and int(predictions[i]) == c]
+        if ok:
+            more.append(int(ok[0]))
+    return more
+
+
+def plot_more_examples(model, clips: dict, indices: Sequence[int], segments: torch.Tensor, *, k: int = 10,
+                       steps: int = 20, device: str = "cpu", suptitle: str | None = None) -> Figure | None:
+    """Fig. 8: AXAI on the clips ``indices`` (one batch), each beside its explanation and titled
+    with its word and the word the attack turns it into. None when ``indices`` is empty."""
+    from axlib.explain import axai
+
+    if not len(indices):
+        return None
+    specs, words = clips["specs"], clips["words"]
+    exp = axai(model, specs[indices].to(device), segments, k=k, steps=steps)
+    titles = [f"\"{words[int(clips['labels'][i])]}\": attacked to {words[int(a)]}"
+              for i, a in zip(indices, exp.adv_label.cpu())]
+    return plot_explanations(specs[indices], exp.mask.cpu(), titles, suptitle=suptitle)
