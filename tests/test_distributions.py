@@ -1,4 +1,4 @@
-"""Tests of axlib.papers.axai.distributions: attack magnitudes, pairwise p-values, tables, verdict rules."""
+"""Tests of axlib.papers.axai.distributions: attack magnitudes, pairwise p-values, tables, the page's records."""
 from __future__ import annotations
 
 import numpy as np
@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from axlib import stats
+from axlib.papers.axai import claims, paper
 from axlib.papers.axai import distributions as dist
 
 
@@ -128,12 +129,22 @@ def test_fixed_support():
 
 # --------------------------------------------------------------------------- tables
 def test_paper_values_match_the_seeds():
-    assert dist.PAPER_SKEW_SHARE == {"cifar10": 0.009, "imagenet": 0.019}
-    assert dist.PAPER_PVALUES["cifar10"] == {"t": 0.70, "u": 0.58}
-    assert dist.PAPER_PVALUES["imagenet"] == {"t": 0.64, "u": 0.55}
-    assert dist.PAPER_ANOVA == {"cifar10": 0.9, "imagenet": 0.94}
-    assert dist.PAPER_BETA["cifar10"]["p"] == (11.24, 11.32)
-    assert dist.PAPER_QUANTILES["cifar10"]["q85"] == (1.809e-02, 1.812e-02)
+    assert paper.SKEW_SHARE["cifar10"].value == 0.009 and paper.SKEW_SHARE["imagenet"].value == 0.019
+    assert {t: q.value for t, q in paper.PVALUES["cifar10"].items()} == {"t": 0.70, "u": 0.58}
+    assert {t: q.value for t, q in paper.PVALUES["imagenet"].items()} == {"t": 0.64, "u": 0.55}
+    assert {ds: q.value for ds, q in paper.ANOVA.items()} == {"cifar10": 0.9, "imagenet": 0.94}
+    assert paper.BETA["cifar10"]["p"] == (11.24, 11.32)
+    assert paper.QUANTILES["cifar10"]["q85"] == (1.809e-02, 1.812e-02)
+    assert paper.QUANTILES["imagenet"]["q25"] == (-1.015e-03, -1.101e-03)     # printed with low > high
+    assert paper.sci_interval("(1.306e + 02, 1.329e + 02)") == (130.6, 132.9)
+    with pytest.raises(ValueError, match="printed"):
+        paper.sci_interval("1.306e + 02")
+
+
+def test_beta_rule_alias_returns_the_claims_verdict():
+    fit = pd.DataFrame({"estimate": [11.5, 11.6]}, index=["p", "q"])
+    assert dist.beta_rule(fit, 11.28, 11.4) == "reproduced"
+    assert dist.beta_rule(fit, 11.28, 11.4) == claims.beta_rule(fit, 11.28, 11.4).verdict
 
 
 def test_table1_and_table2_put_paper_beside_ours():
@@ -173,43 +184,6 @@ def test_quantile_shape():
         dist.quantile_shape({**normal, "q75": -1.0})
 
 
-# --------------------------------------------------------------------------- verdicts
-def test_verdict_rules():
-    assert dist.verdict_skew_share(0.009) == "reproduced"
-    assert dist.verdict_skew_share(0.10) == "partly"
-    assert dist.verdict_skew_share(0.60) == "not reproduced"
-    assert dist.verdict_pairwise(0.06) == "reproduced"
-    assert dist.verdict_pairwise(0.30) == "partly"
-    assert dist.verdict_pairwise(0.90) == "not reproduced"
-    assert dist.verdict_anova(0.9) == "reproduced" and dist.verdict_anova(0.001) == "not reproduced"
-    with pytest.raises(ValueError):
-        dist.verdict_skew_share(1.5)
-
-
-def test_verdict_quantiles_and_heavy_tails():
-    rng = np.random.default_rng(4)
-    sym = rng.normal(scale=0.01, size=(200, 2000))
-    assert dist.verdict_quantiles(stats.quantile_cis(sym)) == "reproduced"
-    shifted = sym + 0.004                                       # off-centre and asymmetric
-    assert dist.verdict_quantiles(stats.quantile_cis(shifted)) == "not reproduced"
-    assert dist.verdict_heavy_tails([3.0] * 10, [0.99] * 10) == "reproduced"
-    assert dist.verdict_heavy_tails([3.0] * 6 + [-0.1] * 4, [0.99] * 10) == "partly"
-    assert dist.verdict_heavy_tails([3.0] * 10, [0.9] * 10) == "not reproduced"
-    assert dist.verdict_heavy_tails([0.0] * 10, [0.99] * 10) == "not reproduced"
-    with pytest.raises(ValueError, match="equal length"):
-        dist.verdict_heavy_tails([1.0], [0.99, 0.99])
-
-
-def test_verdict_beta():
-    def fit(p, q):
-        return pd.DataFrame({"estimate": [p, q], "low": [p - 1, q - 1], "high": [p + 1, q + 1]}, index=["p", "q"])
-    assert dist.verdict_beta(fit(11.5, 11.6), "cifar10") == "reproduced"
-    assert dist.verdict_beta(fit(40.0, 40.5), "cifar10") == "partly"      # symmetric, other magnitude
-    assert dist.verdict_beta(fit(5.0, 20.0), "cifar10") == "not reproduced"
-    assert dist.verdict_beta(fit(131.0, 131.0), "imagenet") == "reproduced"
-
-
-# --------------------------------------------------------------------------- figures
 def test_figures_are_built():
     rng = np.random.default_rng(5)
     g = rng.normal(scale=0.01, size=(4, 3 * 8 * 8))
@@ -218,9 +192,43 @@ def test_figures_are_built():
         dist.plot_magnitudes([("a", image, g[0]), ("b", image, g[1])]),
         dist.plot_skewness({"A": stats.skewness(g), "B": stats.skewness(g)}),
         dist.plot_qq({"A": g[:2]}, n_points=50),
-        dist.plot_pvalues({"cifar10": dist.pairwise_pvalues(g)}, dist.PAPER_PVALUES),
+        dist.plot_pvalues({"cifar10": dist.pairwise_pvalues(g)}, {"cifar10": {"t": 0.7, "u": 0.58}}),
         dist.plot_beta_fit(g[0], {"min-max": "minmax", "fixed": dist.fixed_support(g)}),
     ]
     assert all(isinstance(f, Figure) for f in figs)
     assert len(figs[0].axes) == 2 * 3 + 2                      # two rows of three panels, two colour bars
     assert len(figs[1].axes) == 2
+
+
+# --------------------------------------------------------------------------- the page's tables and records
+def test_page_tables_and_records():
+    rng = np.random.default_rng(6)
+    deltas = {"cifar10": rng.laplace(scale=0.01, size=(8, 400)), "imagenet": rng.laplace(scale=0.002, size=(6, 500))}
+    shapes = {ds: dist.shape_summary(d) for ds, d in deltas.items()}
+    models = {"cifar10": "m1", "imagenet": "m2"}
+    assert list(dist.skew_table(shapes).index) == ["CIFAR-10", "ImageNet"]
+    assert dist.skew_table(shapes).loc["CIFAR-10", "paper"] == 0.009
+    for records in (dist.skew_records(shapes, models), dist.qq_records(shapes)):
+        assert [r["claim"].rsplit(".", 1)[1] for r in records] == ["cifar10", "imagenet"]
+        assert all(r["verdict"].verdict == "reproduced" for r in records)     # symmetric, heavy-tailed
+    assert dist.qq_table(shapes).shape == (2, 6)
+    frames = dist.pairwise_all(deltas, max_pairs=None, pairs_cap=20, seed=0)
+    assert len(frames["cifar10"]) == 20 and len(frames["imagenet"]) == 15  # capped, all
+    summaries = {ds: dist.pvalue_summary(f) for ds, f in frames.items()}
+    assert [r["claim"] for r in dist.pairwise_records(summaries, deltas)] == [
+        "axai.ttest.cifar10", "axai.mannwhitney.cifar10", "axai.ttest.imagenet", "axai.mannwhitney.imagenet"]
+    unclipped = dist.unclipped_images(shapes)
+    anova = dist.anova_table(deltas, unclipped)
+    assert anova.loc["imagenet", "paper"] == 0.94 and anova.loc["cifar10", "images"] == 8
+    assert [r["claim"] for r in dist.anova_records(anova)] == ["axai.anova.cifar10", "axai.anova.imagenet"]
+    data = {ds: {"x": torch.rand(len(d), 3, 4, 4)} for ds, d in deltas.items()}
+    assert dist.clipping_table(data, shapes, deltas, frames, unclipped).shape == (2, 6)
+    cis = {ds: stats.quantile_cis(d) for ds, d in deltas.items()}
+    assert dist.shape_table(cis).shape == (4, 4)
+    assert dist.quantile_records(cis, deltas)[0]["claim"] == "axai.quantiles.cifar10"
+    fits = dist.beta_fits(deltas)
+    assert len(fits) == 4
+    records, verdicts = dist.beta_records(fits, deltas)
+    assert [r["claim"] for r in records] == ["axai.beta.cifar10", "axai.beta.imagenet"]
+    assert list(verdicts.index) == ["CIFAR-10", "ImageNet"] and "min-max" in verdicts.columns
+    assert dist.beta_growth(deltas).index.names == ["data set", "images"]

@@ -298,3 +298,50 @@ def test_alpha_mask():
         reattack.alpha_mask(delta, 0)
     with pytest.raises(ValueError, match="delta"):
         reattack.alpha_mask(delta[0], 15)
+
+
+# --------------------------------------------------------------------------- the page's tables and records
+def _synthetic_table4(n: int = 40):
+    import pandas as pd
+
+    rows = []
+    for name in ("cifar10", "imagenet"):
+        for method in reattack.METHODS:
+            for lo, hi in reattack.PAPER_BANDS:
+                rows.append(dict(band=f"{lo:g}-{hi:g}", low=float(lo), high=float(hi), inside=0.8, outside=0.1,
+                                 inside_share=1 - 2 * lo / 100, outside_share=2 * lo / 100, n=n, data=name,
+                                 reading=method))
+    table4 = pd.DataFrame(rows)
+    for side in ("inside", "outside"):
+        table4[f"paper_{side}"] = [reattack.paper.TABLE4[d][side][int(lo)] for d, lo in zip(table4.data, table4.low)]
+    return table4
+
+
+def test_table4_bands_and_alpha_stats():
+    assert reattack.PAPER_BANDS == ((15, 85), (10, 90), (5, 95), (1, 99))
+    assert reattack.table4_bands(1) == ((15, 85),)
+    with pytest.raises(ValueError, match="k must"):
+        reattack.table4_bands(5)
+    s = reattack.alpha_stats(torch.tensor([1.0, 5.0, float("nan"), 50.0]), (1, 5, 15, 50))
+    assert s["n"] == 3 and s["mean"] == pytest.approx(56 / 3) and s["mean_low"] == pytest.approx(16 / 3)
+    assert s["share_le_15"] == pytest.approx(2 / 3) and s["at_50"] == pytest.approx(1 / 3)
+    assert reattack.alpha_stats(torch.tensor([float("nan")]), (1, 50)) == dict(n=0)
+
+
+def test_table4_records_consistency_and_timings():
+    table4 = _synthetic_table4()
+    experiments = {"cifar10": {}, "imagenet": {}}
+    records = reattack.table4_records(table4, experiments)
+    assert [r["claim"] for r in records] == [
+        "axai.table4.tails_vs_middle.cifar10", "axai.table4.cells.cifar10",
+        "axai.table4.tails_vs_middle.imagenet", "axai.table4.cells.imagenet"]
+    assert records[0]["verdict"].verdict == "reproduced"           # tails 0.1 <= middle 0.8 - 0.2
+    assert reattack.table4_view(table4).shape[1] == 6
+    import pandas as pd
+
+    alpha = pd.DataFrame({(d, m): dict(n=40, mean=10.0, mean_low=8.0) for d in experiments
+                          for m in reattack.METHODS}).T
+    bounds = reattack.consistency_bounds(table4, alpha)
+    assert bounds.loc[("cifar10", "paper's Table 4"), "highest mean α"] < reattack.paper.FLIP_ALPHA_MEAN.value
+    assert "at most" in reattack.consistency_text(bounds)
+    assert list(reattack.timing_table({("cifar10", "first attack"): 1.5}).seconds) == [1.5]

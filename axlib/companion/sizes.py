@@ -47,7 +47,36 @@ PAGE_SIZES["01_quickshift"] = {
     "paper": _with(_QUICKSHIFT_DEFAULT, repeats=3, n_cifar=2000, axai_repeats=9),
 }
 # ----------------------------------------------------------------------- 02 distributions
+# cifar_images / imagenet_images: images attacked (the page's n_cifar / n_imagenet; ImageNet is
+# capped at 32 under default: 200 PGD-20 attacks on MobileNetV2 take 10 to 25 minutes on 2 CPU
+# cores); steps: PGD iterations (20 as in the paper, 5 under smoke, which only proves the cells
+# run); max_pairs: image pairs of Table 1 (None: all, or a uniform sample of pairs_cap when there
+# are more); batch: images per PGD call; models: the model of each data set.
+_D02 = {"cifar_images": 1000, "imagenet_images": 32, "steps": 20, "max_pairs": None, "pairs_cap": 10_000,
+        "batch": {"cifar10": 250, "imagenet": 8},
+        "models": {"cifar10": "cifar10-alexnet", "imagenet": "imagenet-mobilenetv2"}}
+PAGE_SIZES["02_attack_distributions"] = {
+    "smoke": _with(_D02, cifar_images=16, imagenet_images=4, steps=5),
+    "default": _D02,
+    "paper": _with(_D02, cifar_images=10_000, imagenet_images=1000, batch={"cifar10": 250, "imagenet": 64}),
+}
 # ----------------------------------------------------------------------- 03 quantile selection
+# cifar_images / imagenet_images: images attacked (the page's n_cifar / n_imagenet); alphas /
+# imagenet_alphas: the grid of the flip-threshold search (percent, 50 = the whole image); pgd_max:
+# how many fooled images the two PGD readings re-attack (None: all); table4_bands /
+# imagenet_table4_bands: how many of Table 4's bands, widest tails first; eps_ref: the L2 radius
+# of the robustness yardstick; threads: one torch thread (on the shared 2-core machine two
+# threads per process made a PGD step on a small batch up to 15x slower).
+_GRID = (0.5, 1, 2, 3, 4, 5, 6, 8, 10, 12.5, 15, 17.5, 20, 25, 30, 35, 40, 45, 50)  # reattack.DEFAULT_ALPHAS
+_D03 = {"cifar_images": 500, "imagenet_images": 6, "alphas": _GRID, "imagenet_alphas": _GRID, "pgd_max": 150,
+        "table4_bands": 4, "imagenet_table4_bands": 4, "eps_ref": 0.5, "threads": 1,
+        "models": {"cifar10": "cifar10-alexnet", "imagenet": "imagenet-mobilenetv2"}}
+PAGE_SIZES["03_quantile_selection"] = {
+    "smoke": _with(_D03, cifar_images=16, imagenet_images=1, alphas=(1, 5, 15, 30, 50), imagenet_alphas=(1, 15, 50),
+                   pgd_max=16, imagenet_table4_bands=1),
+    "default": _D03,
+    "paper": _with(_D03, cifar_images=2000, imagenet_images=200, pgd_max=None, threads=None),
+}
 # ----------------------------------------------------------------------- 04 benchmarks
 # One torch thread: on a shared 2-core CPU one thread is far steadier (see axlib.companion.bench).
 # imagenet_images: ImageNet sample images drawn, evenly spread over the classes (which images a

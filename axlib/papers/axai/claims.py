@@ -13,25 +13,44 @@ from axlib.companion.results import Verdict  # noqa: F401  (the rules below retu
 from axlib.papers.axai import paper  # noqa: F401
 
 
-# --------------------------------------------------- 01 QuickShift (App. A): paper values
-def _lime_defaults_merge() -> str:
-    lime = (paper.QUICKSHIFT_LIME_KERNEL_SIZE.value, paper.QUICKSHIFT_LIME_MAX_DIST.value,
-            paper.QUICKSHIFT_LIME_RATIO.value)
-    return (f"Fig. 11: with LIME's defaults (kernel {lime[0]}, max distance {lime[1]}, λ {lime[2]}) "
-            f"{paper.QUICKSHIFT_LOW_RESOLUTION.value} on low-resolution images; kernel "
-            f"{paper.QUICKSHIFT_CIFAR_KERNEL_SIZE.value} used for CIFAR")
+# ---------------------------------------- 02 attack distributions (3.2, App. C.1-C.3): paper values
+def _p(q) -> str:
+    return f"p = {q.value:.2f}"
 
 
-def _lambda_counts() -> str:
-    low, high = paper.QUICKSHIFT_LAMBDA_COUNTS.value
-    return f"{low} -> {high} ({high / low - 1:+.0%}), castle image"
+def _q15_q85(dataset: str) -> str:
+    q = paper.QUANTILES[dataset]
+    return ", ".join(f"{s} ({q[s][0]:.3e}, {q[s][1]:.3e})" for s in ("q15", "q85"))
 
 
-def _lambda_explanations() -> str:
-    low, high = paper.QUICKSHIFT_LAMBDAS.value
-    counts = paper.QUICKSHIFT_LAMBDA_COUNTS.value
-    return (f"Fig. 13: λ {low} {paper.QUICKSHIFT_LAMBDA_EXPLANATIONS.value}; λ {high} explanations of "
-            f"lower quality (castle image, {counts[0]} and {counts[1]} segments; judged by eye)")
+def _pq(dataset: str) -> str:
+    b = paper.BETA[dataset]
+    return ", ".join(f"{s} ({b[s][0]:.4g}, {b[s][1]:.4g})" for s in ("p", "q"))
+
+
+# ------------------------------------------------ 03 quantile selection (3.3, Table 4): paper values
+def _table4_at15(dataset: str) -> str:
+    t = paper.TABLE4[dataset]
+    return f"middle {t['inside'][paper.FLIP_ALPHA_MEAN.value]:.2f}, tails {t['outside'][paper.FLIP_ALPHA_MEAN.value]:.2f}"
+
+
+def _table4_cells(dataset: str) -> str:
+    t = paper.TABLE4[dataset]
+    return "; ".join(" / ".join(f"{v:.2f}" for v in t[side].values()) + f" {name}"
+                     for side, name in (("inside", "middle"), ("outside", "tails")))
+
+
+# ------------------------------------------- 07 speech and text: the paper's intervals as text
+def _c4_interval(q) -> str:
+    """A Table 7 / 8 interval of :mod:`axlib.papers.axai.paper` as the paper prints it: "(-4.110e-3,
+    -4.049e-3)" for quantiles, "(52.82, 54.51)" for beta parameters."""
+    def one(x: float) -> str:
+        if abs(x) >= 1:
+            return f"{x:g}"
+        mantissa, exponent = f"{x:.3e}".split("e")
+        return f"{mantissa}e{int(exponent)}"
+    low, high = q.value
+    return f"({one(low)}, {one(high)})"
 
 
 def _table5_ratio_text(method: str, device: str, digits: int) -> str:
@@ -61,19 +80,6 @@ def _lambda_explanations() -> str:
             f"lower quality (castle image, {counts[0]} and {counts[1]} segments; judged by eye)")
 
 
-# ------------------------------------------- 07 speech and text: the paper's intervals as text
-def _c4_interval(q) -> str:
-    """A Table 7 / 8 interval of :mod:`axlib.papers.axai.paper` as the paper prints it: "(-4.110e-3,
-    -4.049e-3)" for quantiles, "(52.82, 54.51)" for beta parameters."""
-    def one(x: float) -> str:
-        if abs(x) >= 1:
-            return f"{x:g}"
-        mantissa, exponent = f"{x:.3e}".split("e")
-        return f"{mantissa}e{int(exponent)}"
-    low, high = q.value
-    return f"({one(low)}, {one(high)})"
-
-
 CLAIMS: tuple[Claim, ...] = (
     # ------------------------------------------------------------------ AXAI, appendix A (01)
     claim("axai.quickshift.kernel_cost", "App. A", "QuickShift's kernel size is the major "
@@ -90,51 +96,50 @@ CLAIMS: tuple[Claim, ...] = (
        "merging with irrelevant background", _lambda_explanations(), "01"),
     # ------------------------------------------------------------ AXAI, 3.2 and App. C (02)
     claim("axai.skew_share.cifar10", "3.2, Fig. 2", "attack-magnitude distributions are "
-       "symmetric: share of CIFAR-10 images with |skewness| > 0.5", "0.9%", "02"),
+       "symmetric: share of CIFAR-10 images with |skewness| > 0.5", f"{paper.SKEW_SHARE['cifar10'].value:.1%}", "02"),
     claim("axai.skew_share.cifar100", "3.2, Fig. 2", "share of CIFAR-100 images (VGG16) with "
-       "|skewness| > 0.5", "3.3%", "02"),
+       "|skewness| > 0.5", f"{paper.SKEW_SHARE['cifar100'].value:.1%}", "02"),
     claim("axai.skew_share.imagenet", "3.2, Fig. 2", "share of ImageNet images (ResNet34) with "
-       "|skewness| > 0.5", "1.9%", "02"),
+       "|skewness| > 0.5", f"{paper.SKEW_SHARE['imagenet'].value:.1%}", "02"),
     claim("axai.qq_heavy_tails.cifar10", "3.2, Fig. 3a, App. C.2", "Q-Q plots against the normal "
-       "are straight in the middle with heavy tails (CIFAR-10)", "qualitative (Fig. 3a)", "02"),
+       "are straight in the middle with heavy tails (CIFAR-10)", paper.QQ_SHAPE, "02"),
     claim("axai.qq_heavy_tails.imagenet", "3.2, Fig. 3b, App. C.2", "Q-Q plots against the normal "
-       "are straight in the middle with heavy tails (ImageNet)", "qualitative (Fig. 3b)", "02"),
+       "are straight in the middle with heavy tails (ImageNet)", paper.QQ_SHAPE, "02"),
     claim("axai.ttest.cifar10", "3.2, Table 1", "pairwise t-tests find no difference between "
-       "the means (CIFAR-10)", "p = 0.70", "02"),
+       "the means (CIFAR-10)", _p(paper.PVALUES["cifar10"]["t"]), "02"),
     claim("axai.mannwhitney.cifar10", "3.2, Table 1", "pairwise Mann-Whitney tests find no "
-       "difference (CIFAR-10)", "p = 0.58", "02"),
+       "difference (CIFAR-10)", _p(paper.PVALUES["cifar10"]["u"]), "02"),
     claim("axai.ttest.imagenet", "3.2, Table 1", "pairwise t-tests find no difference between "
-       "the means (ImageNet)", "p = 0.64", "02"),
+       "the means (ImageNet)", _p(paper.PVALUES["imagenet"]["t"]), "02"),
     claim("axai.mannwhitney.imagenet", "3.2, Table 1", "pairwise Mann-Whitney tests find no "
-       "difference (ImageNet)", "p = 0.55", "02"),
+       "difference (ImageNet)", _p(paper.PVALUES["imagenet"]["u"]), "02"),
     claim("axai.anova.cifar10", "App. C.1", "one-way ANOVA over all images finds no difference "
-       "between the means (CIFAR-10)", "p = 0.9", "02"),
+       "between the means (CIFAR-10)", _p(paper.ANOVA["cifar10"]), "02"),
     claim("axai.anova.imagenet", "App. C.1", "one-way ANOVA over all images finds no difference "
-       "between the means (ImageNet subset)", "p = 0.94", "02"),
+       "between the means (ImageNet subset)", _p(paper.ANOVA["imagenet"]), "02"),
     claim("axai.quantiles.cifar10", "3.2, Table 2", "narrow, origin-symmetric 95% intervals of "
        "the 15/25/75/85th quantiles, mean and median (CIFAR-10, AlexNet)",
-       "q15 (-1.807e-2, -1.805e-2), q85 (1.809e-2, 1.812e-2)", "02"),
+       _q15_q85("cifar10"), "02"),
     claim("axai.quantiles.imagenet", "3.2, Table 2", "narrow, origin-symmetric 95% intervals of "
-       "the quantiles (ImageNet, ResNet34)", "q15 (-1.785e-3, -1.777e-3), q85 (1.777e-3, "
-       "1.785e-3)", "02"),
+       "the quantiles (ImageNet, ResNet34)", _q15_q85("imagenet"), "02"),
     claim("axai.beta.cifar10", "3.2, Table 3, App. C.3", "the distributions follow a beta "
-       "distribution with p close to q (CIFAR-10)", "p (11.24, 11.32), q (11.36, 11.45)", "02"),
+       "distribution with p close to q (CIFAR-10)", _pq("cifar10"), "02"),
     claim("axai.beta.imagenet", "3.2, Table 3, App. C.3", "the distributions follow a beta "
-       "distribution with p close to q (ImageNet)", "p (130.6, 132.9), q (130.3, 132.6)", "02"),
+       "distribution with p close to q (ImageNet)", _pq("imagenet"), "02"),
     # ------------------------------------------------------------------- AXAI, 3.3 (03)
     claim("axai.flip_alpha_mean.cifar10", "3.3, Fig. 4", "attacking only the outer alpha% tails "
-       "flips the prediction; the boundary sits near alpha = 15% (CIFAR-10)", "15%", "03"),
+       "flips the prediction; the boundary sits near alpha = 15% (CIFAR-10)", f"{paper.FLIP_ALPHA_MEAN}%", "03"),
     claim("axai.flip_alpha_mean.imagenet", "3.3, Fig. 4", "the flipping boundary sits near "
-       "alpha = 15% (ImageNet)", "15%", "03"),
+       "alpha = 15% (ImageNet)", f"{paper.FLIP_ALPHA_MEAN}%", "03"),
     claim("axai.table4.tails_vs_middle.cifar10", "3.3, Table 4", "attacking only the 15% tails "
        "fools the model far more than attacking the middle 70% (adversarial accuracy, CIFAR-10)",
-       "middle 0.78, tails 0.16", "03"),
+       _table4_at15("cifar10"), "03"),
     claim("axai.table4.tails_vs_middle.imagenet", "3.3, Table 4", "same, ImageNet",
-       "middle 0.88, tails 0.07", "03"),
+       _table4_at15("imagenet"), "03"),
     claim("axai.table4.cells.cifar10", "3.3, Table 4", "all eight percentile ranges of Table 4 "
-       "(CIFAR-10)", "0.78 / 0.26 / 0.50 / 0.07 middle; 0.16 / 0.26 / 0.45 / 0.92 tails", "03"),
+       "(CIFAR-10)", _table4_cells("cifar10"), "03"),
     claim("axai.table4.cells.imagenet", "3.3, Table 4", "all eight percentile ranges of Table 4 "
-       "(ImageNet)", "0.88 / 0.79 / 0.63 / 0.12 middle; 0.07 / 0.13 / 0.25 / 0.80 tails", "03"),
+       "(ImageNet)", _table4_cells("imagenet"), "03"),
     # ----------------------------------------------------- AXAI, 4.3, App. B, D, E, F (04, 04b)
     # 04 benchmarks and appendices B, D, E.4, E.5, F: Table 5, Fig. 21 and App. F on page 04,
     # App. B, D, E.4 and E.5 on page 04b.
@@ -224,172 +229,6 @@ CLAIMS: tuple[Claim, ...] = (
     claim("c4.beta.text", "App. C.4, Table 8", "beta fit, Sentence Polarity",
        "p {}, q {}".format(*(_c4_interval(paper.C4_BETA["text"][s]) for s in "pq")), "07", paper="axai"),
 )
-
-
-# ---------------------------------------------------------------- 01 QuickShift (App. A)
-def kernel_cost(spread, fewer_with_kernel: bool) -> Verdict:
-    """Appendix A's kernel-size claim from the QuickShift sweeps.
-
-    spread: mapping with "kernel_size", "max_dist" and "ratio", each the slowest / fastest
-    median wall time along that parameter's sweep (ratios >= 1); fewer_with_kernel: whether
-    the segment count never rises with the kernel on any image. "reproduced" when the kernel's
-    spread is more than twice the larger of the other two and counts never rise, else "partly".
-    """
-    for key in ("kernel_size", "max_dist", "ratio"):
-        if key not in spread:
-            raise ValueError(f"spread must hold 'kernel_size', 'max_dist' and 'ratio', got {sorted(spread)}")
-    kernel_dominates = spread["kernel_size"] > 2 * max(spread["max_dist"], spread["ratio"])
-    return Verdict("reproduced" if kernel_dominates and fewer_with_kernel else "partly",
-                   "slowest/fastest median time along the kernel sweep > 2x that along max_dist and along λ, "
-                   "and segment counts never rise with the kernel on any image: reproduced; otherwise partly")
-
-
-def lime_defaults_merge_cifar(median_lime: float, median_fine: float) -> Verdict:
-    """Fig. 11 on CIFAR-10: "reproduced" when the median segment count at LIME's defaults is at
-    most 3 and that at kernel 1 at least 3 times it, else "partly". Counts are >= 1."""
-    for name, v in (("median_lime", median_lime), ("median_fine", median_fine)):
-        if not v >= 1:
-            raise ValueError(f"{name} must be a segment count >= 1, got {v!r}")
-    return Verdict("reproduced" if median_lime <= 3 and median_fine >= 3 * median_lime else "partly",
-                   "median segments per CIFAR-10 image <= 3 at LIME's 4/200/0.2 and >= 3x that at kernel 1: "
-                   "reproduced; otherwise partly")
-
-
-def lambda_counts(changes) -> Verdict:
-    """Fig. 13's "nearly the same" segment counts when only λ changes.
-
-    changes: per image, segments at λ 0.8 / segments at λ 0.2 - 1. "reproduced" when every
-    |change| <= 0.25, "partly" when the median |change| <= 0.25, else "not reproduced".
-    """
-    import numpy as np
-
-    changes = np.abs(np.asarray(changes, dtype=float))
-    if changes.size == 0:
-        raise ValueError("changes must hold at least one relative change")
-    if (changes <= 0.25).all():
-        verdict = "reproduced"
-    else:
-        verdict = "partly" if np.median(changes) <= 0.25 else "not reproduced"
-    return Verdict(verdict, "|segments(λ 0.8) / segments(λ 0.2) - 1| <= 25% on every image: reproduced; "
-                            "median within 25%: partly; otherwise not reproduced")
-
-
-def k_cost_independent(seconds_short, seconds_long) -> Verdict:
-    """Appendix A: a longer explainability length costs no time.
-
-    seconds_short, seconds_long: wall times (s) of the alternating runs at K = 1 and K = 10.
-    "reproduced" when the median at K = 10 is at most 1.1 times the median at K = 1, or at most
-    the slowest K = 1 run (inside their timing noise); else "not reproduced".
-    """
-    import numpy as np
-
-    short, long = np.asarray(seconds_short, dtype=float), np.asarray(seconds_long, dtype=float)
-    if short.size == 0 or long.size == 0:
-        raise ValueError("seconds_short and seconds_long must each hold at least one time")
-    ratio = np.median(long) / np.median(short)
-    flat = ratio <= 1.1 or np.median(long) <= short.max()
-    return Verdict("reproduced" if flat else "not reproduced",
-                   "median t(K=10) / median t(K=1) <= 1.1, or median t(K=10) <= the slowest K = 1 run "
-                   "(timing noise): reproduced; otherwise not reproduced")
-
-
-def lambda_explanations(density_low, density_high) -> Verdict:
-    """Fig. 13b, c, a qualitative claim: "partly" when the attacked share inside the top-10
-    explanation (density) with λ 0.2 is at least that with λ 0.8 on every image, else
-    "reference" (no consistent advantage: the claim stays a by-eye reference). density_low,
-    density_high: per image, shares in [0, 1]."""
-    import numpy as np
-
-    low, high = np.asarray(density_low, dtype=float), np.asarray(density_high, dtype=float)
-    if low.shape != high.shape or low.size == 0:
-        raise ValueError(f"density_low and density_high must be equal, non-empty lengths, got {low.shape} "
-                         f"and {high.shape}")
-    return Verdict("partly" if (low >= high).all() else "reference",
-                   "attacked share inside the top-10 explanation at λ 0.2 >= at λ 0.8 on every image: partly "
-                   "(a by-eye claim is not reproduced by a proxy); otherwise reference")
-
-
-# --------------------------------------- 04 benchmarks and appendices B, D, E.4, E.5, F
-def table5_paper_ratio(method: str, device: str = "cpu") -> float:
-    """Table 5's ratio of ``method`` ("lime" or "shap") to AXAI on ``device`` ("cpu" or "gpu"):
-    seconds per image over AXAI's (105 / 6.6 = 15.9 for LIME on the CPU)."""
-    if device not in paper.TABLE5:
-        raise ValueError(f"device must be one of {tuple(paper.TABLE5)}, got {device!r}")
-    if method not in ("lime", "shap"):
-        raise ValueError(f"method must be 'lime' or 'shap', got {method!r}")
-    return paper.TABLE5[device][method].value / paper.TABLE5[device]["axai"].value
-
-
-TABLE5_TARGETS = {"lime/axai": (">=", float(round(table5_paper_ratio("lime")))),
-                  "shap/axai": (">=", round(table5_paper_ratio("shap"), 1)),
-                  "axai segmentation share": ("<=", 0.30), "axai rest share": ("<=", 0.10)}
-"""The benchmark's targets: the paper's CPU ratios rounded as the paper's readers quote them
-(105 / 6.6 = 16, 35 / 6.6 = 5.3), AXAI's segmentation at most 30 % and its time beyond attack
-and segmentation at most 10 % of its time (``axlib.companion.bench.targets`` checks them)."""
-
-
-def table5_ratio(ours: float, paper_ratio: float) -> Verdict:
-    """Table 5's speed-up X / AXAI (seconds per image, ratio of medians): "reproduced" when ours
-    is at least the paper's ratio, "partly" when AXAI is still faster (ours > 1), else "not
-    reproduced". Raises ValueError unless both ratios are > 0."""
-    if not (ours > 0 and paper_ratio > 0):
-        raise ValueError(f"ours and paper_ratio must be ratios > 0, got {ours!r} and {paper_ratio!r}")
-    verdict = "reproduced" if ours >= paper_ratio else "partly" if ours > 1 else "not reproduced"
-    return Verdict(verdict, f"ratio of per-image medians >= the paper's {paper_ratio:.2f}: reproduced; "
-                            "> 1 (AXAI still faster): partly")
-
-
-def lime_kernel_coverage(segments_k4: float, segments_k1: float, share_k4: float, share_k1: float) -> Verdict:
-    """Appendix F, LIME's QuickShift kernel 4 on 32x32 images: "reproduced" when kernel 4 gives
-    fewer than half of kernel 1's segments (medians) and LIME's 5 features then cover at least
-    twice the share of the image; "partly" when they cover more; else "not reproduced"."""
-    if segments_k4 < segments_k1 / 2 and share_k4 >= 2 * share_k1:
-        verdict = "reproduced"
-    else:
-        verdict = "partly" if share_k4 > share_k1 else "not reproduced"
-    return Verdict(verdict, "kernel 4: < half of kernel 1's median segments and >= 2x the share covered by "
-                            "LIME's 5 features: reproduced; a larger share only: partly")
-
-
-def fgm_pgd_agreement(mean_iou: float, *, high: float = 0.9, low: float = 0.5) -> Verdict:
-    """Appendix B, "the explanations look exactly the same", from the mean top-10 segment IoU
-    of FGM and PGD-20 in [0, 1]: "reproduced" at >= high, "partly" at >= low, else "not
-    reproduced". Raises ValueError for an IoU outside [0, 1]."""
-    if not 0 <= mean_iou <= 1:
-        raise ValueError(f"mean_iou must be in [0, 1], got {mean_iou!r}")
-    verdict = "reproduced" if mean_iou >= high else "partly" if mean_iou >= low else "not reproduced"
-    return Verdict(verdict, f"mean top-10 IoU of FGM and PGD-20 >= {high:g}: reproduced; >= {low:g}: partly")
-
-
-def blur_ordering(result: dict, top: str = "1-5", next_: str = "6-10") -> Verdict:
-    """Appendix E.4's ordering, from an :func:`axlib.papers.axai.ablation.blur_ablation` result:
-    "reproduced" when drop(top) > drop(next) > 0 and drop(top) > the random control's drop
-    (when measured); "partly" when drop(top) > drop(next) only; else "not reproduced".
-    Drops are accuracy points (before - after)."""
-    bands = result["bands"]
-    d_top, d_next = bands[top]["drop"], bands[next_]["drop"]
-    control = bands[top].get("control_drop")
-    if d_top > d_next > 0 and (control is None or d_top > control):
-        verdict = "reproduced"
-    else:
-        verdict = "partly" if d_top > d_next else "not reproduced"
-    return Verdict(verdict, f"accuracy drop: top {top} > segments {next_} > 0 and > 5 random segments: "
-                            f"reproduced; top {top} > segments {next_} only: partly")
-
-
-def blur_level(after: float, before: float, paper_level: float, *, tol: float = 0.10) -> Verdict:
-    """Appendix E.4's accuracy after blurring the top 5: "reproduced" when |after - paper_level|
-    <= tol, "partly" when accuracy fell (after < before) but not to the paper's level, else "not
-    reproduced". Accuracies are fractions in [0, 1]; ValueError otherwise."""
-    for name, v in (("after", after), ("before", before), ("paper_level", paper_level)):
-        if not 0 <= v <= 1:
-            raise ValueError(f"{name} must be an accuracy in [0, 1], got {v!r}")
-    if abs(after - paper_level) <= tol:
-        verdict = "reproduced"
-    else:
-        verdict = "partly" if after < before else "not reproduced"
-    return Verdict(verdict, f"accuracy after blurring within {tol:g} of the paper's {paper_level:g}: "
-                            "reproduced; lower than before only: partly")
 
 
 # ------------------------------------------------ 07 speech and text (4.1, 4.2, App. C.4, E.3)
@@ -490,3 +329,350 @@ def c4_beta(fit, model: str, *, equal_tol: float = 0.05, value_tol: float = 0.25
         raise ValueError(f"model must be one of {tuple(paper.C4_BETA)}, got {model!r}")
     (p_lo, p_hi), (q_lo, q_hi) = paper.C4_BETA[model]["p"].value, paper.C4_BETA[model]["q"].value
     return beta_rule(fit, (p_lo + p_hi) / 2, (q_lo + q_hi) / 2, equal_tol=equal_tol, value_tol=value_tol)
+
+
+# ======================================================================================
+# 02 attack distributions (3.2, App. C.1-C.3): rules
+# ======================================================================================
+def skew_share(share: float) -> Verdict:
+    """Fig. 2 claim: (nearly) all images approximately symmetric, |g1| <= 0.5.
+
+    share: fraction in [0, 1] of images with |skewness| > 0.5. reproduced: at most 5 % outside
+    (the paper: 0.9-3.3 % over three data sets); partly: at most 25 %; else not reproduced.
+    Raises ValueError for a share outside [0, 1].
+    """
+    if not 0 <= share <= 1:
+        raise ValueError(f"share must be in [0, 1], got {share!r}")
+    verdict = "reproduced" if share <= 0.05 else "partly" if share <= 0.25 else "not reproduced"
+    return Verdict(verdict, "share of images with |skewness| > 0.5: reproduced if <= 5 %, partly if <= 25 %")
+
+
+def pairwise(rejected: float, alpha: float = 0.05) -> Verdict:
+    """Table 1 claim: no significant difference between any two images.
+
+    rejected: share in [0, 1] of tested pairs with p < alpha (alpha expected under the null).
+    reproduced: at most 2 alpha (10 %); partly: at most one half; else not reproduced.
+    """
+    if not 0 <= rejected <= 1:
+        raise ValueError(f"rejected must be in [0, 1], got {rejected!r}")
+    verdict = "reproduced" if rejected <= 2 * alpha else "partly" if rejected <= 0.5 else "not reproduced"
+    return Verdict(verdict, f"share of pairs with p < {alpha:g}: reproduced if <= {2 * alpha:g}, "
+                            "partly if <= 0.5")
+
+
+def anova(p: float, alpha: float = 0.05) -> Verdict:
+    """ANOVA claim (App. C.1): the means of all images are equal. reproduced iff p >= alpha."""
+    if not 0 <= p <= 1:
+        raise ValueError(f"p must be in [0, 1], got {p!r}")
+    return Verdict("reproduced" if p >= alpha else "not reproduced",
+                   f"one-way ANOVA p over all images: reproduced if >= {alpha:g}")
+
+
+def quantiles(ci, *, sym_tol: float = 0.05, width_tol: float = 0.05, centre_tol: float = 0.05) -> Verdict:
+    """Table 2 claim: narrow intervals, quantiles symmetric about 0, mean and median near 0.
+
+    ci: :func:`axlib.stats.quantile_cis` DataFrame (rows q15, q25, mean, median, q75, q85;
+    columns estimate, low, high). Checks: (1) symmetric: q85/-q15 and q75/-q25 within
+    1 +- sym_tol; (2) narrow: every quantile interval's width below width_tol times its
+    |estimate|; (3) centred: the mean and median intervals within +- centre_tol x IQR of 0.
+    reproduced: all three; partly: two; else not reproduced.
+    """
+    from axlib.papers.axai.distributions import quantile_shape
+
+    est = ci["estimate"].to_dict()
+    shape = quantile_shape(est)
+    symmetric = abs(shape["sym85"] - 1) <= sym_tol and abs(shape["sym75"] - 1) <= sym_tol
+    qrows = ci.loc[["q15", "q25", "q75", "q85"]]
+    narrow = bool(((qrows["high"] - qrows["low"]) <= width_tol * qrows["estimate"].abs()).all())
+    bound = centre_tol * (est["q75"] - est["q25"])
+    centred = bool((ci.loc[["mean", "median"], ["low", "high"]].abs() <= bound).all().all())
+    passed = symmetric + narrow + centred
+    verdict = "reproduced" if passed == 3 else "partly" if passed == 2 else "not reproduced"
+    return Verdict(verdict, f"symmetric (q85/-q15, q75/-q25 within 1 +- {sym_tol:g}), narrow (quantile CI "
+                            f"width <= {width_tol:g} |estimate|), centred (mean, median CI within +- "
+                            f"{centre_tol:g} IQR): reproduced if 3 hold, partly if 2")
+
+
+def beta_rule(fit, paper_p: float, paper_q: float, *, equal_tol: float = 0.05, value_tol: float = 0.25) -> Verdict:
+    """A beta-fit claim: one beta law, symmetric (p = q), with the paper's p and q.
+
+    fit: :func:`axlib.stats.beta_fit_cis` DataFrame (rows p, q; column estimate); paper_p,
+    paper_q: the paper's values. Checks: (1) p = q: |p - q| / mean(p, q) <= equal_tol; (2)
+    magnitude: the paper's p and q within value_tol (25 %) of ours. reproduced: both; partly: one.
+    """
+    p, q = float(fit.loc["p", "estimate"]), float(fit.loc["q", "estimate"])
+    equal = abs(p - q) / ((p + q) / 2) <= equal_tol
+    close = all(abs(theirs - ours) <= value_tol * ours for theirs, ours in ((paper_p, p), (paper_q, q)))
+    passed = equal + close
+    verdict = "reproduced" if passed == 2 else "partly" if passed == 1 else "not reproduced"
+    return Verdict(verdict, f"beta fit: p = q within {equal_tol:.0%} and the paper's p, q within "
+                            f"{value_tol:.0%} of ours: reproduced if both, partly if one")
+
+
+def beta(fit, dataset: str, *, equal_tol: float = 0.05, value_tol: float = 0.25) -> Verdict:
+    """Table 3 claim: :func:`beta_rule` with the midpoints of the paper's p and q intervals.
+
+    dataset: "cifar10" or "imagenet" (a key of :data:`axlib.papers.axai.paper.BETA`)."""
+    if dataset not in paper.BETA:
+        raise ValueError(f"dataset must be one of {tuple(paper.BETA)}, got {dataset!r}")
+    (p_lo, p_hi), (q_lo, q_hi) = paper.BETA[dataset]["p"], paper.BETA[dataset]["q"]
+    return beta_rule(fit, (p_lo + p_hi) / 2, (q_lo + q_hi) / 2, equal_tol=equal_tol, value_tol=value_tol)
+
+
+def heavy_tails(excess_kurtosis, qq_r_middle, r_min: float = 0.98) -> Verdict:
+    """Fig. 3 claim: near-normal (a straight Q-Q middle) with heavier tails than a normal.
+
+    excess_kurtosis, qq_r_middle: per-image values (n_images,) of
+    :func:`axlib.papers.axai.distributions.shape_summary`. reproduced: at least 90 % of images
+    have excess kurtosis > 0 and a central-80 % Q-Q correlation >= r_min (0.98: a Laplace
+    sample gives 0.996, so only clearly bent middles fail); partly: at least 50 %.
+    """
+    import numpy as np
+
+    k = np.asarray(excess_kurtosis, dtype=float)
+    r = np.asarray(qq_r_middle, dtype=float)
+    if k.shape != r.shape or k.size == 0:
+        raise ValueError("excess_kurtosis and qq_r_middle must be non-empty and of equal length")
+    share = float(np.mean((k > 0) & (r >= r_min)))
+    verdict = "reproduced" if share >= 0.9 else "partly" if share >= 0.5 else "not reproduced"
+    return Verdict(verdict, f"share of images with excess kurtosis > 0 and central-80 % Q-Q r >= {r_min:g}: "
+                            "reproduced if >= 90 %, partly if >= 50 %")
+
+
+# ======================================================================================
+# 03 quantile selection (3.3, Table 4): rules
+# ======================================================================================
+#: Table 4 cells: ours within this of the paper's accuracy counts as agreeing.
+TABLE4_CELL_TOL = 0.15
+
+
+def flip_alpha_mean(means, main: str = "pgd") -> Verdict:
+    """Fig. 4 claim: the mean flip threshold alpha is near the paper's 15 %.
+
+    means: {reading: mean alpha in percent (NaN: no image)}, readings of
+    :data:`axlib.papers.axai.reattack.METHODS`; main: the reading the verdict is about.
+    reproduced: the main reading within 10-20; partly: another reading within 10-20, or the
+    main within a factor of two (7.5-30); not yet run: the main reading has no mean.
+    """
+    import math
+
+    def within(m, low, high):
+        return bool(math.isfinite(m) and low <= m <= high)
+
+    if main not in means:
+        raise ValueError(f"main must be one of the readings {sorted(means)}, got {main!r}")
+    rule = ("mean flip alpha (%): reproduced if the main reading is in [10, 20], partly if another reading "
+            "is, or the main is in [7.5, 30]")
+    if not math.isfinite(means[main]):
+        return Verdict("not yet run", rule)
+    if within(means[main], 10, 20):
+        return Verdict("reproduced", rule)
+    if any(within(m, 10, 20) for m in means.values()) or within(means[main], 7.5, 30):
+        return Verdict("partly", rule)
+    return Verdict("not reproduced", rule)
+
+
+def table4_tails_vs_middle(results, main: str = "pgd") -> Verdict:
+    """Table 4 claim: attacking only the 15 % tails fools far more than attacking the middle 70 %.
+
+    results: {reading: {"middle": accuracy, "tails": accuracy} at the 15-85 band, or None};
+    accuracies in [0, 1] over the fooled images. Clear: tails <= middle - 0.2.
+    reproduced: clear in the main reading; partly: tails < middle in the main reading, or clear
+    in another; else not reproduced.
+    """
+    if results.get(main) is None:
+        raise ValueError(f"results must hold the main reading {main!r}, got {sorted(results)}")
+    clear = {m: r is not None and r["tails"] <= r["middle"] - 0.2 for m, r in results.items()}
+    m = results[main]
+    verdict = ("reproduced" if clear[main] else
+               "partly" if m["tails"] < m["middle"] or any(clear.values()) else "not reproduced")
+    return Verdict(verdict, "accuracy with the 15 % tails attacked vs the middle 70 %: reproduced if tails <= "
+                            "middle - 0.2 (main reading), partly if tails < middle or another reading is clear")
+
+
+def table4_close(cells) -> int:
+    """How many (ours, paper) accuracy pairs of Table 4 agree within :data:`TABLE4_CELL_TOL`."""
+    return sum(abs(ours - theirs) <= TABLE4_CELL_TOL for ours, theirs in cells)
+
+
+def table4_cells(cells, main: str = "pgd") -> Verdict:
+    """All cells of Table 4: ours within 0.15 of the paper's.
+
+    cells: {reading: [(ours, paper) accuracy pairs], or None}, the same cells for every reading.
+    reproduced: every cell of the main reading within 0.15; partly: some reading has at least
+    half its cells within; else not reproduced.
+    """
+    if cells.get(main) is None:
+        raise ValueError(f"cells must hold the main reading {main!r}, got {sorted(cells)}")
+    k = len(cells[main])
+    close = {m: table4_close(c) for m, c in cells.items() if c is not None}
+    verdict = ("reproduced" if close[main] == k else "partly" if max(close.values()) >= k / 2
+               else "not reproduced")
+    return Verdict(verdict, f"Table 4 cells with |ours - paper| <= {TABLE4_CELL_TOL:g}: reproduced if all (main "
+                            "reading), partly if half in some reading")
+
+
+# --------------------------------------- 04 benchmarks and appendices B, D, E.4, E.5, F
+def table5_paper_ratio(method: str, device: str = "cpu") -> float:
+    """Table 5's ratio of ``method`` ("lime" or "shap") to AXAI on ``device`` ("cpu" or "gpu"):
+    seconds per image over AXAI's (105 / 6.6 = 15.9 for LIME on the CPU)."""
+    if device not in paper.TABLE5:
+        raise ValueError(f"device must be one of {tuple(paper.TABLE5)}, got {device!r}")
+    if method not in ("lime", "shap"):
+        raise ValueError(f"method must be 'lime' or 'shap', got {method!r}")
+    return paper.TABLE5[device][method].value / paper.TABLE5[device]["axai"].value
+
+
+TABLE5_TARGETS = {"lime/axai": (">=", float(round(table5_paper_ratio("lime")))),
+                  "shap/axai": (">=", round(table5_paper_ratio("shap"), 1)),
+                  "axai segmentation share": ("<=", 0.30), "axai rest share": ("<=", 0.10)}
+"""The benchmark's targets: the paper's CPU ratios rounded as the paper's readers quote them
+(105 / 6.6 = 16, 35 / 6.6 = 5.3), AXAI's segmentation at most 30 % and its time beyond attack
+and segmentation at most 10 % of its time (``axlib.companion.bench.targets`` checks them)."""
+
+
+def table5_ratio(ours: float, paper_ratio: float) -> Verdict:
+    """Table 5's speed-up X / AXAI (seconds per image, ratio of medians): "reproduced" when ours
+    is at least the paper's ratio, "partly" when AXAI is still faster (ours > 1), else "not
+    reproduced". Raises ValueError unless both ratios are > 0."""
+    if not (ours > 0 and paper_ratio > 0):
+        raise ValueError(f"ours and paper_ratio must be ratios > 0, got {ours!r} and {paper_ratio!r}")
+    verdict = "reproduced" if ours >= paper_ratio else "partly" if ours > 1 else "not reproduced"
+    return Verdict(verdict, f"ratio of per-image medians >= the paper's {paper_ratio:.2f}: reproduced; "
+                            "> 1 (AXAI still faster): partly")
+
+
+def lime_kernel_coverage(segments_k4: float, segments_k1: float, share_k4: float, share_k1: float) -> Verdict:
+    """Appendix F, LIME's QuickShift kernel 4 on 32x32 images: "reproduced" when kernel 4 gives
+    fewer than half of kernel 1's segments (medians) and LIME's 5 features then cover at least
+    twice the share of the image; "partly" when they cover more; else "not reproduced"."""
+    if segments_k4 < segments_k1 / 2 and share_k4 >= 2 * share_k1:
+        verdict = "reproduced"
+    else:
+        verdict = "partly" if share_k4 > share_k1 else "not reproduced"
+    return Verdict(verdict, "kernel 4: < half of kernel 1's median segments and >= 2x the share covered by "
+                            "LIME's 5 features: reproduced; a larger share only: partly")
+
+
+def fgm_pgd_agreement(mean_iou: float, *, high: float = 0.9, low: float = 0.5) -> Verdict:
+    """Appendix B, "the explanations look exactly the same", from the mean top-10 segment IoU
+    of FGM and PGD-20 in [0, 1]: "reproduced" at >= high, "partly" at >= low, else "not
+    reproduced". Raises ValueError for an IoU outside [0, 1]."""
+    if not 0 <= mean_iou <= 1:
+        raise ValueError(f"mean_iou must be in [0, 1], got {mean_iou!r}")
+    verdict = "reproduced" if mean_iou >= high else "partly" if mean_iou >= low else "not reproduced"
+    return Verdict(verdict, f"mean top-10 IoU of FGM and PGD-20 >= {high:g}: reproduced; >= {low:g}: partly")
+
+
+def blur_ordering(result: dict, top: str = "1-5", next_: str = "6-10") -> Verdict:
+    """Appendix E.4's ordering, from an :func:`axlib.papers.axai.ablation.blur_ablation` result:
+    "reproduced" when drop(top) > drop(next) > 0 and drop(top) > the random control's drop
+    (when measured); "partly" when drop(top) > drop(next) only; else "not reproduced".
+    Drops are accuracy points (before - after)."""
+    bands = result["bands"]
+    d_top, d_next = bands[top]["drop"], bands[next_]["drop"]
+    control = bands[top].get("control_drop")
+    if d_top > d_next > 0 and (control is None or d_top > control):
+        verdict = "reproduced"
+    else:
+        verdict = "partly" if d_top > d_next else "not reproduced"
+    return Verdict(verdict, f"accuracy drop: top {top} > segments {next_} > 0 and > 5 random segments: "
+                            f"reproduced; top {top} > segments {next_} only: partly")
+
+
+def blur_level(after: float, before: float, paper_level: float, *, tol: float = 0.10) -> Verdict:
+    """Appendix E.4's accuracy after blurring the top 5: "reproduced" when |after - paper_level|
+    <= tol, "partly" when accuracy fell (after < before) but not to the paper's level, else "not
+    reproduced". Accuracies are fractions in [0, 1]; ValueError otherwise."""
+    for name, v in (("after", after), ("before", before), ("paper_level", paper_level)):
+        if not 0 <= v <= 1:
+            raise ValueError(f"{name} must be an accuracy in [0, 1], got {v!r}")
+    if abs(after - paper_level) <= tol:
+        verdict = "reproduced"
+    else:
+        verdict = "partly" if after < before else "not reproduced"
+    return Verdict(verdict, f"accuracy after blurring within {tol:g} of the paper's {paper_level:g}: "
+                            "reproduced; lower than before only: partly")
+
+
+# ---------------------------------------------------------------- 01 QuickShift (App. A)
+def kernel_cost(spread, fewer_with_kernel: bool) -> Verdict:
+    """Appendix A's kernel-size claim from the QuickShift sweeps.
+
+    spread: mapping with "kernel_size", "max_dist" and "ratio", each the slowest / fastest
+    median wall time along that parameter's sweep (ratios >= 1); fewer_with_kernel: whether
+    the segment count never rises with the kernel on any image. "reproduced" when the kernel's
+    spread is more than twice the larger of the other two and counts never rise, else "partly".
+    """
+    for key in ("kernel_size", "max_dist", "ratio"):
+        if key not in spread:
+            raise ValueError(f"spread must hold 'kernel_size', 'max_dist' and 'ratio', got {sorted(spread)}")
+    kernel_dominates = spread["kernel_size"] > 2 * max(spread["max_dist"], spread["ratio"])
+    return Verdict("reproduced" if kernel_dominates and fewer_with_kernel else "partly",
+                   "slowest/fastest median time along the kernel sweep > 2x that along max_dist and along λ, "
+                   "and segment counts never rise with the kernel on any image: reproduced; otherwise partly")
+
+
+def lime_defaults_merge_cifar(median_lime: float, median_fine: float) -> Verdict:
+    """Fig. 11 on CIFAR-10: "reproduced" when the median segment count at LIME's defaults is at
+    most 3 and that at kernel 1 at least 3 times it, else "partly". Counts are >= 1."""
+    for name, v in (("median_lime", median_lime), ("median_fine", median_fine)):
+        if not v >= 1:
+            raise ValueError(f"{name} must be a segment count >= 1, got {v!r}")
+    return Verdict("reproduced" if median_lime <= 3 and median_fine >= 3 * median_lime else "partly",
+                   "median segments per CIFAR-10 image <= 3 at LIME's 4/200/0.2 and >= 3x that at kernel 1: "
+                   "reproduced; otherwise partly")
+
+
+def lambda_counts(changes) -> Verdict:
+    """Fig. 13's "nearly the same" segment counts when only λ changes.
+
+    changes: per image, segments at λ 0.8 / segments at λ 0.2 - 1. "reproduced" when every
+    |change| <= 0.25, "partly" when the median |change| <= 0.25, else "not reproduced".
+    """
+    import numpy as np
+
+    changes = np.abs(np.asarray(changes, dtype=float))
+    if changes.size == 0:
+        raise ValueError("changes must hold at least one relative change")
+    if (changes <= 0.25).all():
+        verdict = "reproduced"
+    else:
+        verdict = "partly" if np.median(changes) <= 0.25 else "not reproduced"
+    return Verdict(verdict, "|segments(λ 0.8) / segments(λ 0.2) - 1| <= 25% on every image: reproduced; "
+                            "median within 25%: partly; otherwise not reproduced")
+
+
+def k_cost_independent(seconds_short, seconds_long) -> Verdict:
+    """Appendix A: a longer explainability length costs no time.
+
+    seconds_short, seconds_long: wall times (s) of the alternating runs at K = 1 and K = 10.
+    "reproduced" when the median at K = 10 is at most 1.1 times the median at K = 1, or at most
+    the slowest K = 1 run (inside their timing noise); else "not reproduced".
+    """
+    import numpy as np
+
+    short, long = np.asarray(seconds_short, dtype=float), np.asarray(seconds_long, dtype=float)
+    if short.size == 0 or long.size == 0:
+        raise ValueError("seconds_short and seconds_long must each hold at least one time")
+    ratio = np.median(long) / np.median(short)
+    flat = ratio <= 1.1 or np.median(long) <= short.max()
+    return Verdict("reproduced" if flat else "not reproduced",
+                   "median t(K=10) / median t(K=1) <= 1.1, or median t(K=10) <= the slowest K = 1 run "
+                   "(timing noise): reproduced; otherwise not reproduced")
+
+
+def lambda_explanations(density_low, density_high) -> Verdict:
+    """Fig. 13b, c, a qualitative claim: "partly" when the attacked share inside the top-10
+    explanation (density) with λ 0.2 is at least that with λ 0.8 on every image, else
+    "reference" (no consistent advantage: the claim stays a by-eye reference). density_low,
+    density_high: per image, shares in [0, 1]."""
+    import numpy as np
+
+    low, high = np.asarray(density_low, dtype=float), np.asarray(density_high, dtype=float)
+    if low.shape != high.shape or low.size == 0:
+        raise ValueError(f"density_low and density_high must be equal, non-empty lengths, got {low.shape} "
+                         f"and {high.shape}")
+    return Verdict("partly" if (low >= high).all() else "reference",
+                   "attacked share inside the top-10 explanation at λ 0.2 >= at λ 0.8 on every image: partly "
+                   "(a by-eye claim is not reproduced by a proxy); otherwise reference")
