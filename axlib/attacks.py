@@ -332,23 +332,3 @@ def adversarial_accuracy(model, x: torch.Tensor, y: torch.Tensor, attack: Callab
         correct += int((predicted_labels(model, x_adv, batch_size) == yb).sum())
     return correct / x.shape[0]
 
-
-# Names the experiment modules of axlib.papers still call; they move to axlib._util.checks.
-def _check_nonneg(name, value):
-    return check_number(name, value, low=0)
-
-
-def _check_positive(name, value):
-    return check_number(name, value, low=0, low_open=True)
-
-
-def _check_steps(steps):
-    return check_int("steps", steps, low=1)
-
-
-def _check_norm(norm):
-    return check_choice("norm", norm, NORMS)
-
-
-_check_labels = check_labels
-_EvalMode = eval_mode

@@ -37,9 +37,9 @@ def test_book_has_a_page_per_notebook(smoke_book):
     positions = {n: toc.index(f"notebooks/{n.removesuffix('.ipynb')}") for n in NOTEBOOKS}
     assert toc.index("file: notebooks/claims") < min(positions.values()) < toc.index("file: reproduce")
     # grouped by paper: AXAI's pages (07 included) come before the robust study's and EXIAA's
-    axai = toc.index("caption: AXAI")
-    assert axai < positions["07_speech_text.ipynb"] < toc.index("caption: How explainable")
-    assert toc.index("caption: How explainable") < positions["05_robust_study.ipynb"] < toc.index("caption: EXIAA")
+    axai = toc.index("caption: \"AXAI")
+    assert axai < positions["07_speech_text.ipynb"] < toc.index("caption: \"How explainable")
+    assert toc.index("caption: \"How explainable") < positions["05_robust_study.ipynb"] < toc.index("caption: \"EXIAA")
 
 
 def test_claims_dashboard_lists_every_recorded_claim(smoke_book, smoke_runs):

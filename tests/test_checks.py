@@ -6,8 +6,16 @@ import pytest
 import torch
 from torch import nn
 
-from axlib._util.checks import (check_choice, check_device, check_images, check_int, check_labels, check_number,
-                                eval_mode, torch_threads)
+from axlib._util.checks import (
+    check_choice,
+    check_device,
+    check_images,
+    check_int,
+    check_labels,
+    check_number,
+    eval_mode,
+    torch_threads,
+)
 
 
 def test_check_int_accepts_integers_in_range_and_names_the_parameter():

@@ -9,8 +9,8 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from axlib import stats
-from axlib.papers.axai import claims, paper
 from axlib.papers.axai import distributions as dist
+from axlib.papers.axai import paper
 
 
 def _tiny_model(seed: int = 0) -> nn.Module:
@@ -141,10 +141,6 @@ def test_paper_values_match_the_seeds():
         paper.sci_interval("1.306e + 02")
 
 
-def test_beta_rule_alias_returns_the_claims_verdict():
-    fit = pd.DataFrame({"estimate": [11.5, 11.6]}, index=["p", "q"])
-    assert dist.beta_rule(fit, 11.28, 11.4) == "reproduced"
-    assert dist.beta_rule(fit, 11.28, 11.4) == claims.beta_rule(fit, 11.28, 11.4).verdict
 
 
 def test_table1_and_table2_put_paper_beside_ours():

@@ -193,3 +193,37 @@ def test_bench_scaleout_rejects_bad_sizes():
 
     with pytest.raises(ValueError, match="shard_size"):
         bench("canvas64-resnet", ["rise"], 2, 0, "smoke", 1, 2)
+
+
+def test_a_registered_task_name_keeps_shard_keys_when_the_code_moves(tmp_path):
+    """Two functions registered under one name key their shards alike: moving a task keeps a
+    user's finished Parquet files valid; an unregistered function keys by its module path."""
+    def here(**params):
+        return pd.DataFrame({"x": [1]})
+
+    def moved_elsewhere(**params):
+        return pd.DataFrame({"x": [1]})
+
+    shard = S.grid(4, 2, method=["a"])[0]
+    S.task("paper.some_task")(here)
+    S.task("paper.some_task")(moved_elsewhere)
+    assert S.shard_key(here, shard) == S.shard_key(moved_elsewhere, shard)
+    assert S.shard_key(here, shard) != S.shard_key(score_task, shard)
+    S.run(here, [shard], tmp_path, scheduler="serial", progress=False)
+    assert S.pending(moved_elsewhere, [shard], tmp_path) == []
+    with pytest.raises(ValueError, match="name must be a dotted identifier"):
+        S.task("not a name")
+
+
+def test_the_study_and_exiaa_tasks_keep_their_names_from_before_the_move():
+    from axlib.papers.exiaa import grid
+    from axlib.papers.robust import study
+
+    assert study.study_shard.__axlib_task__ == "axlib.study.study_shard"
+    assert grid.grid_shard.__axlib_task__ == "axlib.exiaa.grid_shard"
+
+
+def test_scheduler_names(tmp_path):
+    shard = S.grid(2, 2)[0]
+    with pytest.raises(ValueError, match="scheduler must be 'serial', 'local', an address"):
+        S.run(score_task, [shard], tmp_path, scheduler="dask")

@@ -46,6 +46,7 @@ from pathlib import Path
 import torch
 
 from axlib import attacks as _attacks
+from axlib._util.checks import check_images, check_int
 from axlib._util.paths import REPO_ROOT
 from axlib.papers.axai import claims as _axai_claims
 from axlib.papers.axai import paper as _axai_paper
@@ -125,12 +126,6 @@ def summarize(seconds: list[float]) -> dict:
     q = statistics.quantiles(s, n=4, method="inclusive") if len(s) > 1 else [s[0]] * 3
     return {"median": statistics.median(s), "q25": q[0], "q75": q[2], "min": s[0], "max": s[-1],
             "mean": statistics.fmean(s), "n": len(s)}
-
-
-def _check_int(name: str, value, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return value
 
 
 # --------------------------------------------------------------------------- the timed calls
@@ -307,25 +302,25 @@ def bench(model, x: torch.Tensor, *, methods=METHODS, repeats: int = 3, warmup: 
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods:
         raise ValueError(f"methods must be a non-empty subset of {METHODS}, got {methods!r}")
-    repeats = _check_int("repeats", repeats, 1)
+    repeats = check_int("repeats", repeats, low=1)
     if isinstance(warmup, dict):
         if any(m not in METHODS for m in warmup):
             raise ValueError(f"warmup's keys must be among {METHODS}, got {sorted(warmup)}")
-        warmup = {m: _check_int("warmup", warmup.get(m, 0), 0) for m in methods}
+        warmup = {m: check_int("warmup", warmup.get(m, 0), low=0) for m in methods}
     else:
-        warmup = {m: _check_int("warmup", warmup, 0) for m in methods}
+        warmup = {m: check_int("warmup", warmup, low=0) for m in methods}
     batch_sizes = tuple(batch_sizes)
     if not batch_sizes:
         raise ValueError("batch_sizes must hold at least one batch size")
     for b in batch_sizes:
-        _check_int("batch_sizes", b, 1)
-    n_background = _check_int("n_background", n_background, 1)
+        check_int("batch_sizes", b, low=1)
+    n_background = check_int("n_background", n_background, low=1)
     if throughput_methods is None:
         throughput_methods = tuple(m for m in methods if BATCHED[m])
     throughput_methods = tuple(throughput_methods)
     if any(m not in METHODS for m in throughput_methods):
         raise ValueError(f"throughput_methods must be a subset of {METHODS}, got {throughput_methods!r}")
-    x = _attacks.check_images(x)
+    x = check_images(x)
     if x.shape[1] != 3:
         raise ValueError(f"x must be RGB images (N, 3, H, W), got {tuple(x.shape)}")
     device = torch.device(device)
@@ -336,13 +331,13 @@ def bench(model, x: torch.Tensor, *, methods=METHODS, repeats: int = 3, warmup: 
     x = x.detach().to(device)
     if background is None:
         background = x[:n_background]
-    background = _attacks.check_images(background, name="background").to(device)
+    background = check_images(background, name="background").to(device)
 
     calls = {"axai": lambda: _axai_call(model, settings, device),
              "lime": lambda: _lime_call(model, settings, device),
              "shap": lambda: _shap_call(model, settings, device, background)}
     if threads is not None:
-        threads = _check_int("threads", threads, 1)
+        threads = check_int("threads", threads, low=1)
     previous_threads = torch.get_num_threads()
     if threads is not None:
         torch.set_num_threads(threads)
@@ -440,7 +435,7 @@ def table(result: dict) -> list[dict]:
 def format_table(result: dict) -> str:
     """The benchmark as a text table: per-image seconds (median [q25, q75]), throughput,
     ratio to AXAI, the parts, and the paper's seconds and ratios beside them; then the targets
-    of issue 4 and, when the GPU was timed too, its table."""
+    of AXAI's Table 5 and, when the GPU was timed too, its table."""
     warm = result["warmup"]
     warm = ", ".join(f"{k} {v}" for k, v in warm.items()) if isinstance(warm, dict) else warm
     head = (f"device: {result['device_name']} ({result['device']}), torch {result['torch']}, "

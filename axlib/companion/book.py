@@ -522,7 +522,7 @@ def prepare_sources(runs_dir, book_dir=BOOK_DIR, notebooks_dir=None, *, extra_ru
            "format: jb-book", "root: intro", "parts:",
            "- caption: Results", "  chapters:", "  - file: notebooks/claims"]
     for caption, stems in toc_parts([p.stem for p in sources]):
-        toc += [f"- caption: {caption}", "  chapters:"] + [f"  - file: notebooks/{stem}" for stem in stems]
+        toc += [f"- caption: {json.dumps(caption)}", "  chapters:"] + [f"  - file: notebooks/{stem}" for stem in stems]
     toc += ["- caption: Rerun it", "  chapters:", "  - file: reproduce",
             "  - file: notebooks/environment", ""]
     (book_dir / "_toc.yml").write_text("\n".join(toc))

@@ -44,7 +44,7 @@ from pathlib import Path
 
 import pandas as pd
 
-__all__ = ["Shard", "task", "grid", "shard_key", "shard_path", "run", "load_table", "pending"]
+__all__ = ["Shard", "task", "work_dir", "grid", "shard_key", "shard_path", "run", "load_table", "pending"]
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,16 @@ def grid(n_items: int, shard_size: int, **axes: Sequence) -> list[Shard]:
 
 
 TASK_ATTRIBUTE = "__axlib_task__"
+
+
+def work_dir(name: str, path=None) -> Path:
+    """The folder a grid's shards are written to and resumed from: ``path`` when given, else
+    ``<cache>/<name>`` in axlib's cache folder (``$AXLIB_DATA`` or ``~/.cache/axlib``)."""
+    if path is not None:
+        return Path(path)
+    from axlib._util.paths import cache_dir
+
+    return cache_dir() / name
 
 
 def task(name: str) -> Callable[[Callable], Callable]:

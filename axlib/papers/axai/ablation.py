@@ -28,6 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from axlib import attacks as _attacks
+from axlib._util.checks import check_images, check_labels, check_number
 from axlib.companion.results import REFERENCE
 from axlib.papers.axai import claims as _claims
 from axlib.papers.axai import paper as _paper
@@ -122,8 +123,8 @@ def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
     radius ceil(3 sigma) smaller than H and W (reflect padding needs it).
     Returns a tensor shaped like x (the blur of an image in [0, 1] stays in [0, 1]).
     """
-    sigma = _attacks._check_positive("sigma", sigma)
-    x = _attacks.check_images(x, None)
+    sigma = check_number("sigma", sigma, low=0, low_open=True)
+    x = check_images(x, None)
     radius = math.ceil(3 * sigma)
     if radius >= min(x.shape[-2:]):
         raise ValueError(f"sigma must give a kernel radius ceil(3 sigma) < min(H, W) = "
@@ -143,7 +144,7 @@ def blur_regions(x: torch.Tensor, mask: torch.Tensor, sigma: float) -> torch.Ten
 
     Returns (B, C, H, W); pixels outside the mask are unchanged bit for bit.
     """
-    x = _attacks.check_images(x, None)
+    x = check_images(x, None)
     if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool or mask.shape != (x.shape[0], *x.shape[-2:]):
         raise ValueError(f"mask must be a bool tensor (B, H, W) = {(x.shape[0], *x.shape[-2:])}")
     return torch.where(mask.unsqueeze(1).to(x.device), gaussian_blur(x, sigma), x)
@@ -179,8 +180,8 @@ def blur_ablation(model, x: torch.Tensor, y: torch.Tensor, segments: torch.Tenso
     in accuracy points), "relative_drop" (drop / before), "blurred_fraction" (mean share of
     pixels blurred), "control_accuracy", "control_drop"}}}. Accuracies are fractions in [0, 1].
     """
-    x = _attacks.check_images(x)
-    y = _attacks._check_labels(y, x)
+    x = check_images(x)
+    y = check_labels(y, x)
     bands = [tuple(b) for b in bands]
     if not bands:
         raise ValueError("bands must hold at least one (start, stop) pair")
@@ -225,7 +226,7 @@ def rankings_by_attack(model, x: torch.Tensor, segmentations: dict, attacks: dic
         raise ValueError("segmentations and attacks must each name at least one entry")
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-    x = _attacks.check_images(x)
+    x = check_images(x)
     for name, seg in segmentations.items():
         if not isinstance(seg, torch.Tensor) or tuple(seg.shape) != (x.shape[0], *x.shape[-2:]):
             raise ValueError(f"segmentations[{name!r}] must have shape (B, H, W) = {(x.shape[0], *x.shape[-2:])}")

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from axlib import stats
+from axlib._util.checks import check_choice, check_images
 from axlib.papers.axai import distributions as dist
 from axlib.papers.axai import paper
 
@@ -40,12 +41,6 @@ PAPER_PVALUES = {m: {t: q.value for t, q in v.items()} for m, v in paper.C4_PVAL
 PAPER_QUANTILES = {m: {s: q.value for s, q in v.items()} for m, v in paper.C4_QUANTILES.items()}  # Table 7
 PAPER_BETA = {m: {par: q.value for par, q in v.items()} for m, v in paper.C4_BETA.items()}        # Table 8
 STAT_ORDER = dist.STAT_ORDER
-
-
-def _check_model(model: str) -> str:
-    if model not in MODELS:
-        raise ValueError(f"model must be one of {MODELS}, got {model!r}")
-    return model
 
 
 def summarise(deltas, *, max_pairs: int | None = None, generator=None) -> dict:
@@ -77,7 +72,7 @@ def table6(summaries: Mapping[str, dict]) -> pd.DataFrame:
     """Table 6 beside ours: rows (model, test); columns paper, pairs, mean, median, rejected."""
     rows = []
     for model, s in summaries.items():
-        _check_model(model)
+        check_choice("model", model, MODELS, case_sensitive=True)
         for test, name in (("t", "t-test"), ("u", "Mann-Whitney U")):
             r = s["pvalues"].loc[test]
             rows.append({"model": LABELS[model], "test": name, "paper": PAPER_PVALUES[model][test],
@@ -89,7 +84,7 @@ def table6(summaries: Mapping[str, dict]) -> pd.DataFrame:
 def table7(summaries: Mapping[str, dict]) -> pd.DataFrame:
     """Table 7 beside ours: rows = statistic, columns (model, ours/paper, low/high)."""
     for model in summaries:
-        _check_model(model)
+        check_choice("model", model, MODELS, case_sensitive=True)
     return dist.cis_beside_paper({LABELS[m]: (s["cis"], PAPER_QUANTILES[m]) for m, s in summaries.items()})
 
 
@@ -101,7 +96,7 @@ def shape_table(summaries: Mapping[str, dict]) -> pd.DataFrame:
     """
     rows = []
     for model, s in summaries.items():
-        _check_model(model)
+        check_choice("model", model, MODELS, case_sensitive=True)
         ours = dist.quantile_shape(s["cis"]["estimate"].to_dict())
         paper = dist.quantile_shape({k: float(np.mean(v)) for k, v in PAPER_QUANTILES[model].items()})
         rows.append({"model": LABELS[model], "source": "ours", **ours})
@@ -113,7 +108,7 @@ def table8(summaries: Mapping[str, dict]) -> pd.DataFrame:
     """Table 8 beside ours: rows (model, rescaling, parameter); ours estimate/low/high, paper low/high."""
     rows = []
     for model, s in summaries.items():
-        _check_model(model)
+        check_choice("model", model, MODELS, case_sensitive=True)
         for rescaling, fit in (("[min, max] per input", s["beta"]), ("shared support", s["beta_fixed"])):
             if fit is None:
                 continue
@@ -143,7 +138,7 @@ def speech_magnitudes(model, specs, *, batch_size: int = 64, steps: int = 20, ta
         d = dist.attack_magnitudes(model, specs, batch_size=batch_size, steps=steps, target=target,
                                    progress=progress, desc="PGD speech", **params)
         return d.numpy().astype(np.float64)
-    x = attacks.check_images(specs)
+    x = check_images(specs)
     y = attacks.predicted_labels(model, x, batch_size=batch_size) if target is None else target
     out = []
     for i in range(0, len(x), batch_size):
@@ -186,7 +181,7 @@ def plot_skewness(summaries: Mapping[str, dict], *, title: str | None = None):
     """Fig. 15: the Fisher-Pearson skewness of each model's inputs, with the [-0.5, 0.5] band
     (:func:`axlib.papers.axai.distributions.plot_skewness`). Returns a Figure."""
     for model in summaries:
-        _check_model(model)
+        check_choice("model", model, MODELS, case_sensitive=True)
     return dist.plot_skewness({LABELS[m]: s["skewness"] for m, s in summaries.items()}, title=title)
 
 
@@ -223,7 +218,7 @@ def pairwise_fields(summary: dict, test: str) -> dict:
 def quantile_fields(summary: dict, shape: pd.DataFrame, model: str) -> dict:
     """``ours`` (our scale-free shape), ``note`` (our quantiles and the paper's, with the paper's
     shape) and ``unit`` of the record ``c4.quantiles.<model>``; shape: :func:`shape_table`."""
-    _check_model(model)
+    check_choice("model", model, MODELS, case_sensitive=True)
     ours, theirs = shape.loc[(LABELS[model], "ours")], shape.loc[(LABELS[model], "paper")]
     cis = summary["cis"]
     return {"ours": f"sym85 {ours['sym85']:.2f}, tail {ours['tail']:.2f}", "unit": "scale-free shape of Table 7",

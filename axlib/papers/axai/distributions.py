@@ -35,6 +35,7 @@ from matplotlib.figure import Figure
 from scipy import stats as _st
 
 from axlib import attacks, stats
+from axlib._util.checks import check_choice, check_images
 from axlib.papers.axai import claims, paper
 
 __all__ = [
@@ -43,7 +44,7 @@ __all__ = [
     "shape_table", "quantile_records", "beta_fits", "beta_growth", "beta_records",
     "attack_magnitudes", "pairwise_pvalues", "pvalue_summary", "shape_summary", "fixed_support",
     "table1", "table2", "table3", "quantile_shape",
-    "beta_rule", "cis_beside_paper",
+    "cis_beside_paper",
     "plot_magnitudes", "plot_skewness", "plot_qq", "plot_pvalues", "plot_beta_fit",
 ]
 
@@ -52,12 +53,6 @@ LABELS = {"cifar10": "CIFAR-10", "imagenet": "ImageNet"}
 
 STAT_ORDER = ("q15", "q25", "mean", "median", "q75", "q85")
 _MIDDLE_Z = 1.2816                  # N(0, 1) 90th percentile: the central 80 % of a Q-Q plot
-
-
-def _check_dataset(dataset: str) -> str:
-    if dataset not in DATASETS:
-        raise ValueError(f"dataset must be one of {DATASETS}, got {dataset!r}")
-    return dataset
 
 
 def _mid(pair) -> float:
@@ -82,7 +77,7 @@ def attack_magnitudes(model, x: torch.Tensor, *, batch_size: int, eps: float, st
     """
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-    x = attacks.check_images(x)
+    x = check_images(x)
     n = x.shape[0]
     if target is None:
         target = attacks.predicted_labels(model, x, batch_size=batch_size)
@@ -220,7 +215,7 @@ def table1(summaries: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """
     rows = []
     for dataset, summary in summaries.items():
-        _check_dataset(dataset)
+        check_choice("dataset", dataset, DATASETS, case_sensitive=True)
         for test, name in (("t", "t-test"), ("u", "Mann-Whitney U")):
             s = summary.loc[test]
             rows.append({"data set": LABELS[dataset], "test": name, "paper": paper.PVALUES[dataset][test].value,
@@ -237,7 +232,7 @@ def table2(cis: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """
     entries = {}
     for dataset, ci in cis.items():
-        _check_dataset(dataset)
+        check_choice("dataset", dataset, DATASETS, case_sensitive=True)
         missing = [s for s in STAT_ORDER if s not in ci.index]
         if missing:
             raise ValueError(f"cis[{dataset!r}] lacks the statistics {missing}")
@@ -286,7 +281,7 @@ def table3(fits: Mapping[tuple[str, str], pd.DataFrame]) -> pd.DataFrame:
     """
     rows = []
     for (dataset, rescaling), fit in fits.items():
-        _check_dataset(dataset)
+        check_choice("dataset", dataset, DATASETS, case_sensitive=True)
         for par in ("p", "q"):
             lo, hi = paper.BETA[dataset][par]
             rows.append({"data set": LABELS[dataset], "rescaling": rescaling, "parameter": par,
@@ -294,12 +289,6 @@ def table3(fits: Mapping[tuple[str, str], pd.DataFrame]) -> pd.DataFrame:
                          "high": fit.loc[par, "high"], "paper low": lo, "paper high": hi})
     return pd.DataFrame(rows).set_index(["data set", "rescaling", "parameter"])
 
-
-def beta_rule(fit: pd.DataFrame, paper_p: float, paper_q: float, *, equal_tol: float = 0.05,
-              value_tol: float = 0.25) -> str:
-    """The verdict string of :func:`axlib.papers.axai.claims.beta_rule` (kept for
-    :mod:`axlib.papers.axai.appendix_c4`; new code calls the claims rule, which returns a Verdict)."""
-    return claims.beta_rule(fit, paper_p, paper_q, equal_tol=equal_tol, value_tol=value_tol).verdict
 
 
 # --------------------------------------------------------------------------- figures
@@ -428,7 +417,7 @@ def load_images(dataset: str, n: int):
     from axlib.data.cifar import cifar10, cifar10_test
     from axlib.data.imagenet import imagenet_samples
 
-    _check_dataset(dataset)
+    check_choice("dataset", dataset, DATASETS, case_sensitive=True)
     if dataset == "cifar10":
         if n <= 2000:
             return cifar10_test(n)

@@ -62,6 +62,7 @@ import numpy as np
 import torch
 
 from axlib import attacks as _attacks
+from axlib._util.checks import check_choice, check_images, check_int, check_labels, check_number
 from axlib.explain import tail_mask
 from axlib.papers.axai import claims, paper
 
@@ -93,12 +94,6 @@ MODEL_NOTES = {"cifar10": "AlexNet-style 0.8M-parameter CNN", "imagenet": "Mobil
 
 
 # --------------------------------------------------------------------------- validation
-def _check_batch_size(batch_size) -> int:
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-    return batch_size
-
-
 def _check_alphas(alphas) -> tuple[float, ...]:
     if isinstance(alphas, (str, bytes)):
         raise ValueError(f"alphas must be a sequence of percentages in (0, 50], got {alphas!r}")
@@ -132,15 +127,9 @@ def _check_bands(bands) -> tuple[tuple[float, float], ...]:
     return tuple(_check_band(b) for b in bands)
 
 
-def _check_method(method) -> str:
-    if method not in METHODS:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    return method
-
-
 def _check_attack_params(eps, step, steps, norm):
-    return (_attacks._check_nonneg("eps", eps), _attacks._check_positive("step", step),
-            _attacks._check_steps(steps), _attacks._check_norm(norm))
+    return (check_number("eps", eps, low=0), check_number("step", step, low=0, low_open=True),
+            check_int("steps", steps, low=1), check_choice("norm", norm, _attacks.NORMS))
 
 
 def _check_delta(delta, x: torch.Tensor) -> torch.Tensor:
@@ -165,9 +154,9 @@ def full_attack(model, x: torch.Tensor, y: torch.Tensor, *, eps: float, step: fl
     fooled (N,) bool, True where the model classifies x correctly and x_adv wrongly.
     """
     eps, step, steps, norm = _check_attack_params(eps, step, steps, norm)
-    batch_size = _check_batch_size(batch_size)
-    x = _attacks.check_images(x)
-    y = _attacks._check_labels(y, x)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    x = check_images(x)
+    y = check_labels(y, x)
     deltas, fooled = [], []
     for i in range(0, x.shape[0], batch_size):
         xb, yb = x[i:i + batch_size], y[i:i + batch_size]
@@ -254,13 +243,13 @@ def band_attack(model, x: torch.Tensor, y: torch.Tensor, delta: torch.Tensor, ba
     x + mask * delta, no new attack.
     Returns x_adv (N, C, H, W); features outside the mask equal x exactly.
     """
-    method = _check_method(method)
+    method = check_choice("method", method, METHODS, case_sensitive=True)
     eps, step, steps, norm = _check_attack_params(eps, step, steps, norm)
-    batch_size = _check_batch_size(batch_size)
+    batch_size = check_int("batch_size", batch_size, low=1)
     if where not in ("inside", "outside"):
         raise ValueError(f"where must be 'inside' or 'outside', got {where!r}")
-    x = _attacks.check_images(x)
-    y = _attacks._check_labels(y, x)
+    x = check_images(x)
+    y = check_labels(y, x)
     delta = _check_delta(delta, x)
     inside, outside = band_masks(delta, band)
     mask = inside if where == "inside" else outside
@@ -300,11 +289,11 @@ def flip_threshold(model, x: torch.Tensor, y: torch.Tensor, *, alphas=DEFAULT_AL
     batch_size, x, y, delta or fooled.
     """
     alphas = _check_alphas(alphas)
-    method = _check_method(method)
+    method = check_choice("method", method, METHODS, case_sensitive=True)
     eps, step, steps, norm = _check_attack_params(eps, step, steps, norm)
-    batch_size = _check_batch_size(batch_size)
-    x = _attacks.check_images(x)
-    y = _attacks._check_labels(y, x)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    x = check_images(x)
+    y = check_labels(y, x)
     delta, fooled = _first_attack(model, x, y, delta, fooled, eps=eps, step=step, steps=steps, norm=norm,
                                   batch_size=batch_size)
 
@@ -364,13 +353,13 @@ def band_accuracy(model, x: torch.Tensor, y: torch.Tensor, *, bands=PAPER_BANDS,
     import pandas as pd
 
     bands = _check_bands(bands)
-    method = _check_method(method)
+    method = check_choice("method", method, METHODS, case_sensitive=True)
     if population not in ("fooled", "all"):
         raise ValueError(f"population must be 'fooled' or 'all', got {population!r}")
     eps, step, steps, norm = _check_attack_params(eps, step, steps, norm)
-    batch_size = _check_batch_size(batch_size)
-    x = _attacks.check_images(x)
-    y = _attacks._check_labels(y, x)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    x = check_images(x)
+    y = check_labels(y, x)
     delta, fooled = _first_attack(model, x, y, delta, fooled, eps=eps, step=step, steps=steps, norm=norm,
                                   batch_size=batch_size)
     keep = fooled if population == "fooled" else torch.ones_like(fooled)

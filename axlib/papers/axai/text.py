@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from axlib import attacks as _attacks
+from axlib._util.checks import check_int
 from axlib.data import polarity
 from axlib.explain.axai import AxaiExplanation, rank_segments, segment_density, tail_mask
 from axlib.papers.axai import paper
@@ -64,7 +65,7 @@ def embedding_attack_params(model: nn.Module, n_tokens: int, *, rel: float = 0.1
     w = model.embedding.weight.detach()[1:]
     sigma = float(w.pow(2).mean().sqrt())
     eps = rel * sigma * math.sqrt(n_tokens * w.shape[1])
-    return {"eps": eps, "step": 2.5 * eps / _attacks._check_steps(steps)}
+    return {"eps": eps, "step": 2.5 * eps / check_int("steps", steps, low=1)}
 
 
 def _sentence_ids(tokens) -> torch.Tensor:

@@ -27,7 +27,7 @@ import math
 import numpy as np
 import torch
 
-from axlib import attacks as _attacks
+from axlib._util.checks import check_images
 from axlib.papers.exiaa import paper as _paper
 
 __all__ = ["ALPHAS", "TOP_KS", "running_up_class", "rank_pool", "top_k_mask", "inject", "gaussian_baseline",
@@ -59,7 +59,7 @@ def check_top_k(top_k) -> float:
 @torch.no_grad()
 def probabilities(model, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
     """Softmax probabilities (B, K) on CPU of ``model`` (eval mode) for x (B, C, H, W) in [0, 1]."""
-    x = _attacks.check_images(x)
+    x = check_images(x)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
     device = next(model.parameters()).device
@@ -159,8 +159,8 @@ def inject(x: torch.Tensor, x_bar: torch.Tensor, mask: torch.Tensor, alpha: floa
     Raises ValueError for alpha outside [0, 1), images outside [0, 1] or shapes that differ.
     """
     alpha = check_alpha(alpha)
-    x = _attacks.check_images(x)
-    x_bar = _attacks.check_images(x_bar, name="x_bar")
+    x = check_images(x)
+    x_bar = check_images(x_bar, name="x_bar")
     if x_bar.shape != x.shape or not isinstance(mask, torch.Tensor) or mask.shape != x.shape \
             or mask.dtype != torch.bool:
         raise ValueError(f"x_bar and mask (bool) must have x's shape {tuple(x.shape)}")
@@ -193,7 +193,7 @@ def gaussian_baseline(x: torch.Tensor, counts, alpha: float, *, mean, std,
     Raises ValueError for alpha outside [0, 1), counts out of range, or bad mean/std.
     """
     alpha = check_alpha(alpha)
-    x = _attacks.check_images(x)
+    x = check_images(x)
     b, c = x.shape[:2]
     per_image = x[0].numel()
     counts = torch.as_tensor(counts).long().view(-1)

@@ -21,6 +21,8 @@ import numpy as np
 import pandas as pd
 import torch
 
+from axlib._util.checks import check_int
+from axlib.companion import scaleout
 from axlib.companion.results import REFERENCE
 from axlib.papers.exiaa import claims as _claims
 from axlib.papers.exiaa import tables as _tables
@@ -43,17 +45,7 @@ IMAGENET_KEY = "mobilenetv2"
 def work_dir(path=None) -> Path:
     """The folder grid shards are written to and resumed from: ``path``, or, when None,
     ``exiaa`` in axlib's cache folder (``$AXLIB_DATA`` or ``~/.cache/axlib``)."""
-    if path is not None:
-        return Path(path)
-    from axlib._util.paths import cache_dir
-
-    return cache_dir() / "exiaa"
-
-
-def _check_count(name: str, value, low: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
+    return scaleout.work_dir("exiaa", path)
 
 
 # --------------------------------------------------------------------------- CIFAR-10
@@ -106,9 +98,9 @@ def cifar_setup(models: dict, *, n_originals: int, ig_steps: int, dls_baselines:
     from axlib import models as _models
     from axlib.data.cifar import cifar10_test
 
-    n = _check_count("n_originals", n_originals)
-    _check_count("ig_steps", ig_steps)
-    _check_count("dls_baselines", dls_baselines)
+    n = check_int("n_originals", n_originals, low=1)
+    check_int("ig_steps", ig_steps, low=1)
+    check_int("dls_baselines", dls_baselines, low=1)
     x_all, y_all, classes = cifar10_test()
     if n >= len(x_all):
         raise ValueError(f"n_originals must be below {len(x_all)} (the pool needs images), got {n}")
@@ -165,7 +157,7 @@ def main_grid(setup: CifarSetup, *, out_dir, alphas, top_ks, attack_ranks: int =
     Returns (the grid, one row per model, method, alpha, top_k, kind and image;
     {(model, method): seconds}).
     """
-    ranks = range(1, _check_count("attack_ranks", attack_ranks) + 1)
+    ranks = range(1, check_int("attack_ranks", attack_ranks, low=1) + 1)
     n = setup.n
     frames, timings = [], {}
     for key, name in setup.names.items():
@@ -189,7 +181,7 @@ def class_rank_grid(setup: CifarSetup, *, out_dir, n_side: int, alphas, top_ks, 
     model's probabilities (rank 2 is the running-up class, ranks 3..K the others) supplies its
     most confident pool image as attack image; EXIAA only, every method.
     Returns the grid with a ``class_rank`` column."""
-    m = _check_count("n_side", n_side)
+    m = check_int("n_side", n_side, low=1)
     p = setup.p_orig[model][:m]
     order = torch.sort(p, dim=1, descending=True, stable=True).indices                    # (m, K)
     class_ranks = list(range(2, p.shape[1] + 1))
@@ -212,7 +204,7 @@ def attack_rank_grid(setup: CifarSetup, *, out_dir, n_side: int, alphas, top_ks,
     """Fig. A.1: the first ``n_side`` originals attacked with the running-up class's pool
     images of confidence ranks ``top_ranks`` and ``low_ranks``; EXIAA only, every method.
     Returns the grid with an ``attack_rank`` column."""
-    m = _check_count("n_side", n_side)
+    m = check_int("n_side", n_side, low=1)
     _, runner = running_up_class(setup.p_orig[model][:m])
     rank_list = list(top_ranks) + list(low_ranks)
     idx = rank_pool(setup.p_pool[model], runner, rank_list, pool_labels=setup.pool_y)      # (m, ranks)
@@ -268,8 +260,8 @@ def imagenet_setup(model: str, *, pool: int, source: str, n_originals: int, ig_s
     from axlib import models as _models
     from axlib.data.imagenet import imagenet_samples
 
-    k = _check_count("n_originals", n_originals)
-    data = dict(n=_check_count("pool", pool, 2), source=source)
+    k = check_int("n_originals", n_originals, low=1)
+    data = dict(n=check_int("pool", pool, low=2), source=source)
     xi, _, classes = imagenet_samples(**data)
     if k >= len(xi):
         raise ValueError(f"n_originals must be below the pool size {len(xi)}, got {k}")

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from axlib import attacks as _attacks
+from axlib._util.checks import check_images
 from axlib.companion import scaleout
 from axlib.explain.baselines import PIXEL_METHODS, pixel_attribution
 from axlib.metrics.change import confidence_change, percentage_change, ssim
@@ -259,8 +259,8 @@ def run_grid(model: str, images: dict, attack_images: dict, *, method: str, out_
     for name, value in (("threads", threads), ("batch_size", batch_size), ("n_workers", n_workers)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
-    x = _attacks.check_images(load_images(images))
-    x_bar = _attacks.check_images(load_images(attack_images), name="x_bar")
+    x = check_images(load_images(images))
+    x_bar = check_images(load_images(attack_images), name="x_bar")
     if x_bar.shape != x.shape:
         raise ValueError(f"attack_images must give x's shape {tuple(x.shape)}, got {tuple(x_bar.shape)}")
     n = x.shape[0]
