@@ -13,6 +13,27 @@ from axlib.companion.results import Verdict  # noqa: F401  (the rules below retu
 from axlib.papers.axai import paper  # noqa: F401
 
 
+# --------------------------------------------------- 01 QuickShift (App. A): paper values
+def _lime_defaults_merge() -> str:
+    lime = (paper.QUICKSHIFT_LIME_KERNEL_SIZE.value, paper.QUICKSHIFT_LIME_MAX_DIST.value,
+            paper.QUICKSHIFT_LIME_RATIO.value)
+    return (f"Fig. 11: with LIME's defaults (kernel {lime[0]}, max distance {lime[1]}, λ {lime[2]}) "
+            f"{paper.QUICKSHIFT_LOW_RESOLUTION.value} on low-resolution images; kernel "
+            f"{paper.QUICKSHIFT_CIFAR_KERNEL_SIZE.value} used for CIFAR")
+
+
+def _lambda_counts() -> str:
+    low, high = paper.QUICKSHIFT_LAMBDA_COUNTS.value
+    return f"{low} -> {high} ({high / low - 1:+.0%}), castle image"
+
+
+def _lambda_explanations() -> str:
+    low, high = paper.QUICKSHIFT_LAMBDAS.value
+    counts = paper.QUICKSHIFT_LAMBDA_COUNTS.value
+    return (f"Fig. 13: λ {low} {paper.QUICKSHIFT_LAMBDA_EXPLANATIONS.value}; λ {high} explanations of "
+            f"lower quality (castle image, {counts[0]} and {counts[1]} segments; judged by eye)")
+
+
 # ---------------------------------------- 02 attack distributions (3.2, App. C.1-C.3): paper values
 def _p(q) -> str:
     return f"p = {q.value:.2f}"
@@ -40,6 +61,13 @@ def _table4_cells(dataset: str) -> str:
                      for side, name in (("inside", "middle"), ("outside", "tails")))
 
 
+# ----------------------------------------------------------- 04 benchmarks (Table 5): paper values
+def _table5_ratio_text(method: str, device: str, digits: int) -> str:
+    """Table 5's ratio of ``method`` to AXAI as the catalogue shows it: "105 s / 6.6 s = 16x"."""
+    seconds, axai = paper.TABLE5[device][method].value, paper.TABLE5[device]["axai"].value
+    return f"{seconds:g} s / {axai:g} s = {seconds / axai:.{digits}f}x"
+
+
 # ------------------------------------------- 07 speech and text: the paper's intervals as text
 def _c4_interval(q) -> str:
     """A Table 7 / 8 interval of :mod:`axlib.papers.axai.paper` as the paper prints it: "(-4.110e-3,
@@ -51,33 +79,6 @@ def _c4_interval(q) -> str:
         return f"{mantissa}e{int(exponent)}"
     low, high = q.value
     return f"({one(low)}, {one(high)})"
-
-
-def _table5_ratio_text(method: str, device: str, digits: int) -> str:
-    """Table 5's ratio of ``method`` to AXAI as the catalogue shows it: "105 s / 6.6 s = 16x"."""
-    seconds, axai = paper.TABLE5[device][method].value, paper.TABLE5[device]["axai"].value
-    return f"{seconds:g} s / {axai:g} s = {seconds / axai:.{digits}f}x"
-
-
-# --------------------------------------------------- 01 QuickShift (App. A): paper values
-def _lime_defaults_merge() -> str:
-    lime = (paper.QUICKSHIFT_LIME_KERNEL_SIZE.value, paper.QUICKSHIFT_LIME_MAX_DIST.value,
-            paper.QUICKSHIFT_LIME_RATIO.value)
-    return (f"Fig. 11: with LIME's defaults (kernel {lime[0]}, max distance {lime[1]}, λ {lime[2]}) "
-            f"{paper.QUICKSHIFT_LOW_RESOLUTION.value} on low-resolution images; kernel "
-            f"{paper.QUICKSHIFT_CIFAR_KERNEL_SIZE.value} used for CIFAR")
-
-
-def _lambda_counts() -> str:
-    low, high = paper.QUICKSHIFT_LAMBDA_COUNTS.value
-    return f"{low} -> {high} ({high / low - 1:+.0%}), castle image"
-
-
-def _lambda_explanations() -> str:
-    low, high = paper.QUICKSHIFT_LAMBDAS.value
-    counts = paper.QUICKSHIFT_LAMBDA_COUNTS.value
-    return (f"Fig. 13: λ {low} {paper.QUICKSHIFT_LAMBDA_EXPLANATIONS.value}; λ {high} explanations of "
-            f"lower quality (castle image, {counts[0]} and {counts[1]} segments; judged by eye)")
 
 
 CLAIMS: tuple[Claim, ...] = (
@@ -231,109 +232,90 @@ CLAIMS: tuple[Claim, ...] = (
 )
 
 
-# ------------------------------------------------ 07 speech and text (4.1, 4.2, App. C.4, E.3)
-def cnn_rand_accuracy(ours: float, reference: float = paper.KIM_CNN_RAND) -> Verdict:
-    """``text.cnn_rand.accuracy``: our held-out accuracy against Kim's CNN-rand (76.1 %, Kim 2014,
-    an external reference value, not a number of the AXAI paper).
+# ---------------------------------------------------------------- 01 QuickShift (App. A)
+def kernel_cost(spread, fewer_with_kernel: bool) -> Verdict:
+    """Appendix A's kernel-size claim from the QuickShift sweeps.
 
-    ours: accuracy in [0, 1]. reproduced: within 2 points of ``reference``; partly: within 5;
-    else not reproduced.
+    spread: mapping with "kernel_size", "max_dist" and "ratio", each the slowest / fastest
+    median wall time along that parameter's sweep (ratios >= 1); fewer_with_kernel: whether
+    the segment count never rises with the kernel on any image. "reproduced" when the kernel's
+    spread is more than twice the larger of the other two and counts never rise, else "partly".
     """
-    if not 0 <= ours <= 1:
-        raise ValueError(f"ours must be an accuracy in [0, 1], got {ours!r}")
-    gap = abs(ours - reference)
-    verdict = "reproduced" if gap <= 0.02 else "partly" if gap <= 0.05 else "not reproduced"
-    return Verdict(verdict, f"|held-out accuracy - Kim's CNN-rand {reference:.1%}| <= 2 points: reproduced; "
-                            "<= 5 points: partly; else not reproduced")
+    for key in ("kernel_size", "max_dist", "ratio"):
+        if key not in spread:
+            raise ValueError(f"spread must hold 'kernel_size', 'max_dist' and 'ratio', got {sorted(spread)}")
+    kernel_dominates = spread["kernel_size"] > 2 * max(spread["max_dist"], spread["ratio"])
+    return Verdict("reproduced" if kernel_dominates and fewer_with_kernel else "partly",
+                   "slowest/fastest median time along the kernel sweep > 2x that along max_dist and along λ, "
+                   "and segment counts never rise with the kernel on any image: reproduced; otherwise partly")
 
 
-def _timing_parts(timing) -> tuple[float, float, float]:
-    missing = {"start", "middle", "end"} - set(timing)
-    if missing:
-        raise ValueError(f"timing must hold the shares 'start', 'middle' and 'end', missing {sorted(missing)}")
-    return float(timing["start"]), float(timing["middle"]), float(timing["end"])
+def lime_defaults_merge_cifar(median_lime: float, median_fine: float) -> Verdict:
+    """Fig. 11 on CIFAR-10: "reproduced" when the median segment count at LIME's defaults is at
+    most 3 and that at kernel 1 at least 3 times it, else "partly". Counts are >= 1."""
+    for name, v in (("median_lime", median_lime), ("median_fine", median_fine)):
+        if not v >= 1:
+            raise ValueError(f"{name} must be a segment count >= 1, got {v!r}")
+    return Verdict("reproduced" if median_lime <= 3 and median_fine >= 3 * median_lime else "partly",
+                   "median segments per CIFAR-10 image <= 3 at LIME's 4/200/0.2 and >= 3x that at kernel 1: "
+                   "reproduced; otherwise partly")
 
 
-def speech_start_and_end(timing) -> Verdict:
-    """``speech.right.explanation_timing``, the paper's reading of "right" (4.1): the start and the
-    end of the word matter, the middle does not.
+def lambda_counts(changes) -> Verdict:
+    """Fig. 13's "nearly the same" segment counts when only λ changes.
 
-    timing: :func:`axlib.papers.axai.speech.timing_profile` shares. reproduced: start > middle
-    and end > middle; partly: one of them; else not reproduced.
+    changes: per image, segments at λ 0.8 / segments at λ 0.2 - 1. "reproduced" when every
+    |change| <= 0.25, "partly" when the median |change| <= 0.25, else "not reproduced".
     """
-    start, middle, end = _timing_parts(timing)
-    wins = (start > middle) + (end > middle)
-    verdict = "reproduced" if wins == 2 else "partly" if wins == 1 else "not reproduced"
-    return Verdict(verdict, "share of the explanation in the first and in the last third of the word, each > "
-                            "the middle third's: reproduced; one of them: partly; neither: not reproduced")
+    import numpy as np
 
-
-def speech_start(timing) -> Verdict:
-    """``speech.three.explanation_timing``, the paper's reading of "three" (4.1): the start ("thr")
-    matters most.
-
-    timing: :func:`axlib.papers.axai.speech.timing_profile` shares. reproduced: start is the
-    largest of start / middle / end (and > 0); partly: start is not the smallest; else not
-    reproduced.
-    """
-    parts = _timing_parts(timing)
-    if parts[0] >= max(parts) and parts[0] > 0:
+    changes = np.abs(np.asarray(changes, dtype=float))
+    if changes.size == 0:
+        raise ValueError("changes must hold at least one relative change")
+    if (changes <= 0.25).all():
         verdict = "reproduced"
     else:
-        verdict = "partly" if parts[0] > min(parts) else "not reproduced"
-    return Verdict(verdict, "share of the explanation in the first third of the word the largest of the three "
-                            "(and > 0): reproduced; not the smallest: partly; else not reproduced")
+        verdict = "partly" if np.median(changes) <= 0.25 else "not reproduced"
+    return Verdict(verdict, "|segments(λ 0.8) / segments(λ 0.2) - 1| <= 25% on every image: reproduced; "
+                            "median within 25%: partly; otherwise not reproduced")
 
 
-def speech_neighbour(adv_words, expected: str) -> Verdict:
-    """``speech.<word>.neighbour``: the paper's neighbour class (4.1, appendix D), the label an
-    untargeted attack moves a word to.
+def k_cost_independent(seconds_short, seconds_long) -> Verdict:
+    """Appendix A: a longer explainability length costs no time.
 
-    adv_words: the adversarial labels of the attacked clips of one word (none attacked: not
-    reproduced). reproduced: ``expected`` is the most frequent (ties included); partly: it
-    occurs; else not reproduced.
+    seconds_short, seconds_long: wall times (s) of the alternating runs at K = 1 and K = 10.
+    "reproduced" when the median at K = 10 is at most 1.1 times the median at K = 1, or at most
+    the slowest K = 1 run (inside their timing noise); else "not reproduced".
     """
-    words = list(adv_words)
-    counts = {w: words.count(w) for w in set(words)}
-    if counts and counts.get(expected, 0) == max(counts.values()):
-        verdict = "reproduced"
-    else:
-        verdict = "partly" if expected in counts else "not reproduced"
-    return Verdict(verdict, f"the paper's neighbour {expected!r} the most frequent adversarial label (ties "
-                            "included): reproduced; among them: partly; absent (or no clip attacked): not reproduced")
+    import numpy as np
+
+    short, long = np.asarray(seconds_short, dtype=float), np.asarray(seconds_long, dtype=float)
+    if short.size == 0 or long.size == 0:
+        raise ValueError("seconds_short and seconds_long must each hold at least one time")
+    ratio = np.median(long) / np.median(short)
+    flat = ratio <= 1.1 or np.median(long) <= short.max()
+    return Verdict("reproduced" if flat else "not reproduced",
+                   "median t(K=10) / median t(K=1) <= 1.1, or median t(K=10) <= the slowest K = 1 run "
+                   "(timing noise): reproduced; otherwise not reproduced")
 
 
-def text_top_token(ranked_tokens, expected: str) -> Verdict:
-    """``text.<label>.top_token``, the paper's reading of its Fig. 6: ``expected`` is the most
-    attacked token. ranked_tokens: tokens by attack density, densest first. reproduced: ranked
-    first; partly: among the first three; else not reproduced."""
-    ranked = list(ranked_tokens)
-    if ranked[:1] == [expected]:
-        verdict = "reproduced"
-    else:
-        verdict = "partly" if expected in ranked[:3] else "not reproduced"
-    return Verdict(verdict, f"the paper's word {expected!r} ranked first by attack density: reproduced; "
-                            "in the top 3: partly; else not reproduced")
+def lambda_explanations(density_low, density_high) -> Verdict:
+    """Fig. 13b, c, a qualitative claim: "partly" when the attacked share inside the top-10
+    explanation (density) with λ 0.2 is at least that with λ 0.8 on every image, else
+    "reference" (no consistent advantage: the claim stays a by-eye reference). density_low,
+    density_high: per image, shares in [0, 1]."""
+    import numpy as np
+
+    low, high = np.asarray(density_low, dtype=float), np.asarray(density_high, dtype=float)
+    if low.shape != high.shape or low.size == 0:
+        raise ValueError(f"density_low and density_high must be equal, non-empty lengths, got {low.shape} "
+                         f"and {high.shape}")
+    return Verdict("partly" if (low >= high).all() else "reference",
+                   "attacked share inside the top-10 explanation at λ 0.2 >= at λ 0.8 on every image: partly "
+                   "(a by-eye claim is not reproduced by a proxy); otherwise reference")
 
 
-def c4_beta(fit, model: str, *, equal_tol: float = 0.05, value_tol: float = 0.25) -> Verdict:
-    """``c4.beta.<model>``, Table 8: one symmetric beta law (p = q) with the paper's p and q.
-
-    fit: :func:`axlib.stats.beta_fit_cis` DataFrame; model: "speech" or "text". Notebook 02's
-    :func:`beta_rule` with the midpoints of Table 8's p and q intervals: |p - q| / mean(p, q) <=
-    equal_tol and both paper values within value_tol of ours: reproduced; one of the two:
-    partly; else not reproduced. (Skewness, Table 6 and Table 7 use notebook 02's rules as they
-    are: :func:`skew_share`, :func:`pairwise`, :func:`quantiles`.)
-    """
-    if model not in paper.C4_BETA:
-        raise ValueError(f"model must be one of {tuple(paper.C4_BETA)}, got {model!r}")
-    (p_lo, p_hi), (q_lo, q_hi) = paper.C4_BETA[model]["p"].value, paper.C4_BETA[model]["q"].value
-    return beta_rule(fit, (p_lo + p_hi) / 2, (q_lo + q_hi) / 2, equal_tol=equal_tol, value_tol=value_tol)
-
-
-# ======================================================================================
-# 02 attack distributions (3.2, App. C.1-C.3): rules
-# ======================================================================================
+# ----------------------------------------------------- 02 attack distributions (3.2, App. C.1-C.3)
 def skew_share(share: float) -> Verdict:
     """Fig. 2 claim: (nearly) all images approximately symmetric, |g1| <= 0.5.
 
@@ -446,6 +428,7 @@ def heavy_tails(excess_kurtosis, qq_r_middle, r_min: float = 0.98) -> Verdict:
 TABLE4_CELL_TOL = 0.15
 
 
+# ------------------------------------------------------------ 03 quantile selection (3.3, Table 4)
 def flip_alpha_mean(means, main: str = "pgd") -> Verdict:
     """Fig. 4 claim: the mean flip threshold alpha is near the paper's 15 %.
 
@@ -595,84 +578,106 @@ def blur_level(after: float, before: float, paper_level: float, *, tol: float = 
                             "reproduced; lower than before only: partly")
 
 
-# ---------------------------------------------------------------- 01 QuickShift (App. A)
-def kernel_cost(spread, fewer_with_kernel: bool) -> Verdict:
-    """Appendix A's kernel-size claim from the QuickShift sweeps.
+# ------------------------------------------------ 07 speech and text (4.1, 4.2, App. C.4, E.3)
+def cnn_rand_accuracy(ours: float, reference: float = paper.KIM_CNN_RAND) -> Verdict:
+    """``text.cnn_rand.accuracy``: our held-out accuracy against Kim's CNN-rand (76.1 %, Kim 2014,
+    an external reference value, not a number of the AXAI paper).
 
-    spread: mapping with "kernel_size", "max_dist" and "ratio", each the slowest / fastest
-    median wall time along that parameter's sweep (ratios >= 1); fewer_with_kernel: whether
-    the segment count never rises with the kernel on any image. "reproduced" when the kernel's
-    spread is more than twice the larger of the other two and counts never rise, else "partly".
+    ours: accuracy in [0, 1]. reproduced: within 2 points of ``reference``; partly: within 5;
+    else not reproduced.
     """
-    for key in ("kernel_size", "max_dist", "ratio"):
-        if key not in spread:
-            raise ValueError(f"spread must hold 'kernel_size', 'max_dist' and 'ratio', got {sorted(spread)}")
-    kernel_dominates = spread["kernel_size"] > 2 * max(spread["max_dist"], spread["ratio"])
-    return Verdict("reproduced" if kernel_dominates and fewer_with_kernel else "partly",
-                   "slowest/fastest median time along the kernel sweep > 2x that along max_dist and along λ, "
-                   "and segment counts never rise with the kernel on any image: reproduced; otherwise partly")
+    if not 0 <= ours <= 1:
+        raise ValueError(f"ours must be an accuracy in [0, 1], got {ours!r}")
+    gap = abs(ours - reference)
+    verdict = "reproduced" if gap <= 0.02 else "partly" if gap <= 0.05 else "not reproduced"
+    return Verdict(verdict, f"|held-out accuracy - Kim's CNN-rand {reference:.1%}| <= 2 points: reproduced; "
+                            "<= 5 points: partly; else not reproduced")
 
 
-def lime_defaults_merge_cifar(median_lime: float, median_fine: float) -> Verdict:
-    """Fig. 11 on CIFAR-10: "reproduced" when the median segment count at LIME's defaults is at
-    most 3 and that at kernel 1 at least 3 times it, else "partly". Counts are >= 1."""
-    for name, v in (("median_lime", median_lime), ("median_fine", median_fine)):
-        if not v >= 1:
-            raise ValueError(f"{name} must be a segment count >= 1, got {v!r}")
-    return Verdict("reproduced" if median_lime <= 3 and median_fine >= 3 * median_lime else "partly",
-                   "median segments per CIFAR-10 image <= 3 at LIME's 4/200/0.2 and >= 3x that at kernel 1: "
-                   "reproduced; otherwise partly")
+def _timing_parts(timing) -> tuple[float, float, float]:
+    missing = {"start", "middle", "end"} - set(timing)
+    if missing:
+        raise ValueError(f"timing must hold the shares 'start', 'middle' and 'end', missing {sorted(missing)}")
+    return float(timing["start"]), float(timing["middle"]), float(timing["end"])
 
 
-def lambda_counts(changes) -> Verdict:
-    """Fig. 13's "nearly the same" segment counts when only λ changes.
+def speech_start_and_end(timing) -> Verdict:
+    """``speech.right.explanation_timing``, the paper's reading of "right" (4.1): the start and the
+    end of the word matter, the middle does not.
 
-    changes: per image, segments at λ 0.8 / segments at λ 0.2 - 1. "reproduced" when every
-    |change| <= 0.25, "partly" when the median |change| <= 0.25, else "not reproduced".
+    timing: :func:`axlib.papers.axai.speech.timing_profile` shares. reproduced: start > middle
+    and end > middle; partly: one of them; else not reproduced.
     """
-    import numpy as np
+    start, middle, end = _timing_parts(timing)
+    wins = (start > middle) + (end > middle)
+    verdict = "reproduced" if wins == 2 else "partly" if wins == 1 else "not reproduced"
+    return Verdict(verdict, "share of the explanation in the first and in the last third of the word, each > "
+                            "the middle third's: reproduced; one of them: partly; neither: not reproduced")
 
-    changes = np.abs(np.asarray(changes, dtype=float))
-    if changes.size == 0:
-        raise ValueError("changes must hold at least one relative change")
-    if (changes <= 0.25).all():
+
+def speech_start(timing) -> Verdict:
+    """``speech.three.explanation_timing``, the paper's reading of "three" (4.1): the start ("thr")
+    matters most.
+
+    timing: :func:`axlib.papers.axai.speech.timing_profile` shares. reproduced: start is the
+    largest of start / middle / end (and > 0); partly: start is not the smallest; else not
+    reproduced.
+    """
+    parts = _timing_parts(timing)
+    if parts[0] >= max(parts) and parts[0] > 0:
         verdict = "reproduced"
     else:
-        verdict = "partly" if np.median(changes) <= 0.25 else "not reproduced"
-    return Verdict(verdict, "|segments(λ 0.8) / segments(λ 0.2) - 1| <= 25% on every image: reproduced; "
-                            "median within 25%: partly; otherwise not reproduced")
+        verdict = "partly" if parts[0] > min(parts) else "not reproduced"
+    return Verdict(verdict, "share of the explanation in the first third of the word the largest of the three "
+                            "(and > 0): reproduced; not the smallest: partly; else not reproduced")
 
 
-def k_cost_independent(seconds_short, seconds_long) -> Verdict:
-    """Appendix A: a longer explainability length costs no time.
+def speech_neighbour(adv_words, expected: str) -> Verdict:
+    """``speech.<word>.neighbour``: the paper's neighbour class (4.1, appendix D), the label an
+    untargeted attack moves a word to.
 
-    seconds_short, seconds_long: wall times (s) of the alternating runs at K = 1 and K = 10.
-    "reproduced" when the median at K = 10 is at most 1.1 times the median at K = 1, or at most
-    the slowest K = 1 run (inside their timing noise); else "not reproduced".
+    adv_words: the adversarial labels of the attacked clips of one word (none attacked: not
+    reproduced). reproduced: ``expected`` is the most frequent (ties included); partly: it
+    occurs; else not reproduced.
     """
-    import numpy as np
-
-    short, long = np.asarray(seconds_short, dtype=float), np.asarray(seconds_long, dtype=float)
-    if short.size == 0 or long.size == 0:
-        raise ValueError("seconds_short and seconds_long must each hold at least one time")
-    ratio = np.median(long) / np.median(short)
-    flat = ratio <= 1.1 or np.median(long) <= short.max()
-    return Verdict("reproduced" if flat else "not reproduced",
-                   "median t(K=10) / median t(K=1) <= 1.1, or median t(K=10) <= the slowest K = 1 run "
-                   "(timing noise): reproduced; otherwise not reproduced")
+    words = list(adv_words)
+    counts = {w: words.count(w) for w in set(words)}
+    if counts and counts.get(expected, 0) == max(counts.values()):
+        verdict = "reproduced"
+    else:
+        verdict = "partly" if expected in counts else "not reproduced"
+    return Verdict(verdict, f"the paper's neighbour {expected!r} the most frequent adversarial label (ties "
+                            "included): reproduced; among them: partly; absent (or no clip attacked): not reproduced")
 
 
-def lambda_explanations(density_low, density_high) -> Verdict:
-    """Fig. 13b, c, a qualitative claim: "partly" when the attacked share inside the top-10
-    explanation (density) with λ 0.2 is at least that with λ 0.8 on every image, else
-    "reference" (no consistent advantage: the claim stays a by-eye reference). density_low,
-    density_high: per image, shares in [0, 1]."""
-    import numpy as np
+def text_top_token(ranked_tokens, expected: str) -> Verdict:
+    """``text.<label>.top_token``, the paper's reading of its Fig. 6: ``expected`` is the most
+    attacked token. ranked_tokens: tokens by attack density, densest first. reproduced: ranked
+    first; partly: among the first three; else not reproduced."""
+    ranked = list(ranked_tokens)
+    if ranked[:1] == [expected]:
+        verdict = "reproduced"
+    else:
+        verdict = "partly" if expected in ranked[:3] else "not reproduced"
+    return Verdict(verdict, f"the paper's word {expected!r} ranked first by attack density: reproduced; "
+                            "in the top 3: partly; else not reproduced")
 
-    low, high = np.asarray(density_low, dtype=float), np.asarray(density_high, dtype=float)
-    if low.shape != high.shape or low.size == 0:
-        raise ValueError(f"density_low and density_high must be equal, non-empty lengths, got {low.shape} "
-                         f"and {high.shape}")
-    return Verdict("partly" if (low >= high).all() else "reference",
-                   "attacked share inside the top-10 explanation at λ 0.2 >= at λ 0.8 on every image: partly "
-                   "(a by-eye claim is not reproduced by a proxy); otherwise reference")
+
+def c4_beta(fit, model: str, *, equal_tol: float = 0.05, value_tol: float = 0.25) -> Verdict:
+    """``c4.beta.<model>``, Table 8: one symmetric beta law (p = q) with the paper's p and q.
+
+    fit: :func:`axlib.stats.beta_fit_cis` DataFrame; model: "speech" or "text". Notebook 02's
+    :func:`beta_rule` with the midpoints of Table 8's p and q intervals: |p - q| / mean(p, q) <=
+    equal_tol and both paper values within value_tol of ours: reproduced; one of the two:
+    partly; else not reproduced. (Skewness, Table 6 and Table 7 use notebook 02's rules as they
+    are: :func:`skew_share`, :func:`pairwise`, :func:`quantiles`.)
+    """
+    if model not in paper.C4_BETA:
+        raise ValueError(f"model must be one of {tuple(paper.C4_BETA)}, got {model!r}")
+    (p_lo, p_hi), (q_lo, q_hi) = paper.C4_BETA[model]["p"].value, paper.C4_BETA[model]["q"].value
+    return beta_rule(fit, (p_lo + p_hi) / 2, (q_lo + q_hi) / 2, equal_tol=equal_tol, value_tol=value_tol)
+
+
+# ======================================================================================
+# 02 attack distributions (3.2, App. C.1-C.3): rules
+# ======================================================================================

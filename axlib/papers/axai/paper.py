@@ -7,6 +7,49 @@ from __future__ import annotations
 
 from axlib._util.quotes import Quoted  # noqa: F401
 
+# ---------------------------------------------------------------- 01 QuickShift (App. A)
+QUICKSHIFT_LIME_KERNEL_SIZE = Quoted(4, "App. A", "LIME uses QuickShift for image segmentation where the default Kernel Size is 4")
+"""LIME's QuickShift kernel size (scikit-image ``kernel_size``)."""
+QUICKSHIFT_LIME_MAX_DIST = Quoted(200, "App. A", "the Max distance is 200")
+"""LIME's QuickShift max distance tau (scikit-image ``max_dist``)."""
+QUICKSHIFT_LIME_RATIO = Quoted(0.2, "App. A", "and the threshold $\\tau$ is 0.2")
+"""LIME's colour/space weight (scikit-image ``ratio``, the paper's lambda; the appendix calls it tau)."""
+QUICKSHIFT_KERNEL_COST = Quoted(
+    "increasing the kernel size increases the computation time while decreasing the number of image segments",
+    "App. A", "First, increasing the kernel size increases the computation time while decreasing the number of "
+              "image segments, making this parameter the major computational bottleneck in image segmentation.")
+"""The kernel-size claim of appendix A (no number given)."""
+QUICKSHIFT_LOW_RESOLUTION = Quoted(
+    "important and unimportant features can easily be merged together", "App. A, Fig. 11",
+    "because important and unimportant features can easily be merged together, as demonstrated in Fig. 11")
+"""The low-resolution claim of appendix A (Fig. 11)."""
+QUICKSHIFT_CIFAR_KERNEL_SIZE = Quoted(1, "App. F", "we lowered the Kernel size parameter to 1")
+"""The kernel size the paper uses for CIFAR-10 and CIFAR-100."""
+QUICKSHIFT_LAMBDAS = Quoted((0.2, 0.8), "App. A, Fig. 13",
+                            "For the first combination, we used 0.2 (Fig. 13b), for the second combination, "
+                            "we used 0.8 (Fig. 13c)")
+"""The two lambdas of Fig. 13 (b and c), all else fixed."""
+QUICKSHIFT_LAMBDA_COUNTS = Quoted((73, 81), "App. A, Fig. 13", "the total number of segments are nearly the same (73 and 81)")
+"""Segment counts of the castle image at lambda 0.2 and 0.8 (Fig. 13b, 13c)."""
+QUICKSHIFT_LAMBDA_EXPLANATIONS = Quoted(
+    "prevents details from merging with irrelevant background information", "App. A, Fig. 13",
+    "prevents details from merging with irrelevant background information")
+"""What a lower lambda does to the explanation (Fig. 13, judged by eye)."""
+QUICKSHIFT_K_SHOWN = Quoted((1, 2), "App. A, Fig. 12", "(b) Explainability length = 1 (c) Explainability length = 2")
+"""The explainability lengths of Fig. 12b and 12c."""
+QUICKSHIFT_K = Quoted(10, "App. A, Fig. 12", "we picked the top 10 segments as explanations, i.e., explainability length=10")
+"""The explainability length of Figs. 12 and 13 (the top 10 segments)."""
+QUICKSHIFT_K_COST = Quoted(
+    "the choice of a longer explainability length (more segments) does not increase the computational time",
+    "App. A, Fig. 12", "unlike LIME and other explainability algorithms, the choice of a longer explainability "
+                       "length (more segments) does not increase the computational time of our algorithm")
+"""The explainability-length cost claim of appendix A."""
+QUICKSHIFT_PGD_STEPS = Quoted(20, "3.3", "both attacked by PGD with 20 iterations")
+"""PGD iterations of AXAI's attack (the explanations of Figs. 12 and 13)."""
+QUICKSHIFT_TAIL_PERCENT = Quoted(15, "3.3", "within the [0%, 15%] and [85%, 100%] percentiles")
+"""AXAI's threshold a: a value counts as strongly attacked in the lower or upper 15% tail."""
+
+
 # ---------------------------------------------- 02 attack distributions (3.2, App. C.1-C.3)
 # CIFAR-10 = AlexNet, CIFAR-100 = VGG16, ImageNet = ResNet34 in the paper. Shares as fractions.
 SKEW_SHARE = {
@@ -67,6 +110,7 @@ BETA_PRINTED = {par: _row("3.2, Table 3", par, cells, _T2) for par, cells in (
 BETA = {ds: {par: sci_interval(row[ds].value) for par, row in BETA_PRINTED.items()} for ds in ("cifar10", "imagenet")}
 """Table 3 as numbers, {dataset: {"p", "q": (low, high)}} (95 % intervals of the beta shape parameters)."""
 
+
 # ----------------------------------------------------------- 03 quantile selection (3.3, Table 4)
 FLIP_ALPHA_MEAN = Quoted(15, "3.3, Fig. 4", "The probability density distribution of α 's are given in "
                          "Fig. 4b and Fig. 4c with an estimated mean of $\\alpha = 15$")
@@ -93,47 +137,50 @@ TABLE4 = {ds: {side: {low: q.value[col] for low, q in rows.items()}
           for col, ds in enumerate(("cifar10", "imagenet"))}
 """Table 4 as numbers, {dataset: {"inside" (middle attacked), "outside" (tails attacked): {low: accuracy}}}."""
 
-# ---------------------------------------------------------------- 01 QuickShift (App. A)
-QUICKSHIFT_LIME_KERNEL_SIZE = Quoted(4, "App. A", "LIME uses QuickShift for image segmentation where the default Kernel Size is 4")
-"""LIME's QuickShift kernel size (scikit-image ``kernel_size``)."""
-QUICKSHIFT_LIME_MAX_DIST = Quoted(200, "App. A", "the Max distance is 200")
-"""LIME's QuickShift max distance tau (scikit-image ``max_dist``)."""
-QUICKSHIFT_LIME_RATIO = Quoted(0.2, "App. A", "and the threshold $\\tau$ is 0.2")
-"""LIME's colour/space weight (scikit-image ``ratio``, the paper's lambda; the appendix calls it tau)."""
-QUICKSHIFT_KERNEL_COST = Quoted(
-    "increasing the kernel size increases the computation time while decreasing the number of image segments",
-    "App. A", "First, increasing the kernel size increases the computation time while decreasing the number of "
-              "image segments, making this parameter the major computational bottleneck in image segmentation.")
-"""The kernel-size claim of appendix A (no number given)."""
-QUICKSHIFT_LOW_RESOLUTION = Quoted(
-    "important and unimportant features can easily be merged together", "App. A, Fig. 11",
-    "because important and unimportant features can easily be merged together, as demonstrated in Fig. 11")
-"""The low-resolution claim of appendix A (Fig. 11)."""
-QUICKSHIFT_CIFAR_KERNEL_SIZE = Quoted(1, "App. F", "we lowered the Kernel size parameter to 1")
-"""The kernel size the paper uses for CIFAR-10 and CIFAR-100."""
-QUICKSHIFT_LAMBDAS = Quoted((0.2, 0.8), "App. A, Fig. 13",
-                            "For the first combination, we used 0.2 (Fig. 13b), for the second combination, "
-                            "we used 0.8 (Fig. 13c)")
-"""The two lambdas of Fig. 13 (b and c), all else fixed."""
-QUICKSHIFT_LAMBDA_COUNTS = Quoted((73, 81), "App. A, Fig. 13", "the total number of segments are nearly the same (73 and 81)")
-"""Segment counts of the castle image at lambda 0.2 and 0.8 (Fig. 13b, 13c)."""
-QUICKSHIFT_LAMBDA_EXPLANATIONS = Quoted(
-    "prevents details from merging with irrelevant background information", "App. A, Fig. 13",
-    "prevents details from merging with irrelevant background information")
-"""What a lower lambda does to the explanation (Fig. 13, judged by eye)."""
-QUICKSHIFT_K_SHOWN = Quoted((1, 2), "App. A, Fig. 12", "(b) Explainability length = 1 (c) Explainability length = 2")
-"""The explainability lengths of Fig. 12b and 12c."""
-QUICKSHIFT_K = Quoted(10, "App. A, Fig. 12", "we picked the top 10 segments as explanations, i.e., explainability length=10")
-"""The explainability length of Figs. 12 and 13 (the top 10 segments)."""
-QUICKSHIFT_K_COST = Quoted(
-    "the choice of a longer explainability length (more segments) does not increase the computational time",
-    "App. A, Fig. 12", "unlike LIME and other explainability algorithms, the choice of a longer explainability "
-                       "length (more segments) does not increase the computational time of our algorithm")
-"""The explainability-length cost claim of appendix A."""
-QUICKSHIFT_PGD_STEPS = Quoted(20, "3.3", "both attacked by PGD with 20 iterations")
-"""PGD iterations of AXAI's attack (the explanations of Figs. 12 and 13)."""
-QUICKSHIFT_TAIL_PERCENT = Quoted(15, "3.3", "within the [0%, 15%] and [85%, 100%] percentiles")
-"""AXAI's threshold a: a value counts as strongly attacked in the lower or upper 15% tail."""
+
+# --------------------------------------- 04 benchmarks and appendices B, D, E.4, E.5, F
+# Table 5: seconds per explanation, ResNet34 on ImageNet (CPU: Intel Core i5-7360U, GPU: Tesla V100).
+TABLE5 = {
+    "cpu": {"lime": Quoted(105.0, "4.3, Table 5", "LIME 105s 5.8s"),
+            "shap": Quoted(35.0, "4.3, Table 5", "SHAP (Gradient Explainer) 35s 3.8s"),
+            "axai": Quoted(6.6, "4.3, Table 5", "AXAI (PGD with 20 iters) 6.6s 1.7s")},
+    "gpu": {"lime": Quoted(5.8, "4.3, Table 5", "LIME 105s 5.8s"),
+            "shap": Quoted(3.8, "4.3, Table 5", "SHAP (Gradient Explainer) 35s 3.8s"),
+            "axai": Quoted(1.7, "4.3, Table 5", "AXAI (PGD with 20 iters) 6.6s 1.7s")},
+}
+"""Table 5, seconds per image: {"cpu" | "gpu": {"lime" | "shap" | "axai": Quoted}}."""
+TABLE5_BOTTLENECK = Quoted(
+    "the main computational bottleneck", "4.3, App. A",
+    "the segmentation step which mainly uses the CPU is the main computational bottleneck for the algorithms")
+"""Segmentation as AXAI's bottleneck (no number given)."""
+FIG21_SIMILAR = Quoted("similar explanations", "4.3, Fig. 7, App. F, Fig. 21",
+                       "The algorithms produce similar explanations")
+"""AXAI, LIME and SHAP point at the same parts of the image (judged by eye)."""
+APP_F_LARGE_SEGMENTS = Quoted("a few very large segments", "App. F",
+                              "this leads to a few very large segments in the image")
+"""LIME's default QuickShift kernel on 32x32 images."""
+APP_B_SAME = Quoted("exactly the same", "App. B, Fig. 14b-d", "They both look exactly the same")
+"""FGM and PGD explanations of one ImageNet image (Fig. 14b-d)."""
+APP_B_FINE_SEGMENTS = Quoted("50 times more segments", "App. B, Fig. 14e-f",
+                             "using 50 times more segments than the previous case")
+"""How much finer the segments of Fig. 14e-f are (a wording: its leading number is the factor)."""
+APP_B_SMALL_DIFFERENCES = Quoted("small differences", "App. B, Fig. 14e-f",
+                                 "we do see small differences between an explanation produced with a PGM "
+                                 "attack with 10 iterations and one based on a PGM attack with 40 iterations")
+"""PGD-10 vs PGD-40 with the finer segments."""
+APP_E4_ACCURACY_AFTER_TOP5 = Quoted(0.43, "App. E.4", "the prediction accuracy of the DNN decreases to %43 "
+                                                      "after blurring the top 5 explanation/segments")
+"""Top-1 accuracy of ResNet34 on the ImageNet test set after blurring AXAI's top 5 of K = 10 segments."""
+APP_E4_DROP_6TO10 = Quoted(0.22, "App. E.4", "This results in a %22 drop in total accuracy")
+"""The accuracy drop after blurring segments 6-10 instead (relative or in points: not said)."""
+APP_D_NEAREST_CLASS = Quoted(
+    "the predicted label changes from \u201cconvertible\u201d to \u201csports car\u201d", "App. D, Fig. 16",
+    "the predicted label changes from \u201cconvertible\u201d to \u201csports car\u201d")
+"""Appendix D's example of the attack reaching a neighbouring class."""
+APP_E5_SHARPER = Quoted("sharper, clearer and more robust", "App. E.5, Fig. 20",
+                        "explanations produced for the robust DNN are sharper, clearer and more robust")
+"""Explanations of an adversarially trained AlexNet against a regularly trained one."""
+
 
 # ------------------------------------------------ 07 speech and text (4.1, 4.2, App. C.4, E.3)
 # Section 4.1 (speech, Fig. 5): the neighbour class the attack moves each word to, and the time
@@ -196,47 +243,3 @@ C4_BETA = {                                                    # Table 8: 95 % i
 # accuracy Kim (2014, Table 2) reports for CNN-rand on MR (Sentence Polarity, ten-fold
 # cross-validation), the model AXAI's section 4.2 takes from its reference [16].
 KIM_CNN_RAND = 0.761
-
-
-# --------------------------------------- 04 benchmarks and appendices B, D, E.4, E.5, F
-# Table 5: seconds per explanation, ResNet34 on ImageNet (CPU: Intel Core i5-7360U, GPU: Tesla V100).
-TABLE5 = {
-    "cpu": {"lime": Quoted(105.0, "4.3, Table 5", "LIME 105s 5.8s"),
-            "shap": Quoted(35.0, "4.3, Table 5", "SHAP (Gradient Explainer) 35s 3.8s"),
-            "axai": Quoted(6.6, "4.3, Table 5", "AXAI (PGD with 20 iters) 6.6s 1.7s")},
-    "gpu": {"lime": Quoted(5.8, "4.3, Table 5", "LIME 105s 5.8s"),
-            "shap": Quoted(3.8, "4.3, Table 5", "SHAP (Gradient Explainer) 35s 3.8s"),
-            "axai": Quoted(1.7, "4.3, Table 5", "AXAI (PGD with 20 iters) 6.6s 1.7s")},
-}
-"""Table 5, seconds per image: {"cpu" | "gpu": {"lime" | "shap" | "axai": Quoted}}."""
-TABLE5_BOTTLENECK = Quoted(
-    "the main computational bottleneck", "4.3, App. A",
-    "the segmentation step which mainly uses the CPU is the main computational bottleneck for the algorithms")
-"""Segmentation as AXAI's bottleneck (no number given)."""
-FIG21_SIMILAR = Quoted("similar explanations", "4.3, Fig. 7, App. F, Fig. 21",
-                       "The algorithms produce similar explanations")
-"""AXAI, LIME and SHAP point at the same parts of the image (judged by eye)."""
-APP_F_LARGE_SEGMENTS = Quoted("a few very large segments", "App. F",
-                              "this leads to a few very large segments in the image")
-"""LIME's default QuickShift kernel on 32x32 images."""
-APP_B_SAME = Quoted("exactly the same", "App. B, Fig. 14b-d", "They both look exactly the same")
-"""FGM and PGD explanations of one ImageNet image (Fig. 14b-d)."""
-APP_B_FINE_SEGMENTS = Quoted("50 times more segments", "App. B, Fig. 14e-f",
-                             "using 50 times more segments than the previous case")
-"""How much finer the segments of Fig. 14e-f are (a wording: its leading number is the factor)."""
-APP_B_SMALL_DIFFERENCES = Quoted("small differences", "App. B, Fig. 14e-f",
-                                 "we do see small differences between an explanation produced with a PGM "
-                                 "attack with 10 iterations and one based on a PGM attack with 40 iterations")
-"""PGD-10 vs PGD-40 with the finer segments."""
-APP_E4_ACCURACY_AFTER_TOP5 = Quoted(0.43, "App. E.4", "the prediction accuracy of the DNN decreases to %43 "
-                                                      "after blurring the top 5 explanation/segments")
-"""Top-1 accuracy of ResNet34 on the ImageNet test set after blurring AXAI's top 5 of K = 10 segments."""
-APP_E4_DROP_6TO10 = Quoted(0.22, "App. E.4", "This results in a %22 drop in total accuracy")
-"""The accuracy drop after blurring segments 6-10 instead (relative or in points: not said)."""
-APP_D_NEAREST_CLASS = Quoted(
-    "the predicted label changes from \u201cconvertible\u201d to \u201csports car\u201d", "App. D, Fig. 16",
-    "the predicted label changes from \u201cconvertible\u201d to \u201csports car\u201d")
-"""Appendix D's example of the attack reaching a neighbouring class."""
-APP_E5_SHARPER = Quoted("sharper, clearer and more robust", "App. E.5, Fig. 20",
-                        "explanations produced for the robust DNN are sharper, clearer and more robust")
-"""Explanations of an adversarially trained AlexNet against a regularly trained one."""
