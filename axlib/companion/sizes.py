@@ -65,7 +65,7 @@ PAGE_SIZES["02_attack_distributions"] = {
 # imagenet_alphas: the grid of the flip-threshold search (percent, 50 = the whole image); pgd_max:
 # how many fooled images the two PGD readings re-attack (None: all); table4_bands /
 # imagenet_table4_bands: how many of Table 4's bands, widest tails first; eps_ref: the L2 radius
-# of the robustness yardstick; threads: one torch thread (on the shared 2-core machine two
+# of the robustness yardstick; threads: one torch thread (on a 2-core CPU two
 # threads per process made a PGD step on a small batch up to 15x slower).
 _GRID = (0.5, 1, 2, 3, 4, 5, 6, 8, 10, 12.5, 15, 17.5, 20, 25, 30, 35, 40, 45, 50)  # reattack.DEFAULT_ALPHAS
 _D03 = {"cifar_images": 500, "imagenet_images": 6, "alphas": _GRID, "imagenet_alphas": _GRID, "pgd_max": 150,
@@ -78,7 +78,7 @@ PAGE_SIZES["03_quantile_selection"] = {
     "paper": _with(_D03, cifar_images=2000, imagenet_images=200, pgd_max=None, threads=None),
 }
 # ----------------------------------------------------------------------- 04 benchmarks
-# One torch thread: on a shared 2-core CPU one thread is far steadier (see axlib.companion.bench).
+# One torch thread: on a 2-core CPU one thread per process is far steadier (see axlib.companion.bench).
 # imagenet_images: ImageNet sample images drawn, evenly spread over the classes (which images a
 # count draws depends on the count; 04 and 04b draw the same); table5: the first ones timed for
 # Table 5 (SHAP's background: the 8 after them); table5_batch: AXAI's throughput batch;
