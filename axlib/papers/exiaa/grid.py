@@ -239,7 +239,7 @@ def run_grid(model: str, images: dict, attack_images: dict, *, method: str, out_
     means the same, as in :func:`axlib.companion.scaleout.run`), a scheduler address
     (``"tcp://host:8786"``, a real cluster whose workers can import axlib and read
     the data) or a ``distributed.Client`` (kept open: pass one to share a cluster between
-    calls). Serial is the default because a local cluster costs about 7 s per call on the
+    calls). Serial is the default because a local cluster costs about 7 s per call on a
     2-core CPU (start-up, and each worker importing torch and loading
     the model and data), while a (model, method) grid of the smoke profile takes under a
     second and one of the default profile 3-30 s: two workers would save at most half of
