@@ -1,6 +1,9 @@
 """axlib: the helper package of the adversarial-XAI paper companion.
 
-Three layers; a lower one never imports a higher one (``tests/test_layers.py`` keeps it so):
+Three layers. The core imports neither of the others; a paper package imports the core and,
+for running its grids and declaring its claims, the companion's ``scaleout``, ``claims`` and
+``results``, never another paper; the companion imports both (``tests/test_layers.py`` keeps
+the first two rules):
 
 * **core**, paper-agnostic methods over batched tensors: ``attacks`` (FGM, PGD), ``segment``
   (QuickShift, grids), ``explain`` (AXAI and every baseline behind one ``attribute`` call),
@@ -10,7 +13,7 @@ Three layers; a lower one never imports a higher one (``tests/test_layers.py`` k
 * **papers**: one package per paper (``papers.axai``, ``papers.robust``, ``papers.exiaa``), each
   with the experiments of that paper; a paper package never imports another.
 * **companion**: the book's machinery: profiles, results and claims, the notebook runner, the
-  site builder, the command line, the Dask scale-out and the benchmark harness.
+  site builder, the command line, the Dask scale-out and its benchmark.
 
 ``axlib.profile`` and ``axlib.results`` are the two names a notebook needs from the top.
 """

@@ -165,8 +165,7 @@ def predicted_labels(model, x: torch.Tensor, batch_size: int = 256) -> torch.Ten
     """
     if not isinstance(x, torch.Tensor) or x.dim() < 2:
         raise ValueError("x must be a batched tensor (B, ...)")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    batch_size = check_int("batch_size", batch_size, low=1)
     with eval_mode(model):
         return torch.cat([model(x[i:i + batch_size]).argmax(1) for i in range(0, x.shape[0], batch_size)])
 
@@ -320,8 +319,7 @@ def adversarial_accuracy(model, x: torch.Tensor, y: torch.Tensor, attack: Callab
     """
     x = check_images(x, None)
     y = check_labels(y, x)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    batch_size = check_int("batch_size", batch_size, low=1)
     if mask is not None and (not isinstance(mask, torch.Tensor) or mask.shape != x.shape):
         raise ValueError(f"mask must have the same shape as x {tuple(x.shape)}")
     correct = 0

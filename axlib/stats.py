@@ -32,6 +32,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from ._util.checks import check_int, check_number
+
 __all__ = ["skewness", "share_outside", "qq_data", "pairwise_tests", "anova", "quantile_cis",
            "beta_fit_moments", "beta_fit_cis"]
 
@@ -64,9 +66,7 @@ def _as_groups(groups, name: str = "groups", min_groups: int = 2) -> list[np.nda
 
 
 def _check_level(level) -> float:
-    if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
-        raise ValueError(f"level must be in the open interval (0, 1), got {level!r}")
-    return float(level)
+    return check_number("level", level, 0, 1, low_open=True, high_open=True)
 
 
 def _rng(generator) -> np.random.Generator:
@@ -187,8 +187,7 @@ def qq_data(samples, *, standardize: bool = False, n_points: int | None = None) 
         arr = (arr - arr.mean()) / (sd if sd > 0 else 1.0)
     (osm, osr), (slope, intercept, r) = _st.probplot(arr, dist="norm")
     if n_points is not None:
-        if isinstance(n_points, bool) or not isinstance(n_points, int) or n_points < 2:
-            raise ValueError(f"n_points must be None or an integer >= 2, got {n_points!r}")
+        n_points = check_int("n_points", n_points, low=2)
         if n_points < osm.size:
             idx = np.unique(np.round(np.linspace(0, osm.size - 1, n_points)).astype(int))
             osm, osr = osm[idx], osr[idx]
@@ -229,8 +228,8 @@ def pairwise_tests(groups, max_pairs: int | None = None, generator=None) -> pd.D
     gs = _as_groups(groups)
     n = len(gs)
     total = n * (n - 1) // 2
-    if max_pairs is not None and (isinstance(max_pairs, bool) or not isinstance(max_pairs, int) or max_pairs < 1):
-        raise ValueError(f"max_pairs must be None or an integer >= 1, got {max_pairs!r}")
+    if max_pairs is not None:
+        max_pairs = check_int("max_pairs", max_pairs, low=1)
     if max_pairs is None or max_pairs >= total:
         pairs = np.array(list(combinations(range(n), 2)), dtype=int)
     else:

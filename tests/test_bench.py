@@ -7,8 +7,8 @@ import pytest
 import torch
 from torch import nn
 
-from axlib.companion import bench as B
 from axlib.companion.cli import main
+from axlib.papers.axai import bench as B
 
 SETTINGS = {"segment": {"kernel_size": 1, "max_dist": 200, "ratio": 0.2},
             "axai": {"k": 3, "steps": 3},

@@ -31,6 +31,14 @@ def test_table5_paper_ratio_and_targets():
         C.table5_paper_ratio("axai")
 
 
+def test_table5_targets_text_is_built_from_the_targets(monkeypatch):
+    assert BM.table5_targets_text() == (
+        "**Targets**: LIME / AXAI at least 16 and SHAP / AXAI at least 5.3 (the paper's ratios), AXAI's "
+        "segmentation at most 30 % and its remaining work at most 10 % of its time.")
+    monkeypatch.setitem(C.TABLE5_TARGETS, "axai segmentation share", ("<=", 0.25))
+    assert "segmentation at most 25 % and" in BM.table5_targets_text()
+
+
 def test_table5_ratio():
     assert C.table5_ratio(20.0, 15.9).verdict == "reproduced"
     assert C.table5_ratio(3.0, 5.3).verdict == "partly"

@@ -14,6 +14,7 @@ from axlib._util.checks import (
     check_labels,
     check_number,
     eval_mode,
+    model_device,
     torch_threads,
 )
 
@@ -65,6 +66,12 @@ def test_check_device():
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="no CUDA GPU"):
             check_device("cuda")
+
+
+def test_model_device_falls_back_to_the_default():
+    assert model_device(nn.Linear(2, 2), "cuda:0") == torch.device("cpu")
+    assert model_device(nn.ReLU(), "cpu") == torch.device("cpu")          # no parameters
+    assert model_device(lambda t: t, torch.device("cpu")) == torch.device("cpu")  # a plain function
 
 
 def test_eval_mode_restores_every_flag_and_threads_are_restored():

@@ -127,6 +127,18 @@ def test_fixed_support():
         dist.fixed_support(np.zeros((2, 3)))
 
 
+def test_load_images_embedded_only_caps_instead_of_downloading():
+    """Page 02 downloads beyond the shipped images; page 03 (embedded_only) takes the shipped ones."""
+    from axlib.data.cifar import cifar10_test
+
+    x, y, classes = dist.load_images("cifar10", 5)
+    assert torch.equal(x, cifar10_test(5)[0]) and torch.equal(y, cifar10_test(5)[1]) and len(classes) == 10
+    capped, labels, _ = dist.load_images("cifar10", 2500, embedded_only=True)
+    assert len(capped) == dist.EMBEDDED_IMAGES["cifar10"] and torch.equal(capped[:5], x) and torch.equal(labels[:5], y)
+    with pytest.raises(ValueError, match="dataset"):
+        dist.load_images("mnist", 5)
+
+
 # --------------------------------------------------------------------------- tables
 def test_paper_values_match_the_seeds():
     assert paper.SKEW_SHARE["cifar10"].value == 0.009 and paper.SKEW_SHARE["imagenet"].value == 0.019

@@ -1,14 +1,22 @@
-"""The package's three layers: core never imports papers or companion, and a paper package
-never imports another paper's (README, "Layout")."""
+"""The package's three layers: core never imports papers or companion; a paper package never
+imports another paper's, and of the companion only the scale-out, claims and results it runs its
+grids and declares its claims with (README, "Layout")."""
 from __future__ import annotations
 
 import ast
+import sys
 from pathlib import Path
 
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "axlib"
 ENTRY_POINTS = {"__init__.py", "__main__.py"}      # the package's front door re-exports companion names
+PAPER_MAY_USE = ("axlib.companion.scaleout", "axlib.companion.claims", "axlib.companion.results")
+
+
+def paper_may_use(target: str) -> bool:
+    """``from axlib.companion import scaleout`` names both ``axlib.companion`` and ``...scaleout``."""
+    return target == "axlib.companion" or any(target == m or target.startswith(m + ".") for m in PAPER_MAY_USE)
 
 
 def module_name(path: Path) -> str:
@@ -57,6 +65,8 @@ def violations(files) -> list[str]:
                 found.append(f"{module_name(path)} (core) imports {target}")
             elif own.startswith("papers.") and other.startswith("papers.") and other != own:
                 found.append(f"{module_name(path)} ({own}) imports another paper's {target}")
+            elif own.startswith("papers.") and other == "companion" and not paper_may_use(target):
+                found.append(f"{module_name(path)} ({own}) imports the companion's {target}")
     return found
 
 
@@ -72,13 +82,14 @@ def test_layers_are_kept():
     ("models/lenet.py", "from ..companion import results\n", "axlib.models.lenet (core) imports axlib.companion"),
     ("explain/axai.py", "def f():\n    import axlib.companion.runner\n", "imports axlib.companion.runner"),
     ("papers/exiaa/grid.py", "from axlib.papers.robust import study\n", "imports another paper's axlib.papers.robust"),
+    ("papers/axai/x.py", "from axlib.companion import runner\n", "imports the companion's axlib.companion.runner"),
 ])
 def test_a_violation_is_found(tmp_path, monkeypatch, where, source, expected):
     """The checker sees top-level, relative and function-level imports across layers."""
     fake = tmp_path / "axlib" / where
     fake.parent.mkdir(parents=True)
     fake.write_text(source)
-    monkeypatch.setattr(__import__(__name__), "PACKAGE", tmp_path / "axlib")
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", tmp_path / "axlib")
     bad = violations([fake])
     assert bad and expected in bad[0]
 
@@ -90,5 +101,5 @@ def test_allowed_imports_pass(tmp_path, monkeypatch):
         fake = tmp_path / "axlib" / where
         fake.parent.mkdir(parents=True, exist_ok=True)
         fake.write_text(source)
-    monkeypatch.setattr(__import__(__name__), "PACKAGE", tmp_path / "axlib")
+    monkeypatch.setattr(sys.modules[__name__], "PACKAGE", tmp_path / "axlib")
     assert violations(sorted((tmp_path / "axlib").rglob("*.py"))) == []

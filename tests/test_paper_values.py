@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from axlib._util.quotes import Quoted
+from axlib._util.quotes import Quoted, unquote
 
 SEEDS = Path(__file__).resolve().parents[2] / "shared" / "seeds"
 TEXTS = {"axai": ("001_35d5ca0e77a3e814.txt", "000_76bfdd7783c4ccb2.txt"),
@@ -87,3 +87,10 @@ def test_the_check_can_fail():
         text = normalise((SEEDS / TEXTS["axai"][1]).read_text())
         assert normalise("nearly the same (73 and 81)") in text
         assert normalise("nearly the same (73 and 82)") not in text
+
+
+def test_unquote_unwraps_inside_containers():
+    q = Quoted(0.3, "Table 6", "0.30")
+    nested = {"speech": {"t": q, "pair": (q, 2)}, "list": [q, "x"]}
+    assert unquote(nested) == {"speech": {"t": 0.3, "pair": (0.3, 2)}, "list": [0.3, "x"]}
+    assert unquote(Quoted((73, 81), "Fig. 13", "73 and 81")) == (73, 81) and unquote(5) == 5

@@ -26,6 +26,16 @@ def test_page_sizes_by_profile_with_overrides(fake_page):
         axlib.profile("smoke", page="98").kernel
 
 
+def test_a_page_mutating_a_size_leaves_page_sizes_alone(monkeypatch):
+    pages = {"98_fake": {p: {"kernels": [1, 2], "batch": {"cifar10": 4}} for p in profiles.PROFILE_NAMES}}
+    monkeypatch.setattr(profiles, "PAGE_SIZES", pages)
+    cfg = axlib.profile("smoke", page="98")
+    cfg.kernels.append(3)
+    cfg.batch["cifar10"] = 99
+    assert pages["98_fake"]["smoke"] == {"kernels": [1, 2], "batch": {"cifar10": 4}}
+    assert axlib.profile("smoke", page="98").kernels == [1, 2]
+
+
 def test_threads_and_seed_are_applied(fake_page):
     before = torch.get_num_threads()
     try:

@@ -345,3 +345,45 @@ def test_table4_records_consistency_and_timings():
     assert bounds.loc[("cifar10", "paper's Table 4"), "highest mean α"] < reattack.paper.FLIP_ALPHA_MEAN.value
     assert "at most" in reattack.consistency_text(bounds)
     assert list(reattack.timing_table({("cifar10", "first attack"): 1.5}).seconds) == [1.5]
+
+
+def _findings(tails=0.1, middle=0.8, means=(2.6, 17.8, 5.3), caps=None, imagenet_fooled=5, imagenet_acc=(0.0, 0.0)):
+    """findings_text and consistency_text of a planted run: CIFAR-10 Table 4 accuracies, the
+    readings' mean flip thresholds, the paper's Table 4 caps {dataset: highest mean} (None: the
+    paper's own), ImageNet's fooled count and (tails, middle) accuracy."""
+    table4 = _synthetic_table4()
+    for name, (t, m) in {"cifar10": (tails, middle), "imagenet": imagenet_acc}.items():
+        table4.loc[table4.data == name, ["outside", "inside"]] = (t, m)
+    alpha = pd.DataFrame({(d, r): dict(n=40, mean=mean, mean_low=mean - 1, median=mean)
+                          for d in ("cifar10", "imagenet") for r, mean in zip(reattack.METHODS, means)}).T
+    bounds = reattack.consistency_bounds(table4, alpha)
+    for name, cap in (caps or {}).items():
+        bounds.loc[(name, "paper's Table 4"), "highest mean α"] = cap
+    experiments = {"cifar10": {"summary": dict(images=500, clean_accuracy=0.87, fooled=336)},
+                   "imagenet": {"summary": dict(images=6, fooled=imagenet_fooled, eps=3.04)}}
+    return reattack.findings_text(experiments, table4, alpha, bounds, 150), reattack.consistency_text(bounds)
+
+
+def test_findings_wording_follows_the_numbers_it_quotes():
+    """Each judgement of the page's findings is a comparison of the numbers beside it: change
+    the numbers and the wording flips."""
+    text, consistency = _findings()
+    assert "**The tails carry the attack (Table 4, CIFAR-10).** With the 15% tails (30% of the features)" in text
+    assert "depends on the reading" in text and "needs far fewer features than the paper reports" in text
+    assert "**The paper's Fig. 4 and Table 4 disagree with each other**: its Table 4 implies a mean threshold " \
+           "of at most 13.8 (CIFAR-10) and 8.6 (ImageNet)" in text
+    assert "**ImageNet is anecdotal here**: 5 fooled images" in text and "Both bands flip every fooled image" in text
+    assert "the paper's mean of 15 is beyond what its Table 4 permits. " in consistency
+
+    text, consistency = _findings(tails=0.9, middle=0.5, means=(20.0, 20.0, 20.0), caps={"cifar10": 16.0},
+                                  imagenet_fooled=40, imagenet_acc=(0.2, 0.6))
+    assert "**The tails do not carry the attack here (Table 4, CIFAR-10).**" in text
+    assert "does not depend on the reading" in text and "needs more features than the paper reports" in text
+    assert "**The paper's Fig. 4 and Table 4 disagree with each other on ImageNet**" in text
+    assert "**ImageNet**: 40 fooled images" in text and "Both bands" not in text
+    assert "beyond what its Table 4 permits on ImageNet" in consistency
+
+    text, consistency = _findings(means=(10.0, 15.0, 5.0), caps={"cifar10": 16.0, "imagenet": 15.0})
+    assert "needs fewer features than the paper reports" in text
+    assert "**The paper's Fig. 4 and Table 4 agree**" in text
+    assert "The paper's mean of 15 is within what its Table 4 permits" in consistency

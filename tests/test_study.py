@@ -7,13 +7,16 @@ import pytest
 import torch
 
 from axlib.companion import scaleout
+from axlib.companion.sizes import PAGE_SIZES
 from axlib.data.boxes import training_canvases
 from axlib.explain.methods import has_gap_classifier
 from axlib.models.adversarial import batch_step_from_recipe
 from axlib.models.canvas_nets import AlexNet64, GoogLeNet64, ResNet64
 from axlib.models.registry import MODELS, canvas_model_name, checkpoint_path
 from axlib.papers.robust import analysis as sa
-from axlib.papers.robust import findings, study
+from axlib.papers.robust import findings, paper, study
+
+SIZES = PAGE_SIZES["05_robust_study"]   # {profile: sizes}: method_settings and tuning_grid per profile
 
 
 # --------------------------------------------------------------------------- architectures
@@ -76,14 +79,31 @@ def test_recipes_of_the_nine_models():
 
 
 # --------------------------------------------------------------------------- settings and shards
-def test_method_settings_per_profile():
-    assert study.method_settings("paper") == study.PAPER_SETTINGS
-    assert study.method_settings("paper") is not study.PAPER_SETTINGS
-    default = study.method_settings("default")
-    assert set(default) == set(study.PAPER_SETTINGS)
-    assert default["rise"]["n_masks"] < study.PAPER_SETTINGS["rise"]["n_masks"]
-    with pytest.raises(ValueError, match="profile"):
-        study.method_settings("huge")
+def test_method_settings_and_tuning_grid_per_profile():
+    """The page's sizes: the paper profile runs A1.1's defaults and searches A1.1's grid; the
+    smaller profiles reduce samples and iterations and search subsets of it."""
+    assert SIZES["paper"]["method_settings"] == study.PAPER_SETTINGS
+    assert SIZES["paper"]["method_settings"] is not study.PAPER_SETTINGS
+    space = paper.value(paper.SEARCH_SPACE)
+    assert SIZES["paper"]["tuning_grid"] == {m: [{k: v} for v in vs] for m, kws in space.items() for k, vs in kws.items()}
+    for name in ("smoke", "default"):
+        settings, grid = SIZES[name]["method_settings"], SIZES[name]["tuning_grid"]
+        assert list(settings) == list(study.PAPER_SETTINGS)
+        assert settings["rise"]["n_masks"] < study.PAPER_SETTINGS["rise"]["n_masks"]
+        assert set(grid) == set(space) and all(set(c) <= set(settings[m]) for m, cs in grid.items() for c in cs)
+
+
+def test_tuning_shards_take_settings_and_grid():
+    _shipped("canvas64-resnet")
+    settings = SIZES["smoke"]["method_settings"]
+    grid = {"rise": [{"mask_size": 3}, {"mask_size": 7}]}
+    shards = study.tuning_shards(["canvas64-resnet"], [1000, 1001, 1002], settings, grid, shard_size=2)
+    assert [s.name for s in shards][:2] == ['tune__canvas64-resnet__rise__{"mask_size": 3}__1000',
+                                            'tune__canvas64-resnet__rise__{"mask_size": 3}__1002']
+    assert shards[0].params["settings"] == dict(settings["rise"], mask_size=3) and len(shards) == 4
+    assert settings["rise"]["mask_size"] == 7      # the profile's settings are not modified
+    with pytest.raises(ValueError, match="grid tunes methods"):
+        study.tuning_shards(["canvas64-resnet"], [1000], {"gradient": {}}, grid)
 
 
 def test_best_settings_picks_the_planted_configuration():
@@ -94,10 +114,12 @@ def test_best_settings_picks_the_planted_configuration():
             for image in range(4):
                 rows.append({"model": model, "method": "rise", "config": json.dumps({"mask_size": size}),
                              "pointing_game": float(good), "wsl": 0.5, "insertion": 0.4, "deletion": 0.1})
-    settings, chosen = study.best_settings(pd.DataFrame(rows), "default")
+    default = SIZES["default"]["method_settings"]
+    settings, chosen = study.best_settings(pd.DataFrame(rows), default)
     assert settings["canvas64-resnet"]["rise"]["mask_size"] == 7
     assert settings["canvas64-resnet-robust"]["rise"]["mask_size"] == 3
-    assert settings["canvas64-resnet"]["rise"]["n_masks"] == study.method_settings("default")["rise"]["n_masks"]
+    assert settings["canvas64-resnet"]["rise"]["n_masks"] == default["rise"]["n_masks"]
+    assert default["rise"]["mask_size"] == 7       # the profile's settings are not modified
     assert settings["canvas64-resnet"]["gradient"] == {}
     assert chosen.loc[("canvas64-resnet", "rise"), "score"] == pytest.approx(1 + 0.5 + 0.4 - 0.1)
 
@@ -110,7 +132,7 @@ def _shipped(*names):
 
 def test_study_shard_rows_are_scored_and_deterministic():
     _shipped("canvas64-resnet")
-    settings = study.method_settings("smoke")
+    settings = SIZES["smoke"]["method_settings"]
     a = study.study_shard("canvas64-resnet", "rise", [0, 3], settings["rise"])
     b = study.study_shard("canvas64-resnet", "rise", [0, 3], settings["rise"])
     assert list(a["index"]) == [0, 3] and set(a["method"]) == {"rise"}
@@ -126,7 +148,7 @@ def test_study_shard_rows_are_scored_and_deterministic():
 def test_study_shards_cover_the_grid_and_carry_the_weights():
     _shipped("canvas64-alexnet", "canvas64-resnet")
     shards = study.study_shards(["canvas64-alexnet", "canvas64-resnet"], list(range(5)),
-                                study.method_settings("smoke"), shard_size=2)
+                                SIZES["smoke"]["method_settings"], shard_size=2)
     per_model = {m: {s.params["method"] for s in shards if s.params["model"] == m}
                  for m in ("canvas64-alexnet", "canvas64-resnet")}
     assert "cam" not in per_model["canvas64-alexnet"] and "cam" in per_model["canvas64-resnet"]
@@ -227,7 +249,7 @@ def test_tuned_pairs_and_their_finding():
     resnets = [m for m in study.STUDY_MODELS if study.STUDY_MODELS[m][0] == "resnet"]
     pairs = sa.tuned_pairs(tuned, resnets)
     assert list(pairs.index) == ["resnet"] and pairs.iloc[0, 0] == (500, 10) and pairs.iloc[0, 1] == (7, 7)
-    f = findings.robust_prefers_smaller(tuned, resnets, 4, study.TUNING_GRID["smoke"])
+    f = findings.robust_prefers_smaller(tuned, resnets, 4, SIZES["smoke"]["tuning_grid"])
     assert f.statistic == [(500, 10), (7, 7)] and f.ours.startswith("1 of 2 strictly smaller, 2 of 2")
 
 
@@ -238,6 +260,9 @@ def test_page_tables_and_findings_on_a_planted_table():
     assert sa.per_model_scores(table).shape == (9, 4 * 9)
     ceiling = sa.at_ceiling(table.assign(pointing_game=1.0))
     assert ceiling == {"at_ceiling": 9, "methods": 9, "mean": 1.0}
+    assert "9 of 9 methods (mean over all maps 1.000): a 32x32 object" in sa.ceiling_text(ceiling)
+    assert "so for those methods Pointing Game" in sa.ceiling_text(dict(ceiling, at_ceiling=4))
+    assert sa.ceiling_text(dict(ceiling, at_ceiling=0)).endswith("for 0 of 9 methods (mean over all maps 1.000).")
     ranking = sa.method_ranking(table)
     side = sa.ranking_beside_paper(ranking)
     assert side.loc["ep", "paper average rank"] == sa.PAPER_TABLE_A2.loc["ep", "average_rank"]
@@ -275,6 +300,6 @@ def test_plot_maps_scales_each_map():
 def test_example_maps_cover_every_method_of_each_model():
     _shipped("canvas64-resnet")
     data = study.benchmark(0).subset([0, 1])
-    settings = {"canvas64-resnet": study.method_settings("smoke")}
+    settings = {"canvas64-resnet": SIZES["smoke"]["method_settings"]}
     maps, titles = study.example_maps(data, settings, ["canvas64-resnet"])
     assert maps.shape == (9, 64, 64) and titles[0] == "ResNet\ngradient"

@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 __all__ = ["check_int", "check_number", "check_choice", "check_images", "check_labels", "check_device",
-           "eval_mode", "torch_threads"]
+           "model_device", "eval_mode", "torch_threads"]
 
 
 def _range_text(low, high, low_open: bool = False, high_open: bool = False) -> str:
@@ -233,6 +233,27 @@ def check_device(device, name: str = "device") -> torch.device:
         if parsed.index is not None and parsed.index >= count:
             raise ValueError(f"{name} {device!r}: this machine has {count} CUDA GPU(s), cuda:0..cuda:{count - 1}")
     return parsed
+
+
+def model_device(model, default) -> torch.device:
+    """The device of ``model``'s first parameter, or ``default`` when it has none.
+
+    Parameters
+    ----------
+    model : torch.nn.Module or callable
+        The model; a plain function or a module without parameters has no device.
+    default : torch.device or str
+        The device to use then (usually the input's, ``x.device``).
+
+    Returns
+    -------
+    torch.device
+        The device.
+    """
+    try:
+        return next(model.parameters()).device
+    except (AttributeError, StopIteration):
+        return torch.device(default)
 
 
 @contextmanager

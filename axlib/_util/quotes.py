@@ -20,3 +20,28 @@ class Quoted:
 
     def __str__(self) -> str:
         return str(self.value)
+
+
+def unquote(obj):
+    """The plain value of ``obj``: a :class:`Quoted`'s value, recursively inside dicts, lists and
+    tuples (each keeps its type); anything else unchanged.
+
+    Parameters
+    ----------
+    obj : Quoted, dict, list, tuple or any
+        What to unwrap.
+
+    Returns
+    -------
+    object
+        ``obj`` with every :class:`Quoted` replaced by its ``value``.
+    """
+    if isinstance(obj, Quoted):
+        return unquote(obj.value)
+    if isinstance(obj, dict):
+        return {k: unquote(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [unquote(v) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(unquote(v) for v in obj)
+    return obj

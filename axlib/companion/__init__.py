@@ -1,2 +1,2 @@
 """The book's machinery: profiles, results and claims, the notebook runner, the site builder,
-the command line, the Dask scale-out and the benchmark harness. Imports core and papers."""
+the command line, the Dask scale-out and its benchmark. Imports core and papers."""

@@ -19,6 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from axlib._util.checks import check_int
 from axlib._util.paths import REPO_ROOT
 
 PROFILES = {
@@ -45,24 +46,26 @@ def _cpu(client) -> tuple[float, float]:
 def bench(model: str, methods: list[str], n_images: int, shard_size: int, settings: str,
           repeats: int, n_workers: int, progress=None) -> dict:
     """Time the study grid ``model`` x ``methods`` x ``n_images`` benchmark images (chunks of
-    ``shard_size``, ``study.method_settings(settings)``) on ``n_workers`` local worker processes
-    (one thread each), once with Dask's worker environment and once with axlib's, ``repeats``
-    times. Returns a dict with, per setting, the runs and the median wall / user / system
-    seconds, and ``speedup`` = Dask's median wall / axlib's. Both tables must be equal but for
+    ``shard_size``, the ``method_settings`` size of page 05 under profile ``settings``) on
+    ``n_workers`` local worker processes (one thread each), once with Dask's worker environment
+    and once with axlib's, ``repeats`` times. Returns a dict with, per setting, the runs and the
+    median wall / user / system seconds, and ``speedup`` = Dask's median wall / axlib's. Both
+    tables must be equal but for
     their measured ``ms_per_image``."""
     import pandas as pd
     from distributed import Client
 
     from axlib.companion import scaleout
+    from axlib.companion.sizes import PAGE_SIZES
     from axlib.papers.robust import study
 
-    for name, value in (("n_images", n_images), ("shard_size", shard_size), ("repeats", repeats),
-                        ("n_workers", n_workers)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    n_images = check_int("n_images", n_images, low=1)
+    shard_size = check_int("shard_size", shard_size, low=1)
+    repeats = check_int("repeats", repeats, low=1)
+    n_workers = check_int("n_workers", n_workers, low=1)
     indices = list(range(n_images))
-    shards = study.study_shards([model], indices, study.method_settings(settings), methods=methods,
-                                shard_size=shard_size)
+    shards = study.study_shards([model], indices, PAGE_SIZES["05_robust_study"][settings]["method_settings"],
+                                methods=methods, shard_size=shard_size)
     environments = {"dask default": {}, "axlib": scaleout.WORKER_MALLOC_ENV}
     runs = {name: [] for name in environments}
     tables = {}

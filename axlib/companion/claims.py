@@ -1,12 +1,14 @@
 """The claims catalogue: every claim of the three papers that the book checks, and the
 dashboard rows that put the recorded results beside them.
 
+Each paper package declares its claims (``axlib.papers.<paper>.claims.CLAIMS``, built with
+:func:`claim`); :data:`CATALOGUE` is their concatenation in book order, assembled on first use.
+
 Claim id convention (matching is by exact id, nothing fuzzy)
 ------------------------------------------------------------
-A claim id is the ``claim=`` string a notebook passes to :func:`axlib.results.record`:
+A claim id is the first argument a page gives to :meth:`axlib.companion.results.Recorder.record`:
 dot-separated words of letters, digits and underscores (lower case, except appendix tags such
-as ``appB`` or ``appE4`` as notebook 04 writes them), ``<paper>.<topic>[.<subtopic>][.<case>]``
-where
+as ``appB`` or ``appE4``), ``<paper>.<topic>[.<subtopic>][.<case>]`` where
 
 - ``<paper>`` is ``axai`` (AXAI main text and appendix), ``robust`` (Nourelahi et al., the
   robust-CNN study) or ``exiaa`` (EXIAA);
@@ -15,17 +17,18 @@ where
   ``speech``, ``text``, ``resnet18``, ``vit``...), last, so that one experiment on two data
   sets gives two ids that differ only in their last part.
 
-Exception, as notebook 07 records them: AXAI's speech and text claims start with ``speech.``,
+Exception: AXAI's speech and text claims (page 07) start with ``speech.``,
 ``text.`` or ``c4.`` (appendix C.4); their catalogue entries name the paper explicitly.
 
 Records that are not a paper's claim (model accuracies, attack success rates) use another
-first part (``models.``) or the verdict ``"reference"``; they are listed on the dashboard
+first part (``models.``) or the verdict ``axlib.results.REFERENCE``; they are listed on the dashboard
 under "Other recorded numbers", so nothing a notebook records is lost. A catalogue claim that
 no results file records is shown as *not yet run*. When a notebook's id and the catalogue's
 differ, fix one of them: the dashboard then shows a "not yet run" row and an "other" row for
 the same number, which is the signal to reconcile.
 
-The catalogue holds the papers' statements and numbers only (each paper's ``paper.py``); our numbers come from the results files, never from here.
+The catalogue holds the papers' statements and numbers only (each paper's ``paper.py``);
+our numbers come from the results files, never from here.
 """
 from __future__ import annotations
 

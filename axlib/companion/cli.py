@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
             from axlib.companion.bench_scaleout import bench_cli
             return bench_cli(args)
         if args.command == "bench":
-            from axlib.companion.bench import bench_cli
+            from axlib.papers.axai.bench import bench_cli
             return bench_cli(args)
     except (ValueError, FileNotFoundError) as error:
         print(f"axlib {args.command}: error: {error}", file=sys.stderr)

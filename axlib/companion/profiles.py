@@ -13,13 +13,14 @@ seeded, here and only here.
 """
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 
 import torch
 
-from axlib._util.checks import check_device
+from axlib._util.checks import check_device, check_int
 from axlib.companion.sizes import PAGE_SIZES
 
 PROFILE_NAMES = ("smoke", "default", "paper")
@@ -87,7 +88,7 @@ def profile(name: str = "default", page: str | None = None, **overrides) -> Prof
     key = ""
     if page is not None:
         key = page_key(page)
-        sizes = dict(PAGE_SIZES[key][name])
+        sizes = copy.deepcopy(dict(PAGE_SIZES[key][name]))   # a page mutating a list cannot change PAGE_SIZES
     known = {f.name for f in fields(Profile)} - {"name", "page", "sizes"}
     unknown = set(overrides) - known - set(sizes)
     if unknown:
@@ -101,8 +102,6 @@ def profile(name: str = "default", page: str | None = None, **overrides) -> Prof
     cfg = replace(_PROFILES[name], page=key, sizes=MappingProxyType(sizes), **fixed)
     check_device(cfg.device)
     if cfg.threads is not None:
-        if isinstance(cfg.threads, bool) or not isinstance(cfg.threads, int) or cfg.threads < 1:
-            raise ValueError(f"threads must be an integer >= 1 or None, got {cfg.threads!r}")
-        torch.set_num_threads(cfg.threads)
+        torch.set_num_threads(check_int("threads", cfg.threads, low=1))
     torch.manual_seed(cfg.seed)
     return cfg

@@ -44,6 +44,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from axlib._util.checks import check_int
+
 __all__ = ["Shard", "task", "work_dir", "grid", "shard_key", "shard_path", "run", "load_table", "pending"]
 
 
@@ -66,9 +68,8 @@ def grid(n_items: int, shard_size: int, **axes: Sequence) -> list[Shard]:
     (items ``start <= i < stop``).
     Raises ValueError for n_items < 1, shard_size < 1 or an empty axis.
     """
-    for name, value, low in (("n_items", n_items, 1), ("shard_size", shard_size, 1)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    n_items = check_int("n_items", n_items, low=1)
+    shard_size = check_int("shard_size", shard_size, low=1)
     for name, values in axes.items():
         if isinstance(values, (str, bytes)) or not isinstance(values, Sequence) or len(values) == 0:
             raise ValueError(f"axis {name!r} must be a non-empty sequence of values, got {values!r}")
@@ -225,10 +226,9 @@ def run(fn: Callable, shards: Sequence[Shard], out_dir, *, scheduler=None, n_wor
     shards = list(shards)
     if not all(isinstance(s, Shard) for s in shards):
         raise ValueError("shards must be Shard objects (see grid())")
-    for name, value, low in (("n_workers", n_workers, 1), ("threads_per_worker", threads_per_worker, 1),
-                             ("retries", retries, 0)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < low:
-            raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    n_workers = check_int("n_workers", n_workers, low=1)
+    threads_per_worker = check_int("threads_per_worker", threads_per_worker, low=1)
+    retries = check_int("retries", retries, low=0)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {}

@@ -7,6 +7,8 @@ runs with (applied by :func:`axlib.profile`).
 """
 from __future__ import annotations
 
+from axlib.papers.robust import paper as _robust_paper  # the paper's numbers only: imports nothing of companion
+
 
 def _with(base: dict, **changes) -> dict:
     """A copy of ``base`` with ``changes``: a profile that differs from another in a few sizes."""
@@ -32,7 +34,7 @@ PAGE_SIZES["00_models"] = {"smoke": _with(_MODELS_DEFAULT, n_cifar=16, n_imagene
 # per setting (fastest kept); n_cifar: embedded CIFAR-10 test images (1..2000); match_kernels: kernel
 # grid for the λ pairs on the crops; axai_names: photographs AXAI explains (always at 224, MobileNetV2's
 # input); axai_match_kernels: kernel grid of their λ pairs at 224; axai_repeats: timed AXAI runs per
-# explainability length; threads: one CPU thread, for stable timings on a shared machine.
+# explainability length; threads: one CPU thread, for stable timings.
 _QUICKSHIFT_PHOTOS = ("chelsea", "coffee", "astronaut", "rocket")
 _QUICKSHIFT_DEFAULT = {
     "names": _QUICKSHIFT_PHOTOS, "image_size": 224, "kernel_sizes": [1, 2, 3, 4, 5, 6, 8], "repeats": 1,
@@ -78,7 +80,7 @@ PAGE_SIZES["03_quantile_selection"] = {
     "paper": _with(_D03, cifar_images=2000, imagenet_images=200, pgd_max=None, threads=None),
 }
 # ----------------------------------------------------------------------- 04 benchmarks
-# One torch thread: on a 2-core CPU one thread per process is far steadier (see axlib.companion.bench).
+# One torch thread: on a 2-core CPU one thread per process is far steadier (see axlib.papers.axai.bench).
 # imagenet_images: ImageNet sample images drawn, evenly spread over the classes (which images a
 # count draws depends on the count; 04 and 04b draw the same); table5: the first ones timed for
 # Table 5 (SHAP's background: the 8 after them); table5_batch: AXAI's throughput batch;
@@ -109,16 +111,49 @@ PAGE_SIZES["04b_attack_appendices"] = {
 # hyperparameter search (the paper: 250); shard_size: images per Dask shard; tune_models: the
 # models whose RISE/LIME/MP/EP are tuned; causal_step: pixels per Insertion/Deletion step (None:
 # 37 of 64x64, the paper's 112 steps; 410: 10 steps); scheduler: where the shards run ("serial":
-# this process, "local": a Dask cluster on this machine, or a scheduler's address).
+# this process, "local": a Dask cluster on this machine, or a scheduler's address);
+# method_settings: method -> keywords of axlib.explain.methods.attribute (paper: appendix A1.1's
+# defaults, axlib.papers.robust.paper.DEFAULT_SETTINGS; default and smoke: fewer samples and
+# iterations); tuning_grid: method -> the configurations the held-out search tries, each overriding
+# that method's settings (paper: A1.1's search spaces, paper.SEARCH_SPACE, RISE's number of masks
+# not searched; default and smoke: subsets of them).
 _STUDY_MODELS = [f"canvas64-{arch}{algo}" for arch in ("alexnet", "resnet", "googlenet")
                  for algo in ("", "-robust", "-advprop")]
-_ROBUST_DEFAULT = {"n_study_images": 24, "n_tune": 4, "shard_size": 8, "tune_models": _STUDY_MODELS,
-                   "causal_step": None, "scheduler": "local"}
+_A11_DEFAULTS = _robust_paper.value(_robust_paper.DEFAULT_SETTINGS)
+
+
+def _study_settings(**reduced) -> dict:
+    """Appendix A1.1's default settings of every method, with ``reduced`` ones for some methods."""
+    return {method: dict(reduced.get(method, kw)) for method, kw in _A11_DEFAULTS.items()}
+
+
+def _tuning_grid(space: dict) -> dict:
+    """{method: [{keyword: value}, ...]} from a search space {method: {keyword: values}}."""
+    return {method: [{key: v} for v in values] for method, kws in space.items() for key, values in kws.items()}
+
+
+_ROBUST_DEFAULT = {
+    "n_study_images": 24, "n_tune": 4, "shard_size": 8, "tune_models": _STUDY_MODELS, "causal_step": None,
+    "scheduler": "local",
+    "method_settings": _study_settings(
+        ig={"n_steps": 50}, shap={"n_samples": 50}, rise={"n_masks": 500, "mask_size": 7},
+        lime={"num_samples": 200, "n_segments": 50}, mp={"iterations": 50},
+        ep={"iterations": 50, "areas": [0.025, 0.05, 0.1, 0.2]}),
+    "tuning_grid": _tuning_grid({"rise": {"mask_size": (3, 5, 7)}, "lime": {"n_segments": (20, 40, 50)},
+                                 "mp": {"iterations": (10, 50)},
+                                 "ep": {"areas": ([0.05, 0.1], [0.025, 0.05, 0.1, 0.2])}})}
 PAGE_SIZES["05_robust_study"] = {
     "smoke": _with(_ROBUST_DEFAULT, n_study_images=2, n_tune=1, shard_size=2, causal_step=410, scheduler="serial",
-                   tune_models=[m for m in _STUDY_MODELS if m.startswith("canvas64-resnet")]),
+                   tune_models=[m for m in _STUDY_MODELS if m.startswith("canvas64-resnet")],
+                   method_settings=_study_settings(
+                       ig={"n_steps": 8}, shap={"n_samples": 8}, rise={"n_masks": 64, "mask_size": 7},
+                       lime={"num_samples": 30, "n_segments": 50}, mp={"iterations": 5},
+                       ep={"iterations": 5, "areas": [0.05, 0.2]}),
+                   tuning_grid=_tuning_grid({"rise": {"mask_size": (3, 7)}, "lime": {"n_segments": (20, 50)},
+                                             "mp": {"iterations": (5,)}, "ep": {"areas": ([0.05, 0.2],)}})),
     "default": _ROBUST_DEFAULT,
-    "paper": _with(_ROBUST_DEFAULT, n_study_images=500, n_tune=250, shard_size=25),
+    "paper": _with(_ROBUST_DEFAULT, n_study_images=500, n_tune=250, shard_size=25, method_settings=_study_settings(),
+                   tuning_grid=_tuning_grid(_robust_paper.value(_robust_paper.SEARCH_SPACE))),
 }
 # ----------------------------------------------------------------------- 06 EXIAA
 # Grids of the paper's alpha and top-k (axlib.papers.exiaa.paper.ALPHAS / TOP_KS) under default

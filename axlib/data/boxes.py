@@ -45,7 +45,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from axlib._util.checks import check_images, check_int
+from axlib._util.checks import check_images, check_int, check_number, model_device
 
 __all__ = ["BACKGROUNDS", "LocalisationSet", "BoxAnnotation", "background", "place_on_canvas",
            "training_canvases", "cifar_localisation", "box_masks", "check_boxes", "read_box_xml", "paper_filter", "map_box",
@@ -298,9 +298,7 @@ def paper_filter(annotations: Iterable[BoxAnnotation], max_box_fraction: float =
 
     Raises ValueError if max_box_fraction is not in (0, 1].
     """
-    if isinstance(max_box_fraction, bool) or not isinstance(max_box_fraction, (int, float)) \
-            or not 0 < max_box_fraction <= 1:
-        raise ValueError(f"max_box_fraction must be in (0, 1], got {max_box_fraction!r}")
+    max_box_fraction = check_number("max_box_fraction", max_box_fraction, 0, 1, low_open=True)
     return [a for a in annotations if len(a.objects) == 1 and a.box_fraction <= max_box_fraction]
 
 
@@ -471,11 +469,7 @@ def correctly_classified(models: Sequence, x: torch.Tensor, y: torch.Tensor, *,
         raise ValueError(f"y must be a tensor of shape ({x.shape[0]},)")
     ok = torch.ones(x.shape[0], dtype=torch.bool)
     for model in models:
-        try:
-            device = next(model.parameters()).device
-        except (AttributeError, StopIteration):
-            device = x.device
-        pred = predicted_labels(model, x.to(device), batch_size=batch_size).cpu()
+        pred = predicted_labels(model, x.to(model_device(model, x.device)), batch_size=batch_size).cpu()
         ok &= pred == y.cpu()
     return ok
 

@@ -24,6 +24,7 @@ import torch
 import torchvision.transforms.functional as TF
 from PIL import Image
 
+from axlib._util.checks import check_int
 from axlib._util.paths import repo_data_dir, shared_data_dir
 
 EMBEDDED_DIR = "imagenet/samples"
@@ -122,8 +123,7 @@ def sample_paths(n: int | None = None, source: str = "embedded") -> list[Path]:
         raise FileNotFoundError(f"no ImageNet sample images in {folder}")
     if n is None:
         n = total
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= total:
-        raise ValueError(f"n must be an integer in [1, {total}] for the {source} ImageNet samples, got {n!r}")
+    n = check_int("n", n, 1, total)
     return [files[(i * total) // n] for i in range(n)]
 
 

@@ -45,6 +45,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from axlib._util.checks import check_int
 from axlib._util.paths import repo_data_dir
 
 __all__ = ["ENCODING", "PAPER_EXAMPLES", "MIN_LENGTH", "load_polarity", "tokenize", "polarity_split",
@@ -158,8 +159,7 @@ class Vocabulary:
 
 def build_vocabulary(token_lists: Sequence[Sequence[str]], min_count: int = 1) -> Vocabulary:
     """Every token seen at least ``min_count`` (>= 1) times, most frequent first, ties alphabetical."""
-    if isinstance(min_count, bool) or not isinstance(min_count, int) or min_count < 1:
-        raise ValueError(f"min_count must be an integer >= 1, got {min_count!r}")
+    min_count = check_int("min_count", min_count, low=1)
     counts = Counter(t for tokens in token_lists for t in tokens)
     words = sorted((w for w, c in counts.items() if c >= min_count and w not in (PAD, UNK)),
                    key=lambda w: (-counts[w], w))
@@ -188,8 +188,7 @@ def pad(sequences: Sequence[Sequence[int]], length: int | None = None, min_lengt
         raise ValueError("sequences must not be empty")
     longest = max(len(s) for s in sequences)
     L = max(longest, min_length) if length is None else length
-    if isinstance(L, bool) or not isinstance(L, int) or L < 1:
-        raise ValueError(f"length must be None or an integer >= 1, got {length!r}")
+    L = check_int("length", L, low=1)
     if longest > L:
         raise ValueError(f"length={L} is shorter than the longest sequence ({longest})")
     out = torch.zeros(len(sequences), L, dtype=torch.long)

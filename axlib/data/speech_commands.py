@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from axlib._util.checks import check_int, check_number
 from axlib._util.paths import repo_data_dir, shared_data_dir
 
 __all__ = ["SAMPLE_RATE", "CLIP_SAMPLES", "N_FFT", "HOP", "DB_MIN", "WORDS_V001", "read_wav", "decode_wav",
@@ -75,8 +76,7 @@ def decode_wav(data: bytes, *, length: int = CLIP_SAMPLES, name: str = "wav") ->
     Returns (length,) float32 in [-1, 1) (int16 / 32768), zero-padded at the end or cut.
     Raises ValueError if the file is not 16-bit mono at 16 kHz or length < 1.
     """
-    if isinstance(length, bool) or not isinstance(length, int) or length < 1:
-        raise ValueError(f"length must be an integer >= 1, got {length!r}")
+    length = check_int("length", length, low=1)
     with wave.open(io.BytesIO(data), "rb") as w:
         if w.getsampwidth() != 2 or w.getnchannels() != 1 or w.getframerate() != SAMPLE_RATE:
             raise ValueError(f"{name}: expected 16-bit mono {SAMPLE_RATE} Hz PCM, got "
@@ -92,12 +92,6 @@ def read_wav(path, *, length: int = CLIP_SAMPLES) -> torch.Tensor:
 
 
 # --------------------------------------------------------------------------- spectrograms
-def _check_int(name: str, value, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < low:
-        raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
-    return int(value)
-
-
 def spectrogram_shape(n_samples: int = CLIP_SAMPLES, n_fft: int = N_FFT, hop: int = HOP) -> tuple[int, int]:
     """(F, T) of :func:`log_spectrogram` for a clip of n_samples: (n_fft // 2 + 1, 1 + n_samples // hop)."""
     return n_fft // 2 + 1, 1 + n_samples // hop
@@ -105,13 +99,13 @@ def spectrogram_shape(n_samples: int = CLIP_SAMPLES, n_fft: int = N_FFT, hop: in
 
 def frame_times(n_frames: int, hop: int = HOP, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """Centre time in seconds of each of n_frames centred STFT frames: t * hop / sample_rate."""
-    _check_int("n_frames", n_frames, 1)
+    check_int("n_frames", n_frames, low=1)
     return np.arange(n_frames) * hop / sample_rate
 
 
 def bin_frequencies(n_fft: int = N_FFT, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """Centre frequency in Hz of each of the n_fft // 2 + 1 STFT bins: k * sample_rate / n_fft."""
-    _check_int("n_fft", n_fft, 2)
+    check_int("n_fft", n_fft, low=2)
     return np.arange(n_fft // 2 + 1) * sample_rate / n_fft
 
 
@@ -126,10 +120,9 @@ def log_spectrogram(waves: torch.Tensor, *, n_fft: int = N_FFT, hop: int = HOP,
     frequency bins (row 0 = 0 Hz), T = 1 + N // hop frames (column t centred at t * hop samples).
     Raises ValueError for waveforms outside [-1, 1], non-finite values, or bad parameters.
     """
-    n_fft = _check_int("n_fft", n_fft, 16)
-    hop = _check_int("hop", hop, 1)
-    if isinstance(db_min, bool) or not isinstance(db_min, (int, float)) or not -200 <= db_min < 0:
-        raise ValueError(f"db_min must be a number in [-200, 0) dB, got {db_min!r}")
+    n_fft = check_int("n_fft", n_fft, low=16)
+    hop = check_int("hop", hop, low=1)
+    db_min = check_number("db_min", db_min, -200, 0, high_open=True)
     if not isinstance(waves, torch.Tensor) or waves.dim() not in (1, 2) or not waves.is_floating_point():
         raise ValueError("waves must be a float tensor of shape (B, N) or (N,)")
     single = waves.dim() == 1
@@ -171,13 +164,11 @@ def augment(waves: torch.Tensor, generator: torch.Generator, *, max_shift: float
     if not isinstance(waves, torch.Tensor) or waves.dim() != 2 or not waves.is_floating_point():
         raise ValueError("waves must be a float tensor of shape (B, N)")
     b, n = waves.shape
-    if not (isinstance(max_shift, (int, float)) and 0 <= max_shift < n / SAMPLE_RATE):
-        raise ValueError(f"max_shift must be in [0, {n / SAMPLE_RATE:g}) seconds, got {max_shift!r}")
+    max_shift = check_number("max_shift", max_shift, 0, n / SAMPLE_RATE, high_open=True)
     g_lo, g_hi = (float(v) for v in gain_db)
     if not g_lo <= g_hi:
         raise ValueError(f"gain_db must be (low, high) with low <= high, got {gain_db!r}")
-    if not (isinstance(noise_std, (int, float)) and noise_std >= 0):
-        raise ValueError(f"noise_std must be >= 0, got {noise_std!r}")
+    noise_std = check_number("noise_std", noise_std, low=0)
     s_max = int(round(max_shift * SAMPLE_RATE))
     shifts = torch.randint(-s_max, s_max + 1, (b,), generator=generator)
     gains = 10.0 ** ((g_lo + (g_hi - g_lo) * torch.rand(b, generator=generator)) / 20.0)
@@ -208,8 +199,7 @@ def which_set(filename: str, validation_percentage: float = 10.0, testing_percen
     reproduce the data set's ``validation_list.txt`` and ``testing_list.txt``.
     """
     for name, v in (("validation_percentage", validation_percentage), ("testing_percentage", testing_percentage)):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not 0 <= v <= 100:
-            raise ValueError(f"{name} must be in [0, 100], got {v!r}")
+        check_number(name, v, 0, 100)
     if validation_percentage + testing_percentage > 100:
         raise ValueError("validation_percentage + testing_percentage must be <= 100")
     digest = hashlib.sha1(speaker_of(filename).encode("utf-8")).hexdigest()
@@ -288,7 +278,7 @@ def speech_commands_v002(split: str = "testing", *, words: Sequence[str] | None 
     if split not in ("training", "validation", "testing"):
         raise ValueError(f"split must be 'training', 'validation' or 'testing', got {split!r}")
     if limit is not None:
-        _check_int("limit", limit, 1)
+        check_int("limit", limit, low=1)
     if archive is None:
         from axlib.data import registry
         archive = registry.fetch("speech-commands-v0.02", download=download)

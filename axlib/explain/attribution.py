@@ -54,18 +54,12 @@ def _study(name: str) -> Callable:
     return functools.partial(_methods.attribute, name)
 
 
-def _pixels(name: str) -> Callable:
-    def call(model, x, target=None, **params):
-        return _baselines.pixel_attribution(model, x, target, method=name, **params)
-    return call
-
-
 METHODS: dict[str, Callable] = {
     "axai": _axai.attribute,
     **{name: _study(name) for name in _methods.METHODS},
     "lime_package": _baselines.lime_attribution,
     "shap_gradient": _baselines.shap_gradient_attribution,
-    **{name: _pixels(name) for name in _baselines.PIXEL_METHODS},
+    **{name: functools.partial(_baselines.pixel_attribution, method=name) for name in _baselines.PIXEL_METHODS},
 }
 OUTPUT = {name: ("B,C,H,W" if name in _baselines.PIXEL_METHODS else "B,H,W") for name in METHODS}
 

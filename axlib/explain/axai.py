@@ -175,12 +175,6 @@ def _row_quantile(v: torch.Tensor, q: float) -> torch.Tensor:
     return s[:, lo] + (s[:, hi] - s[:, lo]) * frac
 
 
-def _check_a(a) -> float:
-    if isinstance(a, bool) or not isinstance(a, (int, float)) or not (0 < a < 50):
-        raise ValueError(f"a must be a percentage in the open interval (0, 50), got {a!r}")
-    return float(a)
-
-
 def tail_mask(delta: torch.Tensor, a: float = 15.0, *, per_channel: bool = False) -> torch.Tensor:
     """Features of delta in the two a% tails of their image's distribution.
 
@@ -206,7 +200,7 @@ def tail_mask(delta: torch.Tensor, a: float = 15.0, *, per_channel: bool = False
     ValueError
         If a is not in (0, 50) or delta is not a tensor of shape (B, C, H, W).
     """
-    a = _check_a(a)
+    a = check_number("a", a, 0, 50, low_open=True, high_open=True)
     if not isinstance(delta, torch.Tensor) or delta.dim() != 4:
         raise ValueError("delta must be a tensor of shape (B, C, H, W)")
     B, C = delta.shape[:2]
@@ -287,12 +281,6 @@ def _check_segments(segments, x: torch.Tensor) -> torch.Tensor:
     return segments.to(device=x.device, dtype=torch.long)
 
 
-def _check_k(k) -> int:
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be an integer >= 1, got {k!r}")
-    return k
-
-
 # --------------------------------------------------------------------------- AXAI
 def axai(model, x: torch.Tensor, segments: torch.Tensor, *, target=None, k: int = 10,
          a: float = 15.0, attack: str | Callable = "pgd", eps: float | None = None,
@@ -352,8 +340,8 @@ def axai(model, x: torch.Tensor, segments: torch.Tensor, *, target=None, k: int 
         channel_rule, x (not (B, C, H, W) in [0, 1]) or segments (wrong shape), and when an
         attack callable returns something not shaped like x.
     """
-    k = _check_k(k)
-    a = _check_a(a)
+    k = check_int("k", k, low=1)
+    a = check_number("a", a, 0, 50, low_open=True, high_open=True)
     norm = check_choice("norm", norm, _attacks.NORMS)
     steps = check_int("steps", steps, low=1)
     if eps is not None:

@@ -33,7 +33,7 @@ import torch
 from torch import nn
 
 from axlib import attacks as _attacks
-from axlib._util.checks import check_images, check_int, check_labels, check_number, eval_mode
+from axlib._util.checks import check_images, check_int, check_labels, check_number, eval_mode, model_device
 
 REDUCTIONS = ("abs_sum", "sum")
 
@@ -49,25 +49,16 @@ def _check_reduce(reduce: str) -> str:
 
 
 def _check_quickshift(kernel_size, max_dist, ratio) -> None:
-    if isinstance(kernel_size, bool) or not isinstance(kernel_size, (int, float)) or not kernel_size >= 1:
-        raise ValueError(f"kernel_size must be >= 1 (pixels), got {kernel_size!r}")
+    check_number("kernel_size", kernel_size, low=1)
     check_number("max_dist", max_dist, low=0, low_open=True)
-    if isinstance(ratio, bool) or not isinstance(ratio, (int, float)) or not 0 <= ratio <= 1:
-        raise ValueError(f"ratio must be in [0, 1], got {ratio!r}")
+    check_number("ratio", ratio, 0, 1)
 
 
 def _targets(model, x: torch.Tensor, target) -> torch.Tensor:
     """(B,) long labels on CPU: the model's predictions when target is None."""
     if target is None:
-        return _attacks.predicted_labels(model, x.to(_device_of(model, x))).cpu()
+        return _attacks.predicted_labels(model, x.to(model_device(model, x.device))).cpu()
     return check_labels(target, x, name="target").cpu()
-
-
-def _device_of(model, x: torch.Tensor) -> torch.device:
-    try:
-        return next(model.parameters()).device
-    except (AttributeError, StopIteration):
-        return x.device
 
 
 def _reduce(attr: torch.Tensor, reduce: str) -> torch.Tensor:
@@ -175,7 +166,7 @@ def lime_attribution(model, x: torch.Tensor, target=None, *, num_samples: int = 
     if x.shape[1] != 3:
         raise ValueError(f"x must have 3 colour channels for LIME's QuickShift, got shape {tuple(x.shape)}")
     y = _targets(model, x, target)
-    device = _device_of(model, x)
+    device = model_device(model, x.device)
 
     segmenter = SegmentationAlgorithm("quickshift", kernel_size=float(kernel_size),
                                       max_dist=float(max_dist), ratio=float(ratio),
@@ -282,7 +273,7 @@ def shap_gradient_attribution(model, x: torch.Tensor, target=None, *, background
         raise ValueError(f"background must have shape (N, {', '.join(map(str, x.shape[1:]))}), "
                          f"got {tuple(background.shape)}")
     y = _targets(model, x, target)
-    device = _device_of(model, x)
+    device = model_device(model, x.device)
     background = background.detach().to(device)
     values = []
     with eval_mode(model):
@@ -368,8 +359,7 @@ def captum_lime(model, x: torch.Tensor, target=None, *, segments: torch.Tensor |
     if surrogate not in ("ridge", "lasso"):
         raise ValueError(f"surrogate must be 'ridge' or 'lasso', got {surrogate!r}")
     alpha = check_number("alpha", alpha, low=0, low_open=True)
-    if isinstance(baseline, bool) or not isinstance(baseline, (int, float)):
-        raise ValueError(f"baseline must be a number, got {baseline!r}")
+    baseline = check_number("baseline", baseline)
     seed = check_int("seed", seed, low=0)
     _check_quickshift(kernel_size, max_dist, ratio)
     x = check_images(x)
@@ -377,7 +367,7 @@ def captum_lime(model, x: torch.Tensor, target=None, *, segments: torch.Tensor |
         segments = quickshift(x.detach().cpu(), kernel_size=kernel_size, max_dist=max_dist, ratio=ratio)
     segments = _check_segments(segments, x.detach().cpu())
     y = _targets(model, x, target)
-    device = _device_of(model, x)
+    device = model_device(model, x.device)
 
     maps = []
     with eval_mode(model), _private_rng(seed):
@@ -444,7 +434,7 @@ def gradient_shap(model, x: torch.Tensor, target=None, *, baselines: torch.Tenso
     reduce = _check_reduce(reduce)
     seed = check_int("seed", seed, low=0)
     x = check_images(x)
-    device = _device_of(model, x)
+    device = model_device(model, x.device)
     if baselines is None:
         baselines = torch.zeros(1, *x.shape[1:])
     baselines = check_images(baselines, bounds=None, name="baselines")
@@ -506,7 +496,7 @@ def integrated_gradients(model, x: torch.Tensor, target=None, *, baseline: float
         raise ValueError(f"method must be one of {methods}, got {method!r}")
     reduce = _check_reduce(reduce)
     x = check_images(x)
-    device = _device_of(model, x)
+    device = model_device(model, x.device)
     if isinstance(baseline, torch.Tensor):
         if baseline.dim() != 4 or baseline.shape[1:] != x.shape[1:] or baseline.shape[0] not in (1, x.shape[0]):
             raise ValueError(f"baseline must be a number or a tensor of shape (1 or B, C, H, W), "
@@ -621,7 +611,7 @@ def pixel_attribution(model, x: torch.Tensor, target=None, *, method: str,
     n_steps = check_int("n_steps", n_steps, low=1)
     batch_size = check_int("batch_size", batch_size, low=1)
     x = check_images(x)
-    device = _device_of(model, x)
+    device = model_device(model, x.device)
     if method == "deeplift_shap":
         if baselines is None:
             baselines = torch.stack([torch.zeros(x.shape[1:]), torch.ones(x.shape[1:])])

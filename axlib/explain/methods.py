@@ -43,7 +43,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from axlib._util.checks import check_images, eval_mode
+from axlib._util.checks import check_images, check_int, eval_mode, model_device
 from axlib.explain import baselines as _baselines
 from axlib.explain import perturbation as _perturbation
 
@@ -190,7 +190,7 @@ def gradient(model, x: torch.Tensor, target=None, *, reduce: str = "abs_sum") ->
     reduce = _baselines._check_reduce(reduce)
     x = check_images(x)
     y = _targets(model, x, target)
-    device = _baselines._device_of(model, x)
+    device = model_device(model, x.device)
     with eval_mode(model), torch.enable_grad():
         xd = x.detach().to(device).requires_grad_(True)
         attr = Saliency(model).attribute(xd, target=y.to(device), abs=True)
@@ -232,7 +232,7 @@ def gradcam(model, x: torch.Tensor, target=None, *, layer: nn.Module | None = No
 
     x = check_images(x)
     y = _targets(model, x, target)
-    device = _baselines._device_of(model, x)
+    device = model_device(model, x.device)
     xd = x.detach().to(device)
     layer = feature_layer(model, xd) if layer is None else layer
     if not isinstance(layer, nn.Module):
@@ -276,7 +276,7 @@ def cam(model, x: torch.Tensor, target=None, *, layer: nn.Module | None = None) 
     """
     x = check_images(x)
     y = _targets(model, x, target)
-    device = _baselines._device_of(model, x)
+    device = model_device(model, x.device)
     xd = x.detach().to(device)
     ok, linear, layer = has_gap_classifier(model, xd, layer=layer)
     if not ok:
@@ -339,8 +339,7 @@ def slic_lime(model, x: torch.Tensor, target=None, *, n_segments: int = 50, comp
     """
     from skimage.segmentation import slic
 
-    if isinstance(n_segments, bool) or not isinstance(n_segments, int) or n_segments < 1:
-        raise ValueError(f"n_segments must be an integer >= 1, got {n_segments!r}")
+    n_segments = check_int("n_segments", n_segments, low=1)
     x = check_images(x)
     segs = []
     for image in x.detach().cpu():

@@ -63,7 +63,7 @@ import torch
 import torch.nn.functional as F
 
 from axlib import attacks as _attacks
-from axlib._util.checks import check_images, check_int, check_labels, check_number, eval_mode
+from axlib._util.checks import check_images, check_int, check_labels, check_number, eval_mode, model_device
 
 __all__ = ["rise", "rise_masks", "meaningful_perturbation", "extremal_perturbation",
            "gaussian_blur", "tv_norm", "EP_AREAS"]
@@ -72,12 +72,6 @@ EP_AREAS = (0.025, 0.05, 0.1, 0.2)
 
 
 # --------------------------------------------------------------------------- validation
-def _device_of(model, x: torch.Tensor) -> torch.device:
-    try:
-        return next(model.parameters()).device
-    except (AttributeError, StopIteration):
-        return x.device
-
 
 def _targets(model, x: torch.Tensor, target) -> torch.Tensor:
     if target is None:
@@ -288,7 +282,7 @@ def rise(model, x: torch.Tensor, target=None, *, n_masks: int = 8000, mask_size:
         raise ValueError(f"masks must be a (N, {h}, {w}) tensor in [0, 1]")
     masks = masks.float().cpu()
     y = _targets(model, x, target)
-    device = _device_of(model, x)
+    device = model_device(model, x.device)
     xd = x.detach().float().to(device)
     per_chunk = max(1, batch_size // b)
     sal = torch.zeros(b, h, w, dtype=torch.float64)
@@ -365,7 +359,7 @@ def meaningful_perturbation(model, x: torch.Tensor, target=None, *, iterations: 
     mask_size = max(1, h // 8) if mask_size is None else check_int("mask_size", mask_size, low=1)
     blur_sigma = 5.0 * h / 224 if blur_sigma is None else check_number("blur_sigma", blur_sigma, low=0)
     y = _targets(model, x, target)
-    device = _device_of(model, x)
+    device = model_device(model, x.device)
     gen = torch.Generator().manual_seed(seed)
     xd = x.detach().float().to(device)
     blurred = gaussian_blur(xd, blur_sigma)
@@ -461,7 +455,7 @@ def extremal_perturbation(model, x: torch.Tensor, target=None, *, areas=EP_AREAS
     regul_weight_last = check_number("regul_weight_last", regul_weight_last, low=0, low_open=True)
     seed = check_int("seed", seed, low=0)
     y = _targets(model, x, target)
-    device = _device_of(model, x)
+    device = model_device(model, x.device)
     gen = torch.Generator().manual_seed(seed)
     n_a = len(areas)
     hw = h * w

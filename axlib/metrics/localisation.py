@@ -38,7 +38,7 @@ import math
 import numpy as np
 import torch
 
-from axlib._util.checks import check_images, check_labels, eval_mode
+from axlib._util.checks import check_images, check_int, check_labels, check_number, eval_mode, model_device
 
 __all__ = ["pointing_game", "box_iou", "wsl_boxes", "wsl_iou", "wsl", "max_box_accuracy", "localisation_scores",
            "causal_curves", "insertion", "deletion", "default_step"]
@@ -68,11 +68,7 @@ def _check_boxes(boxes, maps: torch.Tensor) -> torch.Tensor:
 
 
 def _unit(name: str, value, *, open_low: bool = False) -> float:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and \
-        (0 < value <= 1 if open_low else 0 <= value <= 1)
-    if not ok:
-        raise ValueError(f"{name} must be a number in {'(0, 1]' if open_low else '[0, 1]'}, got {value!r}")
-    return float(value)
+    return check_number(name, value, 0, 1, low_open=open_low)
 
 
 # --------------------------------------------------------------------------- pointing game
@@ -108,8 +104,7 @@ def pointing_game(maps: torch.Tensor, boxes: torch.Tensor, *, tolerance: float |
     b, h, w = maps.shape
     if tolerance is None:
         tolerance = 15.0 * max(h, w) / 224.0
-    if isinstance(tolerance, bool) or not isinstance(tolerance, (int, float)) or not tolerance >= 0:
-        raise ValueError(f"tolerance must be a number >= 0 (pixels), got {tolerance!r}")
+    tolerance = check_number("tolerance", tolerance, low=0)
     flat = maps.reshape(b, -1).argmax(dim=1)
     cy = (flat // w).double() + 0.5
     cx = (flat % w).double() + 0.5
@@ -328,13 +323,6 @@ def default_step(height: int, width: int) -> int:
     return max(1, math.ceil(height * width / PAPER_STEPS))
 
 
-def _device_of(model, x):
-    try:
-        return next(model.parameters()).device
-    except (AttributeError, StopIteration):
-        return x.device
-
-
 @torch.no_grad()
 def causal_curves(model, x: torch.Tensor, maps: torch.Tensor, target, *, mode: str = "deletion",
                   step: int | None = None, baseline: float | torch.Tensor = 0.0,
@@ -388,10 +376,8 @@ def causal_curves(model, x: torch.Tensor, maps: torch.Tensor, target, *, mode: s
     y = check_labels(target, x, name="target").cpu()
     if step is None:
         step = default_step(h, w)
-    if isinstance(step, bool) or not isinstance(step, (int, np.integer)) or step < 1:
-        raise ValueError(f"step must be an integer >= 1 (pixels), got {step!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    step = check_int("step", step, low=1)
+    batch_size = check_int("batch_size", batch_size, low=1)
     if isinstance(baseline, torch.Tensor):
         ok = baseline.dim() == 4 and baseline.shape[0] in (1, b) and baseline.shape[1] == c \
             and baseline.shape[2] in (1, h) and baseline.shape[3] in (1, w)
@@ -410,7 +396,7 @@ def causal_curves(model, x: torch.Tensor, maps: torch.Tensor, target, *, mode: s
     rank = torch.empty_like(order)
     rank.scatter_(1, order, torch.arange(hw).expand(b, hw).contiguous())  # rank of each pixel
     xc = x.detach().float().cpu()
-    device = _device_of(model, x)
+    device = model_device(model, x.device)
     per_chunk = max(1, batch_size // b)
     curves = torch.empty(b, n + 1, dtype=torch.float64)
     with eval_mode(model):

@@ -50,24 +50,6 @@ METHODS = ("pgd", "fast-fgm-rs", "advprop")
 StepFn = Callable[[nn.Module, torch.Tensor, torch.Tensor], torch.Tensor]
 
 
-def _check_fraction(name: str, value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-        raise ValueError(f"{name} must be a number in [0, 1], got {value!r}")
-    return float(value)
-
-
-def _check_smoothing(value) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value < 1.0:
-        raise ValueError(f"label_smoothing must be a number in [0, 1), got {value!r}")
-    return float(value)
-
-
-def _check_seed(seed) -> int:
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be an integer >= 0, got {seed!r}")
-    return seed
-
-
 def check_pgd_params(eps, steps, step, norm) -> tuple[float, int, float, str]:
     """Validated (eps >= 0, steps >= 1, step > 0, norm) of a PGD; step None: 2.5 * eps / steps
     (Madry et al.; 1.0 when eps is 0). Raises ValueError naming the parameter."""
@@ -109,9 +91,9 @@ def pgd_training_step(*, eps: float, steps: int = 10, step: float | None = None,
     optimiser step). Raises ValueError naming the parameter for values out of range.
     """
     eps, steps, step, norm = check_pgd_params(eps, steps, step, norm)
-    clean_weight = _check_fraction("clean_weight", clean_weight)
-    label_smoothing = _check_smoothing(label_smoothing)
-    generator = torch.Generator().manual_seed(_check_seed(seed))
+    clean_weight = check_number("clean_weight", clean_weight, 0, 1)
+    label_smoothing = check_number("label_smoothing", label_smoothing, 0, 1, high_open=True)
+    generator = torch.Generator().manual_seed(check_int("seed", seed, low=0))
 
     def attack(model, xb, yb):
         return _attacks.pgd(model, xb, yb, eps=eps, step=step, steps=steps, norm=norm,
@@ -137,9 +119,9 @@ def fast_fgm_training_step(*, eps: float, alpha: float | None = None, norm: str 
     if alpha is None:
         alpha = 1.25 * eps if eps > 0 else 1.0
     alpha = check_number("alpha", alpha, low=0, low_open=True)
-    clean_weight = _check_fraction("clean_weight", clean_weight)
-    label_smoothing = _check_smoothing(label_smoothing)
-    generator = torch.Generator().manual_seed(_check_seed(seed))
+    clean_weight = check_number("clean_weight", clean_weight, 0, 1)
+    label_smoothing = check_number("label_smoothing", label_smoothing, 0, 1, high_open=True)
+    generator = torch.Generator().manual_seed(check_int("seed", seed, low=0))
 
     def attack(model, xb, yb):
         return _attacks.pgd(model, xb, yb, eps=eps, step=alpha, steps=1, norm=norm,

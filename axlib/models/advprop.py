@@ -26,7 +26,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from axlib import attacks as _attacks
-from axlib.models.adversarial import StepFn, _check_seed, _check_smoothing, check_pgd_params
+from axlib._util.checks import check_int, check_number
+from axlib.models.adversarial import StepFn, check_pgd_params
 
 __all__ = ["DualBatchNorm2d", "convert_to_dual_bn", "auxiliary", "advprop_training_step",
            "strip_auxiliary"]
@@ -104,8 +105,8 @@ def advprop_training_step(*, eps: float, steps: int = 1, step: float | None = No
     without :class:`DualBatchNorm2d` layers.
     """
     eps, steps, step, norm = check_pgd_params(eps, steps, step, norm)
-    label_smoothing = _check_smoothing(label_smoothing)
-    generator = torch.Generator().manual_seed(_check_seed(seed))
+    label_smoothing = check_number("label_smoothing", label_smoothing, 0, 1, high_open=True)
+    generator = torch.Generator().manual_seed(check_int("seed", seed, low=0))
 
     def advprop_step(model: nn.Module, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
         with auxiliary(model):

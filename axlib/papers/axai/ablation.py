@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from axlib import attacks as _attacks
-from axlib._util.checks import check_images, check_labels, check_number
+from axlib._util.checks import check_images, check_int, check_labels, check_number
 from axlib.companion.results import REFERENCE
 from axlib.papers.axai import claims as _claims
 from axlib.papers.axai import paper as _paper
@@ -97,10 +97,8 @@ def rank_band_mask(segments: torch.Tensor, ranking: torch.Tensor, start: int, st
     start, stop: integers with 0 <= start < stop; a band beyond an image's segments is empty.
     Returns BoolTensor (B, H, W).
     """
-    if isinstance(start, bool) or not isinstance(start, int) or start < 0:
-        raise ValueError(f"start must be an integer >= 0, got {start!r}")
-    if isinstance(stop, bool) or not isinstance(stop, int) or stop <= start:
-        raise ValueError(f"stop must be an integer > start = {start}, got {stop!r}")
+    start = check_int("start", start, low=0)
+    stop = check_int("stop", stop, low=start + 1)
     if not isinstance(segments, torch.Tensor) or segments.dim() != 3 or segments.is_floating_point():
         raise ValueError("segments must be an integer tensor (B, H, W)")
     ranking = _check_topk(ranking, "ranking")
@@ -224,8 +222,7 @@ def rankings_by_attack(model, x: torch.Tensor, segmentations: dict, attacks: dic
 
     if not segmentations or not attacks:
         raise ValueError("segmentations and attacks must each name at least one entry")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    batch_size = check_int("batch_size", batch_size, low=1)
     x = check_images(x)
     for name, seg in segmentations.items():
         if not isinstance(seg, torch.Tensor) or tuple(seg.shape) != (x.shape[0], *x.shape[-2:]):
@@ -262,8 +259,7 @@ def top_pixels(attribution: torch.Tensor, fraction: float) -> torch.Tensor:
     attribution: (B, H, W) floats. Returns BoolTensor (B, H, W) with ceil(fraction * H * W)
     pixels set per image (ties broken by position).
     """
-    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0 < fraction <= 1:
-        raise ValueError(f"fraction must be a number in (0, 1], got {fraction!r}")
+    fraction = check_number("fraction", fraction, 0, 1, low_open=True)
     if not isinstance(attribution, torch.Tensor) or attribution.dim() != 3:
         raise ValueError("attribution must be a tensor (B, H, W)")
     flat = attribution.abs().flatten(1)
@@ -325,8 +321,7 @@ def iou_table(ranking: dict, segmentation: str, k: int, attacks=tuple(ATTACKS)):
     :func:`rankings_by_attack` returns under "ranking"; k >= 1."""
     import pandas as pd
 
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be an integer >= 1, got {k!r}")
+    k = check_int("k", k, low=1)
     pairs = pairwise_iou({a: ranking[(segmentation, a)][:, :k] for a in attacks})
     return pd.DataFrame([[pairs[(a, b)] for b in attacks] for a in attacks], index=list(attacks),
                         columns=list(attacks))

@@ -25,7 +25,8 @@ import numpy as np
 import pandas as pd
 
 from axlib import stats
-from axlib._util.checks import check_choice, check_images
+from axlib._util.checks import check_choice, check_images, check_int
+from axlib._util.quotes import unquote
 from axlib.papers.axai import distributions as dist
 from axlib.papers.axai import paper
 
@@ -37,9 +38,9 @@ MODELS = ("speech", "text")
 LABELS = {"speech": "LeNet, Speech Commands, PGD", "text": "CNN, Sentence Polarity, PGD"}
 TESTS = {"t": "ttest", "u": "mannwhitney"}      # Table 6's tests, by the claim id part of each
 # The paper's numbers (Tables 6-8) as plain values; quoted once, in axlib.papers.axai.paper.
-PAPER_PVALUES = {m: {t: q.value for t, q in v.items()} for m, v in paper.C4_PVALUES.items()}       # Table 6
-PAPER_QUANTILES = {m: {s: q.value for s, q in v.items()} for m, v in paper.C4_QUANTILES.items()}  # Table 7
-PAPER_BETA = {m: {par: q.value for par, q in v.items()} for m, v in paper.C4_BETA.items()}        # Table 8
+PAPER_PVALUES = unquote(paper.C4_PVALUES)       # Table 6
+PAPER_QUANTILES = unquote(paper.C4_QUANTILES)   # Table 7
+PAPER_BETA = unquote(paper.C4_BETA)             # Table 8
 STAT_ORDER = dist.STAT_ORDER
 
 
@@ -162,8 +163,8 @@ def attack_magnitudes(speech_model, text_model, clips: dict, sentences: dict, *,
     from axlib.papers.axai.text import embedding_attack_magnitudes
 
     for name, n in (("n_clips", n_clips), ("n_sentences", n_sentences)):
-        if n is not None and (isinstance(n, bool) or not isinstance(n, int) or n < 2):
-            raise ValueError(f"{name} must be None or an integer >= 2, got {n!r}")
+        if n is not None:
+            check_int(name, n, low=2)
     specs = clips["specs"][clips["held"]][: n_clips if n_clips is not None else len(clips["held"])]
     t0 = time.perf_counter()
     speech = speech_magnitudes(speech_model, specs.to(device), steps=steps)

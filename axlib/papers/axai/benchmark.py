@@ -2,7 +2,7 @@
 notebook 04 runs them.
 
 * **Table 5**: :func:`run_table5` times AXAI, LIME and SHAP on the same ImageNet images with
-  :func:`axlib.companion.bench.bench`; :func:`table5_frame`, :func:`time_shares` and
+  :func:`axlib.papers.axai.bench.bench`; :func:`table5_frame`, :func:`time_shares` and
   :func:`table5_claims` give the page's tables and claims (rule:
   :func:`axlib.papers.axai.claims.table5_ratio`).
 * **Fig. 21**: :func:`cifar_maps` and :func:`imagenet_maps` put the three methods' explanations of
@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import torch
 
+from axlib._util.checks import check_int
 from axlib.companion.results import REFERENCE
 from axlib.papers.axai import claims as _claims
 from axlib.papers.axai.ablation import SEGMENTATIONS, K, mask_iou, top_pixels
 
 __all__ = ["AXAI_SETTINGS", "LIME_FEATURES", "SHAP_TOP", "table5_settings", "run_table5", "table5_frame",
-           "table5_caption", "table5_targets", "table5_claims", "time_shares", "cifar_images",
+           "table5_caption", "table5_targets", "table5_targets_text", "table5_claims", "time_shares", "cifar_images",
            "cifar_maps", "imagenet_maps", "plot_fig21", "agreement_table", "fig21_claim", "LIME_KERNELS",
            "lime_kernels", "plot_lime_kernels", "lime_kernel_claim"]
 
@@ -41,7 +42,7 @@ CIFAR_BACKGROUND = 20
 
 # --------------------------------------------------------------------------- Table 5
 def table5_settings(lime_samples: int, shap_samples: int, seed: int = 0) -> dict:
-    """Settings of :func:`axlib.companion.bench.bench` for Table 5: QuickShift with LIME's
+    """Settings of :func:`axlib.papers.axai.bench.bench` for Table 5: QuickShift with LIME's
     defaults for AXAI, LIME with ``lime_samples`` perturbations and :data:`LIME_FEATURES`
     features (its own QuickShift, seeded), SHAP's GradientExplainer with ``shap_samples``."""
     return {"segment": SEGMENTATIONS["imagenet"], "axai": dict(AXAI_SETTINGS),
@@ -57,13 +58,12 @@ def run_table5(model, x: torch.Tensor, *, n_images: int, batch: int, lime_sample
     ``batch``; SHAP's background: the :data:`SHAP_BACKGROUND` images after them (the last image
     when there are none).
 
-    x: (N, 3, 224, 224) in [0, 1]. Returns :func:`axlib.companion.bench.bench`'s dict with the
+    x: (N, 3, 224, 224) in [0, 1]. Returns :func:`axlib.papers.axai.bench.bench`'s dict with the
     explanations of the timed calls under "maps".
     """
-    from axlib.companion import bench
+    from axlib.papers.axai import bench
 
-    if isinstance(n_images, bool) or not isinstance(n_images, int) or not 1 <= n_images <= len(x):
-        raise ValueError(f"n_images must be an integer in [1, {len(x)}], got {n_images!r}")
+    n_images = check_int("n_images", n_images, 1, len(x))
     background = x[n_images:][:SHAP_BACKGROUND] if len(x) > n_images else x[-1:]
     return bench.bench(model, x[:n_images], repeats=1, warmup={"axai": 1}, batch_sizes=(1, batch),
                        throughput_methods=("axai",), device=device,
@@ -75,7 +75,7 @@ def table5_frame(t5: dict):
     """Table 5's rows of a :func:`run_table5` result (a pandas DataFrame indexed by method)."""
     import pandas as pd
 
-    from axlib.companion import bench
+    from axlib.papers.axai import bench
 
     return pd.DataFrame(bench.table(t5)).set_index("method").drop(columns=["device"])
 
@@ -95,11 +95,26 @@ def table5_targets(t5: dict):
     return pd.DataFrame(t5["targets"]).T
 
 
+def table5_targets_text() -> str:
+    """The benchmark's targets in words (Markdown), from :data:`axlib.papers.axai.claims.TABLE5_TARGETS`."""
+    targets = _claims.TABLE5_TARGETS
+    words = {">=": "at least", "<=": "at most"}
+
+    def share(name):
+        op, value = targets[name]
+        return f"{words[op]} {100 * value:g} %"
+
+    ratios = " and ".join(f"{name.upper().replace('/', ' / ')} {words[op]} {value:g}"
+                          for name, (op, value) in targets.items() if "/" in name)
+    return (f"**Targets**: {ratios} (the paper's ratios), AXAI's segmentation "
+            f"{share('axai segmentation share')} and its remaining work {share('axai rest share')} of its time.")
+
+
 def table5_claims(t5: dict) -> list[dict]:
     """Table 5's claims from a :func:`run_table5` result, as keywords of ``Recorder.record``:
     the ratios LIME / AXAI and SHAP / AXAI (rule :func:`~axlib.papers.axai.claims.table5_ratio`),
     each method's seconds and AXAI's segmentation share (reference)."""
-    from axlib.companion.bench import PAPER_TABLE5
+    from axlib.papers.axai.bench import PAPER_TABLE5
 
     paper_cpu = PAPER_TABLE5["cpu"]
     out = []

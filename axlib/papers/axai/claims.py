@@ -9,8 +9,8 @@ a test where it passes and one where it fails.
 from __future__ import annotations
 
 from axlib.companion.claims import Claim, claim
-from axlib.companion.results import Verdict  # noqa: F401  (the rules below return it)
-from axlib.papers.axai import paper  # noqa: F401
+from axlib.companion.results import Verdict
+from axlib.papers.axai import paper
 
 
 # --------------------------------------------------- 01 QuickShift (App. A): paper values
@@ -421,14 +421,11 @@ def heavy_tails(excess_kurtosis, qq_r_middle, r_min: float = 0.98) -> Verdict:
                             "reproduced if >= 90 %, partly if >= 50 %")
 
 
-# ======================================================================================
-# 03 quantile selection (3.3, Table 4): rules
-# ======================================================================================
+# ------------------------------------------------------------ 03 quantile selection (3.3, Table 4)
 #: Table 4 cells: ours within this of the paper's accuracy counts as agreeing.
 TABLE4_CELL_TOL = 0.15
 
 
-# ------------------------------------------------------------ 03 quantile selection (3.3, Table 4)
 def flip_alpha_mean(means, main: str = "pgd") -> Verdict:
     """Fig. 4 claim: the mean flip threshold alpha is near the paper's 15 %.
 
@@ -511,7 +508,7 @@ TABLE5_TARGETS = {"lime/axai": (">=", float(round(table5_paper_ratio("lime")))),
                   "axai segmentation share": ("<=", 0.30), "axai rest share": ("<=", 0.10)}
 """The benchmark's targets: the paper's CPU ratios rounded as the paper's readers quote them
 (105 / 6.6 = 16, 35 / 6.6 = 5.3), AXAI's segmentation at most 30 % and its time beyond attack
-and segmentation at most 10 % of its time (``axlib.companion.bench.targets`` checks them)."""
+and segmentation at most 10 % of its time (``axlib.papers.axai.bench.targets`` checks them)."""
 
 
 def table5_ratio(ours: float, paper_ratio: float) -> Verdict:
@@ -676,8 +673,3 @@ def c4_beta(fit, model: str, *, equal_tol: float = 0.05, value_tol: float = 0.25
         raise ValueError(f"model must be one of {tuple(paper.C4_BETA)}, got {model!r}")
     (p_lo, p_hi), (q_lo, q_hi) = paper.C4_BETA[model]["p"].value, paper.C4_BETA[model]["q"].value
     return beta_rule(fit, (p_lo + p_hi) / 2, (q_lo + q_hi) / 2, equal_tol=equal_tol, value_tol=value_tol)
-
-
-# ======================================================================================
-# 02 attack distributions (3.2, App. C.1-C.3): rules
-# ======================================================================================

@@ -35,11 +35,12 @@ from matplotlib.figure import Figure
 from scipy import stats as _st
 
 from axlib import attacks, stats
-from axlib._util.checks import check_choice, check_images
+from axlib._util.checks import check_choice, check_images, check_int
 from axlib.papers.axai import claims, paper
 
 __all__ = [
-    "load_images", "attack_datasets", "attack_records", "skew_table", "skew_records", "qq_table", "qq_records",
+    "EMBEDDED_IMAGES", "load_images", "attack_datasets", "attack_records", "skew_table", "skew_records",
+    "qq_table", "qq_records",
     "pairwise_all", "pairwise_records", "unclipped_images", "anova_table", "anova_records", "clipping_table",
     "shape_table", "quantile_records", "beta_fits", "beta_growth", "beta_records",
     "attack_magnitudes", "pairwise_pvalues", "pvalue_summary", "shape_summary", "fixed_support",
@@ -53,10 +54,6 @@ LABELS = {"cifar10": "CIFAR-10", "imagenet": "ImageNet"}
 
 STAT_ORDER = ("q15", "q25", "mean", "median", "q75", "q85")
 _MIDDLE_Z = 1.2816                  # N(0, 1) 90th percentile: the central 80 % of a Q-Q plot
-
-
-def _mid(pair) -> float:
-    return float(np.mean(pair))
 
 
 # --------------------------------------------------------------------------- data
@@ -75,8 +72,7 @@ def attack_magnitudes(model, x: torch.Tensor, *, batch_size: int, eps: float, st
     Deterministic for a fixed model and x (PGD without random start).
     Raises ValueError for a bad batch_size, x or target (and what :func:`pgd` raises).
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    batch_size = check_int("batch_size", batch_size, low=1)
     x = check_images(x)
     n = x.shape[0]
     if target is None:
@@ -135,11 +131,10 @@ def pairwise_pvalues(deltas, *, max_pairs: int | None = None, generator=None,
     n, m = arr.shape
     if n < 2:
         raise ValueError(f"deltas must hold at least 2 images, got {n}")
-    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
-        raise ValueError(f"max_bytes must be an integer >= 1, got {max_bytes!r}")
+    max_bytes = check_int("max_bytes", max_bytes, low=1)
     total = n * (n - 1) // 2
-    if max_pairs is not None and (isinstance(max_pairs, bool) or not isinstance(max_pairs, int) or max_pairs < 1):
-        raise ValueError(f"max_pairs must be None or an integer >= 1, got {max_pairs!r}")
+    if max_pairs is not None:
+        max_pairs = check_int("max_pairs", max_pairs, low=1)
     chunk = min(2048, total if max_pairs is None else min(max_pairs, total))
     if chunk * 2 * m * 8 * 4 <= max_bytes:                     # x4: Mann-Whitney's concatenation and ranks
         return stats.pairwise_tests(arr, max_pairs=max_pairs, generator=generator)
@@ -410,20 +405,27 @@ def plot_beta_fit(delta, supports: Mapping[str, tuple[float, float] | str], *, b
 
 
 # --------------------------------------------------------------------------- the page (notebook 02)
-def load_images(dataset: str, n: int):
+EMBEDDED_IMAGES = {"cifar10": 2000, "imagenet": 250}
+"""Test images shipped per data set: the embedded CIFAR-10 subset and ImageNet sample images."""
+
+
+def load_images(dataset: str, n: int, *, embedded_only: bool = False):
     """The first ``n`` test images of ``dataset`` ("cifar10": the embedded subset up to 2,000, the
     full test set above; "imagenet": the embedded samples up to 250, downloaded above).
+    embedded_only: never download, take at most the :data:`EMBEDDED_IMAGES` instead (page 03).
     Returns (x (n, 3, H, W) in [0, 1], y (n,), class names)."""
     from axlib.data.cifar import cifar10, cifar10_test
     from axlib.data.imagenet import imagenet_samples
 
     check_choice("dataset", dataset, DATASETS, case_sensitive=True)
+    if embedded_only:
+        n = min(n, EMBEDDED_IMAGES[dataset])
     if dataset == "cifar10":
-        if n <= 2000:
+        if n <= EMBEDDED_IMAGES["cifar10"]:
             return cifar10_test(n)
         x, y, classes = cifar10("test")
         return x[:n], y[:n], classes
-    return imagenet_samples(n, source="embedded" if n <= 250 else "full")
+    return imagenet_samples(n, source="embedded" if n <= EMBEDDED_IMAGES["imagenet"] else "full")
 
 
 def attack_datasets(models: Mapping[str, str], images: Mapping[str, int], batch: Mapping[str, int], *,

@@ -5,7 +5,7 @@ number of this paper.
 """
 from __future__ import annotations
 
-from axlib._util.quotes import Quoted  # noqa: F401
+from axlib._util.quotes import Quoted
 
 # ---------------------------------------------------------------- 01 QuickShift (App. A)
 QUICKSHIFT_LIME_KERNEL_SIZE = Quoted(4, "App. A", "LIME uses QuickShift for image segmentation where the default Kernel Size is 4")

@@ -13,6 +13,7 @@ import pandas as pd
 import torch
 from matplotlib.figure import Figure
 
+from axlib._util.checks import check_int, check_number
 from axlib.data import speech_commands
 from axlib.data.speech_commands import HOP, N_FFT, SAMPLE_RATE, bin_frequencies, frame_times
 from axlib.papers.axai import paper
@@ -131,8 +132,7 @@ def word_span(spec, *, level: float = 0.5) -> tuple[int, int]:
     way between the background and the loudest frame). Returns (onset, offset) frame
     indices, inclusive: the first and last such frame.
     """
-    if not (isinstance(level, (int, float)) and 0 < level < 1):
-        raise ValueError(f"level must be in (0, 1), got {level!r}")
+    level = check_number("level", level, 0, 1, low_open=True, high_open=True)
     s = _as_2d(spec)
     e = s.mean(0)
     background = np.percentile(e, 10)
@@ -210,8 +210,7 @@ def load_clips(source: str = "embedded", *, batch_size: int = 512) -> dict:
         held = np.arange(len(labels))
     else:
         raise ValueError(f"source must be one of {SPEECH_DATA}, got {source!r}")
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    batch_size = check_int("batch_size", batch_size, low=1)
     specs = torch.cat([speech_commands.log_spectrogram(waves[i:i + batch_size])
                        for i in range(0, len(waves), batch_size)])
     return {"specs": specs, "labels": labels, "words": words, "files": files, "held": held}
@@ -366,8 +365,7 @@ def neighbour_fields(word: str, result: dict, *, steps: int) -> dict:
 def more_examples(clips: dict, predictions, *, exclude=(), n: int = 4) -> list[int]:
     """The first held-out, correctly classified clip of each of the first ``n`` words (in the
     model's class order, skipping ``exclude``) that has one. Returns clip indices."""
-    if isinstance(n, bool) or not isinstance(n, int) or n < 0:
-        raise ValueError(f"n must be an integer >= 0, got {n!r}")
+    n = check_int("n", n, low=0)
     words, labels = clips["words"], clips["labels"]
     more: list[int] = []
     for word in words:

@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from torch import nn
 
 from axlib import attacks as _attacks
-from axlib._util.checks import check_int
+from axlib._util.checks import check_int, check_number, model_device
 from axlib.data import polarity
 from axlib.explain.axai import AxaiExplanation, rank_segments, segment_density, tail_mask
 from axlib.papers.axai import paper
@@ -34,10 +34,8 @@ LABEL_NAMES = ("negative", "positive")
 # --------------------------------------------------------------------------- AXAI on embeddings
 def token_segments(n_tokens: int, dim: int) -> torch.Tensor:
     """One segment per token: (n_tokens, dim) int64 labels, row i = i (the token's position)."""
-    if isinstance(n_tokens, bool) or not isinstance(n_tokens, int) or n_tokens < 1:
-        raise ValueError(f"n_tokens must be an integer >= 1, got {n_tokens!r}")
-    if isinstance(dim, bool) or not isinstance(dim, int) or dim < 1:
-        raise ValueError(f"dim must be an integer >= 1, got {dim!r}")
+    n_tokens = check_int("n_tokens", n_tokens, low=1)
+    dim = check_int("dim", dim, low=1)
     return torch.arange(n_tokens, dtype=torch.long)[:, None].expand(n_tokens, dim).clone()
 
 
@@ -60,8 +58,7 @@ def embedding_attack_params(model: nn.Module, n_tokens: int, *, rel: float = 0.1
     counterpart of the images' 2/255 of the pixel range per feature. step = 2.5 eps / steps.
     Returns {"eps", "step"}.
     """
-    if not (isinstance(rel, (int, float)) and rel > 0):
-        raise ValueError(f"rel must be > 0, got {rel!r}")
+    rel = check_number("rel", rel, low=0, low_open=True)
     w = model.embedding.weight.detach()[1:]
     sigma = float(w.pow(2).mean().sqrt())
     eps = rel * sigma * math.sqrt(n_tokens * w.shape[1])
@@ -88,8 +85,9 @@ def _attack_embeddings(model: nn.Module, ids: torch.Tensor, target, *, rel: floa
     """
     b, n = ids.shape
     L = max(n, max(getattr(model, "widths", (1,))))
-    padded = torch.zeros(b, L, dtype=torch.long)
-    padded[:, :n] = ids
+    device = model_device(model, ids.device)
+    padded = torch.zeros(b, L, dtype=torch.long, device=device)
+    padded[:, :n] = ids.to(device)
     head = _EmbeddedHead(model)
     with torch.no_grad():
         x = model.embed(padded)[:, None].detach()                # (B, 1, L, D)
@@ -122,8 +120,7 @@ def axai_embeddings(model: nn.Module, tokens, *, target: int | None = None, k: i
     top_k token positions, mask and attacked (1, n_tokens, D), delta (1, 1, n_tokens, D) the
     change of the embeddings (real tokens only).
     """
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise ValueError(f"k must be an integer >= 1, got {k!r}")
+    k = check_int("k", k, low=1)
     ids = _sentence_ids(tokens)
     n = ids.numel()
     delta, y, adv_label = _attack_embeddings(model, ids[None], None if target is None else [int(target)],
@@ -151,8 +148,7 @@ def embedding_attack_magnitudes(model: nn.Module, token_rows, *, rel: float = 0.
     :func:`axai_embeddings`. Returns a list of N float64 arrays of n_tokens_i * D values in the
     input order (the per-sentence samples of the appendix C.4 statistics).
     """
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
+    batch_size = check_int("batch_size", batch_size, low=1)
     rows = [_sentence_ids(r) for r in token_rows]
     if target is not None and len(target) != len(rows):
         raise ValueError(f"target must hold {len(rows)} labels, got {len(target)}")
@@ -300,8 +296,7 @@ def top_token_fields(example: dict, *, steps: int) -> dict:
 def held_out_examples(data: dict, *, per_label: int = 2, min_tokens: int = 6, max_tokens: int = 15) -> list[int]:
     """The first ``per_label`` negative, then positive, held-out sentences of ``min_tokens`` to
     ``max_tokens`` tokens (Fig. 9). Returns sentence indices into ``data``."""
-    if isinstance(per_label, bool) or not isinstance(per_label, int) or per_label < 0:
-        raise ValueError(f"per_label must be an integer >= 0, got {per_label!r}")
+    per_label = check_int("per_label", per_label, low=0)
     picked: list[int] = []
     for label in range(len(LABEL_NAMES)):
         cand = [i for i in data["split"]["test"] if int(data["labels"][i]) == label

@@ -22,12 +22,9 @@ Parquet file per finished shard, resuming from what is there). The explanations 
 """
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import torch
 
-from axlib._util.checks import check_images
+from axlib._util.checks import check_images, check_int, check_number, eval_mode, model_device
 from axlib.papers.exiaa import paper as _paper
 
 __all__ = ["ALPHAS", "TOP_KS", "running_up_class", "rank_pool", "top_k_mask", "inject", "gaussian_baseline",
@@ -40,19 +37,16 @@ TOP_KS = _paper.TOP_KS.value
 # --------------------------------------------------------------------------- validation
 def check_alpha(alpha) -> float:
     """alpha must be a number in [0, 1): the paper's (0, 1), plus 0, the identity."""
-    if isinstance(alpha, bool) or not isinstance(alpha, (int, float, np.floating)) \
-            or not math.isfinite(alpha) or not 0 <= alpha < 1:
+    try:
+        return check_number("alpha", alpha, 0, 1, high_open=True)
+    except ValueError:
         raise ValueError(f"alpha must be a number in [0, 1) (the paper uses (0, 1); 0 leaves x "
-                         f"unchanged), got {alpha!r}")
-    return float(alpha)
+                         f"unchanged), got {alpha!r}") from None
 
 
 def check_top_k(top_k) -> float:
     """top_k must be a number in (0, 1]: the fraction of positive attributions injected."""
-    if isinstance(top_k, bool) or not isinstance(top_k, (int, float, np.floating)) \
-            or not math.isfinite(top_k) or not 0 < top_k <= 1:
-        raise ValueError(f"top_k must be a fraction in (0, 1], got {top_k!r}")
-    return float(top_k)
+    return check_number("top_k", top_k, 0, 1, low_open=True)
 
 
 # --------------------------------------------------------------------------- phase one
@@ -60,16 +54,11 @@ def check_top_k(top_k) -> float:
 def probabilities(model, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
     """Softmax probabilities (B, K) on CPU of ``model`` (eval mode) for x (B, C, H, W) in [0, 1]."""
     x = check_images(x)
-    if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(f"batch_size must be an integer >= 1, got {batch_size!r}")
-    device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    try:
+    batch_size = check_int("batch_size", batch_size, low=1)
+    device = model_device(model, x.device)
+    with eval_mode(model):
         out = [torch.softmax(model(x[i:i + batch_size].to(device)).float(), 1).cpu()
                for i in range(0, x.shape[0], batch_size)]
-    finally:
-        model.train(was_training)
     return torch.cat(out)
 
 

@@ -147,6 +147,35 @@ def accuracy_records(setup: CifarSetup) -> list[dict]:
     return out
 
 
+def _method_grids(setup: CifarSetup, model: str, attack_idx: torch.Tensor, attack_target, *, out_dir, alphas,
+                  top_ks, seed: int, scheduler, baseline: bool = False, rank_column: str | None = None, ranks=(),
+                  timings: dict | None = None) -> list[pd.DataFrame]:
+    """:func:`~axlib.papers.exiaa.grid.run_grid` on model ``model`` (our key) for every method.
+
+    attack_idx (m, r): pool positions of the r attack images of each of the first m originals;
+    attack_target (m * r,): the class explained on each attack image; baseline: also the
+    Gaussian baseline. rank_column: a column holding ``ranks[j]`` for the j-th attack image of
+    an original (None: no column). timings: updated with {(model, method): seconds}.
+    Returns one grid per method, in :data:`METHODS` order.
+    """
+    m, r = attack_idx.shape
+    frames = []
+    for method in METHODS:
+        start = time.perf_counter()
+        f = run_grid(setup.names[model], setup.images(np.repeat(np.arange(m), r)),
+                     setup.images(setup.n + attack_idx.reshape(-1)), method=method, out_dir=Path(out_dir),
+                     alphas=alphas, top_ks=top_ks, attack_target=attack_target, baseline=baseline,
+                     noise_mean=setup.noise_mean, noise_std=setup.noise_std, seed=seed,
+                     explain_kw=setup.grid_explain[method], tags={"model": model}, device=setup.device,
+                     scheduler=scheduler)
+        if timings is not None:
+            timings[(model, method)] = round(time.perf_counter() - start, 1)
+        if rank_column is not None:
+            f[rank_column] = [ranks[i % r] for i in f["image"]]
+        frames.append(f)
+    return frames
+
+
 def main_grid(setup: CifarSetup, *, out_dir, alphas, top_ks, attack_ranks: int = 1, seed: int = 0,
               scheduler="serial") -> tuple[pd.DataFrame, dict]:
     """Fig. 2-4 and Tables B.1-B.3: every model, method, alpha and top-k, EXIAA and baseline.
@@ -158,20 +187,13 @@ def main_grid(setup: CifarSetup, *, out_dir, alphas, top_ks, attack_ranks: int =
     {(model, method): seconds}).
     """
     ranks = range(1, check_int("attack_ranks", attack_ranks, low=1) + 1)
-    n = setup.n
     frames, timings = [], {}
-    for key, name in setup.names.items():
+    for key in setup.names:
         _, runner = running_up_class(setup.p_orig[key])
         idx = rank_pool(setup.p_pool[key], runner, ranks, pool_labels=setup.pool_y)          # (n, ranks)
-        for method in METHODS:
-            start = time.perf_counter()
-            frames.append(run_grid(
-                name, setup.images(np.repeat(np.arange(n), len(ranks))), setup.images(n + idx.reshape(-1)),
-                method=method, out_dir=Path(out_dir), alphas=alphas, top_ks=top_ks,
-                attack_target=runner.repeat_interleave(len(ranks)), noise_mean=setup.noise_mean,
-                noise_std=setup.noise_std, seed=seed, explain_kw=setup.grid_explain[method], tags={"model": key},
-                device=setup.device, scheduler=scheduler))
-            timings[(key, method)] = round(time.perf_counter() - start, 1)
+        frames += _method_grids(setup, key, idx, runner.repeat_interleave(len(ranks)), out_dir=out_dir,
+                                alphas=alphas, top_ks=top_ks, seed=seed, scheduler=scheduler, baseline=True,
+                                timings=timings)
     return pd.concat(frames, ignore_index=True), timings
 
 
@@ -187,16 +209,9 @@ def class_rank_grid(setup: CifarSetup, *, out_dir, n_side: int, alphas, top_ks, 
     class_ranks = list(range(2, p.shape[1] + 1))
     attack_idx = torch.stack([rank_pool(setup.p_pool[model], order[:, r - 1], [1], pool_labels=setup.pool_y)[:, 0]
                               for r in class_ranks], dim=1)                                 # (m, K - 1)
-    side = []
-    for method in METHODS:
-        f = run_grid(setup.names[model], setup.images(np.repeat(np.arange(m), len(class_ranks))),
-                     setup.images(setup.n + attack_idx.reshape(-1)), method=method, out_dir=Path(out_dir),
-                     alphas=alphas, top_ks=top_ks, attack_target=order[:, 1:].reshape(-1), baseline=False,
-                     seed=seed, explain_kw=setup.grid_explain[method], tags={"model": model},
-                     device=setup.device, scheduler=scheduler)
-        f["class_rank"] = [class_ranks[i % len(class_ranks)] for i in f["image"]]
-        side.append(f)
-    return pd.concat(side, ignore_index=True)
+    return pd.concat(_method_grids(setup, model, attack_idx, order[:, 1:].reshape(-1), out_dir=out_dir, alphas=alphas,
+                                   top_ks=top_ks, seed=seed, scheduler=scheduler, rank_column="class_rank",
+                                   ranks=class_ranks), ignore_index=True)
 
 
 def attack_rank_grid(setup: CifarSetup, *, out_dir, n_side: int, alphas, top_ks, top_ranks, low_ranks,
@@ -208,16 +223,9 @@ def attack_rank_grid(setup: CifarSetup, *, out_dir, n_side: int, alphas, top_ks,
     _, runner = running_up_class(setup.p_orig[model][:m])
     rank_list = list(top_ranks) + list(low_ranks)
     idx = rank_pool(setup.p_pool[model], runner, rank_list, pool_labels=setup.pool_y)      # (m, ranks)
-    appendix = []
-    for method in METHODS:
-        f = run_grid(setup.names[model], setup.images(np.repeat(np.arange(m), len(rank_list))),
-                     setup.images(setup.n + idx.reshape(-1)), method=method, out_dir=Path(out_dir),
-                     alphas=alphas, top_ks=top_ks, attack_target=runner.repeat_interleave(len(rank_list)),
-                     baseline=False, seed=seed, explain_kw=setup.grid_explain[method], tags={"model": model},
-                     device=setup.device, scheduler=scheduler)
-        f["attack_rank"] = [rank_list[i % len(rank_list)] for i in f["image"]]
-        appendix.append(f)
-    return pd.concat(appendix, ignore_index=True)
+    return pd.concat(_method_grids(setup, model, idx, runner.repeat_interleave(len(rank_list)), out_dir=out_dir,
+                                   alphas=alphas, top_ks=top_ks, seed=seed, scheduler=scheduler,
+                                   rank_column="attack_rank", ranks=rank_list), ignore_index=True)
 
 
 # --------------------------------------------------------------------------- ImageNet

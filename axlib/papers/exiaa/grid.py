@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from axlib._util.checks import check_images
+from axlib._util.checks import check_images, check_int, torch_threads
 from axlib.companion import scaleout
 from axlib.explain.baselines import PIXEL_METHODS, pixel_attribution
 from axlib.metrics.change import confidence_change, percentage_change, ssim
@@ -163,9 +163,7 @@ def grid_shard(*, model: str, images: dict, attack_images: dict, method: str, al
     Returns the rows described in :func:`run_grid` (without its ``tags`` and ``method``).
     Raises RuntimeError when the worker's model or images differ from the caller's.
     """
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
+    with torch_threads(threads):
         net, digest = _model(model, device)
         if digest != model_digest:
             raise RuntimeError(f"model {model!r} on this worker has digest {digest}, the caller's {model_digest}")
@@ -198,8 +196,6 @@ def grid_shard(*, model: str, images: dict, attack_images: dict, method: str, al
                              "confidence_change": float(conf[i]), "perturbation_l2": float(distance[i]),
                              "flipped": bool(pred_hat[i] != pred[i]), "injected": int(counts[i])})
         return pd.DataFrame(rows)
-    finally:
-        torch.set_num_threads(before)
 
 
 def run_grid(model: str, images: dict, attack_images: dict, *, method: str, out_dir,
@@ -256,9 +252,9 @@ def run_grid(model: str, images: dict, attack_images: dict, *, method: str, out_
         raise ValueError(f"model must be a registry name or a 'module:function' factory, got {type(model).__name__}")
     alphas = [check_alpha(a) for a in alphas]
     top_ks = [check_top_k(k) for k in top_ks]
-    for name, value in (("threads", threads), ("batch_size", batch_size), ("n_workers", n_workers)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {value!r}")
+    threads = check_int("threads", threads, low=1)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    n_workers = check_int("n_workers", n_workers, low=1)
     x = check_images(load_images(images))
     x_bar = check_images(load_images(attack_images), name="x_bar")
     if x_bar.shape != x.shape:
@@ -268,12 +264,8 @@ def run_grid(model: str, images: dict, attack_images: dict, *, method: str, out_
         attack_target = [int(t) for t in torch.as_tensor(attack_target).view(-1).tolist()]
         if len(attack_target) != n:
             raise ValueError(f"attack_target must hold {n} classes, got {len(attack_target)}")
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise ValueError(f"seed must be an integer, got {seed!r}")
-    seed = int(seed)
-    per = n if images_per_shard is None else images_per_shard
-    if isinstance(per, bool) or not isinstance(per, int) or per < 1:
-        raise ValueError(f"images_per_shard must be None or an integer >= 1, got {images_per_shard!r}")
+    seed = check_int("seed", seed)
+    per = n if images_per_shard is None else check_int("images_per_shard", images_per_shard, low=1)
     if baseline and (noise_mean is None or noise_std is None):
         raise ValueError("noise_mean and noise_std are required when baseline=True")
     if baseline:

@@ -17,7 +17,6 @@ from axlib.papers.robust import paper
 _ACC = paper.value(paper.TABLE_1_ACCURACY)
 _DEFAULTS = paper.value(paper.DEFAULT_SETTINGS)
 _RISE_MASK = paper.value(paper.TUNED_ROBUST_RISE_MASK)
-_MS = {m: paper.printed_ms(str(q.value)) for m, q in paper.TABLE_2_RUNTIME_MS.items()}
 
 CLAIMS: tuple[Claim, ...] = (
     # -------------------------------------------------------------- robust-CNN study (05)
@@ -46,7 +45,8 @@ CLAIMS: tuple[Claim, ...] = (
        "methods under all four metrics; MP is the worst", f"{paper.BEST_METHODS}; {paper.WORST_METHOD}", "05"),
     claim("robust.runtime", "3.3, Table 2", "Gradient and GradCAM take milliseconds per image, "
        "perturbation methods orders of magnitude longer; GradCAM is the best trade-off with WSL",
-       f"GradCAM {_MS['gradcam']} ms, Gradient {_MS['gradient']} ms, EP {_MS['ep'] / 1000:.0f} s", "05"),
+       f"GradCAM {paper.TABLE_2_MS['gradcam']} ms, Gradient {paper.TABLE_2_MS['gradient']} ms, "
+       f"EP {paper.TABLE_2_MS['ep'] / 1000:.0f} s", "05"),
     claim("robust.no_best_cnn", "3.4, Fig. 5", "no CNN is best in accuracy and explainability "
        "at once", paper.IDEAL_REGION, "05"),
     claim("robust.deletion_confidence.network", "3.5, Fig. 6a", "Deletion correlates with mean "

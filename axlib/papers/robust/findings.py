@@ -63,7 +63,7 @@ def advprop_accuracy(cards: dict[str, dict]) -> Finding:
 def robust_prefers_smaller(tuned: dict[str, dict], models, n_images: int, grid: dict) -> Finding:
     """Table A1: the (vanilla, robust) pairs of tuned MP iterations and RISE mask size per
     architecture of ``models`` (statistic: the list of pairs). n_images: held-out images per
-    model; grid: the tuning grid searched (``study.TUNING_GRID[profile]``)."""
+    model; grid: the tuning grid searched (the profile's ``tuning_grid``)."""
     pairs_table = tuned_pairs(tuned, models)
     pairs = [pair for col in pairs_table.columns for pair in pairs_table[col]]
     fewer, fewer_or_equal = sum(r < v for v, r in pairs), sum(r <= v for v, r in pairs)

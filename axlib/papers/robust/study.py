@@ -15,8 +15,10 @@ which models, which method settings per profile, which images, and runs the grid
   sets, so every comparison is on the same images. Maps explain the true label.
 - **Methods**: the 9 of :mod:`axlib.explain.methods`; CAM only where the architecture has
   global average pooling before its classifier (not AlexNet, as in the paper).
-- **Settings**: :func:`method_settings` (the paper's defaults in ``paper``, fewer samples and
-  iterations in ``default`` and ``smoke``, stated beside the paper's in notebook 05).
+- **Settings**: method -> keywords, passed in (the page's ``method_settings`` and ``tuning_grid``
+  sizes in :mod:`axlib.companion.sizes`: the paper's A1.1 defaults, :data:`PAPER_SETTINGS`, in
+  ``paper``, fewer samples and iterations in ``default`` and ``smoke``, stated beside the
+  paper's in notebook 05).
 - **Shard task**: :func:`study_shard` (model name, method, image indices, settings) -> one row
   per image: the four metrics, the WSL IoU, the model's confidence in the label, and the
   method's wall time per image in the shard.
@@ -33,14 +35,15 @@ from pathlib import Path
 import pandas as pd
 import torch
 
+from axlib._util.checks import check_int, torch_threads
 from axlib.companion import scaleout
 from axlib.models.registry import CANVAS_ALGORITHMS as ALGORITHMS
 from axlib.models.registry import CANVAS_ARCHITECTURES
 from axlib.models.registry import canvas_model_name as model_name
 from axlib.papers.robust import paper
 
-__all__ = ["ARCHITECTURES", "ALGORITHMS", "STUDY_MODELS", "model_name", "PAPER_SETTINGS", "TUNING_GRID",
-           "method_settings", "model_label", "applicable_methods", "benchmark", "cl_indices",
+__all__ = ["ARCHITECTURES", "ALGORITHMS", "STUDY_MODELS", "model_name", "PAPER_SETTINGS",
+           "model_label", "applicable_methods", "benchmark", "cl_indices",
            "weights_sha256", "model_macs", "study_shard", "study_shards", "run_study", "tuning_shards", "best_settings",
            "example_maps", "METRICS"]
 
@@ -65,40 +68,9 @@ def model_label(name: str) -> str:
 # --------------------------------------------------------------------------- settings
 PAPER_SETTINGS = paper.value(paper.DEFAULT_SETTINGS)
 """The paper's default hyperparameters (appendix A1.1, :data:`axlib.papers.robust.paper.DEFAULT_SETTINGS`),
-before its per-model tuning: method -> keywords of :func:`axlib.explain.methods.attribute`."""
-
-_REDUCED = {
-    "default": {"ig": {"n_steps": 50}, "shap": {"n_samples": 50}, "rise": {"n_masks": 500, "mask_size": 7},
-                "lime": {"num_samples": 200, "n_segments": 50}, "mp": {"iterations": 50},
-                "ep": {"iterations": 50, "areas": [0.025, 0.05, 0.1, 0.2]}},
-    "smoke": {"ig": {"n_steps": 8}, "shap": {"n_samples": 8}, "rise": {"n_masks": 64, "mask_size": 7},
-              "lime": {"num_samples": 30, "n_segments": 50}, "mp": {"iterations": 5},
-              "ep": {"iterations": 5, "areas": [0.05, 0.2]}},
-}
-
-TUNING_GRID = {
-    "paper": {method: [{key: v} for v in values]
-              for method, space in paper.value(paper.SEARCH_SPACE).items() for key, values in space.items()},
-    "default": {"rise": [{"mask_size": s} for s in (3, 5, 7)],
-                "lime": [{"n_segments": n} for n in (20, 40, 50)],
-                "mp": [{"iterations": i} for i in (10, 50)],
-                "ep": [{"areas": a} for a in ([0.05, 0.1], [0.025, 0.05, 0.1, 0.2])]},
-    "smoke": {"rise": [{"mask_size": s} for s in (3, 7)], "lime": [{"n_segments": n} for n in (20, 50)],
-              "mp": [{"iterations": 5}], "ep": [{"areas": [0.05, 0.2]}]},
-}
-"""Appendix A1.1's search spaces (paper: :data:`axlib.papers.robust.paper.SEARCH_SPACE`; RISE's number of masks is not searched here, the
-paper's search found 7,000-8,000 best for most models) and the subsets searched in the
-smaller profiles. Each entry overrides the profile's settings of that method."""
-
-
-def method_settings(profile: str) -> dict[str, dict]:
-    """method -> keyword settings for :func:`axlib.explain.methods.attribute` in ``profile``
-    ("smoke", "default" or "paper"). Raises ValueError for another profile."""
-    if profile == "paper":
-        return json.loads(json.dumps(PAPER_SETTINGS))
-    if profile not in _REDUCED:
-        raise ValueError(f"profile must be one of ('smoke', 'default', 'paper'), got {profile!r}")
-    return {m: dict(_REDUCED[profile].get(m, PAPER_SETTINGS[m])) for m in PAPER_SETTINGS}
+before its per-model tuning: method -> keywords of :func:`axlib.explain.methods.attribute`.
+A profile's settings and tuning grid are the page's sizes ``method_settings`` and ``tuning_grid``
+(:mod:`axlib.companion.sizes`, page 05), passed to :func:`tuning_shards` and :func:`best_settings`."""
 
 
 def applicable_methods(name: str) -> tuple[str, ...]:
@@ -138,8 +110,7 @@ def cl_indices(models: Sequence, data, part: str, n: int | None = None) -> list[
     ok = correctly_classified(list(models), data.x[span.start:span.stop], data.y[span.start:span.stop])
     idx = [span.start + int(i) for i in torch.nonzero(ok).flatten()]
     if n is not None:
-        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-            raise ValueError(f"n must be an integer >= 1 or None, got {n!r}")
+        n = check_int("n", n, low=1)
         if len(idx) < n:
             raise ValueError(f"n = {n} but only {len(idx)} images of the {part} half are classified "
                              f"correctly by all {len(models)} models")
@@ -196,11 +167,8 @@ def study_shard(model: str, method: str, indices: Sequence[int], settings: dict,
     if weights is not None and weights != weights_sha256(model):
         raise ValueError(f"the checkpoint of {model!r} changed since the shard was planned "
                          f"(expected sha256 {weights[:12]}...): plan the shards again")
-    if isinstance(threads, bool) or not isinstance(threads, int) or threads < 1:
-        raise ValueError(f"threads must be an integer >= 1, got {threads!r}")
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
+    threads = check_int("threads", threads, low=1)
+    with torch_threads(threads):
         net = load(model)
         data = benchmark(seed).subset(list(indices))
         with torch.no_grad():
@@ -209,8 +177,6 @@ def study_shard(model: str, method: str, indices: Sequence[int], settings: dict,
         maps = attribute(method, net, data.x, data.y, **settings)
         seconds = time.perf_counter() - t0
         scores = localisation_scores(net, data.x, maps, data.y, data.boxes, step=step)
-    finally:
-        torch.set_num_threads(before)
     return pd.DataFrame({
         "model": model, "method": method, "config": config, "image": list(data.ids),
         "index": list(indices), "label": data.y.numpy(), "confidence": confidence.double().numpy(),
@@ -222,8 +188,7 @@ def study_shard(model: str, method: str, indices: Sequence[int], settings: dict,
 
 
 def _chunks(indices: Sequence[int], size: int) -> list[list[int]]:
-    if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-        raise ValueError(f"shard_size must be an integer >= 1, got {size!r}")
+    size = check_int("shard_size", size, low=1)
     indices = [int(i) for i in indices]
     if not indices:
         raise ValueError("indices must name at least one image")
@@ -235,7 +200,7 @@ def study_shards(models: Sequence[str], indices: Sequence[int], settings: dict[s
                  seed: int = 0, step: int | None = None) -> list[scaleout.Shard]:
     """The study's grid as shards: models x methods (None: each model's
     :func:`applicable_methods`) x image chunks of ``shard_size``. settings: method -> keywords
-    (e.g. :func:`method_settings`, or per-model tuned ones as ``{model: {method: ...}}``);
+    (e.g. a profile's ``method_settings``, or per-model tuned ones as ``{model: {method: ...}}``);
     seed, step: as :func:`study_shard`."""
     shards = []
     for model in models:
@@ -257,18 +222,26 @@ def run_study(shards: Sequence[scaleout.Shard], out_dir, **run_kw) -> pd.DataFra
 
 
 # --------------------------------------------------------------------------- hyperparameter search
-def tuning_shards(models: Sequence[str], indices: Sequence[int], profile: str, *,
-                  shard_size: int = 8, seed: int = 0, step: int | None = None) -> list[scaleout.Shard]:
-    """Appendix A1's grid search as shards: models x tuned methods x :data:`TUNING_GRID`
-    [profile] configurations x image chunks, on held-out ``indices`` (seed, step: as
-    :func:`study_shard`)."""
-    base = method_settings(profile)
+def tuning_shards(models: Sequence[str], indices: Sequence[int], settings: dict[str, dict],
+                  grid: dict[str, list[dict]], *, shard_size: int = 8, seed: int = 0,
+                  step: int | None = None) -> list[scaleout.Shard]:
+    """Appendix A1's grid search as shards: models x tuned methods x configurations x image
+    chunks, on held-out ``indices``.
+
+    settings: method -> keywords (a profile's ``method_settings``); grid: method -> the
+    configurations tried (a profile's ``tuning_grid``), each a dict of keywords that overrides
+    that method's settings; seed, step: as :func:`study_shard`. Raises ValueError for a method
+    of ``grid`` that ``settings`` lacks.
+    """
+    missing = sorted(set(grid) - set(settings))
+    if missing:
+        raise ValueError(f"grid tunes methods {missing} that settings has no keywords for")
     shards = []
     for model in models:
         sha = weights_sha256(model)
-        for method, configs in TUNING_GRID[profile].items():
+        for method, configs in grid.items():
             for override in configs:
-                kw = dict(base[method], **override)
+                kw = dict(settings[method], **override)
                 label = json.dumps(override, sort_keys=True)
                 for chunk in _chunks(indices, shard_size):
                     shards.append(scaleout.Shard(
@@ -278,27 +251,28 @@ def tuning_shards(models: Sequence[str], indices: Sequence[int], profile: str, *
     return shards
 
 
-def best_settings(tuning: pd.DataFrame, profile: str, models: Sequence[str] = ()) -> tuple[dict[str, dict], pd.DataFrame]:
+def best_settings(tuning: pd.DataFrame, settings: dict[str, dict],
+                  models: Sequence[str] = ()) -> tuple[dict[str, dict], pd.DataFrame]:
     """The best configuration per (model, method) of a tuning table (:func:`tuning_shards`).
 
     Criterion (the paper says only "best performance"): the largest
     ``pointing_game + wsl + insertion - deletion``, averaged over the held-out images; ties go
-    to the first configuration of the grid. Returns ({model: {method: settings}} for every
-    method, the tuned ones replaced; also for each of ``models`` not in the table, with the
-    profile's settings untouched; and a table model x method with the chosen configuration
-    and its score).
+    to the first configuration of the grid. settings: method -> keywords the search started
+    from (a profile's ``method_settings``, as given to :func:`tuning_shards`). Returns
+    ({model: {method: settings}} for every method, the tuned ones replaced; also for each of
+    ``models`` not in the table, with ``settings`` untouched; and a table model x method with
+    the chosen configuration and its score). ``settings`` itself is not modified.
     """
-    base = method_settings(profile)
     mean = tuning.groupby(["model", "method", "config"], sort=False)[list(METRICS)].mean()
     mean["score"] = mean["pointing_game"] + mean["wsl"] + mean["insertion"] - mean["deletion"]
     chosen = mean.reset_index().sort_values("score", ascending=False, kind="stable") \
         .groupby(["model", "method"], sort=False).head(1).set_index(["model", "method"])
-    settings = {m: {k: dict(kw) for k, kw in base.items()} for m in models}
+    tuned = {m: {k: dict(kw) for k, kw in settings.items()} for m in models}
     for model in tuning["model"].unique():
-        settings[model] = {m: dict(kw) for m, kw in base.items()}
+        tuned[model] = {m: dict(kw) for m, kw in settings.items()}
         for method in tuning.loc[tuning["model"] == model, "method"].unique():
-            settings[model][method].update(json.loads(chosen.loc[(model, method), "config"]))
-    return settings, chosen[["config", "score"]].sort_index()
+            tuned[model][method].update(json.loads(chosen.loc[(model, method), "config"]))
+    return tuned, chosen[["config", "score"]].sort_index()
 
 
 # --------------------------------------------------------------------------- Fig. 1

@@ -46,14 +46,14 @@ from pathlib import Path
 import torch
 
 from axlib import attacks as _attacks
-from axlib._util.checks import check_images, check_int
+from axlib._util.checks import check_images, check_int, torch_threads
 from axlib._util.paths import REPO_ROOT
+from axlib._util.quotes import unquote
 from axlib.papers.axai import claims as _axai_claims
 from axlib.papers.axai import paper as _axai_paper
 
 METHODS = ("axai", "lime", "shap")
-PAPER_TABLE5 = {device: {method: quoted.value for method, quoted in row.items()}
-                for device, row in _axai_paper.TABLE5.items()}
+PAPER_TABLE5 = unquote(_axai_paper.TABLE5)
 """Table 5 of the AXAI paper: seconds, ResNet34 on ImageNet (CPU: i5-7360U, GPU: V100), as
 plain numbers {"cpu" | "gpu": {"lime" | "shap" | "axai": seconds}} (from the paper's ``paper.py``)."""
 
@@ -336,17 +336,10 @@ def bench(model, x: torch.Tensor, *, methods=METHODS, repeats: int = 3, warmup: 
     calls = {"axai": lambda: _axai_call(model, settings, device),
              "lime": lambda: _lime_call(model, settings, device),
              "shap": lambda: _shap_call(model, settings, device, background)}
-    if threads is not None:
-        threads = check_int("threads", threads, low=1)
-    previous_threads = torch.get_num_threads()
-    if threads is not None:
-        torch.set_num_threads(threads)
-    try:
+    with torch_threads(threads):
         results, maps = _time_methods(calls, methods, x, repeats, warmup, batch_sizes,
                                       throughput_methods, device, say, keep_maps=keep_maps)
         used_threads = torch.get_num_threads()
-    finally:
-        torch.set_num_threads(previous_threads)
 
     ratios = {}
     if "axai" in results:
