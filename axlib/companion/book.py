@@ -318,7 +318,7 @@ def dashboard(results_files: list[Path], runs_label: str = "") -> str:
     summary = ", ".join(f"{n} {v}" for v, n in sorted(total.items()))
     source = f" from `{runs_label}`" if runs_label else ""
     head = [f"Generated at build time{source}: one row per claim of the three papers "
-            "(`axlib/claims.py`), with the paper's number, ours as recorded by the notebook "
+            "(`axlib/papers/<paper>/claims.py`), with the paper's number, ours as recorded by the notebook "
             "(`*.results.json`), the profile and device it came from, and the verdict; "
             "*not yet run* where no notebook has recorded it. Notes on every number: "
             "[all recorded numbers](notebooks/claims.md).", "", f"**Verdicts:** {summary}.", ""]
