@@ -36,6 +36,7 @@ from scipy import stats as _st
 
 from axlib import attacks, stats
 from axlib._util.checks import check_choice, check_images, check_int
+from axlib._util.quotes import unquote
 from axlib.papers.axai import claims, paper
 
 __all__ = [
@@ -357,10 +358,13 @@ def plot_qq(samples: Mapping[str, np.ndarray], *, n_points: int = 300, title: st
     return fig
 
 
-def plot_pvalues(pairs: Mapping[str, pd.DataFrame], paper: Mapping[str, Mapping[str, float]] | None = None,
+def plot_pvalues(pairs: Mapping[str, pd.DataFrame], paper_pvalues: Mapping[str, Mapping[str, float]] | None = None,
                  title: str | None = None):
     """Table 1 as distributions: histograms of the pairwise t-test and Mann-Whitney p-values,
-    one panel per data set, with the paper's single p-values as vertical lines."""
+    one panel per data set, with the paper's single p-values as vertical lines.
+
+    paper_pvalues: {data set: {"t": p, "u": p}}; None: Table 1's (:data:`paper.PVALUES`)."""
+    paper_pvalues = unquote(paper.PVALUES) if paper_pvalues is None else paper_pvalues
     fig, axes = _figure(len(pairs), size=(4.4, 3.2))
     fig.set_layout_engine("constrained")
     for ax, (dataset, df) in zip(axes[0], pairs.items()):
@@ -368,9 +372,9 @@ def plot_pvalues(pairs: Mapping[str, pd.DataFrame], paper: Mapping[str, Mapping[
         ax.hist([df["t_p"], df["u_p"]], bins=bins, label=["t-test", "Mann-Whitney U"], color=["C0", "C1"],
                 density=True)
         ax.axhline(1.0, color="0.4", lw=1, ls=":", label="uniform (H0 true)")
-        if paper is not None and dataset in paper:
+        if dataset in paper_pvalues:
             for key, color in (("t", "C0"), ("u", "C1")):
-                ax.axvline(paper[dataset][key], color=color, ls="--", lw=1.5)
+                ax.axvline(paper_pvalues[dataset][key], color=color, ls="--", lw=1.5)
         ax.set_xlabel("p-value of a pair (dashed: the paper's)")
         ax.set_ylabel("density")
         ax.set_title(f"{LABELS.get(dataset, dataset)}: {len(df):,} pairs")
