@@ -66,3 +66,16 @@ def test_every_page_has_the_same_sizes_in_every_profile():
         assert set(by_profile) == set(profiles.PROFILE_NAMES), page
         keys = [set(sizes) for sizes in by_profile.values()]
         assert all(k == keys[0] for k in keys), f"{page}: sizes differ between profiles"
+
+
+def test_a_size_given_a_value_of_another_kind_is_refused(fake_page):
+    with pytest.raises(ValueError, match=r"repeats must be an integer >= 1, got -3 \(a size of page 98_fake; "
+                                         r"the profiles use smoke 1, default 3, paper 9\)"):
+        axlib.profile("default", page="98", repeats=-3)
+    with pytest.raises(ValueError, match="repeats must be an integer >= 1, got '5'"):
+        axlib.profile("default", page="98", repeats="5")
+    with pytest.raises(ValueError, match=r"names must be a non-empty list, got 'a'"):
+        axlib.profile("default", page="98", names="a")
+    with pytest.raises(ValueError, match="seed must be an integer >= 0, got -1"):
+        axlib.profile("default", page="98", seed=-1)
+    assert axlib.profile("default", page="98", names=["c"]).names == ["c"]

@@ -32,6 +32,7 @@ our numbers come from the results files, never from here.
 """
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,6 +72,7 @@ def claim(id: str, where: str, statement: str, paper_value, notebook: str, paper
     return Claim(id, paper or id.split(".", 1)[0], where, statement, paper_value, notebook)
 
 
+@functools.cache
 def _catalogue() -> tuple[Claim, ...]:
     """Every paper's claims, in book order (the paper packages declare them)."""
     from axlib.papers.axai.claims import CLAIMS as axai

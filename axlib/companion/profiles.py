@@ -20,7 +20,7 @@ from types import MappingProxyType
 
 import torch
 
-from axlib._util.checks import check_device, check_int
+from axlib._util.checks import check_device, check_int, check_number
 from axlib.companion.sizes import PAGE_SIZES
 
 PROFILE_NAMES = ("smoke", "default", "paper")
@@ -74,13 +74,38 @@ def page_key(page: str) -> str:
     return matches[0]
 
 
+def _check_size(page: str, key: str, value):
+    """A parameter given for a size must be of the kind the page's profiles use for it: a
+    count (an integer >= 1), a positive number, a name (str), a sequence or a mapping. Raises
+    ValueError naming the page, the size, the value and the profiles' values."""
+    used = [PAGE_SIZES[page][p][key] for p in PROFILE_NAMES if PAGE_SIZES[page][p][key] is not None]
+
+    def all_of(*types) -> bool:
+        return bool(used) and all(isinstance(v, types) and not isinstance(v, bool) for v in used)
+    try:
+        if all_of(int):
+            check_int(key, value, low=1)
+        elif all_of(int, float):
+            check_number(key, value, low=0, low_open=True)
+        elif all_of(str) and not isinstance(value, str):
+            raise ValueError(f"{key} must be a name (str), got {value!r}")
+        elif all_of(tuple, list) and not (isinstance(value, (tuple, list)) and len(value) > 0):
+            raise ValueError(f"{key} must be a non-empty list, got {value!r}")
+        elif all_of(dict) and not isinstance(value, dict):
+            raise ValueError(f"{key} must be a mapping, got {value!r}")
+    except ValueError as err:
+        shown = ", ".join(f"{p} {PAGE_SIZES[page][p][key]!r}" for p in PROFILE_NAMES)
+        raise ValueError(f"{err} (a size of page {page}; the profiles use {shown})") from None
+
+
 def profile(name: str = "default", page: str | None = None, **overrides) -> Profile:
     """The profile ``name`` for ``page``, with keyword overrides; ``None`` overrides are ignored.
 
     overrides: a field of :class:`Profile` (``seed``, ``device``, ``threads``, ``n_images``, ...)
     or a size of the page. Seeds torch with ``seed`` and, when ``threads`` is set, sets
     torch's CPU thread count. Raises ValueError for an unknown profile, page or override name,
-    and for a device this machine does not have.
+    a size given a value of another kind than its profiles' (a count that is not an integer
+    >= 1, ...), a seed that is not an integer >= 0, and a device this machine does not have.
     """
     if name not in _PROFILES:
         raise ValueError(f"profile must be one of {PROFILE_NAMES}, got {name!r}")
@@ -96,11 +121,15 @@ def profile(name: str = "default", page: str | None = None, **overrides) -> Prof
                          f"{sorted(known | set(sizes))}")
     chosen = {k: v for k, v in overrides.items() if v is not None}
     fixed = {k: v for k, v in chosen.items() if k in known}
-    sizes.update({k: v for k, v in chosen.items() if k not in known})
+    for size, value in chosen.items():
+        if size not in known:
+            _check_size(key, size, value)
+            sizes[size] = value
     if "threads" not in fixed and "threads" in sizes:
         fixed["threads"] = sizes.pop("threads")
     cfg = replace(_PROFILES[name], page=key, sizes=MappingProxyType(sizes), **fixed)
     check_device(cfg.device)
+    check_int("seed", cfg.seed, low=0)
     if cfg.threads is not None:
         torch.set_num_threads(check_int("threads", cfg.threads, low=1))
     torch.manual_seed(cfg.seed)

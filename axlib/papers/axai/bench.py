@@ -51,6 +51,7 @@ from axlib._util.paths import REPO_ROOT
 from axlib._util.quotes import unquote
 from axlib.papers.axai import claims as _axai_claims
 from axlib.papers.axai import paper as _axai_paper
+from axlib.segment import LIME_DEFAULTS
 
 METHODS = ("axai", "lime", "shap")
 PAPER_TABLE5 = unquote(_axai_paper.TABLE5)
@@ -61,10 +62,9 @@ PROFILES: dict[str, dict] = {
     # seconds: the CIFAR-10 AlexNet, 2 images, tiny sample counts; proves the code path
     "smoke": dict(model="cifar10-alexnet", data="cifar10", n_images=2, repeats=1, warmup=0,
                   batch_sizes=(1, 2), device="cpu", threads=1,
-                  segment=dict(kernel_size=1, max_dist=200, ratio=0.2),
+                  segment=dict(LIME_DEFAULTS, kernel_size=1),
                   axai=dict(k=10, a=15.0, steps=20),
-                  lime=dict(num_samples=20, num_features=5, kernel_size=1, max_dist=200,
-                            ratio=0.2, batch_size=20),
+                  lime=dict(LIME_DEFAULTS, num_samples=20, num_features=5, kernel_size=1, batch_size=20),
                   shap=dict(nsamples=4, batch_size=50), n_background=2,
                   throughput_methods=("axai", "shap")),
     # the book: MobileNetV2 224x224 at the paper's settings, sized for <= 15 min on 2 CPU cores
@@ -79,19 +79,17 @@ PROFILES: dict[str, dict] = {
     "default": dict(model="imagenet-mobilenetv2", data="imagenet", n_images=5, repeats=1,
                     warmup={"axai": 1}, gpu_also=True,
                     batch_sizes=(1, 32), throughput_methods=("axai",), device="cpu", threads=1,
-                    segment=dict(kernel_size=4, max_dist=200, ratio=0.2),
+                    segment=dict(LIME_DEFAULTS),
                     axai=dict(k=10, a=15.0, steps=20),
-                    lime=dict(num_samples=1000, num_features=5, kernel_size=4, max_dist=200,
-                              ratio=0.2, batch_size=50),
+                    lime=dict(LIME_DEFAULTS, num_samples=1000, num_features=5, batch_size=50),
                     shap=dict(nsamples=200, batch_size=50), n_background=5),
     # the paper's scale: more images and repeats, batch 32, the GPU when there is one
     "paper": dict(model="imagenet-mobilenetv2", data="imagenet", n_images=16, repeats=3, warmup=1,
                   gpu_also=True,
                   batch_sizes=(1, 32), device="cpu", threads=None,
-                  segment=dict(kernel_size=4, max_dist=200, ratio=0.2),
+                  segment=dict(LIME_DEFAULTS),
                   axai=dict(k=10, a=15.0, steps=20),
-                  lime=dict(num_samples=1000, num_features=5, kernel_size=4, max_dist=200,
-                            ratio=0.2, batch_size=100),
+                  lime=dict(LIME_DEFAULTS, num_samples=1000, num_features=5, batch_size=100),
                   shap=dict(nsamples=200, batch_size=50), n_background=8,
                   throughput_methods=("axai", "shap")),
 }

@@ -304,14 +304,13 @@ def _figure(n: int, width: float = 3.2, height: float = 2.8):
     return fig, fig.subplots(1, n, squeeze=False)[0]
 
 
-def plot_comparison(table: pd.DataFrame, a: str = "vanilla", b: str = "robust") -> Figure:
-    """Fig. 2: mean score of ``a`` and ``b`` models per method family, one panel per metric."""
+def _bar_panels(t: pd.DataFrame, x: str, hue_order: list[str]) -> Figure:
+    """One seaborn bar panel per metric: ``x`` groups, bars by algorithm (95 % CI, seed 0), the
+    legend on the last panel only."""
     import seaborn as sns
-    t = with_model_columns(table)
-    t = t[t["algorithm"].isin((a, b))]
     fig, axes = _figure(4)
     for ax, metric in zip(axes, METRICS):
-        sns.barplot(data=t, x="family", y=metric, hue="algorithm", hue_order=[a, b], ax=ax,
+        sns.barplot(data=t, x=x, y=metric, hue="algorithm", hue_order=hue_order, ax=ax,
                     errorbar=("ci", 95), seed=0)
         ax.set_title(METRIC_NAMES[metric])
         ax.set_xlabel("")
@@ -321,20 +320,15 @@ def plot_comparison(table: pd.DataFrame, a: str = "vanilla", b: str = "robust") 
     return fig
 
 
+def plot_comparison(table: pd.DataFrame, a: str = "vanilla", b: str = "robust") -> Figure:
+    """Fig. 2: mean score of ``a`` and ``b`` models per method family, one panel per metric."""
+    t = with_model_columns(table)
+    return _bar_panels(t[t["algorithm"].isin((a, b))], "family", [a, b])
+
+
 def plot_advprop(table: pd.DataFrame) -> Figure:
     """Fig. 3: vanilla, AdvProp and robust models of each architecture, one panel per metric."""
-    import seaborn as sns
-    t = with_model_columns(table)
-    fig, axes = _figure(4)
-    for ax, metric in zip(axes, METRICS):
-        sns.barplot(data=t, x="architecture", y=metric, hue="algorithm",
-                    hue_order=["vanilla", "advprop", "robust"], ax=ax, errorbar=("ci", 95), seed=0)
-        ax.set_title(METRIC_NAMES[metric])
-        ax.set_xlabel("")
-        ax.set_ylabel("")
-        if ax is not axes[-1] and ax.get_legend() is not None:
-            ax.get_legend().remove()
-    return fig
+    return _bar_panels(with_model_columns(table), "architecture", ["vanilla", "advprop", "robust"])
 
 
 def plot_ranking(ranking: pd.DataFrame) -> Figure:
