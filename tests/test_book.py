@@ -141,14 +141,133 @@ def _tiny_book(tmp_path):
     return book, nbdir, runs
 
 
-def _results(runs, stem, verdicts):
-    """A results file as axlib.results.record writes it."""
+def _results(runs, stem, verdicts, extra=None):
+    """A results file as axlib.results.record writes it; ``extra``: {claim: more record fields}
+    (interval fields, rule, unit), as a judged record holds them. Returns its path."""
     import json
 
     claims = {c: {"claim": c, "ours": 0.5, "paper": 0.25, "unit": "", "verdict": v,
-                  "note": "", "profile": "smoke", "device": "cpu (test)"}
+                  "note": "", "profile": "smoke", "device": "cpu (test)", **(extra or {}).get(c, {})}
               for c, v in verdicts.items()}
-    (runs / f"{stem}.results.json").write_text(json.dumps({"notebook": stem, "claims": claims}))
+    path = runs / f"{stem}.results.json"
+    path.write_text(json.dumps({"notebook": stem, "claims": claims}))
+    return path
+
+
+# ---------------------------------------------------------------- dashboard: counts, intervals, omitted
+
+_PART = {"value": 0.42, "low": 0.31, "high": 0.55, "n": 24, "n_of": "images", "verdict": "reproduced"}
+
+
+def _dashboard_case(tmp_path):
+    """A synthetic catalogue (AXAI: reproduced with an interval, inconclusive with parts, not yet
+    run with a long rule, omitted; EXIAA: an old record without interval fields, a reference) and
+    its results file. Returns (results files, catalogue, the long rule)."""
+    from axlib.companion.claims import claim, omitted
+    from axlib.companion.rules import AtLeast
+
+    rule = AtLeast("share of images", 0.3, 0.2, why="the paper's spread over seeds " * 6, min_n=10)
+    catalogue = (claim("axai.one", "Table 1", "one holds", "0.4", "01", rule=rule),
+                 claim("axai.two", "Table 2", "two holds", "0.5", "01"),
+                 claim("axai.three", "Fig. 3", "three holds", "0.6", "02", rule=rule),
+                 omitted("axai.four", "Table 9", "four holds", "0.7", "needs ImageNet-21k | its weights"),
+                 claim("exiaa.old", "Sec. 4", "old holds", "1", "01"),
+                 claim("exiaa.ref", "Sec. 5", "ref holds", "2", "01"))
+    extra = {"axai.one": {"ours": 0.42, "low": 0.31, "high": 0.55, "n": 24, "n_of": "images", "rule": rule.text},
+             "axai.two": {"rule": "two parts", "parts": {"drop": _PART, "gain": {
+                 "value": 0.1, "low": 0.05, "high": 0.2, "n": 24, "n_of": "images", "verdict": "inconclusive"}}},
+             "exiaa.old": {"ours": 0.5, "unit": "%"}}
+    path = _results(tmp_path, "01_x", {"axai.one": "reproduced", "axai.two": "inconclusive",
+                                       "exiaa.old": "not comparable", "exiaa.ref": "reference",
+                                       "models.acc": "reference"}, extra)
+    return [path], catalogue, rule
+
+
+def _table_line(markdown: str, claim_id: str) -> str:
+    """The one line of ``markdown`` that shows ``claim_id`` in a table."""
+    lines = [line for line in markdown.splitlines() if f"`{claim_id}`" in line]
+    assert len(lines) == 1, lines
+    return lines[0]
+
+
+def test_dashboard_counts_verdicts_per_paper(tmp_path):
+    from axlib.companion.book import CHART_VERDICTS, dashboard, verdict_counts
+    from axlib.companion.claims import dashboard_rows, load_records
+
+    files, catalogue, _ = _dashboard_case(tmp_path)
+    counts = verdict_counts(dashboard_rows(load_records(files), catalogue)[0])
+    assert list(counts) == ["axai", "exiaa"]                        # robust has no rows
+    assert list(counts["axai"]) == list(CHART_VERDICTS)
+    assert counts["axai"] == {"reproduced": 1, "partly": 0, "not reproduced": 0, "inconclusive": 1,
+                              "not comparable": 0, "omitted": 1, "not yet run": 1}
+    assert sum(counts["exiaa"].values()) == 1                       # the reference is not counted
+    text = dashboard(files, catalogue=catalogue)
+    assert ("| paper | reproduced | partly | not reproduced | inconclusive | not comparable | omitted "
+            "| not yet run | claims |") in text
+    assert "| AXAI | 1 | 0 | 0 | 1 | 0 | 1 | 1 | 4 |" in text
+    assert "| EXIAA: Explainable Injections for Adversarial Attack | 0 | 0 | 0 | 0 | 1 | 0 | 0 | 1 |" in text
+    assert "2 rows decide a verdict; 2 carry an interval." in text  # AXAI
+    assert "0 rows decide a verdict; 0 carry an interval." in text  # EXIAA
+    assert "![" not in text                                          # no chart asked for
+
+
+def test_dashboard_shows_interval_n_and_rule_of_an_estimate_and_of_parts(tmp_path):
+    from axlib.companion.book import claims_page, dashboard
+
+    files, catalogue, rule = _dashboard_case(tmp_path)
+    text = dashboard(files, catalogue=catalogue)
+    one = _table_line(text, "axai.one")
+    assert "| 0.25 | 0.42 [0.31, 0.55], n = 24 images | share of images >= 0.3: reproduced;" in one
+    assert one.endswith("| **reproduced** | smoke, cpu (test) |")
+    shown_rule = one.split(" | ")[3]
+    assert len(shown_rule) <= 160 and shown_rule.endswith("…") and rule.text.startswith(shown_rule[:-1])
+    assert ("| drop: 0.42 [0.31, 0.55] (n 24) reproduced<br>gain: 0.1 [0.05, 0.2] (n 24) inconclusive "
+            "| two parts | **inconclusive** |") in _table_line(text, "axai.two")
+    three = _table_line(text, "axai.three")                         # not yet run: the declared rule
+    assert "| - | share of images >= 0.3: reproduced;" in three and "| *not yet run* | - |" in three
+    records = claims_page(files)
+    assert ("| `axai.one` | 0.42 | [0.31, 0.55] | 24 images | 0.25 | reproduced | "
+            f"{rule.text} | smoke |") in records
+    assert ("| drop: [0.31, 0.55]<br>gain: [0.05, 0.2] | drop: 24 images<br>gain: 24 images | 0.25 | "
+            "inconclusive | two parts |") in _table_line(records, "axai.two")
+
+
+def test_dashboard_renders_a_record_without_interval_fields(tmp_path):
+    from axlib.companion.book import claims_page, dashboard
+
+    files, catalogue, _ = _dashboard_case(tmp_path)
+    old = _table_line(dashboard(files, catalogue=catalogue), "exiaa.old")
+    assert "| 0.25 | 0.5 % | - | **not comparable** | smoke, cpu (test) |" in old and "n =" not in old
+    assert "| `exiaa.old` | 0.5 % | - | - | 0.25 | not comparable | - | smoke |" in claims_page(files)
+
+
+def test_dashboard_lists_omitted_claims_in_their_own_table(tmp_path):
+    from axlib.companion.book import dashboard
+
+    files, catalogue, _ = _dashboard_case(tmp_path)
+    text = dashboard(files, catalogue=catalogue)
+    assert (_table_line(text, "axai.four")
+            == "| `axai.four` | Table 9 | four holds | needs ImageNet-21k \\| its weights |")
+    header = text.index("| claim | where | statement | reason |")
+    assert text.index("`axai.three`") < text.index("2 rows decide") < header < text.index("`axai.four`")
+    assert header < text.index("### EXIAA")                         # under its own paper
+
+
+def test_dashboard_writes_a_deterministic_svg_chart(tmp_path):
+    from axlib.companion.book import dashboard
+
+    files, catalogue, _ = _dashboard_case(tmp_path)
+    chart = tmp_path / "notebooks" / "verdicts.svg"
+    text = dashboard(files, catalogue=catalogue, chart=chart)
+    assert "](notebooks/verdicts.svg)" in text
+    assert text.index("](notebooks/verdicts.svg)") < text.index("| AXAI | 1 |")  # the table under it
+    svg = chart.read_text()
+    assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+    assert ">not comparable<" in svg and ">EXIAA: Explainable<" in svg   # text kept as text
+    assert "<dc:date>" not in svg
+    first = chart.read_bytes()
+    dashboard(files, catalogue=catalogue, chart=chart)
+    assert chart.read_bytes() == first
 
 
 def test_book_refuses_runs_missing_a_notebook(tmp_path):
@@ -186,6 +305,9 @@ def test_tiny_book_has_dashboard_rerun_box_and_environment_page(tmp_path):
     assert "axai.skew_share.cifar10" in landing and "reproduced" in landing
     assert "axai.skew_share.imagenet" in landing and "not yet run" in landing
     assert "extra.not_in_catalogue" in landing             # recorded, not catalogued: still shown
+    assert re.search(r'<img [^>]*src="_images/verdicts\.svg"', landing)  # the chart resolves
+    assert "<svg" in (html / "_images" / "verdicts.svg").read_text()
+    assert "rows decide a verdict" in landing
     page = (html / "notebooks" / "01_tiny.html").read_text()
     text = re.sub(r"<[^>]+>", "", page)                     # code is split into highlighted spans
     assert "Rerun this page" in text and "axlib run 01 --profile default" in text
@@ -375,7 +497,8 @@ def test_every_page_in_chromium(smoke_book, browser):
                 report[rel] = found
         page.goto(f"{base}/intro.html", wait_until="load")
         rows = page.evaluate("""() => Array.from(document.querySelectorAll('table')).filter(
-            t => t.innerText.includes('verdict')).reduce((n, t) => n + t.tBodies[0].rows.length, 0)""")
+            t => t.innerText.includes('verdict') || t.innerText.includes('reason'))
+            .reduce((n, t) => n + t.tBodies[0].rows.length, 0)""")     # claims and omitted claims
         if rows < len(CATALOGUE):
             report["intro.html (dashboard)"] = [f"dashboard has {rows} rows, catalogue {len(CATALOGUE)}"]
         page.goto(f"{base}/index.html", wait_until="load")

@@ -1,6 +1,6 @@
 """The package's three layers: core never imports papers or companion; a paper package never
-imports another paper's, and of the companion only the scale-out, claims and results it runs its
-grids and declares its claims with (README, "Layout")."""
+imports another paper's, and of the companion only the scale-out, claims, rules and results it runs
+its grids and declares its claims with (README, "Layout")."""
 from __future__ import annotations
 
 import ast
@@ -11,7 +11,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "axlib"
 ENTRY_POINTS = {"__init__.py", "__main__.py"}      # the package's front door re-exports companion names
-PAPER_MAY_USE = ("axlib.companion.scaleout", "axlib.companion.claims", "axlib.companion.results")
+PAPER_MAY_USE = ("axlib.companion.scaleout", "axlib.companion.claims", "axlib.companion.results",
+                 "axlib.companion.rules")
 
 
 def paper_may_use(target: str) -> bool:

@@ -223,7 +223,8 @@ def _cards(conf=None, acc=None):
     conf = conf or {"vanilla": 0.9, "robust": 0.6, "advprop": 0.88}
     acc = acc or {"vanilla": 0.80, "robust": 0.70, "advprop": 0.81}
     return {m: {"parameters": 1000, "test_accuracy": acc[g], "robustness": {"adversarial_accuracy": 0.3},
-                "confidence_correct": {"mean": conf[g], "std": 0.1}, "train_wall_seconds": 600,
+                "confidence_correct": {"mean": conf[g], "std": 0.1, "n": 800}, "train_wall_seconds": 600,
+                "test_set": "CIFAR-10 test split, 10000 images (jpeg-zip source)",
                 "recipe": {"epochs": 2, **({"adversarial": {"method": g}} if g != "vanilla" else {})}}
             for m, (_, g) in study.STUDY_MODELS.items()}
 
@@ -238,9 +239,12 @@ def test_model_table_and_table1_findings():
     with pytest.raises(ValueError, match="missing"):
         sa.model_table({}, macs)
     ratio = findings.confidence_ratio(cards)
-    assert ratio.statistic == pytest.approx(1.5) and ratio.ours == 1.5 and "2, 2, 2 epochs" in ratio.note
+    assert ratio.statistic.value == pytest.approx(1.5) and ratio.ours == 1.5 and "2, 2, 2 epochs" in ratio.note
+    assert ratio.statistic.low < 1.5 < ratio.statistic.high and ratio.statistic.n == 800
     gap = findings.advprop_accuracy(cards)
-    assert gap.statistic == pytest.approx(1.0) and "0.9 and 1.2 points" in gap.note and gap.unit
+    assert gap.statistic.value == pytest.approx(1.0) and "+0.9 and +1.2 points" in gap.note and gap.unit
+    assert gap.statistic.n == 10000 and gap.statistic.high - gap.statistic.low == pytest.approx(
+        2 * 1.96 * 100 * np.sqrt(0.81 * 0.19 + 0.8 * 0.2) / 100 / np.sqrt(3), rel=1e-3)   # 3 architectures, se / 3
 
 
 def test_tuned_pairs_and_their_finding():
@@ -275,14 +279,19 @@ def test_page_tables_and_findings_on_a_planted_table():
     with pytest.raises(ValueError, match="metric"):
         findings.score_based(fig2, "wsl")
     assert len(findings.advprop_between(sa.advprop_position(table)).statistic) == 6
-    assert findings.best_methods(ranking).statistic == list(ranking.index)
-    run = findings.runtime(sa.runtime_table(table), "smoke")
-    assert run.ours.startswith("fastest gradcam") and "smoke profile" in run.note
+    best = findings.best_methods(table).statistic
+    assert set(best) == {"gradcam worst rank", "rise worst rank", "mp position"}
+    assert best["mp position"].value == sa.method_ranks(table).loc["mp", "position"] and best["mp position"].n == 30
+    run = findings.runtime(table, "smoke")
+    assert "fastest gradcam" in run.note and "smoke profile" in run.note
+    assert run.statistic.value == pytest.approx(sa.runtime_order_rho(table)) and run.statistic.n_of == "images"
     corr = sa.confidence_correlation(table, "deletion")
-    assert findings.deletion_confidence(corr, "network").ours == round(corr["network"], 2)
+    network = findings.deletion_confidence(table, "network")
+    assert network.ours == round(corr["network"], 2) and (network.statistic.n, network.statistic.n_of) == (6, "models")
     with pytest.raises(ValueError, match="level"):
-        findings.deletion_confidence(corr, "pixel")
-    assert findings.metric_correlation(sa.metric_correlations(table), "insertion", "deletion").statistic > 0.5
+        findings.deletion_confidence(table, "pixel")
+    rho = findings.metric_correlation(table, "insertion", "deletion").statistic
+    assert rho.value > 0.5 and rho.low <= rho.value <= rho.high and rho.n == 30
 
 
 def test_no_best_cnn_finding():

@@ -6,10 +6,13 @@ Copies the notebooks executed by ``axlib run`` (default ``runs/default``) and th
 ``*.results.json`` into ``book/notebooks/`` and generates, from those files only:
 
 - the claims dashboard of the landing page (``notebooks/_dashboard.md``, included by
-  ``intro.md``): one row per claim of :data:`axlib.companion.claims.CATALOGUE` with the paper's number,
-  ours, profile, device and verdict ("not yet run" without a record), then every recorded
-  number the catalogue does not list;
-- ``notebooks/claims.md``: every record of every notebook, with its note;
+  ``intro.md``): the claims of each paper counted by verdict (``notebooks/verdicts.svg``, a
+  bar chart, and the same counts as a table), then one row per claim of
+  :data:`axlib.companion.claims.CATALOGUE` with the paper's number, ours with its interval and
+  n, the rule, profile, device and verdict ("not yet run" without a record), the omitted claims
+  of each paper with the reason, then every recorded number the catalogue does not list;
+- ``notebooks/claims.md``: every record of every notebook, with its interval, n, full rule
+  and note;
 - a "Rerun this page" box at the top of every notebook page: the ``axlib run`` command, the
   parameters read from the notebook's ``parameters`` cell (name, default, the comment as
   meaning and range) and the measured wall time per profile from the runner's caches
@@ -34,6 +37,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 import time
 import tokenize
 from datetime import UTC, datetime
@@ -248,22 +252,79 @@ def inject_rerun_box(executed: Path, box: str) -> None:
 
 # --------------------------------------------------------------------------- claims
 
+# The verdicts of paper claims the dashboard counts, in chart order, with their fixed colours
+# ("reference" rows are not paper claims and are not counted).
+CHART_VERDICTS = {"reproduced": "#1b7837", "partly": "#a6dba0", "not reproduced": "#c2185b",
+                  "inconclusive": "#f1b82d", "not comparable": "#8da0cb", "omitted": "#737373",
+                  "not yet run": "#d9d9d9"}
+DECIDING = ("reproduced", "partly", "not reproduced", "inconclusive")
+"""Verdicts that decide a claim (the others say why there is no decision)."""
+
+
+def _bounds(fields: dict) -> str:
+    """``"[0.31, 0.55]"`` from a record's (or a part's) ``low`` and ``high``; "" without them."""
+    if fields.get("low") is None or fields.get("high") is None:
+        return ""
+    return f"[{_cell(fields['low'])}, {_cell(fields['high'])}]"
+
+
+def _sample(fields: dict) -> str:
+    """``"24 images"`` from a record's (or a part's) ``n`` and ``n_of``; "" without ``n``."""
+    if fields.get("n") is None:
+        return ""
+    return _cell(f"{fields['n']} {fields.get('n_of') or ''}".strip())
+
+
+def _parts(rec: dict | None) -> dict:
+    """The ``parts`` of a record judged by a compound rule ({} for any other record)."""
+    parts = (rec or {}).get("parts")
+    return parts if isinstance(parts, dict) else {}
+
+
+def _per_part(rec: dict, show) -> str:
+    """``show(rec)``, or for a record with ``parts`` one ``"name: show(part)"`` line per part
+    joined by ``<br>``; "-" when empty."""
+    if _parts(rec):
+        return "<br>".join(f"{_cell(name)}: {show(p)}" for name, p in _parts(rec).items())
+    return show(rec) or "-"
+
+
+def _has_interval(rec: dict | None) -> bool:
+    """Whether a record carries an interval (``low`` and ``high``, or ``parts``)."""
+    return bool(_parts(rec)) or _bounds(rec or {}) != ""
+
+
+def _ours(rec: dict) -> str:
+    """Ours as the dashboard shows it: ``0.42 [0.31, 0.55], n = 24 images`` for one estimate,
+    ``name: 0.42 [0.31, 0.55] (n 24) reproduced`` per part of a compound rule, the recorded
+    value (and unit) alone for a record without interval fields."""
+    if _parts(rec):
+        return _per_part(rec, lambda p: " ".join(filter(None, (
+            _cell(p.get("value")), _bounds(p), f"(n {_cell(p['n'])})" if p.get("n") is not None else "",
+            _cell(p.get("verdict"))))))
+    text = " ".join(filter(None, (_cell(rec.get("ours"), 90), _bounds(rec),
+                                  _cell(rec["unit"]) if rec.get("unit") else "")))
+    return text + (f", n = {_sample(rec)}" if _sample(rec) else "")
+
+
 def claims_page(results_files: list[Path], profile_hint: str = "") -> str:
-    """Markdown of the page of all records: one table per notebook, with notes."""
+    """Markdown of the page of all records: one table per notebook, with each record's
+    interval, n, full rule and note."""
     counts: dict[str, int] = {}
     sections = []
     for path in results_files:
         data = json.loads(path.read_text())
         claims = list(data.get("claims", {}).values())
         stem = path.name.removesuffix(".results.json")
-        rows = ["| claim | ours | paper | verdict | profile | device | note |",
-                "| --- | --- | --- | --- | --- | --- | --- |"]
+        rows = ["| claim | ours | 95 % interval | n | paper | verdict | rule | profile | device | note |",
+                "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for c in claims:
             counts[c.get("verdict", "?")] = counts.get(c.get("verdict", "?"), 0) + 1
             ours = _cell(c.get("ours")) + (f" {_cell(c['unit'])}" if c.get("unit") else "")
-            rows.append(f"| `{c.get('claim')}` | {ours} | {_cell(c.get('paper'))} | "
-                        f"{c.get('verdict')} | {c.get('profile')} | {_cell(c.get('device'))} | "
-                        f"{_cell(c.get('note', ''))} |")
+            rows.append(f"| `{c.get('claim')}` | {ours} | {_per_part(c, _bounds)} | "
+                        f"{_per_part(c, _sample)} | {_cell(c.get('paper'))} | "
+                        f"{c.get('verdict')} | {_cell(c.get('rule'))} | {c.get('profile')} | "
+                        f"{_cell(c.get('device'))} | {_cell(c.get('note', ''))} |")
         body = "\n".join(rows) if claims else "*No claims recorded.*"
         sections.append(f"## [{stem}]({stem}.ipynb)\n\n{body}\n")
     summary = ", ".join(f"{n} {verdict}" for verdict, n in sorted(counts.items())) or "none yet"
@@ -277,51 +338,179 @@ def claims_page(results_files: list[Path], profile_hint: str = "") -> str:
     return head + "\n" + "\n".join(sections)
 
 
-def dashboard(results_files: list[Path], runs_label: str = "") -> str:
+def _paper_label(key: str) -> str:
+    """A paper's short name for the chart and the counts table (its title before " (")."""
+    from axlib.companion.claims import PAPERS
+
+    return PAPERS.get(key, key).split(" (")[0]
+
+
+def verdict_counts(by_paper: dict[str, list]) -> dict[str, dict[str, int]]:
+    """Per paper, its claims counted by verdict.
+
+    Parameters
+    ----------
+    by_paper : dict of str to list of Row
+        The first result of :func:`axlib.companion.claims.dashboard_rows`.
+
+    Returns
+    -------
+    dict of str to dict of str to int
+        ``{paper key: {verdict: count}}`` for the papers with rows, the verdicts in
+        :data:`CHART_VERDICTS` order (one outside it, such as "reference", is not counted).
+    """
+    return {key: {v: sum(r.verdict == v for r in rows) for v in CHART_VERDICTS}
+            for key, rows in by_paper.items() if rows}
+
+
+def verdict_chart(counts: dict[str, dict[str, int]], path) -> Path:
+    """Write the counts by verdict as an SVG bar chart (Agg canvas, no pyplot state).
+
+    One horizontal stacked bar per paper, the verdicts in :data:`CHART_VERDICTS` order and
+    colours. The file's bytes depend on the counts only (fixed hash salt, text kept as text,
+    no date).
+
+    Parameters
+    ----------
+    counts : dict of str to dict of str to int
+        As :func:`verdict_counts` returns them.
+    path : str or os.PathLike
+        The SVG file to write (its folder is created).
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+    """
+    import matplotlib
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.colors import to_rgb
+    from matplotlib.figure import Figure
+
+    path = Path(path)
+    labels = [textwrap.fill(_paper_label(key), 28) for key in counts]
+    with matplotlib.rc_context({"svg.hashsalt": "axlib-verdicts", "svg.fonttype": "none"}):
+        fig = Figure(figsize=(8, 1.4 + 0.7 * len(counts)), layout="constrained")
+        FigureCanvasAgg(fig)
+        ax = fig.add_subplot()
+        left = [0] * len(counts)
+        for verdict, colour in CHART_VERDICTS.items():
+            widths = [c[verdict] for c in counts.values()]
+            bars = ax.barh(labels, widths, left=left, color=colour, edgecolor="white", label=verdict)
+            ax.bar_label(bars, labels=[str(w) if w else "" for w in widths], label_type="center", fontsize=8,
+                         color="white" if sum(to_rgb(colour)) < 1.5 else "black")
+            left = [a + w for a, w in zip(left, widths)]
+        ax.invert_yaxis()
+        ax.set_xlabel("claims")
+        fig.legend(ncols=len(CHART_VERDICTS), loc="outside lower center", frameon=False, fontsize=8)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    return path
+
+
+def _counts_table(counts: dict[str, dict[str, int]]) -> list[str]:
+    """The lines of the Markdown table of :func:`verdict_counts` (the chart in text)."""
+    lines = ["| paper | " + " | ".join(CHART_VERDICTS) + " | claims |",
+             "| --- |" + " ---: |" * (len(CHART_VERDICTS) + 1)]
+    for key, c in counts.items():
+        lines.append(f"| {_cell(_paper_label(key))} | " + " | ".join(str(c[v]) for v in CHART_VERDICTS)
+                     + f" | {sum(c.values())} |")
+    return lines
+
+
+def _dashboard_row(r) -> str:
+    """One line of a dashboard table: claim (page), paper, ours with interval and n, rule,
+    verdict, profile and device."""
+    rec = r.record or {}
+    if r.notebook:
+        where = f"[{_short_id(r.notebook)}](notebooks/{r.notebook}.ipynb)"
+    else:
+        where = f"notebook {r.claim.notebook}" if r.claim else ""
+    ident = f"`{r.id}` ({where})"
+    claim = f"{_cell(r.claim.statement)} ({_cell(r.claim.where)}) <br>{ident}" if r.claim else ident
+    paper = rec.get("paper") if rec.get("paper") not in (None, "") else (
+        r.claim.paper_value if r.claim else None)
+    declared = r.claim.rule.text if r.claim is not None and r.claim.rule is not None else None
+    rule = rec.get("rule") if r.record else declared
+    verdict = f"**{r.verdict}**" if r.record else f"*{r.verdict}*"
+    run = f"{_cell(rec.get('profile'))}, {_cell(rec.get('device'), 40)}" if r.record else "-"
+    ours = _ours(rec) if r.record else "-"
+    return f"| {claim} | {_cell(paper, 90)} | {ours} | {_cell(rule, 160)} | {verdict} | {run} |"
+
+
+def _omitted_table(rows: list) -> list[str]:
+    """The lines of the table of a paper's omitted claims (none: no lines)."""
+    if not rows:
+        return []
+    return ["**Omitted claims**: no page records them; the reason says what is missing here and "
+            "what would be needed.", "", "| claim | where | statement | reason |", "| --- | --- | --- | --- |",
+            *(f"| `{r.id}` | {_cell(r.claim.where)} | {_cell(r.claim.statement)} | {_cell(r.claim.omitted)} |"
+              for r in rows), ""]
+
+
+def _decided_line(rows: list) -> str:
+    """``"N rows decide a verdict; M carry an interval."`` for a paper's dashboard rows."""
+    decide = sum(r.verdict in DECIDING for r in rows)
+    carry = sum(_has_interval(r.record) for r in rows)
+    return f"{decide} rows decide a verdict; {carry} carry an interval."
+
+
+def dashboard(results_files: list[Path], runs_label: str = "", *, catalogue=None,
+              chart=None) -> str:
     """Markdown of the landing page's claims dashboard (included by ``intro.md``; links are
-    relative to the book's root)."""
+    relative to the book's root).
+
+    Parameters
+    ----------
+    results_files : list of pathlib.Path
+        The ``*.results.json`` files of the run.
+    runs_label : str, default ""
+        The runs folder, as named in the text.
+    catalogue : sequence of Claim, optional
+        The claims (default :data:`axlib.companion.claims.CATALOGUE`).
+    chart : pathlib.Path, optional
+        Where to write the SVG chart of :func:`verdict_chart`, in the book's ``notebooks``
+        folder (linked as ``notebooks/<name>``); None: the counts table only.
+
+    Returns
+    -------
+    str
+        The counts by verdict per paper (chart and table), then per paper its claims table,
+        the number of rows that decide a verdict and carry an interval, and its omitted
+        claims; then the records the catalogue does not list.
+    """
     from axlib.companion.claims import PAPERS, dashboard_rows, load_records
 
-    by_paper, others = dashboard_rows(load_records(results_files))
-    total: dict[str, int] = {}
+    by_paper, others = dashboard_rows(load_records(results_files), catalogue)
+    counts = verdict_counts(by_paper)
+    header = ["| claim (page) | paper | ours [95 % interval], n | rule | verdict | profile, device |",
+              "| --- | --- | --- | --- | --- | --- |"]
     parts = []
-    header = ["| claim (page) | paper | ours | verdict | profile, device |",
-              "| --- | --- | --- | --- | --- |"]
-
-    def row(r) -> str:
-        rec = r.record or {}
-        total[r.verdict] = total.get(r.verdict, 0) + 1
-        if r.notebook:
-            where = f"[{_short_id(r.notebook)}](notebooks/{r.notebook}.ipynb)"
-        else:
-            where = f"notebook {r.claim.notebook}" if r.claim else ""
-        ident = f"`{r.id}` ({where})"
-        claim = f"{_cell(r.claim.statement)} ({_cell(r.claim.where)}) <br>{ident}" if r.claim else ident
-        paper = rec.get("paper") if rec.get("paper") not in (None, "") else (
-            r.claim.paper_value if r.claim else None)
-        ours = "-"
-        if r.record:
-            ours = _cell(rec.get("ours"), 90) + (f" {_cell(rec['unit'])}" if rec.get("unit") else "")
-        verdict = f"**{r.verdict}**" if r.record else f"*{r.verdict}*"
-        run = f"{_cell(rec.get('profile'))}, {_cell(rec.get('device'), 40)}" if r.record else "-"
-        return f"| {claim} | {_cell(paper, 90)} | {ours} | {verdict} | {run} |"
-
+    if chart is not None and counts:
+        verdict_chart(counts, chart)
+        parts += [f"![Claims of each paper by verdict (the table below gives the numbers)]"
+                  f"(notebooks/{Path(chart).name})", ""]
+    parts += [*_counts_table(counts), ""]
     for key, title in PAPERS.items():
         rows = by_paper.get(key, [])
-        if rows:
-            parts += [f"### {title}", "", *header, *map(row, rows), ""]
+        if not rows:
+            continue
+        shown = [r for r in rows if r.verdict != "omitted"]
+        table = [*header, *map(_dashboard_row, shown), ""] if shown else []
+        parts += [f"### {title}", "", *table, _decided_line(rows), "",
+                  *_omitted_table([r for r in rows if r.verdict == "omitted"])]
     if others:
         parts += ["### Other recorded numbers",
                   "", "Recorded by the notebooks but not claims of the catalogue "
                   "(model accuracies, reference measurements) or recorded under another id.", "",
-                  *header, *map(row, others), ""]
-    summary = ", ".join(f"{n} {v}" for v, n in sorted(total.items()))
+                  *header, *map(_dashboard_row, others), ""]
     source = f" from `{runs_label}`" if runs_label else ""
     head = [f"Generated at build time{source}: one row per claim of the three papers "
             "(`axlib/papers/<paper>/claims.py`), with the paper's number, ours as recorded by the notebook "
-            "(`*.results.json`), the profile and device it came from, and the verdict; "
-            "*not yet run* where no notebook has recorded it. Notes on every number: "
-            "[all recorded numbers](notebooks/claims.md).", "", f"**Verdicts:** {summary}.", ""]
+            "(`*.results.json`) with its 95 % interval and sample size, the pre-registered rule that "
+            "gives the verdict, and the profile and device it came from; *not yet run* where no "
+            "notebook has recorded it, *omitted* (in a table of its own) where no page can. Full rules "
+            "and notes on every number: [all recorded numbers](notebooks/claims.md).", ""]
     return "\n".join(head + parts)
 
 
@@ -514,7 +703,7 @@ def prepare_sources(runs_dir, book_dir=BOOK_DIR, notebooks_dir=None, *, extra_ru
         results.append(target / record.name)
     label = runs_dir.name if runs_dir.parent.name != "runs" else f"runs/{runs_dir.name}"
     (target / "claims.md").write_text(claims_page(results, f" (runs folder `{label}`)"))
-    (target / "_dashboard.md").write_text(dashboard(results, label))
+    (target / "_dashboard.md").write_text(dashboard(results, label, chart=target / "verdicts.svg"))
     (target / "environment.md").write_text(environment_page(runs_dir, sources, book_dir, data_dir))
 
     pages = ["notebooks/claims"] + [f"notebooks/{p.stem}" for p in sources]

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from axlib._util.quotes import Quoted
+from axlib.companion.rules import Rule
 
 PAPERS = {
     "axai": "AXAI (Rahnama & Tseng, CVPR-W 2021, with appendix)",
@@ -53,7 +54,11 @@ class Claim:
     id: exact claim id (see the module docstring); paper: a key of ``PAPERS``; where: the
     section, table or figure; statement: the claim in one sentence; paper_value: the paper's
     number or wording, as text; notebook: the notebook expected to record it (file stem
-    prefix, e.g. ``"02"``).
+    prefix, e.g. ``"02"``; "" for an omitted experiment); rule: its pre-registered
+    :class:`~axlib.companion.rules.Rule` (None: an older rule function of the paper's
+    ``claims`` module still gives the verdict); n_paper: the sample the paper used, as text;
+    omitted: why no page records it (data, model or compute not available here, and what
+    would be needed), "" for a claim a page records.
     """
 
     id: str
@@ -62,14 +67,30 @@ class Claim:
     statement: str
     paper_value: str
     notebook: str
+    rule: Rule | None = None
+    n_paper: str = ""
+    omitted: str = ""
 
 
-def claim(id: str, where: str, statement: str, paper_value, notebook: str, paper: str | None = None) -> Claim:
+def claim(id: str, where: str, statement: str, paper_value, notebook: str, paper: str | None = None, *,
+          rule: Rule | None = None, n_paper: str = "") -> Claim:
     """A :class:`Claim`; ``paper`` None: the first part of the id. ``paper_value``: text, or a
     :class:`~axlib._util.quotes.Quoted` value of the paper's ``paper.py`` (shown as its value)."""
     if isinstance(paper_value, Quoted):
         paper_value = str(paper_value.value)
-    return Claim(id, paper or id.split(".", 1)[0], where, statement, paper_value, notebook)
+    if rule is not None and not isinstance(rule, Rule):
+        raise ValueError(f"rule of {id!r} must be an axlib.companion.rules.Rule, got {type(rule).__name__}")
+    return Claim(id, paper or id.split(".", 1)[0], where, statement, paper_value, notebook, rule, n_paper)
+
+
+def omitted(id: str, where: str, statement: str, paper_value, reason: str, paper: str | None = None) -> Claim:
+    """A :class:`Claim` no page records: ``reason`` says why (what is missing here) and what
+    would be needed; the dashboard lists it as *omitted*."""
+    if not reason:
+        raise ValueError(f"reason of the omitted claim {id!r} must say why and what would be needed")
+    if isinstance(paper_value, Quoted):
+        paper_value = str(paper_value.value)
+    return Claim(id, paper or id.split(".", 1)[0], where, statement, paper_value, "", omitted=reason)
 
 
 @functools.cache
@@ -104,7 +125,9 @@ class Row:
 
     @property
     def verdict(self) -> str:
-        return self.record.get("verdict", "?") if self.record else "not yet run"
+        if self.record:
+            return self.record.get("verdict", "?")
+        return "omitted" if self.claim is not None and self.claim.omitted else "not yet run"
 
 
 def load_records(results_files) -> dict[str, tuple[str, dict]]:

@@ -18,8 +18,10 @@ from pathlib import Path
 
 import torch
 
-# "reference": a number we measure that has no counterpart in the papers (model accuracies).
-VERDICTS = ("reproduced", "partly", "not reproduced", "not yet run", "reference")
+VERDICTS = ("reproduced", "partly", "not reproduced", "inconclusive", "not comparable", "not yet run", "reference")
+"""What a record may say. "inconclusive": the 95 % interval straddles the rule's boundary or n is
+below its minimum; "not comparable": the claim cannot be judged here (the rule says why);
+"reference": a number we measure that no paper reports (model accuracies)."""
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,10 @@ class Verdict:
         One of ``VERDICTS``.
     rule : str
         The rule's one-line text (statistic, direction, tolerance); not empty.
+    estimate : axlib.companion.rules.Estimate or mapping of str to Estimate, optional
+        The number(s) judged, with interval and n (None for rules that predate intervals).
+    parts : mapping of str to str, optional
+        The verdict of each part of an :class:`~axlib.companion.rules.AllOf` rule.
 
     Raises
     ------
@@ -41,6 +47,8 @@ class Verdict:
 
     verdict: str
     rule: str
+    estimate: object = None
+    parts: dict | None = None
 
     def __post_init__(self):
         if self.verdict not in VERDICTS:
@@ -103,9 +111,9 @@ def record(claim: str, ours, paper, verdict: str | Verdict, note: str = "", *, p
     ValueError
         For a verdict not in ``VERDICTS`` or an empty claim.
     """
-    rule = ""
+    rule, judged = "", {}
     if isinstance(verdict, Verdict):
-        verdict, rule = verdict.verdict, verdict.rule
+        verdict, rule, judged = verdict.verdict, verdict.rule, _judged(verdict)
     if verdict not in VERDICTS:
         raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
     if not claim or not isinstance(claim, str):
@@ -114,7 +122,7 @@ def record(claim: str, ours, paper, verdict: str | Verdict, note: str = "", *, p
     data = _read(path)
     entry = {
         "claim": claim, "ours": _plain(ours), "paper": _plain(paper), "unit": unit,
-        "verdict": verdict, "rule": rule, "note": note, "profile": profile, "device": _device_name(device),
+        "verdict": verdict, "rule": rule, **judged, "note": note, "profile": profile, "device": _device_name(device),
         "torch": torch.__version__, "python": platform.python_version(),
         "time": datetime.now(UTC).isoformat(timespec="seconds"),
     }
@@ -124,6 +132,24 @@ def record(claim: str, ours, paper, verdict: str | Verdict, note: str = "", *, p
     tmp.write_text(json.dumps(data, indent=1))
     tmp.replace(path)
     return entry
+
+
+def _estimate_fields(e) -> dict:
+    return {"value": e.value, "low": e.low, "high": e.high, "n": e.n, "n_of": e.n_of, "interval": e.interval}
+
+
+def _judged(verdict: Verdict) -> dict:
+    """The record fields of a verdict's estimate: ``low``, ``high``, ``n``, ``n_of`` and
+    ``interval`` for one estimate; ``parts`` ({name: estimate fields and verdict}) for several."""
+    e = verdict.estimate
+    if e is None:
+        return {}
+    if isinstance(e, dict):
+        return {"parts": {name: {**_estimate_fields(p), "verdict": (verdict.parts or {}).get(name, "")}
+                          for name, p in e.items()}}
+    fields = _estimate_fields(e)
+    fields.pop("value")
+    return fields
 
 
 def load(path) -> dict:
@@ -207,12 +233,56 @@ class Recorder:
         Raises
         ------
         ValueError
-            As :func:`record` does.
+            As :func:`record` does, and for a catalogue claim with a declared rule (those are
+            recorded by :meth:`judge`, so that only their rule gives their verdict).
         """
+        declared = _catalogue_claim(claim)
+        if declared is not None and declared.rule is not None:
+            raise ValueError(f"claim {claim!r} has a declared rule: record it with rec.judge({claim!r}, estimate)")
         if paper is None:
-            from axlib.companion.claims import CATALOGUE
-            paper = next((c.paper_value for c in CATALOGUE if c.id == claim), None)
+            paper = declared.paper_value if declared is not None else None
         return record(claim, ours, paper, verdict, note, profile=self.profile,
+                      device=device or self.device, unit=unit)
+
+    def judge(self, claim: str, estimate, note: str = "", *, ours=None, unit: str = "",
+              device: str | None = None) -> dict:
+        """Judge ``estimate`` by ``claim``'s declared rule and record the verdict.
+
+        Parameters
+        ----------
+        claim : str
+            A catalogue claim id with a declared rule.
+        estimate : axlib.companion.rules.Estimate or mapping of str to Estimate
+            Our number(s) with interval and n (a mapping for an ``AllOf`` rule).
+        note : str, default ""
+            One sentence on why they agree or differ (no thresholds: the rule's text is recorded).
+        ours : number or str, optional
+            What the dashboard shows as ours; None: the estimate's value (the parts' values,
+            for a mapping).
+        unit : str, default ""
+            The unit of ``ours``.
+        device : str, optional
+            None: the recorder's device.
+
+        Returns
+        -------
+        dict
+            The stored record (``verdict``, ``rule``, ``low``, ``high``, ``n`` ... or ``parts``).
+
+        Raises
+        ------
+        ValueError
+            For a claim the catalogue does not list, or one without a declared rule.
+        """
+        declared = _catalogue_claim(claim)
+        if declared is None or declared.rule is None:
+            raise ValueError(f"claim {claim!r} has no declared rule in the catalogue "
+                             "(axlib.papers.<paper>.claims); declare one before judging it")
+        verdict = declared.rule.judge(estimate)
+        if ours is None:
+            ours = (estimate.value if not isinstance(estimate, dict)
+                    else "; ".join(f"{k} {v.value:.3g}" for k, v in estimate.items()))
+        return record(claim, ours, declared.paper_value, verdict, note, profile=self.profile,
                       device=device or self.device, unit=unit)
 
     def table(self, columns=("ours", "paper", "verdict", "rule", "note")):
@@ -234,6 +304,11 @@ class Recorder:
         claims = load(path)["claims"] if path.exists() else {}
         frame = pd.DataFrame(claims).T
         return frame.reindex(columns=list(columns))
+
+
+def _catalogue_claim(claim_id: str):
+    from axlib.companion.claims import CATALOGUE
+    return next((c for c in CATALOGUE if c.id == claim_id), None)
 
 
 def recorder(profile, device: str | None = None) -> Recorder:

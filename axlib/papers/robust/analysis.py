@@ -26,12 +26,14 @@ import scipy.stats as _st
 from matplotlib.figure import Figure
 
 from axlib.explain.methods import FAMILIES
+from axlib.intervals import bootstrap_ci
 from axlib.papers.robust import paper
 from axlib.papers.robust.study import ALGORITHMS, METRICS, STUDY_MODELS, model_label, model_name
 
 __all__ = ["LOWER_IS_BETTER", "PAPER_TABLE_A2", "PAPER_METRIC_CORRELATIONS",
            "with_model_columns", "compare_algorithms", "advprop_position", "method_ranking",
            "runtime_table", "model_summary", "confidence_correlation", "metric_correlations",
+           "image_bootstrap", "method_ranks", "runtime_order_rho",
            "model_table", "by_algorithm", "tuned_pairs", "labelled", "cell_counts", "per_model_scores", "at_ceiling",
            "ceiling_text", "ranking_beside_paper", "correlations_beside_paper",
            "plot_comparison", "plot_advprop", "plot_ranking", "plot_accuracy_vs", "plot_confidence",
@@ -200,6 +202,56 @@ def metric_correlations(table: pd.DataFrame) -> pd.DataFrame:
     rho = table[cols].corr(method="spearman")
     rho.index = rho.columns = list(METRICS)
     return rho
+
+
+# --------------------------------------------------------------------------- intervals over images
+def image_bootstrap(table: pd.DataFrame, statistic, *, seed: int = 0, n_boot: int = 1000) -> tuple[float, float, float, int]:
+    """``statistic(table)`` with a percentile-bootstrap 95 % interval over the table's images.
+
+    Images are the unit: every row of an image (all its models and methods) is resampled
+    together, so maps of one image never count as independent.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A study table (one row per model, method, image).
+    statistic : callable
+        ``statistic(sub_table) -> float``.
+    seed : int, default 0
+        Seed of the resampling.
+    n_boot : int, default 1000
+        Bootstrap resamples.
+
+    Returns
+    -------
+    tuple
+        (estimate, low, high, n_images).
+    """
+    codes, images = pd.factorize(table["image"], sort=True)
+    rows = [np.flatnonzero(codes == i) for i in range(len(images))]
+
+    def on_images(picked: np.ndarray) -> float:
+        return float(statistic(table.iloc[np.concatenate([rows[int(i)] for i in picked])]))
+
+    value, low, high = bootstrap_ci(on_images, np.arange(len(images)), n_boot=n_boot, seed=seed)
+    return value, low, high, len(images)
+
+
+def method_ranks(table: pd.DataFrame) -> pd.DataFrame:
+    """Each method's rank per metric and its position by average rank (1 = best), from
+    :func:`method_ranking`: columns ``<metric>_rank`` and ``position``."""
+    ranking = method_ranking(table)
+    out = ranking[[f"{m}_rank" for m in METRICS]].copy()
+    out["position"] = np.arange(1, len(ranking) + 1)
+    return out
+
+
+def runtime_order_rho(table: pd.DataFrame) -> float:
+    """Spearman rho between our median ms per image per method and Table 2's runtime, over the
+    methods both have (the paper's ordering of the methods by cost)."""
+    ms = with_model_columns(table).groupby("method")["ms_per_image"].median()
+    theirs = pd.Series(paper.TABLE_2_MS).reindex(ms.index).dropna()
+    return float(_st.spearmanr(ms[theirs.index], theirs).statistic)
 
 
 # --------------------------------------------------------------------------- models and tables of the page

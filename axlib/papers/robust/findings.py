@@ -8,15 +8,26 @@ and ``finding.ours``, ``finding.note``, ``finding.unit`` to its recorder.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from axlib.companion.rules import Estimate
 from axlib.papers.robust import paper
-from axlib.papers.robust.analysis import by_algorithm, tuned_pairs
-from axlib.papers.robust.study import ARCHITECTURES, STUDY_MODELS, model_label
+from axlib.papers.robust.analysis import (
+    by_algorithm,
+    confidence_correlation,
+    image_bootstrap,
+    method_ranks,
+    metric_correlations,
+    runtime_order_rho,
+    runtime_table,
+    tuned_pairs,
+)
+from axlib.papers.robust.study import ARCHITECTURES, METRICS, STUDY_MODELS, model_label
 
 __all__ = ["Finding", "confidence_ratio", "advprop_accuracy", "robust_prefers_smaller", "gradient_localisation",
            "cam_perturbation_no_difference", "score_based", "advprop_between", "best_methods", "runtime",
@@ -25,8 +36,10 @@ __all__ = ["Finding", "confidence_ratio", "advprop_accuracy", "robust_prefers_sm
 
 @dataclass(frozen=True)
 class Finding:
-    """One claim's result: statistic (what the rule reads), ours (recorded as our value), note
-    (one sentence recorded beside it), unit (of ``ours``; "" when it is a wording)."""
+    """One claim's result: statistic (what the rule reads: an
+    :class:`~axlib.companion.rules.Estimate` or a mapping of them for a declared rule, else the
+    older rule function's input), ours (recorded as our value), note (one sentence recorded
+    beside it), unit (of ``ours``; "" when it is a wording)."""
 
     statistic: Any
     ours: Any
@@ -34,30 +47,55 @@ class Finding:
     unit: str = ""
 
 
+def _test_images(card: dict) -> int:
+    """The number of test images behind a card's ``test_accuracy`` (from its ``test_set`` text)."""
+    found = re.search(r"(\d[\d,]*) images", card.get("test_set", ""))
+    if not found:
+        raise ValueError(f"card {card.get('name', '?')!r} does not say how many test images it was scored on")
+    return int(found.group(1).replace(",", ""))
+
+
+def _normal(value: float, se: float, n: int, n_of: str, how: str) -> Estimate:
+    half = 1.959964 * se
+    return Estimate(value, value - half, value + half, n, n_of, how)
+
+
 def confidence_ratio(cards: dict[str, dict]) -> Finding:
-    """Table 1: mean over architectures of the vanilla / robust mean confidence on correctly
-    classified canvases (statistic: the ratio; ours: it rounded to 2 decimals).
-    cards: model name -> model card, every study model."""
-    conf = by_algorithm(cards, lambda c: c["confidence_correct"]["mean"])
-    ratio = float(np.mean(conf["vanilla"] / conf["robust"]))
+    """Table 1: the mean over architectures of the vanilla / robust mean confidence on correctly
+    classified canvases, with a normal (delta-method) 95 % interval from each card's mean, std
+    and n; n is the fewest correct canvases of a model. cards: model name -> model card."""
+    conf = by_algorithm(cards, lambda c: c["confidence_correct"])
+    ratios, variances = [], []
+    for v, r in zip(conf["vanilla"], conf["robust"]):
+        ratio = v["mean"] / r["mean"]
+        ratios.append(ratio)
+        variances.append(ratio ** 2 * (v["std"] ** 2 / (v["n"] * v["mean"] ** 2) + r["std"] ** 2 / (r["n"] * r["mean"] ** 2)))
+    value, se = float(np.mean(ratios)), float(np.sqrt(np.sum(variances)) / len(ratios))
+    n = min(c["n"] for g in ("vanilla", "robust") for c in conf[g])
     epochs = ", ".join(str(cards[m]["recipe"]["epochs"]) for m in STUDY_MODELS if STUDY_MODELS[m][1] == "robust")
-    return Finding(ratio, round(ratio, 2),
+    return Finding(_normal(value, se, n, "correct canvases (fewest of a model)", "normal, delta method from the cards"),
+                   round(value, 2),
                    "mean over architectures of vanilla / robust confidence on correct images; the paper's "
                    f"robust ImageNet models are trained at eps 3 from scratch, ours fine-tuned at eps 0.5 for {epochs} epochs")
 
 
 def advprop_accuracy(cards: dict[str, dict]) -> Finding:
-    """Table 1: the largest |AdvProp - vanilla| test accuracy over architectures, in points
-    (statistic: the gap; ours: it rounded to 1 decimal); the note gives each architecture's
-    difference beside the paper's two AdvProp ResNet-50s."""
+    """Table 1: the mean over architectures of AdvProp - vanilla test accuracy, in points, with a
+    normal 95 % interval (the two accuracies' binomial variances added: errors treated as
+    independent, conservative when the two models err on the same images); the note gives each
+    architecture's difference beside the paper's two AdvProp ResNet-50s."""
     acc = by_algorithm(cards, lambda c: c["test_accuracy"])
-    gap = float(np.max(np.abs(acc["advprop"] - acc["vanilla"])) * 100)
+    n = min(_test_images(cards[m]) for m in STUDY_MODELS)
+    diffs = 100 * (acc["advprop"] - acc["vanilla"])
+    variance = (acc["advprop"] * (1 - acc["advprop"]) + acc["vanilla"] * (1 - acc["vanilla"])) / n * 100 ** 2
+    value, se = float(diffs.mean()), float(np.sqrt(variance.sum()) / len(diffs))
     pub = paper.value(paper.TABLE_1_ACCURACY)
-    ours = ", ".join(f"{a} {100 * (g - v):+.1f}" for a, g, v in zip(ARCHITECTURES, acc["advprop"], acc["vanilla"]))
-    return Finding(gap, round(gap, 1),
-                   f"the paper's AdvProp ResNet-50s are {pub['advprop_pgd5'] - pub['vanilla']:.1f} and "
-                   f"{pub['advprop_pgd1'] - pub['vanilla']:.1f} points above the vanilla one; ours per architecture: {ours}",
-                   unit="largest |AdvProp - vanilla| accuracy, points")
+    ours = ", ".join(f"{a} {d:+.1f}" for a, d in zip(ARCHITECTURES, diffs))
+    return Finding(_normal(value, se, n, "test canvases", "normal, binomial variances of both accuracies"),
+                   round(value, 2),
+                   f"the paper's AdvProp ResNet-50s are {pub['advprop_pgd5'] - pub['vanilla']:+.1f} and "
+                   f"{pub['advprop_pgd1'] - pub['vanilla']:+.1f} points from the vanilla one; ours per architecture: {ours}",
+                   unit="AdvProp - vanilla accuracy, points")
 
 
 def robust_prefers_smaller(tuned: dict[str, dict], models, n_images: int, grid: dict) -> Finding:
@@ -106,20 +144,34 @@ def advprop_between(position: pd.DataFrame) -> Finding:
     return Finding(list(loc.between), f"{int(loc.between.sum())} of {len(loc)} (architecture, localisation metric) pairs")
 
 
-def best_methods(ranking: pd.DataFrame) -> Finding:
-    """Fig. 4: the methods by average rank, best first (statistic), from :func:`analysis.method_ranking`."""
-    order = list(ranking.index)
-    return Finding(order, f"top-3 by average rank: {', '.join(order[:3])}; last: {order[-1]}")
+def best_methods(table: pd.DataFrame) -> Finding:
+    """Fig. 4, Table A2 (statistic: three estimates, bootstrap over images): GradCAM's and RISE's
+    worst rank over the four metrics, and MP's position by average rank (1 = best), from
+    :func:`analysis.method_ranks`."""
+    ranks = method_ranks(table)
+    metric_ranks = [f"{m}_rank" for m in METRICS]
+    parts = {"gradcam worst rank": lambda r: r.loc["gradcam", metric_ranks].max(),
+             "rise worst rank": lambda r: r.loc["rise", metric_ranks].max(),
+             "mp position": lambda r: r.loc["mp", "position"]}
+    estimates = {}
+    for name, pick in parts.items():
+        value, low, high, n = image_bootstrap(table, lambda t, pick=pick: pick(method_ranks(t)))
+        estimates[name] = Estimate(value, low, high, n, "images", "bootstrap over images")
+    order = list(ranks.sort_values("position").index)
+    return Finding(estimates, f"top-3 by average rank: {', '.join(order[:3])}; last: {order[-1]}",
+                   f"{len(ranks)} methods ranked (CAM excluded, as it does not run on every architecture)")
 
 
-def runtime(times: pd.DataFrame, profile: str) -> Finding:
-    """Table 2: method -> median ms per image (statistic), from :func:`analysis.runtime_table`."""
-    ms = times["ms_per_image"]
+def runtime(table: pd.DataFrame, profile: str) -> Finding:
+    """Table 2 (statistic: the Spearman rho of our median ms per image per method with Table 2's,
+    bootstrap over images), from :func:`analysis.runtime_order_rho`."""
+    value, low, high, n = image_bootstrap(table, runtime_order_rho)
+    ms = runtime_table(table)["ms_per_image"]
     fastest = ms.idxmin()
-    return Finding(ms.to_dict(),
-                   f"fastest {fastest} ({ms[fastest]:.0f} ms); GradCAM {ms['gradcam']:.0f} ms, EP {ms['ep']:.0f} ms",
-                   f"CPU, 1 thread per worker, {profile} profile's sample counts; reproduced means Gradient and "
-                   "GradCAM are faster than every perturbation method")
+    return Finding(Estimate(value, low, high, n, "images", "bootstrap over images"), round(value, 2),
+                   f"fastest {fastest} ({ms[fastest]:.0f} ms); GradCAM {ms['gradcam']:.0f} ms, EP {ms['ep']:.0f} ms; "
+                   f"CPU, 1 thread per worker, {profile} profile's sample counts",
+                   unit="Spearman rho with Table 2's runtimes")
 
 
 def no_best_cnn(summary: pd.DataFrame) -> Finding:
@@ -130,19 +182,22 @@ def no_best_cnn(summary: pd.DataFrame) -> Finding:
     return Finding(ideal, f"most accurate: {model_label(best_acc)}; also best in: {', '.join(ideal) or 'neither PG nor WSL'}")
 
 
-def deletion_confidence(correlation: dict, level: str) -> Finding:
-    """Fig. 6a: Spearman rho of Deletion with confidence at ``level`` ("network" or "image")
-    (statistic; ours rounded to 2 decimals), from :func:`analysis.confidence_correlation`."""
+def deletion_confidence(table: pd.DataFrame, level: str) -> Finding:
+    """Fig. 6a: Spearman rho of Deletion with confidence at ``level`` ("network": over the
+    vanilla and robust models' means, n models; "image": over every map), with a 95 % interval
+    from a bootstrap over images (:func:`analysis.confidence_correlation`)."""
     if level not in ("network", "image"):
         raise ValueError(f"level must be 'network' or 'image', got {level!r}")
-    rho = correlation[level]
-    return Finding(rho, round(rho, 2),
-                   f"n = {correlation[level + '_n']}; reproduced: a strong positive correlation (>= 0.5)")
+    value, low, high, n_images = image_bootstrap(table, lambda t: confidence_correlation(t, "deletion")[level])
+    n_models = confidence_correlation(table, "deletion")["network_n"]
+    n, n_of = (n_models, "models") if level == "network" else (n_images, "images")
+    return Finding(Estimate(value, low, high, n, n_of, "bootstrap over images"), round(value, 2),
+                   f"{n_models} models, {n_images} images; the paper: 10 CNNs (network level), ImageNet-CL images")
 
 
-def metric_correlation(rho: pd.DataFrame, a: str, b: str) -> Finding:
-    """Fig. 6b: the Spearman rho of metrics ``a`` and ``b`` (statistic; ours rounded to 2
-    decimals), from :func:`analysis.metric_correlations`."""
-    value = float(rho.loc[a, b])
-    return Finding(value, round(value, 2),
-                   "WSL as the IoU of the map's box; reproduced: a strong positive correlation (>= 0.5)")
+def metric_correlation(table: pd.DataFrame, a: str, b: str) -> Finding:
+    """Fig. 6b: the Spearman rho of metrics ``a`` and ``b`` over every map, with a 95 % interval
+    from a bootstrap over images (:func:`analysis.metric_correlations`)."""
+    value, low, high, n = image_bootstrap(table, lambda t: metric_correlations(t).loc[a, b])
+    return Finding(Estimate(value, low, high, n, "images", "bootstrap over images"), round(value, 2),
+                   "WSL as the IoU of the map's box")

@@ -1,0 +1,146 @@
+"""95 % intervals and multiplicity corrections for the numbers that decide a verdict.
+
+The unit of resampling is the image (or clip, sentence, model: whatever ``n`` counts), never
+the pixel or the map: values of one image are reduced to one number before they get here.
+
+* :func:`bootstrap_ci`: percentile bootstrap of any statistic of per-unit values (paired
+  samples resample the same units together), with a seeded generator, so an interval is the
+  same on every run.
+* :func:`proportion_ci`: Clopper-Pearson ("exact") binomial interval of k successes in n,
+  through ``statsmodels.stats.proportion.proportion_confint(method="beta")``.
+* :func:`holm`: Holm's step-down adjustment of a family of p-values, through
+  ``statsmodels.stats.multitest.multipletests(method="holm")``.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from ._util.checks import check_int, check_number
+
+__all__ = ["bootstrap_ci", "proportion_ci", "holm"]
+
+LEVEL = 0.95
+"""The confidence level of every interval the book shows."""
+
+
+def _values(values, name: str) -> np.ndarray:
+    arr = np.asarray(values, dtype=float)
+    if arr.ndim == 0 or arr.shape[0] < 1:
+        raise ValueError(f"{name} must hold at least one value per unit, got shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} must be finite (no NaN/inf)")
+    return arr
+
+
+def bootstrap_ci(statistic: Callable[..., float], *samples, n_boot: int = 2000, level: float = LEVEL,
+                 seed: int = 0) -> tuple[float, float, float]:
+    """A percentile-bootstrap interval of ``statistic(*samples)``, resampling units.
+
+    Parameters
+    ----------
+    statistic : callable
+        ``statistic(*samples) -> float``; called on the samples and on each resample.
+    *samples : array_like
+        One or more arrays of shape (n_units, ...) with the same n_units: resampled together
+        (paired), row ``i`` of each belongs to unit ``i``.
+    n_boot : int, default 2000
+        Bootstrap resamples, >= 100.
+    level : float, default 0.95
+        Confidence level in (0, 1).
+    seed : int, default 0
+        Seed of the resampling (the same seed gives the same interval).
+
+    Returns
+    -------
+    tuple of float
+        (estimate, low, high): the statistic on the samples and the percentile interval. With
+        one unit the interval is the estimate itself (n = 1 is then judged by a rule's minimum n).
+
+    Raises
+    ------
+    ValueError
+        For no samples, samples of different lengths, non-finite values, or bad n_boot / level.
+    """
+    if not samples:
+        raise ValueError("bootstrap_ci needs at least one sample")
+    arrays = [_values(s, f"samples[{i}]") for i, s in enumerate(samples)]
+    n = arrays[0].shape[0]
+    if any(a.shape[0] != n for a in arrays):
+        raise ValueError(f"samples must have the same number of units, got {[a.shape[0] for a in arrays]}")
+    check_int("n_boot", n_boot, 100)
+    check_number("level", level, 0, 1, low_open=True, high_open=True)
+    check_int("seed", seed, 0)
+    estimate = float(statistic(*arrays))
+    if n == 1:
+        return estimate, estimate, estimate
+    rng = np.random.default_rng(seed)
+    idx = rng.integers(0, n, size=(n_boot, n))
+    boot = np.array([statistic(*(a[i] for a in arrays)) for i in idx], dtype=float)
+    boot = boot[np.isfinite(boot)]
+    if boot.size == 0:
+        return estimate, float("nan"), float("nan")
+    low, high = np.quantile(boot, [0.5 - level / 2, 0.5 + level / 2])
+    return estimate, float(min(low, estimate)), float(max(high, estimate))
+
+
+def proportion_ci(k: int, n: int, level: float = LEVEL) -> tuple[float, float, float]:
+    """The share k / n with its Clopper-Pearson interval.
+
+    Parameters
+    ----------
+    k : int
+        Successes, 0 <= k <= n.
+    n : int
+        Trials, >= 1.
+    level : float, default 0.95
+        Confidence level in (0, 1).
+
+    Returns
+    -------
+    tuple of float
+        (k / n, low, high), all in [0, 1].
+
+    Raises
+    ------
+    ValueError
+        For n < 1, k outside [0, n] or a level outside (0, 1).
+    """
+    from statsmodels.stats.proportion import proportion_confint
+
+    n = check_int("n", n, 1)
+    k = check_int("k", k, 0, n)
+    level = check_number("level", level, 0, 1, low_open=True, high_open=True)
+    low, high = proportion_confint(k, n, alpha=1 - level, method="beta")
+    low = 0.0 if k == 0 else float(low)
+    high = 1.0 if k == n else float(high)
+    return k / n, low, high
+
+
+def holm(pvalues: Sequence[float]) -> np.ndarray:
+    """Holm-adjusted p-values of one family of tests (same order as given).
+
+    Parameters
+    ----------
+    pvalues : sequence of float
+        The family's raw p-values, each in [0, 1]; at least one.
+
+    Returns
+    -------
+    numpy.ndarray
+        Adjusted p-values, shape (len(pvalues),); reject at level a where adjusted < a.
+
+    Raises
+    ------
+    ValueError
+        For an empty family or a p-value outside [0, 1] (NaN included).
+    """
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.asarray(pvalues, dtype=float).ravel()
+    if p.size == 0:
+        raise ValueError("pvalues must hold at least one p-value")
+    if not np.all((p >= 0) & (p <= 1)):
+        raise ValueError(f"pvalues must each be in [0, 1], got {p.tolist()}")
+    return multipletests(p, method="holm")[1]
