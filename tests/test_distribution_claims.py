@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 
 from axlib import stats
-from axlib.companion.results import Verdict
 from axlib.papers.axai import claims
 
 
@@ -17,14 +16,15 @@ def _fit(p: float, q: float) -> pd.DataFrame:
     return pd.DataFrame({"estimate": [p, q]}, index=["p", "q"])
 
 
-def test_skew_share():
-    assert claims.skew_share(0.009) == Verdict("reproduced", claims.skew_share(0.009).rule)
-    assert claims.skew_share(0.10).verdict == "partly"
-    assert claims.skew_share(0.60).verdict == "not reproduced"
-    assert "0.5" in claims.skew_share(0.0).rule
-    with pytest.raises(ValueError, match="share"):
-        claims.skew_share(1.5)
-
+def test_skew_share_rule():
+    from axlib.companion.rules import Estimate
+    rule = claims.SKEW_SHARE_RULE
+    assert rule.judge(Estimate.proportion(1, 500)).verdict == "reproduced"        # 0.2 % [0.005 %, 1.1 %]
+    assert rule.judge(Estimate.proportion(30, 500)).verdict == "partly"           # 6 % [4.1 %, 8.5 %]
+    assert rule.judge(Estimate.proportion(150, 500)).verdict == "not reproduced"
+    assert rule.judge(Estimate.proportion(10, 500)).verdict == "inconclusive"     # 2 % [1.0 %, 3.6 %] straddles 3.3 %
+    assert rule.judge(Estimate.proportion(0, 40)).verdict == "inconclusive"       # n < 100
+    assert "3.3%" in rule.text
 
 def test_pairwise_and_anova():
     assert claims.pairwise(0.06).verdict == "reproduced"

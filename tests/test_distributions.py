@@ -218,7 +218,9 @@ def test_page_tables_and_records():
     assert dist.skew_table(shapes).loc["CIFAR-10", "paper"] == 0.009
     for records in (dist.skew_records(shapes, models), dist.qq_records(shapes)):
         assert [r["claim"].rsplit(".", 1)[1] for r in records] == ["cifar10", "imagenet"]
-        assert all(r["verdict"].verdict == "reproduced" for r in records)     # symmetric, heavy-tailed
+    assert all(r["verdict"].verdict == "reproduced" for r in dist.qq_records(shapes))     # heavy-tailed
+    skew = dist.skew_records(shapes, models)
+    assert [(r["estimate"].value, r["estimate"].n) for r in skew] == [(0.0, 8), (0.0, 6)]  # symmetric
     assert dist.qq_table(shapes).shape == (2, 6)
     frames = dist.pairwise_all(deltas, max_pairs=None, pairs_cap=20, seed=0)
     assert len(frames["cifar10"]) == 20 and len(frames["imagenet"]) == 15  # capped, all

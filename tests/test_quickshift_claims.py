@@ -46,20 +46,23 @@ def test_lambda_counts():
         claims.lambda_counts([])
 
 
-def test_k_cost_independent():
-    assert claims.k_cost_independent([0.87], [0.95]).verdict == "reproduced"          # ratio <= 1.1
-    assert claims.k_cost_independent([1.0, 1.5, 1.0], [1.4]).verdict == "reproduced"  # inside K = 1 spread
-    assert claims.k_cost_independent([1.0, 1.0], [1.2, 1.2]).verdict == "not reproduced"
-    with pytest.raises(ValueError, match="seconds_short"):
-        claims.k_cost_independent([], [1.0])
+def _judge(claim_id: str, estimate) -> str:
+    return next(c.rule for c in CATALOGUE if c.id == claim_id).judge(estimate).verdict
 
 
-def test_lambda_explanations_is_partly_or_a_reference():
-    assert claims.lambda_explanations([0.8, 0.7], [0.8, 0.6]).verdict == "partly"
-    assert claims.lambda_explanations([0.77, 0.7], [0.78, 0.6]).verdict == "reference"
-    with pytest.raises(ValueError, match="density_low"):
-        claims.lambda_explanations([0.8], [0.8, 0.7])
+def test_k_cost_rule_reads_the_share_of_time_that_depends_on_k():
+    from axlib.companion.rules import Estimate
+    assert _judge("axai.k_cost_independent", Estimate(0.01, -0.02, 0.04, 5)) == "reproduced"
+    assert _judge("axai.k_cost_independent", Estimate(0.12, 0.08, 0.15, 5)) == "partly"
+    assert _judge("axai.k_cost_independent", Estimate(0.5, 0.4, 0.6, 5)) == "not reproduced"
+    assert _judge("axai.k_cost_independent", Estimate(0.01, -0.02, 0.04, 1)) == "inconclusive"   # 1 pair of runs
 
+
+def test_lambda_explanations_rule_is_no_longer_a_reference():
+    from axlib.companion.rules import Estimate
+    assert _judge("axai.lambda_explanations", Estimate(0.05, 0.03, 0.07, 12)) == "reproduced"
+    assert _judge("axai.lambda_explanations", Estimate(-0.05, -0.07, -0.03, 12)) == "not reproduced"
+    assert _judge("axai.lambda_explanations", Estimate(0.01, -0.02, 0.03, 3)) == "inconclusive"
 
 def test_catalogue_takes_the_paper_values_from_paper_py():
     values = {c.id: c.paper_value for c in CATALOGUE}
@@ -144,7 +147,9 @@ def test_explanations_timing_and_lambda_comparison():
     assert list(timing.columns) == ["K = 1", "K = 10"] and len(timing) == 2
     assert quickshift.is_prefix(runs)
     record = quickshift.k_cost_record(timing, "a")
-    assert record["unit"] == "t(K=10) / t(K=1)" and "2 alternating run(s)" in record["note"]
+    assert record["unit"] == "t(K=10) / t(K=1) - 1" and "2 alternating run(s)" in record["note"]
+    expected = timing["K = 10"].median() / timing["K = 1"].median() - 1
+    assert record["estimate"].value == pytest.approx(expected) and record["estimate"].n == 2
     explained = quickshift.explain_photographs(model, x, labels, first=runs[10])
     assert explained[0] is runs[10] and len(explained) == 2
     pairs = quickshift.lambda_pairs(x, names, [1, 2])
@@ -153,6 +158,7 @@ def test_explanations_timing_and_lambda_comparison():
     assert ((frame.iou >= 0) & (frame.iou <= 1)).all()
     record = quickshift.lambda_explanations_record(frame)
     assert record["ours"].endswith("(λ 0.2 vs 0.8, K = 10)")
+    assert record["estimate"].value == pytest.approx((frame.density_02 - frame.density_08).mean())
     with pytest.raises(ValueError, match="repeats"):
         quickshift.time_explainability_length(model, x[:1], labels[0], repeats=0)
 

@@ -199,9 +199,10 @@ def skew_table(summaries: Mapping[str, dict], speech_unclipped) -> pd.DataFrame:
 
 
 def skew_fields(summary: dict) -> dict:
-    """``ours``, ``note`` and ``unit`` of the record ``c4.skew_share.<model>``."""
+    """``estimate`` (share with its Clopper-Pearson interval), ``note`` and ``unit`` of the record
+    ``c4.skew_share.<model>`` (:meth:`~axlib.companion.results.Recorder.judge`'s keywords)."""
     skew = summary["skewness"]
-    return {"ours": round(summary["share_outside"], 4), "unit": "share of inputs with |g1| > 0.5",
+    return {"estimate": dist.skew_share_estimate(skew, "inputs"), "unit": "share of inputs with |g1| > 0.5",
             "note": (f"{len(skew)} held-out inputs, median |g1| {np.median(np.abs(skew)):.3f}; the paper says all "
                      "lie within [-0.5, 0.5] (read as a share of 0)")}
 
