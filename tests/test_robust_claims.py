@@ -4,64 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from axlib.companion.results import Verdict
 from axlib.companion.rules import Estimate
 from axlib.papers.robust import claims, paper
 
 RULES = {c.id: c.rule for c in claims.CLAIMS}
 
 
-def _is(v: Verdict, expected: str) -> bool:
-    assert isinstance(v, Verdict) and v.rule
-    return v.verdict == expected
 
 
 
 
-def test_robust_prefers_smaller():
-    assert _is(claims.robust_prefers_smaller([(500, 10), (7, 3)]), "reproduced")
-    assert _is(claims.robust_prefers_smaller([(500, 10), (7, 7)]), "partly")
-    assert _is(claims.robust_prefers_smaller([(5, 5), (7, 7)]), "not reproduced")
-    with pytest.raises(ValueError, match="pairs"):
-        claims.robust_prefers_smaller([(1, 2, 3)])
 
-
-def test_gradient_localisation():
-    assert _is(claims.gradient_localisation(["robust", "robust"]), "reproduced")
-    assert _is(claims.gradient_localisation(["robust", "no difference"]), "partly")
-    assert _is(claims.gradient_localisation(["no difference", "vanilla"]), "not reproduced")
-    with pytest.raises(ValueError, match="winners"):
-        claims.gradient_localisation(["robust"])
-
-
-def test_cam_perturbation_no_difference():
-    assert _is(claims.cam_perturbation_no_difference(["no difference"] * 4), "reproduced")
-    assert _is(claims.cam_perturbation_no_difference(["no difference"] * 3 + ["robust"]), "partly")
-    assert _is(claims.cam_perturbation_no_difference(["robust", "vanilla", "robust", "robust"]), "not reproduced")
-    with pytest.raises(ValueError, match="winners"):
-        claims.cam_perturbation_no_difference(["no difference"] * 3)
-
-
-def test_score_based_winner():
-    assert _is(claims.score_based_winner(["vanilla"] * 3, "vanilla"), "reproduced")
-    assert _is(claims.score_based_winner(["robust"] * 3, "robust"), "reproduced")
-    assert _is(claims.score_based_winner(["robust", "no difference", "no difference"], "robust"), "partly")
-    assert _is(claims.score_based_winner(["robust"] * 3, "vanilla"), "not reproduced")
-    with pytest.raises(ValueError, match="side"):
-        claims.score_based_winner(["robust"] * 3, "advprop")
-
-
-def test_advprop_between():
-    assert _is(claims.advprop_between([True] * 6), "reproduced")
-    assert _is(claims.advprop_between([True] + [False] * 5), "partly")
-    assert _is(claims.advprop_between([False] * 6), "not reproduced")
-
-
-
-
-def test_no_best_cnn():
-    assert _is(claims.no_best_cnn([]), "reproduced")
-    assert _is(claims.no_best_cnn(["wsl"]), "not reproduced")
 
 
 
@@ -119,3 +72,26 @@ def test_best_methods_rule_reads_all_four_metrics():
     assert rule.judge(dict(top, **{"rise worst rank": Estimate(3, 2, 5, 24)})).verdict == "inconclusive"
     with pytest.raises(ValueError, match="each part"):
         rule.judge({"gradcam worst rank": Estimate(2, 1, 3, 24)})
+
+
+def test_fig2_rules_read_simultaneous_intervals_and_refuse_saturated_ties():
+    rule = RULES["robust.gradient_localisation"]
+    up, flat = Estimate(0.1, 0.04, 0.16, 24), Estimate(0.0, -0.005, 0.005, 24)
+    assert rule.judge({"pointing_game": up, "wsl": up}).verdict == "reproduced"
+    assert rule.judge({"pointing_game": flat, "wsl": up}).verdict == "partly"
+    assert rule.judge({"pointing_game": Estimate(0.0, -0.02, 0.02, 24), "wsl": up}).verdict == "inconclusive"
+    same = RULES["robust.cam_perturbation_no_difference"]
+    parts = ("cam pointing_game", "cam wsl", "perturbation pointing_game", "perturbation wsl")
+    assert same.judge(dict.fromkeys(parts, flat)).verdict == "reproduced"
+    tie = Estimate(0.0, 0.0, 0.0, 0)                       # every map at the ceiling: no informative image
+    assert same.judge(dict(dict.fromkeys(parts, flat), **{"cam pointing_game": tie})).verdict == "inconclusive"
+    assert same.judge(dict.fromkeys(parts, Estimate(0.2, 0.1, 0.3, 24))).verdict == "not reproduced"
+
+
+def test_no_best_cnn_and_advprop_between_rules():
+    assert _judge("robust.no_best_cnn", 0, 0, 0, 24) == "reproduced"
+    assert _judge("robust.no_best_cnn", 2, 2, 2, 24) == "not reproduced"
+    assert _judge("robust.no_best_cnn", 0, 0, 1, 24) == "inconclusive"
+    assert _judge("robust.advprop_between", 1.0, 1.0, 1.0, 24) == "reproduced"
+    assert _judge("robust.advprop_between", 0.5, 0.33, 0.67, 24) == "inconclusive"
+    assert _judge("robust.tuning.robust_prefers_smaller", 1.0, 0.54, 1.0, 6) == "reproduced"      # 6 of 6

@@ -179,9 +179,10 @@ def test_compare_algorithms_finds_a_planted_difference_and_only_it():
     table = _table(np.random.default_rng(0), shift=0.45)
     res = sa.compare_algorithms(table)
     grad_pg = res[(res.family == "gradient") & (res.metric == "pointing_game")].iloc[0]
-    assert grad_pg.winner == "robust" and grad_pg.p < 1e-6
+    assert grad_pg.winner == "robust" and grad_pg.p < 1e-4 and grad_pg.p_holm >= grad_pg.p
+    assert grad_pg.low > 0 and grad_pg.n_images == 30 and grad_pg.level == pytest.approx(1 - 0.05 / len(res))
     cam_pg = res[(res.family == "cam") & (res.metric == "pointing_game")].iloc[0]
-    assert cam_pg.winner == "no difference"
+    assert cam_pg.winner == "no difference" and cam_pg.low < 0 < cam_pg.high
     # deletion follows confidence: the less confident robust models "win" under Deletion
     assert set(res.loc[res.metric == "deletion", "winner"]) == {"robust"}
     assert set(res.loc[res.metric == "insertion", "winner"]) == {"vanilla"}
@@ -254,7 +255,7 @@ def test_tuned_pairs_and_their_finding():
     pairs = sa.tuned_pairs(tuned, resnets)
     assert list(pairs.index) == ["resnet"] and pairs.iloc[0, 0] == (500, 10) and pairs.iloc[0, 1] == (7, 7)
     f = findings.robust_prefers_smaller(tuned, resnets, 4, SIZES["smoke"]["tuning_grid"])
-    assert f.statistic == [(500, 10), (7, 7)] and f.ours.startswith("1 of 2 strictly smaller, 2 of 2")
+    assert (f.statistic.value, f.statistic.n) == (0.5, 2) and f.ours.startswith("1 of 2 strictly smaller, 2 of 2")
 
 
 def test_page_tables_and_findings_on_a_planted_table():
@@ -273,12 +274,15 @@ def test_page_tables_and_findings_on_a_planted_table():
     both = sa.correlations_beside_paper(sa.metric_correlations(table))
     assert both.shape == (4, 8) and both[("paper (ImageNet-CL)", "wsl")]["pointing_game"] == sa.PAPER_METRIC_CORRELATIONS.loc["wsl", "pointing_game"]
     fig2 = sa.compare_algorithms(table)
-    assert findings.gradient_localisation(fig2, 30).statistic == ["robust", "robust"]
+    grad = findings.gradient_localisation(fig2, 30).statistic
+    assert set(grad) == {"pointing_game", "wsl"} and all(e.low > 0 for e in grad.values())     # the planted boost
     assert len(findings.cam_perturbation_no_difference(fig2).statistic) == 4
-    assert findings.score_based(fig2, "deletion").statistic == ["robust"] * 3
+    deletion = findings.score_based(fig2, "deletion").statistic
+    assert all(e.value > 0 for e in deletion.values())      # vanilla - robust: the less confident robust models win
     with pytest.raises(ValueError, match="metric"):
         findings.score_based(fig2, "wsl")
-    assert len(findings.advprop_between(sa.advprop_position(table)).statistic) == 6
+    between = findings.advprop_between(table).statistic
+    assert 0 <= between.low <= between.value <= between.high <= 1 and between.n == 30
     best = findings.best_methods(table).statistic
     assert set(best) == {"gradcam worst rank", "rise worst rank", "mp position"}
     assert best["mp position"].value == sa.method_ranks(table).loc["mp", "position"] and best["mp position"].n == 30
@@ -295,10 +299,10 @@ def test_page_tables_and_findings_on_a_planted_table():
 
 
 def test_no_best_cnn_finding():
-    summary = pd.DataFrame({"accuracy": [0.9, 0.8], "pointing_game": [0.5, 0.6], "wsl": [0.9, 0.1]},
-                           index=["canvas64-resnet", "canvas64-resnet-robust"])
-    f = findings.no_best_cnn(summary)
-    assert f.statistic == ["wsl"] and f.ours == "most accurate: ResNet; also best in: wsl"
+    table = _table(np.random.default_rng(3), shift=0.45)
+    cards = _cards(acc={"vanilla": 0.80, "robust": 0.90, "advprop": 0.81})   # the robust models most accurate
+    f = findings.no_best_cnn(table, cards, dict.fromkeys(study.STUDY_MODELS, 1e6))
+    assert f.ours.startswith("most accurate: ") and 0 <= f.statistic.low <= f.statistic.value <= f.statistic.high <= 2
 
 
 def test_plot_maps_scales_each_map():

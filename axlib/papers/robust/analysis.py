@@ -5,7 +5,8 @@ returns: columns model, method, image, confidence, pointing_game, wsl, insertion
 ms_per_image. Every function here reads such a table and returns a small DataFrame (or a
 Figure); none recomputes attributions. Higher is better for every metric but Deletion.
 
-- :func:`compare_algorithms`: vanilla vs robust per method family, Mann-Whitney U (Fig. 2).
+- :func:`compare_algorithms`: vanilla vs robust per method family, images as the unit: paired
+  differences, Wilcoxon signed-rank with Holm's correction, simultaneous intervals (Fig. 2).
 - :func:`advprop_position`: vanilla / AdvProp / robust per architecture (Fig. 3).
 - :func:`method_ranking`: methods ranked per metric over the vanilla and robust models (Fig. 4, Table A2).
 - :func:`runtime_table`: median wall time per image and WSL per method (Table 2).
@@ -26,12 +27,12 @@ import scipy.stats as _st
 from matplotlib.figure import Figure
 
 from axlib.explain.methods import FAMILIES
-from axlib.intervals import bootstrap_ci
+from axlib.intervals import bootstrap_ci, holm
 from axlib.papers.robust import paper
 from axlib.papers.robust.study import ALGORITHMS, METRICS, STUDY_MODELS, model_label, model_name
 
 __all__ = ["LOWER_IS_BETTER", "PAPER_TABLE_A2", "PAPER_METRIC_CORRELATIONS",
-           "with_model_columns", "compare_algorithms", "advprop_position", "method_ranking",
+           "with_model_columns", "paired_differences", "compare_algorithms", "advprop_position", "method_ranking",
            "runtime_table", "model_summary", "confidence_correlation", "metric_correlations",
            "image_bootstrap", "method_ranks", "runtime_order_rho",
            "model_table", "by_algorithm", "tuned_pairs", "labelled", "cell_counts", "per_model_scores", "at_ceiling",
@@ -86,28 +87,90 @@ def _better(metric: str, a: float, b: float) -> bool:
     return b < a if metric in LOWER_IS_BETTER else b > a
 
 
-def compare_algorithms(table: pd.DataFrame, a: str = "vanilla", b: str = "robust", *,
-                       by: str = "family", alpha: float = 0.05) -> pd.DataFrame:
-    """Scores of algorithm ``a`` vs ``b`` per ``by`` group ("family" or "method") and metric.
+def paired_differences(table: pd.DataFrame, group: str, metric: str, a: str = "vanilla", b: str = "robust", *,
+                       by: str = "family") -> tuple[pd.Series, int]:
+    """Per image, the mean over (architecture, method) pairs of ``b``'s score minus ``a``'s.
 
-    All architectures and images pooled, as the paper's Fig. 2. Returns one row per (group,
-    metric): mean_a, mean_b, n_a, n_b, p (two-sided Mann-Whitney U), and winner: b or a when
-    p < alpha (by the better mean under the metric), else "no difference".
+    Images are the unit: the maps of one image (its architectures and methods) are averaged
+    into one difference, pairing the ``a`` and ``b`` model of the same architecture on the same
+    method and image.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A study table.
+    group : str
+        The method family (or method, with ``by="method"``).
+    metric : str
+        A column of :data:`METRICS`.
+    a, b : str, default "vanilla", "robust"
+        The two training algorithms.
+    by : {"family", "method"}
+        What ``group`` names.
+
+    Returns
+    -------
+    tuple
+        (pandas.Series of differences indexed by image, the number of images whose compared maps
+        do not all score the same: an image where every map ties, e.g. at a metric's ceiling,
+        carries no information about a difference).
     """
     t = with_model_columns(table)
-    rows = []
+    part = t[(t[by] == group) & t["algorithm"].isin((a, b))]
+    wide = part.pivot_table(index=["architecture", "method", "image"], columns="algorithm", values=metric,
+                            aggfunc="mean").dropna()
+    if a not in wide or b not in wide:
+        return pd.Series(dtype=float), 0
+    differences = (wide[b] - wide[a]).groupby(level="image").mean()
+    informative = int((part.groupby("image")[metric].nunique() > 1).sum())
+    return differences, informative
+
+
+def compare_algorithms(table: pd.DataFrame, a: str = "vanilla", b: str = "robust", *,
+                       by: str = "family", alpha: float = 0.05, seed: int = 0) -> pd.DataFrame:
+    """Algorithm ``a`` vs ``b`` per ``by`` group ("family" or "method") and metric, images as the unit.
+
+    The paper's Fig. 2 pools every map of every architecture into a Mann-Whitney U test; maps
+    of one image are not independent, so here each image gives one paired difference
+    (:func:`paired_differences`), tested with the two-sided Wilcoxon signed-rank test, and the
+    family of all rows is corrected by Holm's method (:func:`axlib.intervals.holm`). Each
+    difference carries a percentile-bootstrap interval over images at the Bonferroni level
+    1 - alpha / rows, simultaneous over the family (the rules read it).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (group, metric): mean_a, mean_b, difference (b - a, mean over images), low,
+        high, level, n_images, n_informative, p (Wilcoxon), p_holm, and winner: ``b`` or ``a``
+        when p_holm < alpha (by the better score under the metric), else "no difference".
+    """
+    t = with_model_columns(table)
+    rows, diffs = [], []
     for group, part in t.groupby(by, sort=False):
         for metric in METRICS:
-            xa = part.loc[part["algorithm"] == a, metric].to_numpy(float)
-            xb = part.loc[part["algorithm"] == b, metric].to_numpy(float)
-            if len(xa) == 0 or len(xb) == 0:
+            d, informative = paired_differences(part, group, metric, a, b, by=by)
+            if d.empty:
                 continue
-            same = np.all(np.concatenate([xa, xb]) == xa[0])
-            p = 1.0 if same else float(_st.mannwhitneyu(xa, xb, alternative="two-sided").pvalue)
-            winner = "no difference" if p >= alpha else (b if _better(metric, xa.mean(), xb.mean()) else a)
-            rows.append({by: group, "metric": metric, f"mean_{a}": xa.mean(), f"mean_{b}": xb.mean(),
-                         f"n_{a}": len(xa), f"n_{b}": len(xb), "p": p, "winner": winner})
-    return pd.DataFrame(rows)
+            nonzero = d.to_numpy()[d.to_numpy() != 0]
+            p = 1.0 if nonzero.size == 0 else float(_st.wilcoxon(d.to_numpy(), zero_method="wilcox").pvalue)
+            rows.append({by: group, "metric": metric,
+                         f"mean_{a}": part.loc[part["algorithm"] == a, metric].mean(),
+                         f"mean_{b}": part.loc[part["algorithm"] == b, metric].mean(),
+                         "difference": float(d.mean()), "n_images": len(d), "n_informative": informative, "p": p})
+            diffs.append(d.to_numpy())
+    if not rows:
+        return pd.DataFrame(rows)
+    out = pd.DataFrame(rows)
+    level = 1 - alpha / len(out)
+    bounds = [bootstrap_ci(np.mean, d, level=level, seed=seed)[1:] for d in diffs]
+    out["low"], out["high"] = [lo for lo, _ in bounds], [hi for _, hi in bounds]
+    out["level"] = level
+    out["p_holm"] = holm(out["p"].to_numpy())
+    better_b = [(row.difference < 0) if row.metric in LOWER_IS_BETTER else (row.difference > 0)
+                for row in out.itertuples()]
+    out["winner"] = [("no difference" if row.p_holm >= alpha else (b if better else a))
+                     for row, better in zip(out.itertuples(), better_b)]
+    return out
 
 
 def advprop_position(table: pd.DataFrame) -> pd.DataFrame:

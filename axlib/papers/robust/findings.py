@@ -18,11 +18,13 @@ import pandas as pd
 from axlib.companion.rules import Estimate
 from axlib.papers.robust import paper
 from axlib.papers.robust.analysis import (
+    advprop_position,
     by_algorithm,
     confidence_correlation,
     image_bootstrap,
     method_ranks,
     metric_correlations,
+    model_summary,
     runtime_order_rho,
     runtime_table,
     tuned_pairs,
@@ -99,13 +101,15 @@ def advprop_accuracy(cards: dict[str, dict]) -> Finding:
 
 
 def robust_prefers_smaller(tuned: dict[str, dict], models, n_images: int, grid: dict) -> Finding:
-    """Table A1: the (vanilla, robust) pairs of tuned MP iterations and RISE mask size per
-    architecture of ``models`` (statistic: the list of pairs). n_images: held-out images per
-    model; grid: the tuning grid searched (the profile's ``tuning_grid``)."""
+    """Table A1 (statistic: the share of (architecture, MP iterations / RISE mask size) pairs in
+    which the robust model's tuned value is strictly below the vanilla one's, Clopper-Pearson
+    over the pairs), from :func:`analysis.tuned_pairs` of ``models``. n_images: held-out images
+    per model; grid: the tuning grid searched (the profile's ``tuning_grid``)."""
     pairs_table = tuned_pairs(tuned, models)
     pairs = [pair for col in pairs_table.columns for pair in pairs_table[col]]
     fewer, fewer_or_equal = sum(r < v for v, r in pairs), sum(r <= v for v, r in pairs)
-    return Finding(pairs, f"{fewer} of {len(pairs)} strictly smaller, {fewer_or_equal} of {len(pairs)} smaller or equal",
+    return Finding(Estimate.proportion(fewer, len(pairs), "(architecture, hyperparameter) pairs"),
+                   f"{fewer} of {len(pairs)} strictly smaller, {fewer_or_equal} of {len(pairs)} smaller or equal",
                    f"held-out search on {n_images} images per model over {grid['mp']} MP and {grid['rise']} RISE settings")
 
 
@@ -113,35 +117,59 @@ def _row(comparison: pd.DataFrame, family: str, metric: str) -> pd.Series:
     return comparison[(comparison.family == family) & (comparison.metric == metric)].iloc[0]
 
 
+def _difference(row: pd.Series, sign: int = 1) -> Estimate:
+    """One :func:`analysis.compare_algorithms` row's difference as an estimate (``sign`` -1: a - b);
+    n is the images whose maps do not all tie."""
+    low, high = sorted((sign * row.low, sign * row.high))
+    return Estimate(sign * row.difference, low, high, int(row.n_informative), "images where the maps differ",
+                    f"bootstrap over images, {row.level:.2%} simultaneous (Bonferroni over Fig. 2's comparisons)")
+
+
+def _p_text(row: pd.Series) -> str:
+    return f"{row.winner} (Wilcoxon p={row.p:.2g}, Holm {row.p_holm:.2g})"
+
+
 def gradient_localisation(comparison: pd.DataFrame, n_images: int) -> Finding:
-    """Fig. 2a-b, gradient family: the winners on Pointing Game and WSL (statistic) of
-    ``comparison`` (:func:`analysis.compare_algorithms`, by family)."""
-    rows = [_row(comparison, "gradient", m) for m in ("pointing_game", "wsl")]
-    return Finding([r.winner for r in rows], "; ".join(f"{r.metric}: {r.winner} (p={r.p:.2g})" for r in rows),
-                   f"{n_images} images x 3 architectures x 3 gradient methods per side")
+    """Fig. 2a-b, gradient family (statistic: {metric: robust - vanilla, mean over images} for
+    Pointing Game and WSL), from :func:`analysis.compare_algorithms`."""
+    rows = {m: _row(comparison, "gradient", m) for m in ("pointing_game", "wsl")}
+    return Finding({m: _difference(r) for m, r in rows.items()},
+                   "; ".join(f"{m}: {r.difference:+.3f}, {_p_text(r)}" for m, r in rows.items()),
+                   f"{n_images} images, each the mean over 3 architectures x 3 gradient methods")
 
 
 def cam_perturbation_no_difference(comparison: pd.DataFrame) -> Finding:
-    """Fig. 2a-b, CAM and perturbation families: the winners on Pointing Game and WSL (statistic)."""
-    rows = [_row(comparison, f, m) for f in ("cam", "perturbation") for m in ("pointing_game", "wsl")]
-    return Finding([r.winner for r in rows],
-                   "; ".join(f"{r.family} {r.metric}: {r.winner} (p={r.p:.2g})" for r in rows),
-                   "few images make 'no difference' easier to find: read it with the p-values")
+    """Fig. 2a-b, CAM and perturbation families (statistic: {"<family> <metric>": robust -
+    vanilla} for Pointing Game and WSL)."""
+    rows = {f"{f} {m}": _row(comparison, f, m) for f in ("cam", "perturbation") for m in ("pointing_game", "wsl")}
+    return Finding({k: _difference(r) for k, r in rows.items()},
+                   "; ".join(f"{k}: {r.difference:+.3f}, {_p_text(r)}" for k, r in rows.items()),
+                   "n counts the images whose maps do not all tie: a metric at its ceiling cannot show 'no difference'")
 
 
 def score_based(comparison: pd.DataFrame, metric: str) -> Finding:
-    """Fig. 2c-d: the winners on ``metric`` ("insertion" or "deletion") per family (statistic)."""
+    """Fig. 2c-d (statistic: {family: vanilla - robust ``metric``} per family): positive favours
+    vanilla under Insertion and robust under Deletion (lower is better)."""
     if metric not in ("insertion", "deletion"):
         raise ValueError(f"metric must be 'insertion' or 'deletion', got {metric!r}")
-    rows = [_row(comparison, f, metric) for f in ("gradient", "cam", "perturbation")]
-    return Finding([r.winner for r in rows], "; ".join(f"{r.family}: {r.winner} (p={r.p:.2g})" for r in rows))
+    rows = {f: _row(comparison, f, metric) for f in ("gradient", "cam", "perturbation")}
+    return Finding({f: _difference(r, -1) for f, r in rows.items()},
+                   "; ".join(f"{f}: {_p_text(r)}" for f, r in rows.items()))
 
 
-def advprop_between(position: pd.DataFrame) -> Finding:
-    """Fig. 3: per (architecture, localisation metric), whether AdvProp lies between vanilla and
-    robust (statistic), from :func:`analysis.advprop_position`."""
-    loc = position[position.metric.isin(["pointing_game", "wsl"])]
-    return Finding(list(loc.between), f"{int(loc.between.sum())} of {len(loc)} (architecture, localisation metric) pairs")
+def advprop_between(table: pd.DataFrame) -> Finding:
+    """Fig. 3 (statistic: the share of (architecture, Pointing Game / WSL) pairs in which the
+    AdvProp mean lies strictly between vanilla and robust, bootstrap over images), from
+    :func:`analysis.advprop_position`."""
+    def share(t: pd.DataFrame) -> float:
+        position = advprop_position(t)
+        return float(position[position.metric.isin(["pointing_game", "wsl"])].between.mean())
+
+    value, low, high, n = image_bootstrap(table, share)
+    loc = advprop_position(table)
+    loc = loc[loc.metric.isin(["pointing_game", "wsl"])]
+    return Finding(Estimate(value, low, high, n, "images", "bootstrap over images"),
+                   f"{int(loc.between.sum())} of {len(loc)} (architecture, localisation metric) pairs")
 
 
 def best_methods(table: pd.DataFrame) -> Finding:
@@ -174,12 +202,20 @@ def runtime(table: pd.DataFrame, profile: str) -> Finding:
                    unit="Spearman rho with Table 2's runtimes")
 
 
-def no_best_cnn(summary: pd.DataFrame) -> Finding:
-    """Fig. 5: the localisation metrics (Pointing Game, WSL) in which the most accurate model is
-    also the best (statistic), from :func:`analysis.model_summary`."""
+def no_best_cnn(table: pd.DataFrame, cards: dict[str, dict], macs: dict[str, float]) -> Finding:
+    """Fig. 5 (statistic: in how many localisation metrics, Pointing Game and WSL, the most
+    accurate model is also the best, bootstrap over images), from :func:`analysis.model_summary`."""
+    def also_best(t: pd.DataFrame) -> float:
+        summary = model_summary(t, cards, macs)
+        best_acc = summary["accuracy"].idxmax()
+        return float(sum(summary[m].idxmax() == best_acc for m in ("pointing_game", "wsl")))
+
+    value, low, high, n = image_bootstrap(table, also_best)
+    summary = model_summary(table, cards, macs)
     best_acc = summary["accuracy"].idxmax()
-    ideal = [metric for metric in ("pointing_game", "wsl") if summary[metric].idxmax() == best_acc]
-    return Finding(ideal, f"most accurate: {model_label(best_acc)}; also best in: {', '.join(ideal) or 'neither PG nor WSL'}")
+    ideal = [m for m in ("pointing_game", "wsl") if summary[m].idxmax() == best_acc]
+    return Finding(Estimate(value, low, high, n, "images", "bootstrap over images"),
+                   f"most accurate: {model_label(best_acc)}; also best in: {', '.join(ideal) or 'neither PG nor WSL'}")
 
 
 def deletion_confidence(table: pd.DataFrame, level: str) -> Finding:
