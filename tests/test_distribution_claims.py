@@ -9,11 +9,7 @@ import pandas as pd
 import pytest
 
 from axlib import stats
-from axlib.papers.axai import claims
-
-
-def _fit(p: float, q: float) -> pd.DataFrame:
-    return pd.DataFrame({"estimate": [p, q]}, index=["p", "q"])
+from axlib.papers.axai import claims, estimates
 
 
 def test_skew_share_rule():
@@ -26,43 +22,60 @@ def test_skew_share_rule():
     assert rule.judge(Estimate.proportion(0, 40)).verdict == "inconclusive"       # n < 100
     assert "3.3%" in rule.text
 
-def test_pairwise_and_anova():
-    assert claims.pairwise(0.06).verdict == "reproduced"
-    assert claims.pairwise(0.30).verdict == "partly"
-    assert claims.pairwise(0.90).verdict == "not reproduced"
-    assert claims.anova(0.9).verdict == "reproduced"
-    assert claims.anova(0.001).verdict == "not reproduced"
-    with pytest.raises(ValueError, match="rejected"):
-        claims.pairwise(-0.1)
-    with pytest.raises(ValueError, match="p must"):
-        claims.anova(2.0)
+def _verdict(claim_id: str, estimate) -> str:
+    return next(c.rule for c in claims.CLAIMS if c.id == claim_id).judge(estimate).verdict
 
 
-def test_quantiles():
+def test_pairwise_share_is_bootstrapped_over_images():
+    rng = np.random.default_rng(0)
+    null = pd.DataFrame([(i, j, rng.random(), rng.random()) for i in range(40) for j in range(i + 1, 40)],
+                        columns=["i", "j", "t_p", "u_p"])
+    e = estimates.pairs_rejected(null, "t_p", 40)
+    assert e.n == 40 and e.low <= e.value <= e.high and 0.02 < e.value < 0.09
+    assert _verdict("axai.ttest.cifar10", e) == "reproduced"                    # p-values uniform: ~5 % reject
+    differ = null.assign(t_p=null.t_p / 10)                                      # half of the pairs below 0.05
+    assert _verdict("axai.ttest.cifar10", estimates.pairs_rejected(differ, "t_p", 40)) == "inconclusive"
+    assert _verdict("axai.ttest.cifar10", estimates.pairs_rejected(null.assign(t_p=0.001), "t_p", 40)) == "not reproduced"
+    with pytest.raises(ValueError, match="n_inputs"):
+        estimates.pairs_rejected(null, "t_p", 10)
+
+
+def test_anova_is_the_tests_own_decision():
+    assert _verdict("axai.anova.cifar10", estimates.anova_p(0.9, 200)) == "reproduced"
+    assert _verdict("axai.anova.cifar10", estimates.anova_p(0.001, 200)) == "not reproduced"
+    assert _verdict("axai.anova.cifar10", estimates.anova_p(0.9, 5)) == "inconclusive"      # n < 10
+
+
+def test_quantile_shape():
     rng = np.random.default_rng(4)
     sym = rng.laplace(scale=0.01, size=(200, 2000))
-    assert claims.quantiles(stats.quantile_cis(sym)).verdict == "reproduced"
+    shape = estimates.quantile_shape(estimates.per_input_quantiles(sym))
+    assert set(shape) == {"q85 / -q15", "q75 / -q25", "mean / IQR", "median / IQR"}
+    assert _verdict("axai.quantiles.cifar10", shape) == "reproduced"
     shifted = sym + 0.02 * rng.random((200, 1))
-    assert claims.quantiles(stats.quantile_cis(shifted)).verdict == "not reproduced"
+    assert _verdict("axai.quantiles.cifar10", estimates.quantile_shape(estimates.per_input_quantiles(shifted))) \
+        == "not reproduced"
+    few = estimates.quantile_shape(estimates.per_input_quantiles(sym[:10]))
+    assert _verdict("axai.quantiles.cifar10", few) == "inconclusive"                         # n < 30
 
 
-def test_beta():
-    assert claims.beta(_fit(11.5, 11.6), "cifar10").verdict == "reproduced"
-    assert claims.beta(_fit(40.0, 40.5), "cifar10").verdict == "partly"        # symmetric, other magnitude
-    assert claims.beta(_fit(5.0, 20.0), "cifar10").verdict == "not reproduced"
-    assert claims.beta(_fit(131.0, 131.0), "imagenet").verdict == "reproduced"
-    assert claims.beta_rule(_fit(11.5, 11.6), 11.28, 11.4).verdict == "reproduced"
-    with pytest.raises(ValueError, match="dataset"):
-        claims.beta(_fit(1, 1), "mnist")
+def test_beta_needs_the_papers_values_not_only_symmetry():
+    paper_p, paper_q = 11.34, 11.4
+    close = np.column_stack([np.full(50, 11.5), np.full(50, 11.6)])
+    assert _verdict("axai.beta.cifar10", estimates.beta_shape(close, paper_p, paper_q)) == "reproduced"
+    other = np.column_stack([np.full(50, 40.0), np.full(50, 40.5)])            # symmetric, another magnitude
+    assert _verdict("axai.beta.cifar10", estimates.beta_shape(other, paper_p, paper_q)) == "not reproduced"
+    one = np.column_stack([np.full(50, 11.5), np.full(50, 20.0)])             # p matches, q does not
+    assert _verdict("axai.beta.cifar10", estimates.beta_shape(one, paper_p, paper_q)) == "not reproduced"
+    fits = estimates.per_input_beta(np.random.default_rng(0).uniform(-1, 1, size=(3, 500)))
+    assert fits.shape == (3, 2) and np.allclose(fits, 1.0, atol=0.25)          # a uniform law is beta(1, 1)
 
 
-def test_heavy_tails():
-    assert claims.heavy_tails([3.0] * 10, [0.99] * 10).verdict == "reproduced"
-    assert claims.heavy_tails([3.0] * 6 + [-0.1] * 4, [0.99] * 10).verdict == "partly"
-    assert claims.heavy_tails([3.0] * 10, [0.9] * 10).verdict == "not reproduced"
-    assert claims.heavy_tails([0.0] * 10, [0.99] * 10).verdict == "not reproduced"
-    with pytest.raises(ValueError, match="equal length"):
-        claims.heavy_tails([1.0], [0.99, 0.99])
+def test_heavy_tails_share():
+    flags = np.array([True] * 40)
+    assert _verdict("axai.qq_heavy_tails.cifar10", estimates.share(flags)) == "reproduced"
+    assert _verdict("axai.qq_heavy_tails.cifar10", estimates.share(np.r_[flags, flags[:20], [False] * 20])) == "partly"
+    assert _verdict("axai.qq_heavy_tails.cifar10", estimates.share(~flags)) == "not reproduced"
 
 
 def test_flip_alpha_mean():

@@ -218,15 +218,16 @@ def test_page_tables_and_records():
     assert dist.skew_table(shapes).loc["CIFAR-10", "paper"] == 0.009
     for records in (dist.skew_records(shapes, models), dist.qq_records(shapes)):
         assert [r["claim"].rsplit(".", 1)[1] for r in records] == ["cifar10", "imagenet"]
-    assert all(r["verdict"].verdict == "reproduced" for r in dist.qq_records(shapes))     # heavy-tailed
+    assert all(r["estimate"].value == 1.0 for r in dist.qq_records(shapes))     # every image heavy-tailed
     skew = dist.skew_records(shapes, models)
     assert [(r["estimate"].value, r["estimate"].n) for r in skew] == [(0.0, 8), (0.0, 6)]  # symmetric
     assert dist.qq_table(shapes).shape == (2, 6)
     frames = dist.pairwise_all(deltas, max_pairs=None, pairs_cap=20, seed=0)
     assert len(frames["cifar10"]) == 20 and len(frames["imagenet"]) == 15  # capped, all
-    summaries = {ds: dist.pvalue_summary(f) for ds, f in frames.items()}
-    assert [r["claim"] for r in dist.pairwise_records(summaries, deltas)] == [
+    pairwise = dist.pairwise_records(frames, deltas)
+    assert [r["claim"] for r in pairwise] == [
         "axai.ttest.cifar10", "axai.mannwhitney.cifar10", "axai.ttest.imagenet", "axai.mannwhitney.imagenet"]
+    assert [r["estimate"].n for r in pairwise] == [8, 8, 6, 6]
     unclipped = dist.unclipped_images(shapes)
     anova = dist.anova_table(deltas, unclipped)
     assert anova.loc["imagenet", "paper"] == 0.94 and anova.loc["cifar10", "images"] == 8
@@ -235,10 +236,12 @@ def test_page_tables_and_records():
     assert dist.clipping_table(data, shapes, deltas, frames, unclipped).shape == (2, 6)
     cis = {ds: stats.quantile_cis(d) for ds, d in deltas.items()}
     assert dist.shape_table(cis).shape == (4, 4)
-    assert dist.quantile_records(cis, deltas)[0]["claim"] == "axai.quantiles.cifar10"
+    quantiles = dist.quantile_records(cis, deltas)[0]
+    assert quantiles["claim"] == "axai.quantiles.cifar10" and quantiles["estimate"]["q85 / -q15"].n == 8
     fits = dist.beta_fits(deltas)
     assert len(fits) == 4
     records, verdicts = dist.beta_records(fits, deltas)
     assert [r["claim"] for r in records] == ["axai.beta.cifar10", "axai.beta.imagenet"]
+    assert set(records[0]["estimate"]) == {"|p - q| / mean", "p / paper", "q / paper"}
     assert list(verdicts.index) == ["CIFAR-10", "ImageNet"] and "min-max" in verdicts.columns
     assert dist.beta_growth(deltas).index.names == ["data set", "images"]

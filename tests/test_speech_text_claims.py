@@ -61,12 +61,12 @@ def test_text_top_token_rule():
     assert claims.text_top_token([], "unfunny").verdict == "not reproduced"
 
 
-def test_c4_beta_rule():
-    assert claims.c4_beta(_beta_fit(53.0, 53.5), "speech").verdict == "reproduced"
-    assert claims.c4_beta(_beta_fit(8.3, 8.4), "text").verdict == "partly"           # p = q, far from 13.4 / 13.7
-    assert claims.c4_beta(_beta_fit(66.4, 119.7), "speech").verdict == "not reproduced"
-    with pytest.raises(ValueError, match="model"):
-        claims.c4_beta(_beta_fit(1.0, 1.0), "audio")
+def test_c4_beta_rule_takes_table_8():
+    from axlib.papers.axai import estimates
+    rule = next(c.rule for c in claims.CLAIMS if c.id == "c4.beta.speech")
+    near = np.column_stack([np.full(40, 53.0), np.full(40, 53.5)])
+    assert rule.judge(estimates.beta_shape(near, 53.66, 52.27)).verdict == "reproduced"
+    assert "p 53.66, q 52.27" in rule.text                               # Table 8's interval midpoints
 
 
 # --------------------------------------------------------------------------- paper values
@@ -173,9 +173,13 @@ def test_c4_magnitudes_and_record_fields(clips, sentences):
     table = c4.skew_table(summaries, rng.normal(size=(5, 300)))
     assert table.shape == (3, 2)
     assert "5 held-out inputs" in c4.skew_fields(summaries["speech"])["note"]
-    assert c4.pairwise_fields(summaries["text"], "u")["note"].startswith("3 pairs")
+    fields = c4.pairwise_fields(summaries["text"], "u", 3)
+    assert fields["note"].startswith("3 pairs of 3 inputs") and fields["estimate"].n == 3
     with pytest.raises(ValueError, match="test"):
-        c4.pairwise_fields(summaries["text"], "anova")
+        c4.pairwise_fields(summaries["text"], "anova", 3)
     shape = c4.shape_table(summaries)
-    assert c4.quantile_fields(summaries["speech"], shape, "speech")["ours"].startswith("sym85 ")
-    assert c4.beta_fields(_beta_fit(8.3, 8.4))["ours"] == "p 8.3, q 8.4"
+    speech = rng.laplace(0, 1e-3, size=(5, 300))
+    fields = c4.quantile_fields(summaries["speech"], shape, "speech", speech)
+    assert fields["ours"].startswith("sym85 ") and fields["estimate"]["q85 / -q15"].n == 5
+    fields = c4.beta_fields(_beta_fit(8.3, 8.4), "speech", speech)
+    assert fields["ours"] == "p 8.3, q 8.4" and set(fields["estimate"]) == {"|p - q| / mean", "p / paper", "q / paper"}

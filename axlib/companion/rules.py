@@ -343,9 +343,10 @@ class AllOf(Rule):
         partly = (f"at least {self.partly_from} of {len(self.parts)}" if self.partly_from is not None
                   else "any part reproduced or partly")
         inner = " | ".join(f"{name}: {rule.text.split('; inconclusive')[0]}" for name, rule in self.parts.items())
+        whys = "; ".join(dict.fromkeys(w for w in (*(p.why for p in self.parts.values()), self.why) if w))
         return (f"all {len(self.parts)} parts reproduced: reproduced; {partly}: partly; else not reproduced "
                 f"[{inner}]; a part is inconclusive when its {LEVEL:.0%} interval straddles a boundary or n < "
-                f"{self.min_n}{f' ({self.why})' if self.why else ''}")
+                f"{self.min_n} ({whys})")
 
     def judge(self, estimate) -> Verdict:
         if not isinstance(estimate, Mapping) or set(estimate) != set(self.parts):

@@ -28,7 +28,7 @@ from axlib import stats
 from axlib._util.checks import check_choice, check_images, check_int
 from axlib._util.quotes import unquote
 from axlib.papers.axai import distributions as dist
-from axlib.papers.axai import paper
+from axlib.papers.axai import estimates, paper
 
 __all__ = ["MODELS", "LABELS", "TESTS", "PAPER_PVALUES", "PAPER_QUANTILES", "PAPER_BETA", "summarise", "table6",
            "table7", "table8", "shape_table", "speech_magnitudes", "attack_magnitudes", "plot_skewness",
@@ -202,37 +202,47 @@ def skew_fields(summary: dict) -> dict:
     """``estimate`` (share with its Clopper-Pearson interval), ``note`` and ``unit`` of the record
     ``c4.skew_share.<model>`` (:meth:`~axlib.companion.results.Recorder.judge`'s keywords)."""
     skew = summary["skewness"]
-    return {"estimate": dist.skew_share_estimate(skew, "inputs"), "unit": "share of inputs with |g1| > 0.5",
+    return {"estimate": estimates.share(np.abs(skew) > 0.5, "inputs"), "unit": "share of inputs with |g1| > 0.5",
             "note": (f"{len(skew)} held-out inputs, median |g1| {np.median(np.abs(skew)):.3f}; the paper says all "
                      "lie within [-0.5, 0.5] (read as a share of 0)")}
 
 
-def pairwise_fields(summary: dict, test: str) -> dict:
-    """``ours`` (mean p-value over pairs), ``note`` and ``unit`` of the record
-    ``c4.<ttest|mannwhitney>.<model>``; test: "t" or "u" (a key of :data:`TESTS`)."""
+def pairwise_fields(summary: dict, test: str, n_inputs: int) -> dict:
+    """:meth:`~axlib.companion.results.Recorder.judge` keywords of ``c4.<ttest|mannwhitney>.<model>``:
+    the share of tested pairs with p < 0.05, bootstrap over the ``n_inputs`` inputs; test: "t"
+    or "u" (a key of :data:`TESTS`)."""
     if test not in TESTS:
         raise ValueError(f"test must be one of {tuple(TESTS)}, got {test!r}")
     row = summary["pvalues"].loc[test]
-    return {"ours": round(float(row["mean"]), 3), "unit": "mean p-value over pairs",
-            "note": f"{int(row['pairs']):,} pairs; median p {row['median']:.2f}, {row['rejected']:.1%} of pairs with p < 0.05"}
+    return {"estimate": estimates.pairs_rejected(summary["pairs"], f"{test}_p", n_inputs, n_of="inputs"),
+            "unit": "share of pairs with p < 0.05",
+            "note": f"{int(row['pairs']):,} pairs of {n_inputs} inputs; mean p {row['mean']:.2f} (the paper's single "
+                    f"p-value), median p {row['median']:.2f}"}
 
 
-def quantile_fields(summary: dict, shape: pd.DataFrame, model: str) -> dict:
-    """``ours`` (our scale-free shape), ``note`` (our quantiles and the paper's, with the paper's
-    shape) and ``unit`` of the record ``c4.quantiles.<model>``; shape: :func:`shape_table`."""
+def quantile_fields(summary: dict, shape: pd.DataFrame, model: str, samples) -> dict:
+    """:meth:`~axlib.companion.results.Recorder.judge` keywords of ``c4.quantiles.<model>``: the
+    scale-free shape of :func:`axlib.papers.axai.estimates.quantile_shape` over the inputs
+    ``samples`` (the model's attack magnitudes), ``ours`` and a note with the paper's shape;
+    shape: :func:`shape_table`."""
     check_choice("model", model, MODELS, case_sensitive=True)
     ours, theirs = shape.loc[(LABELS[model], "ours")], shape.loc[(LABELS[model], "paper")]
     cis = summary["cis"]
-    return {"ours": f"sym85 {ours['sym85']:.2f}, tail {ours['tail']:.2f}", "unit": "scale-free shape of Table 7",
+    return {"estimate": estimates.quantile_shape(estimates.per_input_quantiles(samples), "inputs"),
+            "ours": f"sym85 {ours['sym85']:.2f}, tail {ours['tail']:.2f}", "unit": "scale-free shape of Table 7",
             "note": (f"q15 {cis.loc['q15', 'estimate']:.3g}, q85 {cis.loc['q85', 'estimate']:.3g} in our units "
                      f"(paper {np.mean(PAPER_QUANTILES[model]['q15']):.3g}, {np.mean(PAPER_QUANTILES[model]['q85']):.3g}, "
                      f"units unstated); the paper's shape: sym85 {theirs['sym85']:.2f}, tail {theirs['tail']:.2f}")}
 
 
-def beta_fields(fit: pd.DataFrame) -> dict:
-    """``ours`` (p and q estimates), ``note`` and ``unit`` of the record ``c4.beta.<model>``;
-    fit: the [min, max] rescaled :func:`axlib.stats.beta_fit_cis` of :func:`summarise`."""
-    return {"ours": f"p {fit.loc['p', 'estimate']:.1f}, q {fit.loc['q', 'estimate']:.1f}",
+def beta_fields(fit: pd.DataFrame, model: str, samples) -> dict:
+    """:meth:`~axlib.companion.results.Recorder.judge` keywords of ``c4.beta.<model>``: Table 8's
+    claim in the numbers of :func:`axlib.papers.axai.estimates.beta_shape` over the inputs
+    ``samples`` ([min, max] rescaling); fit: :func:`summarise`'s ``beta``."""
+    check_choice("model", model, MODELS, case_sensitive=True)
+    paper_p, paper_q = (float(np.mean(unquote(paper.C4_BETA[model][k]))) for k in ("p", "q"))
+    return {"estimate": estimates.beta_shape(estimates.per_input_beta(samples), paper_p, paper_q, "inputs"),
+            "ours": f"p {fit.loc['p', 'estimate']:.1f}, q {fit.loc['q', 'estimate']:.1f}",
             "unit": "beta shape parameters ([min, max] rescaling)",
             "note": ("per-input method-of-moments fits, 95 % interval of the mean "
                      f"p ({fit.loc['p', 'low']:.1f}, {fit.loc['p', 'high']:.1f}); the support the paper used is not stated")}

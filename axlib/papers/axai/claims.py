@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from axlib.companion.claims import Claim, claim, omitted
 from axlib.companion.results import Verdict
-from axlib.companion.rules import AtLeast, AtMost
+from axlib.companion.rules import AllOf, AtLeast, AtMost, Within
 from axlib.papers.axai import paper
 
 _LARGEST_SKEW_SHARE = max(q.value for q in paper.SKEW_SHARE.values())
@@ -19,6 +19,47 @@ SKEW_SHARE_RULE = AtMost(
     why=f"the paper's own spread: its largest share on any data set ({_LARGEST_SKEW_SHARE:.1%}) still reads as "
         "symmetric; up to 10 % is a small asymmetric minority; fewer than 100 inputs cannot place a share near 3 %")
 """Fig. 2 and Fig. 15 (App. C.4): nearly all attack distributions are symmetric."""
+
+HEAVY_TAILS_RULE = AtLeast(
+    "share of images with excess kurtosis > 0 and a central-80 % Q-Q r >= 0.98", 0.9, 0.5, min_n=30,
+    why="'the distributions' read as nearly all (90 %), a majority partly; r 0.98 because a Laplace sample gives "
+        "0.996, so only clearly bent middles fail")
+"""Fig. 3: near-normal in the middle, heavier tails than a normal."""
+
+PAIRWISE_RULE = AtMost(
+    "share of input pairs whose test gives p < 0.05", 0.10, 0.5, min_n=30,
+    why="with no difference between inputs 5 % of pairs reject by chance; twice that still reads as 'no "
+        "difference', a majority rejecting does not; pairs share inputs, so inputs are the unit of the interval")
+"""Table 1 and Table 6: pairwise tests find no difference (the paper's one p-value read over pairs)."""
+
+ANOVA_RULE = AtLeast("one-way ANOVA p over all inputs", 0.05, min_n=10,
+                     why="the test's own decision at the paper's 5 % level")
+"""App. C.1: the means of all images are equal."""
+
+_SHAPE_WHY = ("the paper's intervals are symmetric about 0 and centred: 5 % of the scale (ratio 1 +- 0.05, centre "
+              "within 0.05 IQR) is the spread of the paper's own Table 2 ratios")
+QUANTILE_RULE = AllOf(
+    {"q85 / -q15": Within("mean q85 / -mean q15", 1.0, 0.05, why=_SHAPE_WHY, min_n=30),
+     "q75 / -q25": Within("mean q75 / -mean q25", 1.0, 0.05, why=_SHAPE_WHY, min_n=30),
+     "mean / IQR": Within("mean of the means / IQR", 0.0, 0.05, why=_SHAPE_WHY, min_n=30),
+     "median / IQR": Within("mean of the medians / IQR", 0.0, 0.05, why=_SHAPE_WHY, min_n=30)},
+    partly_from=2, why="symmetric and centred together; units differ from the paper's, so only the shape compares")
+"""Table 2 and Table 7: symmetric, centred quantile intervals."""
+
+
+def beta_shape_rule(intervals) -> AllOf:
+    """Table 3 / Table 8's rule for a data set: one symmetric beta law with the paper's shape
+    values (the midpoints of its p and q intervals, ``intervals`` {"p": (low, high), "q": ...}
+    or Quoted pairs); "partly" needs p = q and one of the paper's values (p = q alone holds for
+    any symmetric distribution)."""
+    (p_lo, p_hi), (q_lo, q_hi) = (getattr(intervals[k], "value", intervals[k]) for k in ("p", "q"))
+    paper_p, paper_q = (p_lo + p_hi) / 2, (q_lo + q_hi) / 2
+    why = (f"the paper's p {paper_p:.4g}, q {paper_q:.4g} (midpoints of its intervals) within 25 %: the shape "
+           "depends on the unstated support; p = q within 5 % of their mean")
+    return AllOf({"|p - q| / mean": Within("|mean p - mean q| / their mean", 0.0, 0.05, why=why, min_n=30),
+                  "p / paper": Within("mean p / the paper's p", 1.0, 0.25, why=why, min_n=30),
+                  "q / paper": Within("mean q / the paper's q", 1.0, 0.25, why=why, min_n=30)},
+                 partly_from=2, why="a symmetric law alone is not the paper's law")
 
 
 # --------------------------------------------------- 01 QuickShift (App. A): paper values
@@ -123,30 +164,30 @@ CLAIMS: tuple[Claim, ...] = (
        "|skewness| > 0.5", f"{paper.SKEW_SHARE['imagenet'].value:.1%}", "02", rule=SKEW_SHARE_RULE,
        n_paper="ImageNet test images (count not stated)"),
     claim("axai.qq_heavy_tails.cifar10", "3.2, Fig. 3a, App. C.2", "Q-Q plots against the normal "
-       "are straight in the middle with heavy tails (CIFAR-10)", paper.QQ_SHAPE, "02"),
+       "are straight in the middle with heavy tails (CIFAR-10)", paper.QQ_SHAPE, "02", rule=HEAVY_TAILS_RULE, n_paper="all test images"),
     claim("axai.qq_heavy_tails.imagenet", "3.2, Fig. 3b, App. C.2", "Q-Q plots against the normal "
-       "are straight in the middle with heavy tails (ImageNet)", paper.QQ_SHAPE, "02"),
+       "are straight in the middle with heavy tails (ImageNet)", paper.QQ_SHAPE, "02", rule=HEAVY_TAILS_RULE, n_paper="all test images"),
     claim("axai.ttest.cifar10", "3.2, Table 1", "pairwise t-tests find no difference between "
-       "the means (CIFAR-10)", _p(paper.PVALUES["cifar10"]["t"]), "02"),
+       "the means (CIFAR-10)", _p(paper.PVALUES["cifar10"]["t"]), "02", rule=PAIRWISE_RULE, n_paper="one p-value per data set"),
     claim("axai.mannwhitney.cifar10", "3.2, Table 1", "pairwise Mann-Whitney tests find no "
-       "difference (CIFAR-10)", _p(paper.PVALUES["cifar10"]["u"]), "02"),
+       "difference (CIFAR-10)", _p(paper.PVALUES["cifar10"]["u"]), "02", rule=PAIRWISE_RULE, n_paper="one p-value per data set"),
     claim("axai.ttest.imagenet", "3.2, Table 1", "pairwise t-tests find no difference between "
-       "the means (ImageNet)", _p(paper.PVALUES["imagenet"]["t"]), "02"),
+       "the means (ImageNet)", _p(paper.PVALUES["imagenet"]["t"]), "02", rule=PAIRWISE_RULE, n_paper="one p-value per data set"),
     claim("axai.mannwhitney.imagenet", "3.2, Table 1", "pairwise Mann-Whitney tests find no "
-       "difference (ImageNet)", _p(paper.PVALUES["imagenet"]["u"]), "02"),
+       "difference (ImageNet)", _p(paper.PVALUES["imagenet"]["u"]), "02", rule=PAIRWISE_RULE, n_paper="one p-value per data set"),
     claim("axai.anova.cifar10", "App. C.1", "one-way ANOVA over all images finds no difference "
-       "between the means (CIFAR-10)", _p(paper.ANOVA["cifar10"]), "02"),
+       "between the means (CIFAR-10)", _p(paper.ANOVA["cifar10"]), "02", rule=ANOVA_RULE, n_paper="all test images"),
     claim("axai.anova.imagenet", "App. C.1", "one-way ANOVA over all images finds no difference "
-       "between the means (ImageNet subset)", _p(paper.ANOVA["imagenet"]), "02"),
+       "between the means (ImageNet subset)", _p(paper.ANOVA["imagenet"]), "02", rule=ANOVA_RULE, n_paper="an ImageNet subset"),
     claim("axai.quantiles.cifar10", "3.2, Table 2", "narrow, origin-symmetric 95% intervals of "
        "the 15/25/75/85th quantiles, mean and median (CIFAR-10, AlexNet)",
-       _q15_q85("cifar10"), "02"),
+       _q15_q85("cifar10"), "02", rule=QUANTILE_RULE, n_paper="all test images"),
     claim("axai.quantiles.imagenet", "3.2, Table 2", "narrow, origin-symmetric 95% intervals of "
-       "the quantiles (ImageNet, ResNet34)", _q15_q85("imagenet"), "02"),
+       "the quantiles (ImageNet, ResNet34)", _q15_q85("imagenet"), "02", rule=QUANTILE_RULE, n_paper="all test images"),
     claim("axai.beta.cifar10", "3.2, Table 3, App. C.3", "the distributions follow a beta "
-       "distribution with p close to q (CIFAR-10)", _pq("cifar10"), "02"),
+       "distribution with p close to q (CIFAR-10)", _pq("cifar10"), "02", rule=beta_shape_rule(paper.BETA['cifar10']), n_paper="all test images"),
     claim("axai.beta.imagenet", "3.2, Table 3, App. C.3", "the distributions follow a beta "
-       "distribution with p close to q (ImageNet)", _pq("imagenet"), "02"),
+       "distribution with p close to q (ImageNet)", _pq("imagenet"), "02", rule=beta_shape_rule(paper.BETA['imagenet']), n_paper="all test images"),
     # ------------------------------------------------------------------- AXAI, 3.3 (03)
     claim("axai.flip_alpha_mean.cifar10", "3.3, Fig. 4", "attacking only the outer alpha% tails "
        "flips the prediction; the boundary sits near alpha = 15% (CIFAR-10)", f"{paper.FLIP_ALPHA_MEAN}%", "03"),
@@ -255,23 +296,23 @@ CLAIMS: tuple[Claim, ...] = (
        "CNN on Sentence Polarity", f"{paper.C4_SKEW} [-0.5, 0.5]", "07", paper="axai", rule=SKEW_SHARE_RULE,
        n_paper="Sentence Polarity test sentences (count not stated)"),
     claim("c4.ttest.speech", "App. C.4, Table 6", "t-test, Speech Commands",
-       f"p = {paper.C4_PVALUES['speech']['t'].value:.2f}", "07", paper="axai"),
+       f"p = {paper.C4_PVALUES['speech']['t'].value:.2f}", "07", paper="axai", rule=PAIRWISE_RULE, n_paper="test set (count not stated)"),
     claim("c4.mannwhitney.speech", "App. C.4, Table 6", "Mann-Whitney, Speech Commands",
-       f"p = {paper.C4_PVALUES['speech']['u'].value:.2f}", "07", paper="axai"),
+       f"p = {paper.C4_PVALUES['speech']['u'].value:.2f}", "07", paper="axai", rule=PAIRWISE_RULE, n_paper="test set (count not stated)"),
     claim("c4.ttest.text", "App. C.4, Table 6", "t-test, Sentence Polarity",
-       f"p = {paper.C4_PVALUES['text']['t'].value:.2f}", "07", paper="axai"),
+       f"p = {paper.C4_PVALUES['text']['t'].value:.2f}", "07", paper="axai", rule=PAIRWISE_RULE, n_paper="test set (count not stated)"),
     claim("c4.mannwhitney.text", "App. C.4, Table 6", "Mann-Whitney, Sentence Polarity",
-       f"p = {paper.C4_PVALUES['text']['u'].value:.2f}", "07", paper="axai"),
+       f"p = {paper.C4_PVALUES['text']['u'].value:.2f}", "07", paper="axai", rule=PAIRWISE_RULE, n_paper="test set (count not stated)"),
     claim("c4.quantiles.speech", "App. C.4, Table 7", "narrow, symmetric quantile intervals, "
        "Speech Commands", "q15 {}, q85 {}".format(*(_c4_interval(paper.C4_QUANTILES["speech"][s])
-                                                  for s in ("q15", "q85"))), "07", paper="axai"),
+                                                  for s in ("q15", "q85"))), "07", paper="axai", rule=QUANTILE_RULE, n_paper="test set (count not stated)"),
     claim("c4.quantiles.text", "App. C.4, Table 7", "narrow, symmetric quantile intervals, "
        "Sentence Polarity", "q15 {}, q85 {}".format(*(_c4_interval(paper.C4_QUANTILES["text"][s])
-                                                    for s in ("q15", "q85"))), "07", paper="axai"),
+                                                    for s in ("q15", "q85"))), "07", paper="axai", rule=QUANTILE_RULE, n_paper="test set (count not stated)"),
     claim("c4.beta.speech", "App. C.4, Table 8", "beta fit, Speech Commands",
-       "p {}, q {}".format(*(_c4_interval(paper.C4_BETA["speech"][s]) for s in "pq")), "07", paper="axai"),
+       "p {}, q {}".format(*(_c4_interval(paper.C4_BETA["speech"][s]) for s in "pq")), "07", paper="axai", rule=beta_shape_rule(paper.C4_BETA['speech']), n_paper="test set (count not stated)"),
     claim("c4.beta.text", "App. C.4, Table 8", "beta fit, Sentence Polarity",
-       "p {}, q {}".format(*(_c4_interval(paper.C4_BETA["text"][s]) for s in "pq")), "07", paper="axai"),
+       "p {}, q {}".format(*(_c4_interval(paper.C4_BETA["text"][s]) for s in "pq")), "07", paper="axai", rule=beta_shape_rule(paper.C4_BETA['text']), n_paper="test set (count not stated)"),
 )
 
 
@@ -327,96 +368,10 @@ def lambda_counts(changes) -> Verdict:
 
 # ----------------------------------------------------- 02 attack distributions (3.2, App. C.1-C.3)
 
-def pairwise(rejected: float, alpha: float = 0.05) -> Verdict:
-    """Table 1 claim: no significant difference between any two images.
-
-    rejected: share in [0, 1] of tested pairs with p < alpha (alpha expected under the null).
-    reproduced: at most 2 alpha (10 %); partly: at most one half; else not reproduced.
-    """
-    if not 0 <= rejected <= 1:
-        raise ValueError(f"rejected must be in [0, 1], got {rejected!r}")
-    verdict = "reproduced" if rejected <= 2 * alpha else "partly" if rejected <= 0.5 else "not reproduced"
-    return Verdict(verdict, f"share of pairs with p < {alpha:g}: reproduced if <= {2 * alpha:g}, "
-                            "partly if <= 0.5")
 
 
-def anova(p: float, alpha: float = 0.05) -> Verdict:
-    """ANOVA claim (App. C.1): the means of all images are equal. reproduced iff p >= alpha."""
-    if not 0 <= p <= 1:
-        raise ValueError(f"p must be in [0, 1], got {p!r}")
-    return Verdict("reproduced" if p >= alpha else "not reproduced",
-                   f"one-way ANOVA p over all images: reproduced if >= {alpha:g}")
 
 
-def quantiles(ci, *, sym_tol: float = 0.05, width_tol: float = 0.05, centre_tol: float = 0.05) -> Verdict:
-    """Table 2 claim: narrow intervals, quantiles symmetric about 0, mean and median near 0.
-
-    ci: :func:`axlib.stats.quantile_cis` DataFrame (rows q15, q25, mean, median, q75, q85;
-    columns estimate, low, high). Checks: (1) symmetric: q85/-q15 and q75/-q25 within
-    1 +- sym_tol; (2) narrow: every quantile interval's width below width_tol times its
-    |estimate|; (3) centred: the mean and median intervals within +- centre_tol x IQR of 0.
-    reproduced: all three; partly: two; else not reproduced.
-    """
-    from axlib.papers.axai.distributions import quantile_shape
-
-    est = ci["estimate"].to_dict()
-    shape = quantile_shape(est)
-    symmetric = abs(shape["sym85"] - 1) <= sym_tol and abs(shape["sym75"] - 1) <= sym_tol
-    qrows = ci.loc[["q15", "q25", "q75", "q85"]]
-    narrow = bool(((qrows["high"] - qrows["low"]) <= width_tol * qrows["estimate"].abs()).all())
-    bound = centre_tol * (est["q75"] - est["q25"])
-    centred = bool((ci.loc[["mean", "median"], ["low", "high"]].abs() <= bound).all().all())
-    passed = symmetric + narrow + centred
-    verdict = "reproduced" if passed == 3 else "partly" if passed == 2 else "not reproduced"
-    return Verdict(verdict, f"symmetric (q85/-q15, q75/-q25 within 1 +- {sym_tol:g}), narrow (quantile CI "
-                            f"width <= {width_tol:g} |estimate|), centred (mean, median CI within +- "
-                            f"{centre_tol:g} IQR): reproduced if 3 hold, partly if 2")
-
-
-def beta_rule(fit, paper_p: float, paper_q: float, *, equal_tol: float = 0.05, value_tol: float = 0.25) -> Verdict:
-    """A beta-fit claim: one beta law, symmetric (p = q), with the paper's p and q.
-
-    fit: :func:`axlib.stats.beta_fit_cis` DataFrame (rows p, q; column estimate); paper_p,
-    paper_q: the paper's values. Checks: (1) p = q: |p - q| / mean(p, q) <= equal_tol; (2)
-    magnitude: the paper's p and q within value_tol (25 %) of ours. reproduced: both; partly: one.
-    """
-    p, q = float(fit.loc["p", "estimate"]), float(fit.loc["q", "estimate"])
-    equal = abs(p - q) / ((p + q) / 2) <= equal_tol
-    close = all(abs(theirs - ours) <= value_tol * ours for theirs, ours in ((paper_p, p), (paper_q, q)))
-    passed = equal + close
-    verdict = "reproduced" if passed == 2 else "partly" if passed == 1 else "not reproduced"
-    return Verdict(verdict, f"beta fit: p = q within {equal_tol:.0%} and the paper's p, q within "
-                            f"{value_tol:.0%} of ours: reproduced if both, partly if one")
-
-
-def beta(fit, dataset: str, *, equal_tol: float = 0.05, value_tol: float = 0.25) -> Verdict:
-    """Table 3 claim: :func:`beta_rule` with the midpoints of the paper's p and q intervals.
-
-    dataset: "cifar10" or "imagenet" (a key of :data:`axlib.papers.axai.paper.BETA`)."""
-    if dataset not in paper.BETA:
-        raise ValueError(f"dataset must be one of {tuple(paper.BETA)}, got {dataset!r}")
-    (p_lo, p_hi), (q_lo, q_hi) = paper.BETA[dataset]["p"], paper.BETA[dataset]["q"]
-    return beta_rule(fit, (p_lo + p_hi) / 2, (q_lo + q_hi) / 2, equal_tol=equal_tol, value_tol=value_tol)
-
-
-def heavy_tails(excess_kurtosis, qq_r_middle, r_min: float = 0.98) -> Verdict:
-    """Fig. 3 claim: near-normal (a straight Q-Q middle) with heavier tails than a normal.
-
-    excess_kurtosis, qq_r_middle: per-image values (n_images,) of
-    :func:`axlib.papers.axai.distributions.shape_summary`. reproduced: at least 90 % of images
-    have excess kurtosis > 0 and a central-80 % Q-Q correlation >= r_min (0.98: a Laplace
-    sample gives 0.996, so only clearly bent middles fail); partly: at least 50 %.
-    """
-    import numpy as np
-
-    k = np.asarray(excess_kurtosis, dtype=float)
-    r = np.asarray(qq_r_middle, dtype=float)
-    if k.shape != r.shape or k.size == 0:
-        raise ValueError("excess_kurtosis and qq_r_middle must be non-empty and of equal length")
-    share = float(np.mean((k > 0) & (r >= r_min)))
-    verdict = "reproduced" if share >= 0.9 else "partly" if share >= 0.5 else "not reproduced"
-    return Verdict(verdict, f"share of images with excess kurtosis > 0 and central-80 % Q-Q r >= {r_min:g}: "
-                            "reproduced if >= 90 %, partly if >= 50 %")
 
 
 # ------------------------------------------------------------ 03 quantile selection (3.3, Table 4)
@@ -656,18 +611,3 @@ def text_top_token(ranked_tokens, expected: str) -> Verdict:
         verdict = "partly" if expected in ranked[:3] else "not reproduced"
     return Verdict(verdict, f"the paper's word {expected!r} ranked first by attack density: reproduced; "
                             "in the top 3: partly; else not reproduced")
-
-
-def c4_beta(fit, model: str, *, equal_tol: float = 0.05, value_tol: float = 0.25) -> Verdict:
-    """``c4.beta.<model>``, Table 8: one symmetric beta law (p = q) with the paper's p and q.
-
-    fit: :func:`axlib.stats.beta_fit_cis` DataFrame; model: "speech" or "text". Notebook 02's
-    :func:`beta_rule` with the midpoints of Table 8's p and q intervals: |p - q| / mean(p, q) <=
-    equal_tol and both paper values within value_tol of ours: reproduced; one of the two:
-    partly; else not reproduced. (Skewness, Table 6 and Table 7 use notebook 02's rules as they
-    are: :func:`skew_share`, :func:`pairwise`, :func:`quantiles`.)
-    """
-    if model not in paper.C4_BETA:
-        raise ValueError(f"model must be one of {tuple(paper.C4_BETA)}, got {model!r}")
-    (p_lo, p_hi), (q_lo, q_hi) = paper.C4_BETA[model]["p"].value, paper.C4_BETA[model]["q"].value
-    return beta_rule(fit, (p_lo + p_hi) / 2, (q_lo + q_hi) / 2, equal_tol=equal_tol, value_tol=value_tol)

@@ -37,8 +37,7 @@ from scipy import stats as _st
 from axlib import attacks, stats
 from axlib._util.checks import check_choice, check_images, check_int
 from axlib._util.quotes import unquote
-from axlib.companion.rules import Estimate
-from axlib.papers.axai import claims, paper
+from axlib.papers.axai import claims, estimates, paper
 
 __all__ = [
     "EMBEDDED_IMAGES", "load_images", "attack_datasets", "attack_records", "skew_table", "skew_records",
@@ -508,33 +507,15 @@ def skew_table(shapes: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 
 def skew_records(shapes: Mapping[str, pd.DataFrame], models: Mapping[str, str]) -> list[dict]:
     """The Fig. 2 claims (``axai.skew_share.<dataset>``): keyword arguments of
-    :meth:`~axlib.companion.results.Recorder.judge`, the estimate a share of images with its
-    Clopper-Pearson interval (:data:`claims.SKEW_SHARE_RULE` gives the verdict)."""
+    :meth:`~axlib.companion.results.Recorder.judge`, the estimate the share of images with
+    |g1| > 0.5 and its Clopper-Pearson interval (:data:`claims.SKEW_SHARE_RULE` judges it)."""
     out = []
     for ds, s in shapes.items():
         skew = s["skewness"].to_numpy()
-        out.append(dict(claim=f"axai.skew_share.{ds}", estimate=skew_share_estimate(skew),
+        out.append(dict(claim=f"axai.skew_share.{ds}", estimate=estimates.share(np.abs(skew) > 0.5),
                         unit="share of images with |skewness| > 0.5",
                         note=f"{len(s)} images, {models[ds]}; median |g1| {np.median(np.abs(skew)):.3f}"))
     return out
-
-
-def skew_share_estimate(skewness, n_of: str = "images"):
-    """The share of inputs with |skewness| > 0.5 with its Clopper-Pearson 95 % interval.
-
-    Parameters
-    ----------
-    skewness : array_like
-        One Fisher-Pearson g1 per input, shape (n,).
-    n_of : str, default "images"
-        What the inputs are.
-
-    Returns
-    -------
-    axlib.companion.rules.Estimate
-    """
-    skew = np.asarray(skewness, dtype=float)
-    return Estimate.proportion(int(np.sum(np.abs(skew) > 0.5)), len(skew), n_of)
 
 
 def qq_table(shapes: Mapping[str, pd.DataFrame], r_min: float = 0.98) -> pd.DataFrame:
@@ -550,15 +531,17 @@ def qq_table(shapes: Mapping[str, pd.DataFrame], r_min: float = 0.98) -> pd.Data
 
 
 def qq_records(shapes: Mapping[str, pd.DataFrame], r_min: float = 0.98) -> list[dict]:
-    """The Fig. 3 claims (``axai.qq_heavy_tails.<dataset>``), verdict by :func:`claims.heavy_tails`."""
+    """The Fig. 3 claims (``axai.qq_heavy_tails.<dataset>``): :meth:`~axlib.companion.results.Recorder.judge`
+    keywords, the estimate the share of heavy-tailed images with a straight Q-Q middle
+    (:data:`claims.HEAVY_TAILS_RULE`)."""
     out = []
     for ds, s in shapes.items():
         k, r = s["excess_kurtosis"], s["qq_r_middle"]
         out.append(dict(
-            claim=f"axai.qq_heavy_tails.{ds}",
+            claim=f"axai.qq_heavy_tails.{ds}", estimate=estimates.share((k > 0) & (r >= r_min)),
             ours=(f"{(k > 0).mean():.1%} of images heavy-tailed (median excess kurtosis {k.median():.1f}), "
                   f"{(r >= r_min).mean():.1%} with a straight middle (median central Q-Q r {r.median():.4f})"),
-            verdict=claims.heavy_tails(k, r, r_min=r_min), note=f"{len(s)} images"))
+            note=f"{len(s)} images"))
     return out
 
 
@@ -577,19 +560,20 @@ def pairwise_all(deltas: Mapping[str, np.ndarray], *, max_pairs: int | None, pai
     return frames
 
 
-def pairwise_records(summaries: Mapping[str, pd.DataFrame], deltas: Mapping[str, np.ndarray]) -> list[dict]:
-    """The Table 1 claims (``axai.ttest.<dataset>``, ``axai.mannwhitney.<dataset>``), verdict by
-    :func:`claims.pairwise`; summaries: {dataset: :func:`pvalue_summary`}."""
+def pairwise_records(pair_frames: Mapping[str, pd.DataFrame], deltas: Mapping[str, np.ndarray]) -> list[dict]:
+    """The Table 1 claims (``axai.ttest.<dataset>``, ``axai.mannwhitney.<dataset>``):
+    :meth:`~axlib.companion.results.Recorder.judge` keywords, the estimate the share of tested
+    pairs with p < 0.05 and its bootstrap interval over images (:data:`claims.PAIRWISE_RULE`);
+    pair_frames: {dataset: :func:`pairwise_pvalues`}."""
     out = []
-    for ds, s in summaries.items():
-        for test, name in (("t", "ttest"), ("u", "mannwhitney")):
-            row = s.loc[test]
+    for ds, frame in pair_frames.items():
+        for column, name in (("t_p", "ttest"), ("u_p", "mannwhitney")):
+            p = frame[column]
             out.append(dict(
-                claim=f"axai.{name}.{ds}", ours=round(float(row["mean"]), 3),
-                verdict=claims.pairwise(float(row["rejected"])), unit="mean p-value over pairs",
-                note=(f"{int(row['pairs']):,} pairs of {len(deltas[ds])} images; median p {row['median']:.2f}, "
-                      f"{row['rejected']:.1%} of pairs with p < 0.05; the paper's single p-value is read as a "
-                      "mean over pairs")))
+                claim=f"axai.{name}.{ds}", estimate=estimates.pairs_rejected(frame, column, len(deltas[ds])),
+                unit="share of pairs with p < 0.05",
+                note=(f"{len(frame):,} pairs of {len(deltas[ds])} images; mean p {p.mean():.2f} (the paper's single "
+                      f"p-value), median p {p.median():.2f}")))
     return out
 
 
@@ -609,8 +593,9 @@ def anova_table(deltas: Mapping[str, np.ndarray], unclipped: Mapping[str, np.nda
 
 
 def anova_records(table: pd.DataFrame) -> list[dict]:
-    """The App. C.1 claims (``axai.anova.<dataset>``) from :func:`anova_table`, verdict by :func:`claims.anova`."""
-    return [dict(claim=f"axai.anova.{ds}", ours=float(f"{row['ANOVA p']:.3g}"), verdict=claims.anova(row["ANOVA p"]),
+    """The App. C.1 claims (``axai.anova.<dataset>``) from :func:`anova_table`:
+    :meth:`~axlib.companion.results.Recorder.judge` keywords (:data:`claims.ANOVA_RULE`)."""
+    return [dict(claim=f"axai.anova.{ds}", estimate=estimates.anova_p(row["ANOVA p"], int(row["images"])),
                  unit="p-value",
                  note=(f"one-way ANOVA (scipy f_oneway) over {int(row['images'])} images as groups; on the "
                        f"{int(row['images without clipping'])} images whose attack held < 0.1 % of values at 0: "
@@ -648,20 +633,19 @@ def shape_table(cis: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
 
 
 def quantile_records(cis: Mapping[str, pd.DataFrame], deltas: Mapping[str, np.ndarray]) -> list[dict]:
-    """The Table 2 claims (``axai.quantiles.<dataset>``), verdict by :func:`claims.quantiles`."""
+    """The Table 2 claims (``axai.quantiles.<dataset>``): :meth:`~axlib.companion.results.Recorder.judge`
+    keywords, the estimates the scale-free shape of :func:`estimates.quantile_shape` over the
+    images of ``deltas`` (:data:`claims.QUANTILE_RULE`); cis: the page's Table 2 intervals."""
     out = []
     for ds, ci in cis.items():
-        sh = quantile_shape(ci["estimate"])
         theirs = quantile_shape({k: np.mean(v) for k, v in paper.QUANTILES[ds].items()})
         width = ((ci["high"] - ci["low"]) / ci["estimate"].abs()).loc[["q15", "q25", "q75", "q85"]].max()
         out.append(dict(
-            claim=f"axai.quantiles.{ds}",
+            claim=f"axai.quantiles.{ds}", estimate=estimates.quantile_shape(estimates.per_input_quantiles(deltas[ds])),
             ours=(f"q15 ({ci.loc['q15', 'low']:.3e}, {ci.loc['q15', 'high']:.3e}), "
-                  f"q85 ({ci.loc['q85', 'low']:.3e}, {ci.loc['q85', 'high']:.3e}); q85/-q15 {sh['sym85']:.3f}, "
-                  f"tail ratio {sh['tail']:.2f}"),
-            verdict=claims.quantiles(ci),
-            note=(f"{len(deltas[ds])} images, t intervals; ours in [0, 1]-pixel units, the paper's in "
-                  f"normalised-input units, so only the shape compares (the paper's tail ratio "
+                  f"q85 ({ci.loc['q85', 'low']:.3e}, {ci.loc['q85', 'high']:.3e})"),
+            note=(f"{len(deltas[ds])} images; ours in [0, 1]-pixel units, the paper's in normalised-input units, so "
+                  f"only the shape compares (the paper's q85/-q15 {theirs['sym85']:.2f}, tail ratio "
                   f"{theirs['tail']:.2f}); widest quantile interval {width:.1%} of its value")))
     return out
 
@@ -692,21 +676,29 @@ def beta_growth(deltas: Mapping[str, np.ndarray]) -> pd.DataFrame:
 
 def beta_records(fits: Mapping[tuple[str, str], pd.DataFrame], deltas: Mapping[str, np.ndarray],
                  best: str = "min-max") -> tuple[list[dict], pd.DataFrame]:
-    """The Table 3 claims (``axai.beta.<dataset>``), verdict by :func:`claims.beta` of the ``best``
-    support's fit, and a table of every support's verdict (one row per data set)."""
+    """The Table 3 claims (``axai.beta.<dataset>``): :meth:`~axlib.companion.results.Recorder.judge`
+    keywords with the estimates of :func:`estimates.beta_shape` on the ``best`` support's
+    per-image fits (:func:`claims.beta_shape_rule`), and a table of every support's verdict
+    by the same rule (one row per data set)."""
     out, rows = [], []
-    for ds in deltas:
-        verdicts = {key[1]: claims.beta(fit, ds) for key, fit in fits.items() if key[0] == ds}
+    for ds, d in deltas.items():
+        rule = claims.beta_shape_rule(paper.BETA[ds])
+        paper_p, paper_q = (float(np.mean(paper.BETA[ds][k])) for k in ("p", "q"))
+        supports = {key[1]: ("minmax" if key[1] == "min-max" else fixed_support(d)) for key in fits if key[0] == ds}
+        shapes = {k: estimates.beta_shape(estimates.per_input_beta(d, rescale=r), paper_p, paper_q)
+                  for k, r in supports.items()}
+        verdicts = {k: rule.judge(e).verdict for k, e in shapes.items()}
         fit = fits[(ds, best)]
         others = "; ".join(f"{k}: p {fits[(ds, k)].loc['p', 'estimate']:.1f}, q {fits[(ds, k)].loc['q', 'estimate']:.1f} "
-                           f"({v.verdict})" for k, v in verdicts.items())
+                           f"({v})" for k, v in verdicts.items())
         out.append(dict(
-            claim=f"axai.beta.{ds}",
+            claim=f"axai.beta.{ds}", estimate=shapes[best],
             ours=(f"p ({fit.loc['p', 'low']:.2f}, {fit.loc['p', 'high']:.2f}), "
                   f"q ({fit.loc['q', 'low']:.2f}, {fit.loc['q', 'high']:.2f}), {best}"),
-            verdict=verdicts[best],
-            note=(f"{len(deltas[ds])} images; the paper does not state its support [a, b]; {others}; the fixed "
+            note=(f"{len(d)} images; the paper does not state its support [a, b]; {others}; the fixed "
                   "support (largest |X'-X| of the data set) grows with the number of images, so the verdict is "
                   "the min-max fit's")))
-        rows.append({"data set": LABELS[ds], **{k: v.verdict for k, v in verdicts.items()}})
+        rows.append({"data set": LABELS[ds], **verdicts})
     return out, pd.DataFrame(rows).set_index("data set")
+
+
