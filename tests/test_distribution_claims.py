@@ -8,7 +8,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from axlib import stats
 from axlib.papers.axai import claims, estimates
 
 
