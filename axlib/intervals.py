@@ -8,6 +8,8 @@ the pixel or the map: values of one image are reduced to one number before they 
   same on every run.
 * :func:`proportion_ci`: Clopper-Pearson ("exact") binomial interval of k successes in n,
   through ``statsmodels.stats.proportion.proportion_confint(method="beta")``.
+* :func:`difference_ci`: Newcombe's hybrid-score interval of the difference of two shares,
+  through ``statsmodels.stats.proportion.confint_proportions_2indep(method="newcomb")``;
 * :func:`holm`: Holm's step-down adjustment of a family of p-values, through
   ``statsmodels.stats.multitest.multipletests(method="holm")``.
 """
@@ -19,7 +21,7 @@ import numpy as np
 
 from ._util.checks import check_int, check_number
 
-__all__ = ["bootstrap_ci", "proportion_ci", "holm"]
+__all__ = ["bootstrap_ci", "proportion_ci", "difference_ci", "holm"]
 
 LEVEL = 0.95
 """The confidence level of every interval the book shows."""
@@ -116,6 +118,34 @@ def proportion_ci(k: int, n: int, level: float = LEVEL) -> tuple[float, float, f
     low = 0.0 if k == 0 else float(low)
     high = 1.0 if k == n else float(high)
     return k / n, low, high
+
+
+def difference_ci(k1: int, n1: int, k2: int, n2: int, level: float = LEVEL) -> tuple[float, float, float]:
+    """k1 / n1 - k2 / n2 with Newcombe's hybrid-score interval.
+
+    The two samples are treated as independent; for two shares measured on the same units with
+    positively correlated outcomes the interval is then conservative (wider than a paired one).
+
+    Parameters
+    ----------
+    k1, n1, k2, n2 : int
+        Successes and trials of each share (0 <= k <= n, n >= 1).
+    level : float, default 0.95
+        Confidence level in (0, 1).
+
+    Returns
+    -------
+    tuple of float
+        (difference, low, high), in [-1, 1].
+    """
+    from statsmodels.stats.proportion import confint_proportions_2indep
+
+    n1, n2 = check_int("n1", n1, 1), check_int("n2", n2, 1)
+    k1, k2 = check_int("k1", k1, 0, n1), check_int("k2", k2, 0, n2)
+    level = check_number("level", level, 0, 1, low_open=True, high_open=True)
+    low, high = confint_proportions_2indep(k1, n1, k2, n2, method="newcomb", compare="diff", alpha=1 - level)
+    value = k1 / n1 - k2 / n2
+    return value, float(min(low, value)), float(max(high, value))
 
 
 def holm(pvalues: Sequence[float]) -> np.ndarray:

@@ -2,8 +2,6 @@
 (notebook 03): each passes on a result that agrees with the paper and fails on one that does not."""
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -77,34 +75,23 @@ def test_heavy_tails_share():
     assert _verdict("axai.qq_heavy_tails.cifar10", estimates.share(~flags)) == "not reproduced"
 
 
-def test_flip_alpha_mean():
-    nan = math.nan
-    assert claims.flip_alpha_mean({"pgd": 14.0, "scaled": 30.0, "restrict": nan}).verdict == "reproduced"
-    assert claims.flip_alpha_mean({"pgd": 2.0, "scaled": 12.0, "restrict": 40.0}).verdict == "partly"
-    assert claims.flip_alpha_mean({"pgd": 8.0, "scaled": 40.0, "restrict": 40.0}).verdict == "partly"
-    assert claims.flip_alpha_mean({"pgd": 1.0, "scaled": 3.0, "restrict": 40.0}).verdict == "not reproduced"
-    assert claims.flip_alpha_mean({"pgd": nan, "scaled": 15.0, "restrict": 15.0}).verdict == "not yet run"
-    with pytest.raises(ValueError, match="main"):
-        claims.flip_alpha_mean({"scaled": 15.0})
+def test_flip_alpha_rule_reads_the_main_reading_only():
+    from axlib.companion.rules import Estimate
+    assert _verdict("axai.flip_alpha_mean.cifar10", Estimate(14.0, 12.5, 15.5, 100)) == "reproduced"
+    assert _verdict("axai.flip_alpha_mean.cifar10", Estimate(3.0, 2.4, 3.6, 100)) == "not reproduced"   # 5x below
+    assert _verdict("axai.flip_alpha_mean.cifar10", Estimate(7.0, 6.0, 8.0, 100)) == "partly"
+    assert _verdict("axai.flip_alpha_mean.imagenet", Estimate(14.0, 12.5, 15.5, 6)) == "inconclusive"   # 6 images
 
 
-def test_table4_tails_vs_middle():
-    assert claims.table4_tails_vs_middle({"pgd": {"middle": 0.78, "tails": 0.16}}).verdict == "reproduced"
-    partly = {"pgd": {"middle": 0.3, "tails": 0.2}, "scaled": None}
-    assert claims.table4_tails_vs_middle(partly).verdict == "partly"
-    other_clear = {"pgd": {"middle": 0.2, "tails": 0.3}, "scaled": {"middle": 0.9, "tails": 0.1}}
-    assert claims.table4_tails_vs_middle(other_clear).verdict == "partly"
-    assert claims.table4_tails_vs_middle({"pgd": {"middle": 0.0, "tails": 0.0}}).verdict == "not reproduced"
-    with pytest.raises(ValueError, match="main"):
-        claims.table4_tails_vs_middle({"pgd": None})
-
-
-def test_table4_cells():
-    paper = [0.78, 0.16, 0.26, 0.26]
-    assert claims.table4_close([(0.7, 0.78), (0.5, 0.16)]) == 1
-    assert claims.table4_cells({"pgd": [(p + 0.1, p) for p in paper]}).verdict == "reproduced"
-    half = {"pgd": [(1.0, p) for p in paper], "scaled": [(p, p) for p in paper[:2]] + [(1.0, p) for p in paper[2:]]}
-    assert claims.table4_cells(half).verdict == "partly"
-    assert claims.table4_cells({"pgd": [(1.0, p) for p in paper], "scaled": None}).verdict == "not reproduced"
-    with pytest.raises(ValueError, match="main"):
-        claims.table4_cells({"scaled": []})
+def test_table4_rules():
+    from axlib.companion.rules import Estimate
+    assert _verdict("axai.table4.tails_vs_middle.cifar10", Estimate(0.6, 0.45, 0.7, 100)) == "reproduced"
+    assert _verdict("axai.table4.tails_vs_middle.cifar10", Estimate(0.1, 0.05, 0.15, 100)) == "partly"
+    assert _verdict("axai.table4.tails_vs_middle.cifar10", Estimate(-0.1, -0.2, -0.05, 100)) == "not reproduced"
+    rule = claims.table4_cells_rule("cifar10")
+    paper_cells = {name: part.target for name, part in rule.parts.items()}
+    assert len(paper_cells) == 8
+    near = {name: Estimate(v, max(v - 0.05, 0), min(v + 0.05, 1), 100) for name, v in paper_cells.items()}
+    assert rule.judge(near).verdict == "reproduced"
+    far = {name: Estimate(abs(v - 0.5), abs(v - 0.5), abs(v - 0.5), 100) for name, v in paper_cells.items()}
+    assert rule.judge(far).verdict == "not reproduced"

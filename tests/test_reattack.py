@@ -335,7 +335,16 @@ def test_table4_records_consistency_and_timings():
     assert [r["claim"] for r in records] == [
         "axai.table4.tails_vs_middle.cifar10", "axai.table4.cells.cifar10",
         "axai.table4.tails_vs_middle.imagenet", "axai.table4.cells.imagenet"]
-    assert records[0]["verdict"].verdict == "reproduced"           # tails 0.1 <= middle 0.8 - 0.2
+    gap = records[0]["estimate"]
+    assert gap.value == pytest.approx(0.7) and gap.n == 40 and gap.low < 0.7 < gap.high      # middle 0.8 - tails 0.1
+    cells = records[1]["estimate"]
+    assert len(cells) == 8 and cells["tails 15"].value == pytest.approx(0.1) and cells["middle 1"].n == 40
+    rules = {c.id: c.rule for c in reattack.claims.CLAIMS}
+    assert rules["axai.table4.tails_vs_middle.cifar10"].judge(gap).verdict == "reproduced"
+    assert set(cells) == set(rules["axai.table4.cells.cifar10"].parts)
+    one_band = table4[table4.low == 15]
+    assert [r["claim"] for r in reattack.table4_records(one_band, {"cifar10": {}})] == [
+        "axai.table4.tails_vs_middle.cifar10"]                  # the cells need all four bands
     assert reattack.table4_view(table4).shape[1] == 6
     import pandas as pd
 

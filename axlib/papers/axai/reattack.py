@@ -63,7 +63,9 @@ import torch
 
 from axlib import attacks as _attacks
 from axlib._util.checks import check_choice, check_images, check_int, check_labels, check_number
+from axlib.companion.rules import Estimate
 from axlib.explain import tail_mask
+from axlib.intervals import difference_ci
 from axlib.papers.axai import claims, paper
 
 __all__ = ["DEFAULT_ALPHAS", "PAPER_BANDS", "METHODS", "MAIN_READING", "MODEL_NOTES", "table4_bands",
@@ -603,23 +605,27 @@ def plot_flip_thresholds(experiments: dict):
 
 
 def flip_records(experiments: dict, table) -> list[dict]:
-    """The Fig. 4 claims (``axai.flip_alpha_mean.<dataset>``), verdict by
-    :func:`claims.flip_alpha_mean`; table: :func:`alpha_table`."""
+    """The Fig. 4 claims (``axai.flip_alpha_mean.<dataset>``): :meth:`~axlib.companion.results.Recorder.judge`
+    keywords, the estimate the main reading's mean flip threshold with a bootstrap interval over
+    fooled images (:data:`claims.FLIP_ALPHA_RULE`); the other readings are in the note only. A
+    data set whose main reading flipped no image records nothing. table: :func:`alpha_table`."""
     out = []
-    for name in experiments:
+    for name, e in experiments.items():
         row = {m: table.loc[(name, m)] for m in METHODS}
         means = {m: float(row[m].get("mean", np.nan)) for m in METHODS}
         n = {m: int(row[m].get("n", 0)) for m in METHODS}
-        main = MAIN_READING
+        alpha = e[f"alpha_{MAIN_READING}"].numpy()
+        alpha = alpha[~np.isnan(alpha)]
+        if alpha.size == 0:
+            continue
         out.append(dict(
-            claim=f"axai.flip_alpha_mean.{name}", ours=round(means[main], 2), unit="%",
-            verdict=claims.flip_alpha_mean(means, main),
-            note=(f"mean over {n[main]} fooled images of the first tail percentage whose masked PGD-20 (same eps, "
-                  f"mask every step) flips the label, true mean in [{row[main].get('mean_low', np.nan):.1f}, "
-                  f"{means[main]:.1f}] (grid), median {row[main].get('median', np.nan):g}; budget scaled to the "
-                  f"tails' share: {means['scaled']:.1f} ({n['scaled']} images); first attack's changes restricted "
-                  f"to the tails: {means['restrict']:.1f} ({n['restrict']} images); {MODEL_NOTES[name]}"
-                  + ("; too few images for an estimate" if n[main] < MIN_IMAGES else ""))))
+            claim=f"axai.flip_alpha_mean.{name}", estimate=Estimate.mean(alpha, "fooled images"), unit="%",
+            note=(f"mean over {n[MAIN_READING]} fooled images of the first tail percentage whose masked PGD-20 (same "
+                  f"eps, mask every step) flips the label, true mean in [{row[MAIN_READING].get('mean_low', np.nan):.1f}, "
+                  f"{means[MAIN_READING]:.1f}] (grid), median {row[MAIN_READING].get('median', np.nan):g}; sensitivity "
+                  f"(not judged): budget scaled to the tails' share {means['scaled']:.1f} ({n['scaled']} images), first "
+                  f"attack's changes restricted to the tails {means['restrict']:.1f} ({n['restrict']} images); "
+                  f"{MODEL_NOTES[name]}")))
     return out
 
 
@@ -685,47 +691,51 @@ def plot_table4(table4, experiments: dict):
 
 def _table4_result(table4, name: str, method: str):
     """One reading's Table 4 at the paper's 15 % band (middle, tails, n) and all its
-    (side, low, ours, paper) cells; None when that band was not run or scored no image."""
+    (side, low, ours, paper, n) cells; None when that band was not run or scored no image."""
     part = table4[(table4.data == name) & (table4.reading == method)].set_index("low")
     at = paper.FLIP_ALPHA_MEAN.value
     if at not in part.index or part.loc[at, "n"] == 0:
         return None
-    cells = [(side, lo, part.loc[lo, side], part.loc[lo, f"paper_{side}"]) for lo in part.index
+    cells = [(side, lo, part.loc[lo, side], part.loc[lo, f"paper_{side}"], int(part.loc[lo, "n"])) for lo in part.index
              for side in ("inside", "outside")]
     return dict(middle=part.loc[at, "inside"], tails=part.loc[at, "outside"], n=int(part.loc[at, "n"]), cells=cells)
 
 
+def _accuracy(share: float, n: int) -> Estimate:
+    """An accuracy over n fooled images as a Clopper-Pearson estimate."""
+    return Estimate.proportion(int(round(share * n)), n, "fooled images")
+
+
 def table4_records(table4, experiments: dict) -> list[dict]:
-    """The Table 4 claims (``axai.table4.tails_vs_middle.<dataset>``, and ``axai.table4.cells.<dataset>``
-    when more than one band ran), verdicts by :func:`claims.table4_tails_vs_middle` and
-    :func:`claims.table4_cells`."""
-    short = {"inside": "mid", "outside": "tails"}
+    """The Table 4 claims: :meth:`~axlib.companion.results.Recorder.judge` keywords of
+    ``axai.table4.tails_vs_middle.<dataset>`` (middle minus tails accuracy at the 15 % band,
+    Newcombe interval; :data:`claims.TABLE4_TAILS_RULE`) and, when all four bands ran,
+    ``axai.table4.cells.<dataset>`` (each cell's accuracy, Clopper-Pearson;
+    :func:`claims.table4_cells_rule`). The main reading decides; the others are in the note."""
+    short = {"inside": "middle", "outside": "tails"}
     out = []
     for name in experiments:
         res = {m: _table4_result(table4, name, m) for m in METHODS}
         main = res[MAIN_READING]
         if main is None:
             continue
-        few = "; too few images for an estimate" if main["n"] < MIN_IMAGES else ""
         others = "; ".join(f"{m}: middle {r['middle']:.2f}, tails {r['tails']:.2f} ({r['n']} images)"
                            for m, r in res.items() if m != MAIN_READING and r is not None)
+        k = main["n"]
+        gap = Estimate(*difference_ci(int(round(main["middle"] * k)), k, int(round(main["tails"] * k)), k), k,
+                       "fooled images", "Newcombe, the two shares as independent (conservative)")
         out.append(dict(
-            claim=f"axai.table4.tails_vs_middle.{name}",
+            claim=f"axai.table4.tails_vs_middle.{name}", estimate=gap,
             ours=f"middle [15,85] attacked: {main['middle']:.2f}; tails attacked: {main['tails']:.2f}",
-            verdict=claims.table4_tails_vs_middle(res, MAIN_READING),
-            note=(f"claim: the 15% tails (30% of the features) flip far more fooled images than the middle 70%; "
-                  f"accuracy on {main['n']} fooled images, masked PGD-20 (same eps, mask every step); {others}; "
-                  f"{MODEL_NOTES[name]}{few}")))
-        k = len(main["cells"])
-        if k > 2:
-            cells = {m: None if r is None else [(o, p) for _, _, o, p in r["cells"]] for m, r in res.items()}
+            note=(f"accuracy on {k} fooled images, masked PGD-20 (same eps, mask every step); sensitivity (not "
+                  f"judged): {others}; {MODEL_NOTES[name]}")))
+        parts = claims.table4_cells_rule(name).parts
+        cells = {f"{short[side]} {lo:g}": _accuracy(ours, n) for side, lo, ours, _, n in main["cells"]}
+        if set(cells) == set(parts):
             out.append(dict(
-                claim=f"axai.table4.cells.{name}",
-                ours=", ".join(f"{short[s_]} {lo:g}: {v:.2f}" for s_, lo, v, _ in main["cells"]),
-                verdict=claims.table4_cells(cells, MAIN_READING),
-                note=("cells within 0.15 of the paper: " + ", ".join(
-                    f"{m} {claims.table4_close(c)}/{k}" for m, c in cells.items() if c is not None)
-                      + f"; {main['n']} fooled images (pgd); {MODEL_NOTES[name]}{few}")))
+                claim=f"axai.table4.cells.{name}", estimate=cells,
+                ours=", ".join(f"{short[side]} {lo:g}: {v:.2f}" for side, lo, v, _, _ in main["cells"]),
+                note=f"{k} fooled images (main reading at the 15 % band); {MODEL_NOTES[name]}"))
     return out
 
 
