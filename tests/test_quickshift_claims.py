@@ -12,38 +12,26 @@ from axlib.companion.claims import CATALOGUE
 from axlib.papers.axai import claims, paper, quickshift
 
 
-# ------------------------------------------------------------------------------------ rules
-def test_kernel_cost_reproduced_when_the_kernel_dominates_and_counts_fall():
-    v = claims.kernel_cost({"kernel_size": 9.0, "max_dist": 1.2, "ratio": 1.1}, True)
-    assert v.verdict == "reproduced" and "2x" in v.rule
+def test_kernel_cost_rule():
+    from axlib.companion.rules import Estimate
+    rule = claims.KERNEL_COST_RULE
+    both = {"kernel spread / other spreads": Estimate(8.0, 6.0, 10.0, 4),
+            "kernel-segments rank correlation": Estimate(-1.0, -1.0, -1.0, 4)}
+    assert rule.judge(both).verdict == "reproduced"
+    assert rule.judge(dict(both, **{"kernel spread / other spreads": Estimate(0.9, 0.8, 0.95, 4)})).verdict == "partly"
+    assert rule.judge(dict(both, **{"kernel spread / other spreads": Estimate(8.0, 6.0, 10.0, 2)})).verdict \
+        == "inconclusive"                                                       # 2 images < 3
 
 
-@pytest.mark.parametrize("spread, fewer", [({"kernel_size": 2.0, "max_dist": 1.0, "ratio": 1.0}, True),
-                                           ({"kernel_size": 9.0, "max_dist": 1.0, "ratio": 1.0}, False)])
-def test_kernel_cost_partly_otherwise(spread, fewer):
-    assert claims.kernel_cost(spread, fewer).verdict == "partly"
-
-
-def test_kernel_cost_names_a_missing_parameter():
-    with pytest.raises(ValueError, match="spread"):
-        claims.kernel_cost({"kernel_size": 9.0}, True)
-
-
-def test_lime_defaults_merge_cifar():
-    assert claims.lime_defaults_merge_cifar(1, 13.5).verdict == "reproduced"
-    assert claims.lime_defaults_merge_cifar(3, 9).verdict == "reproduced"
-    assert claims.lime_defaults_merge_cifar(4, 20).verdict == "partly"      # LIME's count above 3
-    assert claims.lime_defaults_merge_cifar(2, 5).verdict == "partly"       # kernel 1 not 3x as many
-    with pytest.raises(ValueError, match="median_lime"):
-        claims.lime_defaults_merge_cifar(0, 5)
-
-
-def test_lambda_counts():
-    assert claims.lambda_counts([0.11, -0.2]).verdict == "reproduced"
-    assert claims.lambda_counts([0.1, 0.2, 0.45]).verdict == "partly"
-    assert claims.lambda_counts([0.45, 0.18]).verdict == "not reproduced"
-    with pytest.raises(ValueError, match="changes"):
-        claims.lambda_counts([])
+def test_lime_merge_and_lambda_count_rules():
+    from axlib.companion.rules import Estimate
+    merged = {"median segments at LIME's defaults": Estimate(1.0, 1.0, 2.0, 1000),
+              "finest / LIME's median segments": Estimate(13.5, 12.0, 15.0, 1000)}
+    assert claims.LIME_MERGE_RULE.judge(merged).verdict == "reproduced"
+    many = dict(merged, **{"median segments at LIME's defaults": Estimate(6.0, 5.0, 7.0, 1000)})
+    assert claims.LIME_MERGE_RULE.judge(many).verdict == "partly"
+    assert claims.LAMBDA_COUNTS_RULE.judge(Estimate(0.12, 0.05, 0.2, 4)).verdict == "reproduced"
+    assert claims.LAMBDA_COUNTS_RULE.judge(Estimate(0.8, 0.6, 1.0, 4)).verdict == "not reproduced"
 
 
 def _judge(claim_id: str, estimate) -> str:
@@ -93,7 +81,11 @@ def test_sweeps_and_the_kernel_cost_record():
     assert list(spread.index) == ["kernel_size", "max_dist", "ratio"] and (spread >= 1).all()
     counts = quickshift.segments_by_kernel(by_kernel)
     assert list(counts.index) == [1, 2] and list(counts.columns) == names
-    record = quickshift.kernel_cost_record(spread, counts, image_size=24, n_images=2)
+    record = quickshift.kernel_cost_record(spread, counts, {"kernel_size": by_kernel, "max_dist": by_dist,
+                                                            "ratio": by_ratio}, image_size=24, n_images=2)
+    dominance = record["estimate"]["kernel spread / other spreads"]
+    assert dominance.n == 2 and dominance.low <= dominance.value <= dominance.high
+    assert record["estimate"]["kernel-segments rank correlation"].value <= 0      # kernel 2 never adds segments here
     assert record["ours"].startswith("time x") and "from kernel 1 to 2" in record["ours"]
     assert record["note"].startswith("24-pixel crops of 2 skimage photographs")
     with pytest.raises(ValueError, match="param"):
@@ -111,7 +103,9 @@ def test_cifar_summary_and_record():
     summary = quickshift.cifar_summary(by_cifar)
     assert summary.loc[4, "median_segments"] == 2 and summary.loc[4, "single_segment"] == 0.5
     assert summary.loc[4, "at_most_3"] == 1 and summary.loc[4, "ms_per_image"] == pytest.approx(4)
-    record = quickshift.cifar_merge_record(summary, 2)
+    record = quickshift.cifar_merge_record(summary, by_cifar)
+    assert record["estimate"]["median segments at LIME's defaults"].value == 2
+    assert record["estimate"]["finest / LIME's median segments"].value == pytest.approx(13.5 / 2)
     assert record["ours"] == ("median segment count 2 at 4/200/0.2 (50% of images a single segment) "
                               "vs 13.5 at kernel 1")
 
@@ -127,6 +121,7 @@ def test_lambda_pairs_table_and_record():
     record = quickshift.lambda_counts_record(table)
     assert record["ours"].startswith(f"a {table.segments_02[0]}->{table.segments_08[0]}")
     assert record["note"].endswith("the paper's by +11%")
+    assert record["estimate"].value == pytest.approx(table.change.abs().mean())
 
 
 class _TinyNet(nn.Module):

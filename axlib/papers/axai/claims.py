@@ -47,6 +47,35 @@ QUANTILE_RULE = AllOf(
 """Table 2 and Table 7: symmetric, centred quantile intervals."""
 
 
+_FEW_IMAGES_WHY = "three images at least, so that one odd image cannot decide"
+
+KERNEL_COST_RULE = AllOf(
+    {"kernel spread / other spreads": AtLeast(
+        "slowest / fastest median QuickShift time along the kernel sweep over the larger such ratio along max_dist "
+        "and λ", 2.0, 1.0, min_n=3, why=f"'the major cost': at least twice what the others move; {_FEW_IMAGES_WHY}"),
+     "kernel-segments rank correlation": AtMost(
+        "mean over images of Spearman's rho between kernel size and segment count", -0.8, 0.0, min_n=3,
+        why=f"'larger kernels give fewer segments': a near-monotone fall (rho <= -0.8), any fall partly; "
+            f"{_FEW_IMAGES_WHY}")},
+    partly_from=1)
+"""App. A: the kernel size is QuickShift's major cost, and larger kernels give fewer segments."""
+
+LIME_MERGE_RULE = AllOf(
+    {"median segments at LIME's defaults": AtMost(
+        "median QuickShift segments per 32x32 CIFAR-10 image at LIME's kernel 4, max_dist 200, λ 0.2", 3.0, min_n=30,
+        why="Fig. 11's merged images show one to three segments; 30 images at least"),
+     "finest / LIME's median segments": AtLeast(
+        "median segments at the finest kernel over those at LIME's", 3.0, min_n=30,
+        why="kernel 1, the paper's CIFAR setting, must give clearly more (3x) segments; 30 images at least")},
+    partly_from=1)
+"""Fig. 11: LIME's QuickShift defaults merge low-resolution images into few segments."""
+
+LAMBDA_COUNTS_RULE = AtMost(
+    "mean over images of |segments at λ 0.8 / segments at λ 0.2 - 1|", 0.25, 0.5, min_n=3,
+    why=f"the paper's castle changes by {paper.QUICKSHIFT_LAMBDA_COUNTS.value[1] / paper.QUICKSHIFT_LAMBDA_COUNTS.value[0] - 1:+.0%}: "
+        f"'nearly the same' read as within 25 % on average, 50 % partly; {_FEW_IMAGES_WHY}")
+"""Fig. 13: changing only λ leaves the segment count nearly the same."""
+
 FLIP_ALPHA_RULE = Within(
     "mean over fooled images of the smallest tail share α (%) whose masked PGD-20 re-attack flips the label "
     "(main reading, fixed before the run: a new masked attack with the same budget)",
@@ -161,12 +190,12 @@ CLAIMS: tuple[Claim, ...] = (
     # ------------------------------------------------------------------ AXAI, appendix A (01)
     claim("axai.quickshift.kernel_cost", "App. A", "QuickShift's kernel size is the major "
        "computational cost, and larger kernels give fewer segments",
-       f"{paper.QUICKSHIFT_KERNEL_COST.value} (no number given)", "01"),
+       f"{paper.QUICKSHIFT_KERNEL_COST.value} (no number given)", "01", rule=KERNEL_COST_RULE, n_paper="no images stated"),
     claim("axai.quickshift.lime_defaults_merge_cifar", "App. A, Fig. 11", "LIME's QuickShift "
        "defaults (kernel 4, max distance 200, ratio 0.2) merge low-resolution images into few "
-       "segments", _lime_defaults_merge(), "01"),
+       "segments", _lime_defaults_merge(), "01", rule=LIME_MERGE_RULE, n_paper="example CIFAR-10 images"),
     claim("axai.quickshift.lambda_counts", "App. A, Fig. 13", "changing only the colour/space "
-       "trade-off lambda leaves the segment count nearly the same", _lambda_counts(), "01"),
+       "trade-off lambda leaves the segment count nearly the same", _lambda_counts(), "01", rule=LAMBDA_COUNTS_RULE, n_paper="one castle image"),
     claim("axai.k_cost_independent", "App. A, Fig. 12", "a longer explainability length K does "
        "not increase the computation time", paper.QUICKSHIFT_K_COST, "01", n_paper="timing not reported",
        rule=AtMost("share of AXAI's time that depends on K: median t(K=10) / median t(K=1) - 1", 0.05, 0.20, min_n=5,
@@ -344,52 +373,6 @@ CLAIMS: tuple[Claim, ...] = (
 
 
 # ---------------------------------------------------------------- 01 QuickShift (App. A)
-def kernel_cost(spread, fewer_with_kernel: bool) -> Verdict:
-    """Appendix A's kernel-size claim from the QuickShift sweeps.
-
-    spread: mapping with "kernel_size", "max_dist" and "ratio", each the slowest / fastest
-    median wall time along that parameter's sweep (ratios >= 1); fewer_with_kernel: whether
-    the segment count never rises with the kernel on any image. "reproduced" when the kernel's
-    spread is more than twice the larger of the other two and counts never rise, else "partly".
-    """
-    for key in ("kernel_size", "max_dist", "ratio"):
-        if key not in spread:
-            raise ValueError(f"spread must hold 'kernel_size', 'max_dist' and 'ratio', got {sorted(spread)}")
-    kernel_dominates = spread["kernel_size"] > 2 * max(spread["max_dist"], spread["ratio"])
-    return Verdict("reproduced" if kernel_dominates and fewer_with_kernel else "partly",
-                   "slowest/fastest median time along the kernel sweep > 2x that along max_dist and along λ, "
-                   "and segment counts never rise with the kernel on any image: reproduced; otherwise partly")
-
-
-def lime_defaults_merge_cifar(median_lime: float, median_fine: float) -> Verdict:
-    """Fig. 11 on CIFAR-10: "reproduced" when the median segment count at LIME's defaults is at
-    most 3 and that at kernel 1 at least 3 times it, else "partly". Counts are >= 1."""
-    for name, v in (("median_lime", median_lime), ("median_fine", median_fine)):
-        if not v >= 1:
-            raise ValueError(f"{name} must be a segment count >= 1, got {v!r}")
-    return Verdict("reproduced" if median_lime <= 3 and median_fine >= 3 * median_lime else "partly",
-                   "median segments per CIFAR-10 image <= 3 at LIME's 4/200/0.2 and >= 3x that at kernel 1: "
-                   "reproduced; otherwise partly")
-
-
-def lambda_counts(changes) -> Verdict:
-    """Fig. 13's "nearly the same" segment counts when only λ changes.
-
-    changes: per image, segments at λ 0.8 / segments at λ 0.2 - 1. "reproduced" when every
-    |change| <= 0.25, "partly" when the median |change| <= 0.25, else "not reproduced".
-    """
-    import numpy as np
-
-    changes = np.abs(np.asarray(changes, dtype=float))
-    if changes.size == 0:
-        raise ValueError("changes must hold at least one relative change")
-    if (changes <= 0.25).all():
-        verdict = "reproduced"
-    else:
-        verdict = "partly" if np.median(changes) <= 0.25 else "not reproduced"
-    return Verdict(verdict, "|segments(λ 0.8) / segments(λ 0.2) - 1| <= 25% on every image: reproduced; "
-                            "median within 25%: partly; otherwise not reproduced")
-
 
 
 

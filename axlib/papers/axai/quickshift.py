@@ -31,6 +31,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 import torch
+from scipy.stats import spearmanr
 
 from axlib import plots, segment
 from axlib.companion.rules import Estimate
@@ -141,9 +142,35 @@ def never_more_segments(counts: pd.DataFrame) -> bool:
     return bool((counts.diff().dropna() <= 0).all().all())
 
 
-def kernel_cost_record(spread: pd.Series, counts: pd.DataFrame, *, image_size: int, n_images: int) -> dict:
-    """``ours`` and ``note`` of ``axai.quickshift.kernel_cost`` from :func:`time_spread` and
-    :func:`segments_by_kernel` on ``n_images`` crops of ``image_size`` pixels."""
+def kernel_cost_estimates(sweeps: Mapping[str, pd.DataFrame], counts: pd.DataFrame) -> dict:
+    """The two numbers of ``axai.quickshift.kernel_cost``, bootstrap over images.
+
+    sweeps: {"kernel_size", "max_dist", "ratio": :func:`sweep` DataFrame} on the same images;
+    counts: :func:`segments_by_kernel`. Returns {"kernel spread / other spreads": the kernel
+    sweep's slowest / fastest median time over the larger of the other two sweeps' (> 1: the
+    kernel moves the time most; each image's time at a value is its median over the other
+    swept settings), "kernel-segments rank correlation": the mean over images of Spearman's
+    rho between the kernel size and the segment count (-1: fewer segments at every larger kernel)}.
+    """
+    times = {param: frame.pivot_table(index="image", columns=param, values="seconds", aggfunc="median").to_numpy()
+             for param, frame in sweeps.items()}
+
+    def dominance(kernel, dist, ratio):
+        spread = [np.max(np.median(t, 0)) / np.min(np.median(t, 0)) for t in (kernel, dist, ratio)]
+        return spread[0] / max(spread[1], spread[2])
+
+    rho = [spearmanr(counts.index, counts[image]).statistic if counts[image].nunique() > 1 else 0.0
+           for image in counts.columns]
+    return {"kernel spread / other spreads": Estimate.bootstrap(dominance, times["kernel_size"], times["max_dist"],
+                                                                times["ratio"]),
+            "kernel-segments rank correlation": Estimate.mean(np.asarray(rho, dtype=float))}
+
+
+def kernel_cost_record(spread: pd.Series, counts: pd.DataFrame, sweeps: Mapping[str, pd.DataFrame], *,
+                       image_size: int, n_images: int) -> dict:
+    """:meth:`~axlib.companion.results.Recorder.judge` keywords of ``axai.quickshift.kernel_cost``
+    from :func:`time_spread`, :func:`segments_by_kernel` and the sweeps
+    (:func:`kernel_cost_estimates`) on ``n_images`` crops of ``image_size`` pixels."""
     fewer = never_more_segments(counts)
     ours = (f"time x{spread['kernel_size']:.0f} from kernel {min(counts.index)} to {max(counts.index)} "
             f"(x{spread['max_dist']:.1f} along max_dist, x{spread['ratio']:.1f} along λ); segments "
@@ -152,7 +179,7 @@ def kernel_cost_record(spread: pd.Series, counts: pd.DataFrame, *, image_size: i
             "the window QuickShift searches grows with the kernel, so time grows about with its square; "
             + ("segment counts never rise with the kernel" if fewer
                else "segment counts are not monotone in the kernel on every image"))
-    return {"ours": ours, "note": note}
+    return {"estimate": kernel_cost_estimates(sweeps, counts), "ours": ours, "note": note}
 
 
 # ------------------------------------------------------------------ low resolution (Fig. 11)
@@ -193,14 +220,24 @@ def cifar_summary(by_cifar: pd.DataFrame) -> pd.DataFrame:
         at_most_3=("segments", lambda s: (s <= 3).mean()), ms_per_image=("seconds", lambda s: 1000 * s.mean()))
 
 
-def cifar_merge_record(summary: pd.DataFrame, n_images: int) -> dict:
-    """``ours`` and ``note`` of ``axai.quickshift.lime_defaults_merge_cifar`` from :func:`cifar_summary`."""
+def cifar_merge_record(summary: pd.DataFrame, by_cifar: pd.DataFrame) -> dict:
+    """:meth:`~axlib.companion.results.Recorder.judge` keywords of ``axai.quickshift.lime_defaults_merge_cifar``
+    from :func:`cifar_summary` and :func:`cifar_sweep`'s rows: the median segment count at LIME's
+    kernel and the ratio of the medians (finest kernel / LIME's), bootstrap over images."""
     lime, fine = CIFAR_KERNELS[0], CIFAR_KERNELS[-1]
+    # images are named by their class, so the n-th row of each kernel is the n-th image
+    counts = by_cifar.assign(row=by_cifar.groupby("kernel_size").cumcount()).pivot(
+        index="row", columns="kernel_size", values="segments")
+    at_lime, at_fine = counts[lime].to_numpy(float), counts[fine].to_numpy(float)
+    n_images = len(at_lime)
+    estimate = {"median segments at LIME's defaults": Estimate.bootstrap(np.median, at_lime),
+                "finest / LIME's median segments": Estimate.bootstrap(lambda a, b: np.median(b) / np.median(a),
+                                                                      at_lime, at_fine)}
     ours = (f"median segment count {summary.loc[lime, 'median_segments']:g} at "
             f"{LIME['kernel_size']}/{LIME['max_dist']}/{LIME['ratio']} ({summary.loc[lime, 'single_segment']:.0%} "
             f"of images a single segment) vs {summary.loc[fine, 'median_segments']:g} at kernel {fine}")
     note = f"{n_images} images of the embedded CIFAR-10 test subset, max_dist {LIME['max_dist']}, λ {LIME['ratio']}"
-    return {"ours": ours, "note": note}
+    return {"estimate": estimate, "ours": ours, "note": note}
 
 
 # ------------------------------------------------------------- lambda, segment counts (Fig. 13)
@@ -258,7 +295,8 @@ def plot_lambda_segments(images, pairs: Sequence[dict], table: pd.DataFrame):
 
 
 def lambda_counts_record(table: pd.DataFrame) -> dict:
-    """``ours`` and ``note`` of ``axai.quickshift.lambda_counts`` from :func:`lambda_table`."""
+    """:meth:`~axlib.companion.results.Recorder.judge` keywords of ``axai.quickshift.lambda_counts``
+    from :func:`lambda_table`: the mean |relative change| of the count, bootstrap over images."""
     changes = table.change
     low, high = paper.QUICKSHIFT_LAMBDA_COUNTS.value
     ours = (", ".join(f"{r.image} {r.segments_02}->{r.segments_08}" for r in table.itertuples())
@@ -266,7 +304,7 @@ def lambda_counts_record(table: pd.DataFrame) -> dict:
     note = ("claim: counts nearly the same when only λ changes; different images (the castle is not available "
             f"offline), kernel size chosen per image so that λ {LAMBDA_LOW} gives the count closest to {low}; "
             f"ours change by {changes.min():+.0%} to {changes.max():+.0%}, the paper's by {high / low - 1:+.0%}")
-    return {"ours": ours, "note": note}
+    return {"estimate": Estimate.mean(changes.abs().to_numpy()), "ours": ours, "note": note}
 
 
 # ------------------------------------------------------------- AXAI explanations (Figs. 12, 13)
