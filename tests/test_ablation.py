@@ -162,11 +162,15 @@ def test_iou_table_and_fgm_vs_pgd_claims():
     assert AB.iou_table(ranking, "q", 3).loc["FGM", "PGD-10"] == pytest.approx(2 / 4)
     with pytest.raises(ValueError, match="k"):
         AB.iou_table(ranking, "q", 0)
-    b = {"tables": {"cifar10": t, "imagenet": t, "fine_k10": t}, "cells": 30}
+    coarse = {("quickshift", a): r for (_, a), r in ranking.items()}
+    fine = {("grid 50x", a): r for (_, a), r in ranking.items()}
+    b = {"tables": {"cifar10": t, "imagenet": t, "fine_k10": t}, "cells": 30, "ranking_cifar10": coarse,
+         "ranking_imagenet": {**coarse, **fine}}
     claims = AB.fgm_vs_pgd_claims(b)
     assert [c["claim"] for c in claims] == ["axai.appB.iou_fgm_pgd20.cifar10", "axai.appB.iou_fgm_pgd20.imagenet",
                                             "axai.appB.iou_pgd10_pgd40.fine_segments"]
-    assert claims[0]["verdict"].verdict == "reproduced" and claims[2]["verdict"].verdict == "reference"
+    assert claims[0]["estimate"].value == 1.0 and claims[0]["estimate"].n == 1             # FGM = PGD-20 here
+    assert claims[2]["estimate"].value == 0.0                                              # PGD-10 vs PGD-40
 
 
 def test_fgm_vs_pgd_and_blur_experiment_run_on_a_tiny_model():
@@ -187,6 +191,10 @@ def test_fgm_vs_pgd_and_blur_experiment_run_on_a_tiny_model():
     claims = AB.blur_claims({"cifar10": d})
     assert [c["claim"] for c in claims] == ["axai.appE4.ordering.cifar10", "axai.appE4.accuracy_after_top5.cifar10",
                                             "axai.appE4.drop_6to10.cifar10"]
-    assert claims[2]["verdict"].verdict == "reference"
+    assert set(claims[0]["estimate"]) == {"top 5 - segments 6-10", "top 5 - random 5"}
+    assert claims[1]["estimate"].n == 3 and claims[2]["estimate"].n == 3
+    r = d["result"]
+    assert claims[2]["estimate"].value == pytest.approx(r["bands"]["6-10"]["drop"])
+    assert len(r["correct_before"]) == 3 and len(r["bands"]["1-5"]["control_correct"]) == 3
     with pytest.raises(ValueError, match="dataset"):
         AB.blur_experiment(model, xc, y, "mnist")

@@ -39,45 +39,30 @@ def test_table5_targets_text_is_built_from_the_targets(monkeypatch):
     assert "segmentation at most 25 % and" in BM.table5_targets_text()
 
 
-def test_table5_ratio():
-    assert C.table5_ratio(20.0, 15.9).verdict == "reproduced"
-    assert C.table5_ratio(3.0, 5.3).verdict == "partly"
-    assert C.table5_ratio(0.8, 5.3).verdict == "not reproduced"
-    assert "5.30" in C.table5_ratio(3.0, 5.3).rule
-    with pytest.raises(ValueError, match="ours"):
-        C.table5_ratio(0.0, 5.3)
 
 
-def test_lime_kernel_coverage():
-    assert C.lime_kernel_coverage(5, 14, 0.8, 0.3).verdict == "reproduced"
-    assert C.lime_kernel_coverage(10, 14, 0.8, 0.3).verdict == "partly"        # not fewer than half
-    assert C.lime_kernel_coverage(5, 14, 0.3, 0.3).verdict == "not reproduced"
 
 
-def test_fgm_pgd_agreement():
-    assert C.fgm_pgd_agreement(0.95).verdict == "reproduced"
-    assert C.fgm_pgd_agreement(0.6).verdict == "partly"
-    assert C.fgm_pgd_agreement(0.2).verdict == "not reproduced"
-    with pytest.raises(ValueError, match="mean_iou"):
-        C.fgm_pgd_agreement(1.5)
 
 
-def test_blur_ordering():
-    r = {"bands": {"1-5": {"drop": 0.3, "control_drop": 0.1}, "6-10": {"drop": 0.1}}}
-    assert C.blur_ordering(r).verdict == "reproduced"
-    r["bands"]["1-5"]["control_drop"] = 0.4
-    assert C.blur_ordering(r).verdict == "partly"
-    r["bands"]["6-10"]["drop"] = 0.5
-    assert C.blur_ordering(r).verdict == "not reproduced"
 
 
-def test_blur_level():
-    level = paper.APP_E4_ACCURACY_AFTER_TOP5.value
-    assert C.blur_level(0.45, 0.8, level).verdict == "reproduced"
-    assert C.blur_level(0.75, 0.84, level).verdict == "partly"
-    assert C.blur_level(0.9, 0.84, level).verdict == "not reproduced"
-    with pytest.raises(ValueError, match="after"):
-        C.blur_level(1.2, 0.8, level)
+
+
+def test_appendix_rules():
+    from axlib.companion.rules import Estimate
+    assert _judge("axai.appB.iou_fgm_pgd20.cifar10", Estimate(0.95, 0.92, 0.97, 200)) == "reproduced"
+    assert _judge("axai.appB.iou_fgm_pgd20.cifar10", Estimate(0.6, 0.55, 0.65, 200)) == "partly"
+    assert _judge("axai.appB.iou_fgm_pgd20.imagenet", Estimate(0.95, 0.9, 1.0, 8)) == "inconclusive"   # 8 < 10 images
+    ordering = {"top 5 - segments 6-10": Estimate(0.2, 0.15, 0.25, 100), "top 5 - random 5": Estimate(0.1, 0.07, 0.13, 100)}
+    assert _judge("axai.appE4.ordering.cifar10", ordering) == "reproduced"
+    ordering["top 5 - random 5"] = Estimate(-0.1, -0.15, -0.06, 100)
+    assert _judge("axai.appE4.ordering.cifar10", ordering) == "partly"
+    assert _judge("axai.appE4.accuracy_after_top5.imagenet", Estimate.proportion(14, 32)) == "inconclusive"
+    assert _judge("axai.appE4.accuracy_after_top5.imagenet", Estimate.proportion(440, 1000)) == "reproduced"
+    assert _judge("axai.appE4.accuracy_after_top5.cifar10", Estimate.proportion(440, 1000)) == "not comparable"
+    assert _judge("axai.appE5.robust_pgd20_accuracy", Estimate(0.3, 0.22, 0.38, 200)) == "reproduced"
+    assert _judge("axai.appE5.centre_share", Estimate(-0.02, -0.04, -0.01, 200)) == "not reproduced"
 
 
 def test_catalogue_entries_name_their_page():
@@ -95,20 +80,28 @@ def synthetic_t5(lime: float = 20.0, shap: float = 6.0, axai: float = 1.0) -> di
             "ratios": {"lime/axai": lime / axai, "shap/axai": shap / axai},
             "targets": {"lime/axai": {"value": lime / axai, "op": ">=", "target": 16.0, "met": True}},
             "results": {"axai": {"batch1": {"median": axai}, "parts": parts, "shares": parts,
+                                 "seconds": [axai * f for f in (0.9, 1.0, 1.1, 1.0, 1.0)],
+                                 "share_values": {k: [v] * 5 for k, v in parts.items()},
                                  "throughput": {"8": {"images_per_s": 4.0, "parts": parts}}},
-                        "lime": {"batch1": {"median": lime}}, "shap": {"batch1": {"median": shap}}}}
+                        "lime": {"batch1": {"median": lime}, "seconds": [lime * f for f in (0.95, 1.0, 1.05, 1.0, 1.0)]},
+                        "shap": {"batch1": {"median": shap}, "seconds": [shap] * 5}}}
+
+
+def _judge(claim_id: str, estimate) -> str:
+    return next(c.rule for c in C.CLAIMS if c.id == claim_id).judge(estimate).verdict
 
 
 def test_table5_claims_and_shares():
-    claims = {c["claim"]: c for c in BM.table5_claims(synthetic_t5())}
-    assert set(claims) == {"axai.table5.lime_over_axai", "axai.table5.shap_over_axai", "axai.table5.seconds.axai",
-                           "axai.table5.seconds.lime", "axai.table5.seconds.shap", "axai.table5.segmentation_share"}
-    assert claims["axai.table5.lime_over_axai"]["verdict"].verdict == "reproduced"
-    assert claims["axai.table5.shap_over_axai"]["verdict"].verdict == "reproduced"
-    assert claims["axai.table5.seconds.lime"]["paper"] == 105.0
-    assert claims["axai.table5.segmentation_share"]["verdict"].verdict == "reference"
-    slow = {c["claim"]: c for c in BM.table5_claims(synthetic_t5(lime=0.9))}
-    assert slow["axai.table5.lime_over_axai"]["verdict"].verdict == "not reproduced"
+    judged, recorded = BM.table5_claims(synthetic_t5())
+    judged = {c["claim"]: c["estimate"] for c in judged}
+    assert set(judged) == {"axai.table5.lime_over_axai", "axai.table5.shap_over_axai", "axai.table5.segmentation_share"}
+    assert {c["claim"] for c in recorded} == {f"axai.table5.seconds.{m}" for m in ("axai", "lime", "shap")}
+    assert judged["axai.table5.lime_over_axai"].value == pytest.approx(20.0) and judged["axai.table5.lime_over_axai"].n == 5
+    assert _judge("axai.table5.lime_over_axai", judged["axai.table5.lime_over_axai"]) == "reproduced"
+    assert _judge("axai.table5.segmentation_share", judged["axai.table5.segmentation_share"]) == "not reproduced"  # 0.3
+    slow, _ = BM.table5_claims(synthetic_t5(lime=0.9))
+    assert _judge("axai.table5.lime_over_axai", slow[0]["estimate"]) == "not reproduced"
+    assert next(c for c in recorded if c["claim"] == "axai.table5.seconds.lime")["paper"] == 105.0
     shares = BM.time_shares(synthetic_t5())
     assert list(shares.index) == [1, 8] and shares.loc[8, "images/s"] == 4.0
     assert shares.loc[1, "attack share"] == pytest.approx(0.6)
@@ -129,19 +122,26 @@ def test_fig21_maps_agreement_and_claim():
     assert float(m["shap"].float().mean()) == pytest.approx(BM.SHAP_TOP, abs=0.01)
     table = BM.agreement_table({"CIFAR-10": m, "copy": dict(m, lime=m["axai"])})
     assert table.loc["copy", "IoU AXAI-LIME"] == 1.0
-    claim = BM.fig21_claim(table)
-    assert claim["claim"] == "axai.fig21.iou_axai_lime" and claim["verdict"].verdict == "reference"
+    claim = BM.fig21_claim({"CIFAR-10": m, "copy": dict(m, lime=m["axai"])})
+    assert claim["claim"] == "axai.fig21.iou_axai_lime" and claim["estimate"].n == 4
+    assert claim["estimate"].value == pytest.approx((table["IoU AXAI-LIME"] * 2).sum() / 4)
     assert BM.plot_fig21("CIFAR-10", m) is not None
 
 
 def test_lime_kernel_claim():
-    share = f"LIME {BM.LIME_FEATURES} features: share of image"
-    table = pd.DataFrame({"segments (median)": [5.0, 14.0], share: [0.8, 0.3]}, index=pd.Index(BM.LIME_KERNELS, name="kernel"))
-    assert BM.lime_kernel_claim({"table": table})["verdict"].verdict == "reproduced"
-    table[share] = [0.2, 0.3]
-    assert BM.lime_kernel_claim({"table": table})["verdict"].verdict == "not reproduced"
+    big, small = BM.LIME_KERNELS
+    cover = torch.zeros(12, 32, 32)
+    cover[:, :20] = 1.0                                     # kernel 4: LIME's features cover 20 / 32 rows
+    fine = torch.zeros(12, 32, 32)
+    fine[:, :5] = 1.0                                       # kernel 1: 5 / 32 rows
+    r = {"segments": {big: torch.full((12,), 5.0), small: torch.full((12,), 14.0)}, "lime": {big: cover, small: fine}}
+    claim = BM.lime_kernel_claim(r)
+    assert _judge("axai.appF.lime_kernel4_coverage", claim["estimate"]) == "reproduced"
+    same = dict(r, lime={big: fine, small: fine}, segments={big: torch.full((12,), 14.0), small: torch.full((12,), 14.0)})
+    assert _judge("axai.appF.lime_kernel4_coverage", BM.lime_kernel_claim(same)["estimate"]) == "not reproduced"
     r = BM.lime_kernels(tiny_cnn(), torch.rand(1, 3, 32, 32), lime_samples=10)
     assert list(r["table"].index) == list(BM.LIME_KERNELS) and BM.plot_lime_kernels(r) is not None
+    assert r["segments"][big].shape == (1,)
 
 
 # --------------------------------------------------------------------------- page 04b (D, E.5)
@@ -166,7 +166,7 @@ def test_attack_destinations_and_claims():
     assert dest["flipped"] == pytest.approx(1 / 3) and dest["share_top5"] == 1.0
     assert list(dest["table"].columns) == ["true", "predicted", "after attack", "in clean top 5"]
     claim = AP.destination_claim(dest)
-    assert claim["claim"] == "axai.appD.adv_class_in_top5" and claim["verdict"].verdict == "reference"
+    assert claim["claim"] == "axai.appD.adv_class_in_top5" and (claim["estimate"].value, claim["estimate"].n) == (1.0, 1)
 
 
 def test_compare_explanations_and_claims():
@@ -175,8 +175,9 @@ def test_compare_explanations_and_claims():
     assert cmp["iou"] == 1.0                               # the same model twice
     assert list(cmp["table"].columns) == ["regular", "adv. trained"]
     claim = AP.centre_share_claim(cmp)
-    assert claim["claim"] == "axai.appE5.centre_share" and claim["verdict"].verdict == "reference"
+    assert claim["claim"] == "axai.appE5.centre_share" and claim["estimate"].value == 0.0   # the same model twice
     assert AP.plot_fig20(cmp, x, torch.tensor([0, 1]), [f"c{i}" for i in range(6)]) is not None
     rob = AP.robustness_table({"a": tiny_cnn(), "b": tiny_cnn()}, x, torch.tensor([0, 1]))
     assert rob["table"].shape[0] == 2
-    assert AP.robust_claim(rob["results"], "a", "b")["verdict"].verdict == "reference"
+    gain = AP.robust_claim(rob["results"], "a", "b")["estimate"]
+    assert gain.value == 0.0 and gain.n == 2 and gain.low < 0 < gain.high

@@ -272,7 +272,7 @@ class Within(_Threshold):
             raise ValueError(f"partly ({self.partly!r}) must be above tolerance ({self.tolerance!r})")
 
     def category(self, x: float) -> str:
-        gap = abs(x - self.target)
+        gap = abs(x - self.target) - 1e-12 * max(1.0, abs(self.target))   # a boundary point counts inside
         if gap <= self.tolerance:
             return "reproduced"
         return "partly" if self.partly is not None and gap <= self.partly else "not reproduced"

@@ -90,8 +90,8 @@ PAGE_SIZES["03_quantile_selection"] = {
 PAGE_SIZES["04_benchmarks"] = {
     "smoke": dict(threads=1, imagenet_images=2, table5=1, table5_batch=2, lime_samples=20, shap_samples=2,
                   grid_cifar=2, kernel_cifar=2, cifar_background_stop=16),
-    "default": dict(threads=1, imagenet_images=32, table5=2, table5_batch=8, lime_samples=1000, shap_samples=200,
-                    grid_cifar=3, kernel_cifar=4, cifar_background_stop=1000),
+    "default": dict(threads=1, imagenet_images=32, table5=5, table5_batch=8, lime_samples=1000, shap_samples=200,
+                    grid_cifar=10, kernel_cifar=10, cifar_background_stop=1000),
     "paper": dict(threads=1, imagenet_images=250, table5=16, table5_batch=32, lime_samples=1000,
                   shap_samples=200, grid_cifar=3, kernel_cifar=8, cifar_background_stop=2000),
 }
@@ -101,7 +101,7 @@ PAGE_SIZES["04_benchmarks"] = {
 PAGE_SIZES["04b_attack_appendices"] = {
     "smoke": dict(threads=1, imagenet_images=2, b_cifar=4, b_imagenet=1, e4_cifar=16, e4_imagenet=2, e5=4,
                   e5_robust=16),
-    "default": dict(threads=1, imagenet_images=32, b_cifar=200, b_imagenet=8, e4_cifar=1000, e4_imagenet=32,
+    "default": dict(threads=1, imagenet_images=32, b_cifar=200, b_imagenet=16, e4_cifar=1000, e4_imagenet=32,
                     e5=6, e5_robust=200),
     "paper": dict(threads=1, imagenet_images=250, b_cifar=2000, b_imagenet=64, e4_cifar=2000, e4_imagenet=250,
                   e5=8, e5_robust=2000),

@@ -24,13 +24,13 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
 from axlib import attacks as _attacks
 from axlib._util.checks import check_images, check_int, check_labels, check_number
-from axlib.companion.results import REFERENCE
-from axlib.papers.axai import claims as _claims
+from axlib.companion.rules import Estimate
 from axlib.papers.axai import paper as _paper
 from axlib.segment import count_segments, grid, quickshift
 
@@ -174,9 +174,10 @@ def blur_ablation(model, x: torch.Tensor, y: torch.Tensor, segments: torch.Tenso
     (0, 5) and the 6th-10th (5, 10). sigma: blur width in pixels.
     control_seed: with an int, each band is also applied to a random ranking of the segments
     (same number of segments, seeded), to tell "important" from "any" segments; None: no control.
-    Returns {"before": accuracy, "bands": {"start-stop": {"accuracy", "drop" (before - after,
-    in accuracy points), "relative_drop" (drop / before), "blurred_fraction" (mean share of
-    pixels blurred), "control_accuracy", "control_drop"}}}. Accuracies are fractions in [0, 1].
+    Returns {"before": accuracy, "correct_before": per-image bools, "bands": {"start-stop":
+    {"accuracy", "correct" (per-image bools), "drop" (before - after, in accuracy points),
+    "relative_drop" (drop / before), "blurred_fraction" (mean share of pixels blurred),
+    "control_accuracy", "control_correct", "control_drop"}}}. Accuracies are fractions in [0, 1].
     """
     x = check_images(x)
     y = check_labels(y, x)
@@ -184,22 +185,29 @@ def blur_ablation(model, x: torch.Tensor, y: torch.Tensor, segments: torch.Tenso
     if not bands:
         raise ValueError("bands must hold at least one (start, stop) pair")
 
-    def acc(images):
-        return float((_attacks.predicted_labels(model, images, batch_size) == y).float().mean())
+    def correct(images) -> list[bool]:
+        return (_attacks.predicted_labels(model, images, batch_size) == y).cpu().tolist()
 
-    before = acc(x)
+    def acc(flags: list[bool]) -> float:
+        return sum(flags) / len(flags)
+
+    correct_before = correct(x)
+    before = acc(correct_before)
     control = (random_ranking(segments.cpu(), torch.Generator().manual_seed(control_seed))
                if control_seed is not None else None)
-    out = {"before": before, "sigma": float(sigma), "n": int(x.shape[0]), "bands": {}}
+    out = {"before": before, "correct_before": correct_before, "sigma": float(sigma), "n": int(x.shape[0]),
+           "bands": {}}
     for start, stop in bands:
         mask = rank_band_mask(segments, ranking, start, stop)
-        after = acc(blur_regions(x, mask, sigma))
-        entry = {"accuracy": after, "drop": before - after,
+        flags = correct(blur_regions(x, mask, sigma))
+        after = acc(flags)
+        entry = {"accuracy": after, "drop": before - after, "correct": flags,
                  "relative_drop": (before - after) / before if before > 0 else float("nan"),
                  "blurred_fraction": float(mask.float().mean())}
         if control is not None:
             cmask = rank_band_mask(segments, control.to(segments.device), start, stop)
-            entry["control_accuracy"] = acc(blur_regions(x, cmask, sigma))
+            entry["control_correct"] = correct(blur_regions(x, cmask, sigma))
+            entry["control_accuracy"] = acc(entry["control_correct"])
             entry["control_drop"] = before - entry["control_accuracy"]
             entry["control_blurred_fraction"] = float(cmask.float().mean())
         out["bands"][f"{start + 1}-{stop}"] = entry
@@ -335,8 +343,8 @@ def fgm_vs_pgd(model_cifar, x_cifar: torch.Tensor, model_imagenet, x_imagenet: t
     with a :func:`fine_grid` (ImageNet only: on 32x32 images 50x would exceed the pixels).
     Returns {"tables": {case: DataFrame of mean IoUs}, "titles": {case: title}} for the cases
     "cifar10", "imagenet" (QuickShift, K = 10), "fine_k10" and "fine_k500" (the grid at
-    K = 10 and 500), with "cells", "x_imagenet", "segments_imagenet", "segments_fine" and
-    "ranking_imagenet" for :func:`plot_fig14`.
+    K = 10 and 500), with "cells", "x_imagenet", "segments_imagenet", "segments_fine",
+    "ranking_imagenet" (for :func:`plot_fig14`) and "ranking_cifar10".
     """
     seg_c = quickshift(x_cifar, **SEGMENTATIONS["cifar10_axai"])
     seg_i = quickshift(x_imagenet, **SEGMENTATIONS["imagenet"])
@@ -353,25 +361,30 @@ def fgm_vs_pgd(model_cifar, x_cifar: torch.Tensor, model_imagenet, x_imagenet: t
               "fine_k10": f"ImageNet, {cells}x{cells} grid, K={K}",
               "fine_k500": f"ImageNet, {cells}x{cells} grid, K={fine_k}"}
     return {"tables": tables, "titles": titles, "cells": cells, "x_imagenet": x_imagenet,
-            "segments_imagenet": seg_i, "segments_fine": seg_fine, "ranking_imagenet": rank_i}
+            "segments_imagenet": seg_i, "segments_fine": seg_fine, "ranking_imagenet": rank_i, "ranking_cifar10": rank_c}
+
+
+def _iou_per_image(ranking: dict, segmentation: str, a: str, b: str, k: int = K) -> Estimate:
+    """The mean top-k segment IoU of attacks ``a`` and ``b`` with a bootstrap interval over images."""
+    iou = topk_iou(ranking[(segmentation, a)][:, :k], ranking[(segmentation, b)][:, :k]).numpy()
+    return Estimate.mean(iou)
 
 
 def fgm_vs_pgd_claims(b: dict) -> list[dict]:
     """The claims of appendix B from a :func:`fgm_vs_pgd` result, as keywords of
-    ``Recorder.record`` (claim, ours, verdict, note, unit)."""
+    :meth:`~axlib.companion.results.Recorder.judge` (per-image top-10 IoU, bootstrap over images)."""
     out = []
     for ds in ("cifar10", "imagenet"):
         t = b["tables"][ds]
-        iou = float(t.loc["FGM", "PGD-20"])
         out.append(dict(
-            claim=f"axai.appB.iou_fgm_pgd20.{ds}", ours=round(iou, 3), verdict=_claims.fgm_pgd_agreement(iou),
+            claim=f"axai.appB.iou_fgm_pgd20.{ds}", estimate=_iou_per_image(b[f"ranking_{ds}"], "quickshift", "FGM", "PGD-20"),
             unit="mean top-10 segment IoU",
             note=(f"FGM vs PGD-20 explanations of the same images; PGD-10 vs PGD-40: {t.loc['PGD-10', 'PGD-40']:.2f}. "
                   "The paper shows one ResNet34 image; we average over images")))
     cells = b["cells"]
     out.append(dict(
-        claim="axai.appB.iou_pgd10_pgd40.fine_segments", ours=round(float(b["tables"]["fine_k10"].loc["PGD-10", "PGD-40"]), 3),
-        verdict=REFERENCE, unit="mean top-10 segment IoU",
+        claim="axai.appB.iou_pgd10_pgd40.fine_segments",
+        estimate=_iou_per_image(b["ranking_imagenet"], "grid 50x", "PGD-10", "PGD-40"), unit="mean top-10 segment IoU",
         note=f"ImageNet, a {cells}x{cells} grid (about 50x QuickShift's segments); the paper gives no number"))
     return out
 
@@ -447,30 +460,30 @@ def blur_table(e4: dict):
 
 
 def blur_claims(e4: dict) -> list[dict]:
-    """The claims of appendix E.4 from {dataset: :func:`blur_experiment` result}, as keywords
-    of ``Recorder.record``."""
-    level = _paper.APP_E4_ACCURACY_AFTER_TOP5.value
+    """The claims of appendix E.4 from {dataset: :func:`blur_experiment` result}, as keywords of
+    :meth:`~axlib.companion.results.Recorder.judge`: the ordering as paired per-image differences
+    of correctness (bootstrap over images), the accuracy after blurring the top 5 (Clopper-Pearson)
+    and the drop after blurring segments 6-10."""
     out = []
     for ds, d in e4.items():
         r = d["result"]
         b15, b610 = r["bands"]["1-5"], r["bands"]["6-10"]
+        top, nxt = np.asarray(b15["correct"], float), np.asarray(b610["correct"], float)
+        rand, before = np.asarray(b15["control_correct"], float), np.asarray(r["correct_before"], float)
         out.append(dict(
             claim=f"axai.appE4.ordering.{ds}",
-            ours=f"drops {b15['drop']:.3f} (top 5) > {b610['drop']:.3f} (6-10); random 5: {b15['control_drop']:.3f}",
-            verdict=_claims.blur_ordering(r), unit="accuracy drop (points)",
-            note=(f"{r['n']} images, Gaussian blur sigma {r['sigma']:g} px; reproduced when the top-5 drop exceeds the "
-                  "6-10 drop, which is above 0, and the drop for 5 random segments")))
+            estimate={"top 5 - segments 6-10": Estimate.mean(nxt - top), "top 5 - random 5": Estimate.mean(rand - top)},
+            ours=f"drops {b15['drop']:.3f} (top 5), {b610['drop']:.3f} (6-10), {b15['control_drop']:.3f} (random 5)",
+            unit="accuracy drop (points)", note=f"{r['n']} images, Gaussian blur sigma {r['sigma']:g} px"))
         out.append(dict(
-            claim=f"axai.appE4.accuracy_after_top5.{ds}", ours=round(b15["accuracy"], 3),
-            verdict=_claims.blur_level(b15["accuracy"], r["before"], level), unit="top-1 accuracy after blurring",
+            claim=f"axai.appE4.accuracy_after_top5.{ds}", estimate=Estimate.proportion(int(top.sum()), len(top)),
+            unit="top-1 accuracy after blurring",
             note=(f"before {r['before']:.3f}; the top 5 segments cover {b15['blurred_fraction']:.0%} of the pixels. "
                   "Paper: ResNet34 on the ImageNet test set (its accuracy before is not given; torchvision's "
-                  "ResNet34 has 0.733), blur and segment sizes unspecified; the level depends on both, so "
-                  f"'partly' when accuracy falls but not to {level:g}")))
+                  "ResNet34 has 0.733), blur and segment sizes unspecified")))
         out.append(dict(
-            claim=f"axai.appE4.drop_6to10.{ds}", ours=round(b610["drop"], 3), verdict=REFERENCE,
-            unit="accuracy drop (points)",
-            note="blurring AXAI's segments 6-10; the paper's '22 % drop' may be relative or in points, it does not say"))
+            claim=f"axai.appE4.drop_6to10.{ds}", estimate=Estimate.mean(before - nxt), unit="accuracy drop (points)",
+            note="blurring AXAI's segments 6-10"))
     return out
 
 

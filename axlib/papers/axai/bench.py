@@ -240,6 +240,7 @@ def _time_methods(calls, methods, x, repeats, warmup, batch_sizes, throughput_me
                  "parts": {key: statistics.median(row[key] for row in method_rows) for key in keys},
                  "shares": {key: statistics.median(row[key] / row["total"] for row in method_rows)
                             for key in keys},
+                 "share_values": {key: [row[key] / row["total"] for row in method_rows] for key in keys},
                  "batched": BATCHED[method], "throughput": {}}
         for b in batch_sizes:
             if b == 1 or not BATCHED[method] or method not in throughput_methods:
