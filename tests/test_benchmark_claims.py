@@ -3,7 +3,6 @@
 passes once and fails once."""
 from __future__ import annotations
 
-import pandas as pd
 import pytest
 import torch
 from torch import nn
@@ -11,7 +10,6 @@ from torch import nn
 from axlib.papers.axai import attack_appendices as AP
 from axlib.papers.axai import benchmark as BM
 from axlib.papers.axai import claims as C
-from axlib.papers.axai import paper
 
 
 def tiny_cnn(classes: int = 6) -> nn.Module:

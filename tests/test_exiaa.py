@@ -330,12 +330,28 @@ def test_side_by_side_tables_cover_b1_b3_and_table1():
     assert list(blocks[-1][1].columns) == [0.05, 0.2]             # Table 1 has no top-k 0.15 column
 
 
-def test_share_small_confidence_counts_low_alpha_exiaa_cells():
-    from axlib.papers.exiaa import tables
+def test_page_grids_name_the_original_of_each_row(monkeypatch):
+    """_method_grids tags each row with its original (image // attack images per original), the
+    unit of the claims' estimates, and the rank column with the attack image's rank."""
+    from types import SimpleNamespace
 
-    t = pd.DataFrame({"kind": ["exiaa", "exiaa", "exiaa", "baseline"], "alpha": [0.03, 0.09, 0.15, 0.03],
-                      "confidence_change": [1.0, 6.0, 1.0, 1.0]})
-    assert tables.share_small_confidence(t, max_alpha=0.09, below=5) == (0.5, 2)
+    from axlib.papers.exiaa import experiments
+
+    def fake_run_grid(model, images, attack_images, **kw):
+        n = len(images["index"])
+        return pd.DataFrame({"alpha": 0.1, "top_k": 0.1, "kind": "exiaa", "image": range(n),
+                             "explanation_change": 1.0, "method": kw["method"]})
+
+    monkeypatch.setattr(experiments, "run_grid", fake_run_grid)
+    setup = SimpleNamespace(names={"resnet18": "x"}, n=4, noise_mean=None, noise_std=None, device="cpu",
+                            grid_explain=dict.fromkeys(experiments.METHODS, {}),
+                            images=lambda positions: {"index": list(positions)})
+    frames = experiments._method_grids(setup, "resnet18", torch.zeros(3, 2, dtype=torch.long), None, out_dir="w",
+                                       alphas=(0.1,), top_ks=(0.1,), seed=0, scheduler="serial",
+                                       rank_column="attack_rank", ranks=(1, 96))
+    assert len(frames) == len(experiments.METHODS)
+    assert frames[0]["original"].tolist() == [0, 0, 1, 1, 2, 2]
+    assert frames[0]["attack_rank"].tolist() == [1, 96] * 3
 
 
 def test_figures_of_the_page(tmp_path):

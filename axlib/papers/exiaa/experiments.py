@@ -1,15 +1,17 @@
 """The experiments of the EXIAA page (notebook 06): which originals, pools, models and attack
 images each grid uses, the grids themselves (through :func:`axlib.papers.exiaa.grid.run_grid`,
 resumable shards under one work folder), the pictures, and the records of every claim (the
-statistic from :mod:`axlib.papers.exiaa.tables`, the verdict from a rule of
-:mod:`axlib.papers.exiaa.claims`).
+estimate from :mod:`axlib.papers.exiaa.tables`, with the original image as its unit; the
+verdict from the claim's rule declared in :mod:`axlib.papers.exiaa.claims`).
 
 * :func:`cifar_setup`: CIFAR-10 originals and pool, the models and their probabilities;
 * :func:`main_grid` (Fig. 2-4, Tables 1, B.1-B.3), :func:`class_rank_grid` (Fig. 5),
   :func:`attack_rank_grid` (Fig. A.1);
 * :func:`imagenet_setup` and :func:`imagenet_grid` (MobileNetV2 on ImageNet sample images);
 * :func:`pictures`: one attack per model;
-* ``*_records``: the claims each part records, as keyword dicts for ``Recorder.record``.
+* ``*_records``: the claims each part records, as keyword dicts for ``Recorder.judge``
+  (claim, estimate, note, unit; ``accuracy_records`` and ``imagenet_record``: reference
+  numbers, for ``Recorder.record``).
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ import torch
 from axlib._util.checks import check_int
 from axlib.companion import scaleout
 from axlib.companion.results import REFERENCE
+from axlib.companion.rules import Estimate
 from axlib.papers.exiaa import claims as _claims
 from axlib.papers.exiaa import tables as _tables
 from axlib.papers.exiaa.attack import probabilities, rank_pool, running_up_class
@@ -156,7 +159,8 @@ def _method_grids(setup: CifarSetup, model: str, attack_idx: torch.Tensor, attac
     attack_target (m * r,): the class explained on each attack image; baseline: also the
     Gaussian baseline. rank_column: a column holding ``ranks[j]`` for the j-th attack image of
     an original (None: no column). timings: updated with {(model, method): seconds}.
-    Returns one grid per method, in :data:`METHODS` order.
+    Returns one grid per method, in :data:`METHODS` order, with an ``original`` column (the
+    original image each row attacks: the unit of the claims' estimates).
     """
     m, r = attack_idx.shape
     frames = []
@@ -170,6 +174,7 @@ def _method_grids(setup: CifarSetup, model: str, attack_idx: torch.Tensor, attac
                      scheduler=scheduler)
         if timings is not None:
             timings[(model, method)] = round(time.perf_counter() - start, 1)
+        f[_tables.ORIGINAL] = f["image"] // r                       # the unit of every estimate
         if rank_column is not None:
             f[rank_column] = [ranks[i % r] for i in f["image"]]
         frames.append(f)
@@ -290,15 +295,16 @@ def imagenet_setup(model: str, *, pool: int, source: str, n_originals: int, ig_s
 
 def imagenet_grid(setup: ImagenetSetup, *, out_dir, alphas, top_ks, seed: int = 0,
                   scheduler="serial") -> pd.DataFrame:
-    """EXIAA and the baseline on the ImageNet originals, every method; returns the summary
-    (:func:`~axlib.papers.exiaa.tables.summarise`)."""
+    """EXIAA and the baseline on the ImageNet originals, every method; returns the grid (one row
+    per method, alpha, top_k, kind and original; summarise it with
+    :func:`~axlib.papers.exiaa.tables.summarise`)."""
     frames = [run_grid(setup.name, setup.images(setup.perm[:setup.k]), setup.images(setup.bar), method=method,
                        out_dir=Path(out_dir), alphas=alphas, top_ks=top_ks, attack_target=setup.runner,
                        noise_mean=setup.noise_mean, noise_std=setup.noise_std, seed=seed,
                        explain_kw=setup.grid_explain[method], batch_size=4, tags={"model": IMAGENET_KEY},
                        device=setup.device, scheduler=scheduler)
               for method in METHODS]
-    return _tables.summarise(pd.concat(frames, ignore_index=True))
+    return pd.concat(frames, ignore_index=True)
 
 
 # --------------------------------------------------------------------------- pictures
@@ -326,110 +332,130 @@ def pictures(cifar: CifarSetup, imagenet: ImagenetSetup | None = None, *, method
 
 
 # --------------------------------------------------------------------------- claim records
-def _share_record(claim: str, share: tuple[float, int], paper_share: tuple[float, int] | None, note: str,
-                  n_originals: int, statistic: str) -> dict:
-    value, cells = share
-    record = dict(claim=claim, ours=round(value, 3), verdict=_claims.cell_share(value, statistic),
-                  unit="share of grid cells")
-    if paper_share is None:
-        record["note"] = f"{note}; ours over {cells} cells (CIFAR-10, {n_originals} originals)"
-    else:
-        p_value, p_cells = paper_share
-        record["paper"] = round(p_value, 3)                     # computed from the paper's tables
-        record["note"] = (f"{note}; ours over {cells} cells (CIFAR-10, {n_originals} originals), the paper's "
-                          f"over {p_cells} cells of Tables B.1-B.3 (ImageNet)")
-    return record
+_ADVANTAGE = "relative advantage, mean A / mean B - 1"
 
 
-def grid_records(ours: pd.DataFrame, paper: pd.DataFrame, *, models, n_originals: int) -> list[dict]:
-    """The grid's "A beats B" claims: our share of cells beside the share computed the same way
-    on the paper's Tables B.1-B.3 (recorded as the paper's value; the paper states no share).
-
-    ours: :func:`~axlib.papers.exiaa.tables.summarise` of the main grid; paper:
-    :func:`~axlib.papers.exiaa.paper.paper_tables`; models: our model keys.
-    Returns keyword dicts for ``Recorder.record`` (claim, ours, verdict, unit, note, and paper
-    where computed)."""
-    cell, share = _tables.CELL, _tables.share_where
-    out = [_share_record("exiaa.above_baseline", share(ours, cell, "kind", "exiaa", "baseline"),
-                         share(paper, cell, "kind", "exiaa", "baseline"),
-                         "mean explanation change, EXIAA > Gaussian baseline (same alpha, same number of values)",
-                         n_originals, "share of cells with EXIAA's mean explanation change > the baseline's")]
-    for key in models:
-        out.append(_share_record(
-            f"exiaa.above_baseline.{key}", share(ours[ours.model == key], cell, "kind", "exiaa", "baseline"),
-            share(paper[paper.model == key], cell, "kind", "exiaa", "baseline"), f"as exiaa.above_baseline, {key} only",
-            n_originals, f"share of {key} cells with EXIAA's mean explanation change > the baseline's"))
-    ours_x, paper_x = ours[ours.kind == "exiaa"], paper[paper.kind == "exiaa"]
-    out.append(_share_record(
-        "exiaa.vit_more_vulnerable", share(ours_x, cell[1:], "model", "vit", "resnet18"),
-        share(paper_x, cell[1:], "model", "vit", "resnet18"),
-        "mean EXIAA explanation change, ViT > ResNet-18 at the same method, alpha and top-k", n_originals,
-        "share of (method, alpha, top-k) cells with the ViT's mean EXIAA explanation change > the ResNet-18's"))
-    out.append(_share_record(
-        "exiaa.vit_smaller_confidence_drop",
-        share(ours_x, cell[1:], "model", "vit", "resnet18", value="confidence_change", larger=False),
-        share(paper_x, cell[1:], "model", "vit", "resnet18", value="confidence_change", larger=False),
-        "mean confidence change of the original class, ViT < ResNet-18", n_originals,
-        "share of (method, alpha, top-k) cells with the ViT's mean EXIAA confidence change < the ResNet-18's"))
-    out.append(_share_record(
-        "exiaa.baseline_more_similar", share(ours, cell, "kind", "baseline", "exiaa", value="ssim"), None,
-        "mean SSIM, baseline > EXIAA; the paper states it for Fig. 3 without numbers", n_originals,
-        "share of cells with the baseline's mean SSIM > EXIAA's"))
-    small = dict(max_alpha=_claims.LOW_ALPHA_MAX, below=_claims.CONFIDENCE_BELOW)
-    out.append(_share_record(
-        "exiaa.confidence_below_5", _tables.share_small_confidence(ours, **small),
-        _tables.share_small_confidence(paper.dropna(), **small),
-        f"share of EXIAA cells with alpha <= {_claims.LOW_ALPHA_MAX} whose mean confidence change is below "
-        f"{_claims.CONFIDENCE_BELOW} points (Fig. 4's text)", n_originals,
-        f"share of EXIAA cells with alpha <= {_claims.LOW_ALPHA_MAX} and mean confidence change < "
-        f"{_claims.CONFIDENCE_BELOW} points"))
-    return out
+def _judged(claim: str, estimate, note: str, unit: str = "", **extra) -> dict:
+    return dict(claim=claim, estimate=estimate, note=note, unit=unit, **extra)
 
 
-def magnitude_records(ours: pd.DataFrame, paper: pd.DataFrame, *, models) -> list[dict]:
-    """``exiaa.magnitude.<model>.<method>``: median ratio ours / paper of the EXIAA explanation
-    change over the shared cells (:func:`~axlib.papers.exiaa.tables.magnitude_ratios`)."""
-    return [dict(claim=f"exiaa.magnitude.{r['model']}.{r['method']}", ours=round(r["ratio"], 3),
-                 verdict=_claims.magnitude(r["ratio"]), unit="median ratio of EXIAA explanation change, ours / paper",
-                 note=(f"{r['cells']} cells; our {_tables.MODEL_LABELS[r['model']]} on 32x32 CIFAR-10 vs the paper's "
-                       "ImageNet model at 224x224: magnitudes depend on model, data and image size"))
-            for r in _tables.magnitude_ratios(ours, paper, models=models, methods=METHODS)]
+def _originals_text(grid: pd.DataFrame) -> str:
+    n = int(_tables.originals(grid).nunique())
+    per = int(grid["image"].nunique() // max(n, 1)) if "image" in grid.columns else 1
+    return f"{n} CIFAR-10 originals x {per} attack image{'s' if per > 1 else ''}"
 
 
-def running_up_records(fig5: pd.DataFrame, *, n_side: int, alphas) -> list[dict]:
-    """``exiaa.running_up_best`` and ``exiaa.running_up_above_mean`` from the Fig. 5 grid."""
-    shares = _tables.running_up_shares(fig5)
+def grid_records(grid: pd.DataFrame, paper: pd.DataFrame, *, models) -> list[dict]:
+    """The main grid's claims as keyword dicts for ``Recorder.judge`` (claim, estimate, note,
+    unit): EXIAA against the baseline (every model, then each), the ViT against the ResNet-18
+    (explanation change, confidence change), the confidence change at low alpha, SSIM, the
+    predicted class kept, and the trends in alpha and top-k. Every estimate has the original
+    image as its unit (:mod:`axlib.papers.exiaa.tables`); the notes give the paper's value of the
+    same statistic computed on its Tables B.1-B.3 where it has one.
+
+    grid: :func:`main_grid`'s grid; paper: :func:`~axlib.papers.exiaa.paper.paper_tables`;
+    models: our model keys.
+    """
+    where = _originals_text(grid)
+    exiaa = grid[grid["kind"] == "exiaa"]
+    paper_x = paper[paper["kind"] == "exiaa"]
     out = []
-    for name, key, text in (("exiaa.running_up_best", "best", "as good as or better than every other class"),
-                            ("exiaa.running_up_above_mean", "above_mean",
-                             "as good as or better than the others' mean")):
-        share = float(shares[key].mean())
-        out.append(dict(claim=name, ours=round(share, 3),
-                        verdict=_claims.cell_share(share, f"share of (method, alpha, top-k) cells, running-up "
-                                                          f"class {text}"),
-                        unit="share of (method, alpha, top-k) cells",
-                        note=(f"running-up class {text}; ResNet-18 on CIFAR-10, {n_side} originals, alpha "
-                              f"{tuple(alphas)}; the paper's Fig. 5 says 'always'; {len(shares[key])} cells")))
+    for claim, keys in (("exiaa.above_baseline", list(models)), *((f"exiaa.above_baseline.{k}", [k]) for k in models)):
+        ours, theirs = grid[grid["model"].isin(keys)], paper[paper["model"].isin(keys)]
+        p_value, p_cells = _tables.paper_advantage(theirs, "kind", "exiaa", "baseline")
+        out.append(_judged(claim, _tables.relative_advantage(ours, "kind", "exiaa", "baseline"),
+                           f"A = EXIAA, B = the baseline at the same alpha and top-k; {', '.join(keys)}, every method; "
+                           f"per original image, the mean explanation change over its cells; {where}; the paper's "
+                           f"Tables B.1-B.3 give {p_value:+.2f} over {p_cells} cells (ImageNet)", _ADVANTAGE))
+    for claim, value, what in (("exiaa.vit_more_vulnerable", "explanation_change", "explanation change"),
+                               ("exiaa.vit_smaller_confidence_drop", "confidence_change", "confidence change")):
+        p_value, p_cells = _tables.paper_advantage(paper_x, "model", "vit", "resnet18", value=value)
+        out.append(_judged(claim, _tables.relative_advantage(exiaa, "model", "vit", "resnet18", value=value),
+                           f"A = the ViT, B = the ResNet-18, EXIAA's mean {what} per original image over the shared "
+                           f"(method, alpha, top-k) cells (both models attack the same originals, each with its own "
+                           f"attack image); {where}; the paper's tables give {p_value:+.2f} over {p_cells} cells",
+                           _ADVANTAGE))
+    low = exiaa[exiaa["alpha"] <= _claims.LOW_ALPHA_MAX]
+    p_low = paper_x[paper_x["alpha"] <= _claims.LOW_ALPHA_MAX]["confidence_change"].dropna()
+    out.append(_judged("exiaa.confidence_below_5", _tables.per_original_mean(low, "confidence_change"),
+                       f"EXIAA's confidence change of the originally predicted class over the "
+                       f"{len(low.groupby(list(_tables.CELL)))} cells with alpha <= {_claims.LOW_ALPHA_MAX}, mean per "
+                       f"original image; {where}; the paper's {len(p_low)} such cells average {p_low.mean():.2f} "
+                       "points", "points of probability"))
+    ssim_gap = _tables.paired_means(grid, "kind", "baseline", "exiaa", value="ssim")
+    out.append(_judged("exiaa.baseline_more_similar", {
+        "baseline - EXIAA SSIM": Estimate.mean((ssim_gap["baseline"] - ssim_gap["exiaa"]).to_numpy(), n_of=_tables.N_OF),
+        "EXIAA SSIM": _tables.per_original_mean(exiaa, "ssim")},
+        f"SSIM(x, x_hat) per original image over every cell; {where}; the paper gives no SSIM number in its text"))
+    kept = exiaa.assign(kept=(~exiaa["flipped"].astype(bool)).astype(float))
+    out.append(_judged("exiaa.same_prediction", _tables.per_original_mean(kept, "kept"),
+                       f"{len(kept)} corrupted images, {len(kept) // max(int(_tables.originals(kept).nunique()), 1)} per "
+                       f"original (every model, method, alpha and top-k), which are not independent: the share per "
+                       f"original image, its mean over originals; {where}; the paper reports no rate",
+                       "share of corrupted images"))
+    for claim, along in (("exiaa.alpha_trend", "alpha"), ("exiaa.topk_trend", "top_k")):
+        p_rho, p_series = _tables.paper_trend(paper, along)
+        out.append(_judged(claim, _tables.trend(grid, along),
+                           f"{grid[along].nunique()} values of {along} per series; {where}; the paper's tables give a "
+                           f"mean rho of {p_rho:.2f} over {p_series} series of cell means", "Spearman rho"))
     return out
 
 
-def top_ranks_record(fig_a1: pd.DataFrame, *, top_ranks, n_side: int) -> dict:
-    """``exiaa.top5_beat_low_ranks`` from the Fig. A.1 grid."""
-    share, cells = _tables.top_ranks_share(fig_a1, top_ranks)
-    return dict(claim="exiaa.top5_beat_low_ranks", ours=round(share, 3),
-                verdict=_claims.cell_share(share, "share of (method, alpha, top-k) cells with the top attack images' "
-                                                  "mean explanation change > the low ranks'"),
-                unit="share of (method, alpha, top-k) cells",
-                note=(f"mean explanation change with attack images of confidence ranks {tuple(top_ranks)} > the low "
-                      f"ranks; ResNet-18, CIFAR-10, {n_side} originals, {cells} cells; the paper's Fig. A.1 shows "
-                      "the top 5 above throughout"))
+def magnitude_records(grid: pd.DataFrame, paper: pd.DataFrame, *, models) -> list[dict]:
+    """``exiaa.magnitude.<model>.<method>``: the median over the shared (alpha, top-k) cells of our
+    mean EXIAA explanation change over original images / the paper's cell, with a bootstrap
+    interval over originals (:func:`~axlib.papers.exiaa.tables.magnitude_ratio`); their rule
+    says why they cannot be compared. Keyword dicts for ``Recorder.judge``."""
+    out = []
+    for model in models:
+        for method in METHODS:
+            found = _tables.magnitude_ratio(grid, paper, model=model, method=method)
+            if found is None:
+                continue
+            estimate, cells = found
+            out.append(_judged(f"exiaa.magnitude.{model}.{method}", estimate,
+                               f"{cells} shared cells, {_originals_text(grid[grid['model'] == model])}; our "
+                               f"{_tables.MODEL_LABELS[model]} at 32x32 vs the paper's "
+                               f"{_tables.PAPER_MODEL_LABELS[model]} on ImageNet at 224x224", "median ratio of EXIAA explanation change, ours / paper",
+                               ours=round(estimate.value, 3)))
+    return out
 
 
-def imagenet_record(summary: pd.DataFrame, setup: ImagenetSetup) -> dict:
-    """``exiaa.above_baseline.imagenet_mobilenetv2``: a reference share (the paper has no
-    MobileNetV2)."""
-    share, cells = _tables.share_where(summary, _tables.CELL, "kind", "exiaa", "baseline")
-    return dict(claim=f"exiaa.above_baseline.imagenet_{IMAGENET_KEY}", ours=round(share, 3), verdict=REFERENCE,
-                unit="share of grid cells",
-                note=(f"MobileNetV2 on {setup.k} ImageNet sample images, pool of {setup.pool_size}, {cells} cells; "
-                      "the paper has no MobileNetV2 (its ResNet-18/ViT-B16 shares are in exiaa.above_baseline)"))
+def running_up_records(fig5: pd.DataFrame, *, alphas) -> list[dict]:
+    """``exiaa.running_up_best`` and ``exiaa.running_up_above_mean`` from the Fig. 5 grid
+    (:func:`~axlib.papers.exiaa.tables.running_up_estimates`), keyword dicts for ``Recorder.judge``."""
+    estimates = _tables.running_up_estimates(fig5)
+    n = int(_tables.originals(fig5).nunique())
+    ranks = sorted(set(fig5["class_rank"]))
+    common = (f"per original image, the mean explanation change over the (alpha, top-k) cells for each method and "
+              f"class rank {ranks[0]}-{ranks[-1]}; ResNet-18 on CIFAR-10, {n} originals, alpha {tuple(alphas)}")
+    return [_judged("exiaa.running_up_best", estimates["best"],
+                    f"A = the running-up class, B = the other rank with the largest mean, in the method where A fares "
+                    f"worst; {common}", "relative advantage, worst method"),
+            _judged("exiaa.running_up_above_mean", estimates["above_mean"],
+                    f"A = the running-up class, B = the mean of the other ranks, over every method; {common}",
+                    _ADVANTAGE)]
+
+
+def top_ranks_record(fig_a1: pd.DataFrame, *, top_ranks) -> dict:
+    """``exiaa.top5_beat_low_ranks`` from the Fig. A.1 grid, a keyword dict for ``Recorder.judge``."""
+    groups = _tables.attack_rank_groups(fig_a1, top_ranks)
+    low = sorted(set(fig_a1["attack_rank"]) - set(top_ranks))
+    return _judged("exiaa.top5_beat_low_ranks",
+                   _tables.relative_advantage(groups, "group", "top", "low", cells=("method", "alpha", "top_k")),
+                   f"A = attack images of confidence ranks {tuple(top_ranks)}, B = ranks {tuple(low)} of the "
+                   f"running-up class; per original image, the mean explanation change over the (method, alpha, "
+                   f"top-k) cells; ResNet-18 on CIFAR-10, {int(_tables.originals(fig_a1).nunique())} originals",
+                   _ADVANTAGE)
+
+
+def imagenet_record(grid: pd.DataFrame, setup: ImagenetSetup) -> dict:
+    """``exiaa.above_baseline.imagenet_mobilenetv2``: EXIAA's relative advantage over the
+    baseline on the ImageNet grid, a reference number (the paper has no MobileNetV2), as keyword
+    dicts for ``Recorder.record``; its interval over originals is in the note."""
+    estimate = _tables.relative_advantage(grid, "kind", "exiaa", "baseline")
+    return dict(claim=f"exiaa.above_baseline.imagenet_{IMAGENET_KEY}", ours=round(estimate.value, 3), verdict=REFERENCE,
+                unit=_ADVANTAGE,
+                note=(f"{estimate.text()} ({estimate.interval}); MobileNetV2 on {setup.k} ImageNet sample images, pool "
+                      f"of {setup.pool_size}; the paper has no MobileNetV2 (its ResNet-18/ViT-B16 are in "
+                      "exiaa.above_baseline)"))

@@ -1,11 +1,20 @@
 """EXIAA's tables and figures: our grid summarised beside the paper's Tables 1 and B.1-B.3,
-the statistics the claims are scored on (shares of cells, ratios), Fig. 2-5 and A.1
-counterparts, and pictures of one attack.
+the estimates the claims are judged on, Fig. 2-5 and A.1 counterparts, and pictures of one
+attack.
 
 Frames: a *grid* is :func:`axlib.papers.exiaa.grid.run_grid`'s per-image output (columns
 model, method, kind, alpha, top_k, image, explanation_change, ssim, confidence_change,
-perturbation_l2, ...); a *summary* is :func:`summarise` of one (per-cell means and stds);
-the paper's cells are :func:`axlib.papers.exiaa.paper.paper_tables` (a summary's layout).
+perturbation_l2, flipped, ...; the page's grids add ``original``, the attacked image a row
+belongs to); a *summary* is :func:`summarise` of one (per-cell means and stds); the paper's
+cells are :func:`axlib.papers.exiaa.paper.paper_tables` (a summary's layout).
+
+Estimates (:class:`~axlib.companion.rules.Estimate`, what the rules of
+:mod:`axlib.papers.exiaa.claims` judge): the unit is the **original image**. The cells of one
+original share its image, its attack image and their explanations, so they are not independent:
+each original is first reduced to one number (or one pair) over the cells a claim compares, and
+the 95 % interval is a percentile bootstrap over originals (:func:`relative_advantage`,
+:func:`per_original_mean`, :func:`running_up_estimates`, :func:`trend`, :func:`magnitude_ratio`).
+The ``paper_*`` functions compute the same statistics on the paper's cell means.
 """
 from __future__ import annotations
 
@@ -13,16 +22,18 @@ import numpy as np
 import pandas as pd
 import torch
 
+from axlib.companion.rules import Estimate
 from axlib.explain.baselines import pixel_attribution
 from axlib.metrics.change import percentage_change, ssim
 from axlib.papers.exiaa import paper as _paper
 from axlib.papers.exiaa.attack import TOP_KS, gaussian_baseline, inject, probabilities, top_k_mask
 from axlib.papers.exiaa.grid import _cell_seed
 
-__all__ = ["MEASURES", "LABELS", "MODEL_LABELS", "summarise", "side_by_side", "side_by_side_tables",
-           "share_where", "share_small_confidence", "magnitude_ratios", "class_rank_means",
-           "running_up_shares", "class_rank_tables", "top_ranks_share", "corruption_strength", "imagenet_table", "plot_curves",
-           "plot_figure", "plot_groups", "plot_class_ranks", "plot_attack_ranks", "example", "plot_example"]
+__all__ = ["MEASURES", "LABELS", "MODEL_LABELS", "N_OF", "summarise", "side_by_side", "side_by_side_tables",
+           "originals", "per_original", "per_original_mean", "paired_means", "relative_advantage", "paper_advantage", "trend",
+           "paper_trend", "magnitude_ratio", "class_rank_means", "running_up_estimates", "class_rank_tables",
+           "attack_rank_groups", "corruption_strength", "imagenet_table", "plot_curves", "plot_figure", "plot_groups",
+           "plot_class_ranks", "plot_attack_ranks", "example", "plot_example"]
 
 MEASURES = ("explanation_change", "ssim", "confidence_change", "perturbation_l2")
 LABELS = {"explanation_change": "explanation change (%)", "ssim": "SSIM(x, x_hat)",
@@ -39,6 +50,10 @@ TABLES = (("B.1", "saliency"), ("B.2", "integrated_gradients"), ("B.3", "deeplif
 """The paper's appendix table of each explanation method."""
 CELL = ("model", "method", "alpha", "top_k")
 """The columns that name one grid cell."""
+ORIGINAL = "original"
+"""The column naming the original (attacked) image of a row: the unit of every estimate."""
+N_OF = "original images"
+"""What an estimate's n counts."""
 
 
 def summarise(frame: pd.DataFrame, by=("model", "method", "kind", "alpha", "top_k")) -> pd.DataFrame:
@@ -77,26 +92,6 @@ def side_by_side(ours: pd.DataFrame, paper: pd.DataFrame, *, model: str, method:
     return table
 
 
-def share_where(table: pd.DataFrame, index, column: str, first, second, *,
-                value: str = "explanation_change", larger: bool = True) -> tuple[float, int]:
-    """Share of cells in which ``first`` beats ``second`` along ``column``.
-
-    table: a :func:`summarise` output (or :func:`paper_tables`); index: the columns that
-    identify a cell (e.g. ("model", "method", "alpha", "top_k")); column: the column whose
-    values ``first`` and ``second`` are compared (e.g. "kind": "exiaa" vs "baseline").
-    larger: True counts first > second, False counts first < second. Cells missing either
-    value are skipped. Returns (share in [0, 1], number of cells compared).
-    """
-    wide = table.pivot_table(index=list(index), columns=column, values=value, aggfunc="mean")
-    if first not in wide.columns or second not in wide.columns:
-        raise ValueError(f"{column} must hold both {first!r} and {second!r}")
-    pair = wide[[first, second]].dropna()
-    if pair.empty:
-        return float("nan"), 0
-    wins = pair[first] > pair[second] if larger else pair[first] < pair[second]
-    return float(wins.mean()), int(len(pair))
-
-
 def side_by_side_tables(ours: pd.DataFrame, paper: pd.DataFrame, *, models, top_ks) -> list[tuple[str, pd.DataFrame]]:
     """Every Table B.1-B.3 block (method x model) and the two Table 1 blocks (DeepLIFT SHAP,
     the paper's top-k columns of Table 1 that ``top_ks`` holds), as (title, :func:`side_by_side` table).
@@ -117,34 +112,145 @@ def side_by_side_tables(ours: pd.DataFrame, paper: pd.DataFrame, *, models, top_
     return out
 
 
-def share_small_confidence(table: pd.DataFrame, *, max_alpha: float, below: float) -> tuple[float, int]:
-    """Share of EXIAA cells with alpha <= ``max_alpha`` whose mean confidence change is below
-    ``below`` points (Fig. 4's text). table: a summary (or the paper's cells).
-    Returns (share in [0, 1], NaN for no cell; number of such cells)."""
-    chosen = (table.kind == "exiaa") & (table.alpha <= max_alpha)
-    return float((table[chosen]["confidence_change"] < below).mean()), int(chosen.sum())
+# --------------------------------------------------------------------------- estimates (unit: original image)
+def originals(frame: pd.DataFrame) -> pd.Series:
+    """The original image of each row of a grid: its ``original`` column, or ``image`` for a grid
+    with one attack image per original (what :func:`~axlib.papers.exiaa.grid.run_grid` returns).
+    Raises ValueError for a frame with neither (a summary has no originals)."""
+    if ORIGINAL in frame.columns:
+        return frame[ORIGINAL]
+    if "image" in frame.columns:
+        return frame["image"]
+    raise ValueError("frame must be a grid with an 'original' or 'image' column, not a summary")
 
 
-def magnitude_ratios(ours: pd.DataFrame, paper: pd.DataFrame, *, models, methods) -> list[dict]:
-    """Median over the shared (alpha, top-k) cells of our EXIAA explanation change divided by
-    the paper's, per model and method (pairs without a shared cell are left out).
+def per_original(frame: pd.DataFrame, value: str, columns=()) -> pd.DataFrame:
+    """The mean of ``value`` per original image (rows) and ``columns`` (a column each; none: one
+    column named ``value``), over every other column of the grid (cells, attack images)."""
+    if value not in frame.columns:
+        raise ValueError(f"value must be a column of frame, got {value!r}")
+    f = frame.assign(**{ORIGINAL: originals(frame)})
+    if not columns:
+        return f.groupby(ORIGINAL)[[value]].mean()
+    return f.pivot_table(index=ORIGINAL, columns=list(columns), values=value, aggfunc="mean")
 
-    ours, paper: summaries (``kind`` "exiaa" rows are used). Returns dicts with model, method,
-    ratio (float) and cells (int)."""
-    ours_x, paper_x = ours[ours.kind == "exiaa"], paper[paper.kind == "exiaa"]
-    out = []
-    for key in models:
-        for method in methods:
-            a = ours_x[(ours_x.model == key) & (ours_x.method == method)].set_index(["alpha", "top_k"])
-            b = paper_x[(paper_x.model == key) & (paper_x.method == method)].set_index(["alpha", "top_k"])
-            joined = a[["explanation_change"]].merge(b[["explanation_change"]], left_index=True, right_index=True,
-                                                     suffixes=("", "_paper")).dropna()
-            if joined.empty:
-                continue
-            ratio = float((joined["explanation_change"] / joined["explanation_change_paper"]).median())
-            out.append({"model": key, "method": method, "ratio": ratio, "cells": len(joined)})
-    return out
 
+def per_original_mean(frame: pd.DataFrame, value: str) -> Estimate:
+    """The mean over original images of each original's mean ``value``, with a percentile-bootstrap
+    interval over originals. Raises ValueError for an empty frame."""
+    if frame.empty:
+        raise ValueError("frame has no rows to estimate from")
+    return Estimate.mean(per_original(frame, value)[value].to_numpy(dtype=float), n_of=N_OF)
+
+
+def _ratio(a, b) -> float:
+    """mean(a) / mean(b) - 1 (NaN when mean(b) is 0: the bootstrap drops that resample)."""
+    denominator = float(np.mean(b))
+    return float(np.mean(a) / denominator - 1) if denominator != 0 else float("nan")
+
+
+def paired_means(frame: pd.DataFrame, column: str, first, second, *, value: str = "explanation_change",
+                 cells=CELL) -> pd.DataFrame:
+    """Per original image, the mean ``value`` of ``first`` and of ``second`` (values of
+    ``column``, e.g. kind "exiaa" / "baseline") over the cells (``cells`` less ``column``) in
+    which both have rows. Returns one row per original with columns ``first`` and ``second``.
+    Raises ValueError when ``column`` lacks either value or no cell has both."""
+    f = frame.assign(**{ORIGINAL: originals(frame)})
+    index = [ORIGINAL, *(c for c in cells if c != column and c in f.columns)]
+    wide = f.pivot_table(index=index, columns=column, values=value, aggfunc="mean")
+    if first not in wide.columns or second not in wide.columns:
+        raise ValueError(f"{column} must hold both {first!r} and {second!r}")
+    pair = wide[[first, second]].dropna()
+    if pair.empty:
+        raise ValueError(f"no cell has both {first!r} and {second!r}")
+    return pair.groupby(level=ORIGINAL).mean()
+
+
+def relative_advantage(frame: pd.DataFrame, column: str, first, second, *, value: str = "explanation_change",
+                       cells=CELL) -> Estimate:
+    """How much larger ``first``'s mean ``value`` is than ``second``'s: mean(first) / mean(second)
+    - 1 over the cells both have and over original images (:func:`paired_means`), with a
+    percentile-bootstrap interval over originals (the two means of an original resampled
+    together). 0: equal; +0.1: ``first`` 10 % larger; negative: smaller."""
+    per = paired_means(frame, column, first, second, value=value, cells=cells)
+    if float(per[second].mean()) == 0:
+        raise ValueError(f"the mean {value} of {second!r} is 0: no relative advantage")
+    return Estimate.bootstrap(_ratio, per[first].to_numpy(dtype=float), per[second].to_numpy(dtype=float), n_of=N_OF)
+
+
+def paper_advantage(table: pd.DataFrame, column: str, first, second, *, value: str = "explanation_change",
+                    cells=CELL) -> tuple[float, int]:
+    """:func:`relative_advantage`'s statistic on cell means (the paper's tables, or a summary):
+    (mean(first) / mean(second) - 1 over the cells that have both, number of such cells)."""
+    index = [c for c in cells if c != column and c in table.columns]
+    wide = table.pivot_table(index=index, columns=column, values=value, aggfunc="mean")
+    if first not in wide.columns or second not in wide.columns:
+        raise ValueError(f"{column} must hold both {first!r} and {second!r}")
+    pair = wide[[first, second]].dropna()
+    return (_ratio(pair[first], pair[second]) if len(pair) else float("nan")), len(pair)
+
+
+def _series_rho(frame: pd.DataFrame, along: str, keys: list, value: str) -> pd.Series:
+    """The Spearman rho of ``along`` with ``value`` within each group of ``keys`` (NaN where
+    either is constant in the group)."""
+    groups = frame.groupby(keys, sort=False)
+    ranks = pd.DataFrame({"x": groups[along].rank(), "y": groups[value].rank()})
+    ranks = ranks.assign(xy=ranks.x * ranks.y, xx=ranks.x ** 2, yy=ranks.y ** 2, **{k: frame[k] for k in keys})
+    m = ranks.groupby(keys, sort=False)[["x", "y", "xy", "xx", "yy"]].mean()
+    var = (m.xx - m.x ** 2) * (m.yy - m.y ** 2)
+    rho = (m.xy - m.x * m.y) / np.sqrt(var.where(var > 1e-12))
+    return rho.clip(-1, 1)
+
+
+def _trend_keys(frame: pd.DataFrame, along: str) -> list:
+    if along not in ("alpha", "top_k"):
+        raise ValueError(f"along must be 'alpha' or 'top_k', got {along!r}")
+    return [c for c in ("model", "method", "alpha", "top_k") if c != along and c in frame.columns]
+
+
+def trend(frame: pd.DataFrame, along: str, *, value: str = "explanation_change") -> Estimate:
+    """Does EXIAA's ``value`` grow with ``along`` ("alpha" or "top_k")? The Spearman rho of
+    ``along`` with ``value`` within each series of an attacked image (one model, method, attack
+    image and value of the other parameter; EXIAA rows only), the mean of those rhos per original
+    image, and their mean over originals with a percentile-bootstrap interval. Series in which
+    ``value`` does not vary give no rho. Raises ValueError when no series gives one."""
+    f = frame[frame["kind"] == "exiaa"] if "kind" in frame.columns else frame
+    f = f.assign(**{ORIGINAL: originals(f)})
+    keys = [ORIGINAL, *(["image"] if "image" in f.columns else []), *_trend_keys(f, along)]
+    per = _series_rho(f, along, keys, value).groupby(level=ORIGINAL).mean().dropna()
+    if per.empty:
+        raise ValueError(f"no series of an attacked image varies in {along} and {value}")
+    return Estimate.mean(per.to_numpy(dtype=float), n_of=N_OF)
+
+
+def paper_trend(table: pd.DataFrame, along: str, *, value: str = "explanation_change") -> tuple[float, int]:
+    """:func:`trend`'s rho on cell means (the paper's tables): (mean rho over the series of
+    EXIAA cells, number of series that give one)."""
+    f = table[table["kind"] == "exiaa"].dropna(subset=[value])
+    rho = _series_rho(f, along, _trend_keys(f, along), value).dropna()
+    return float(rho.mean()) if len(rho) else float("nan"), len(rho)
+
+
+def magnitude_ratio(grid: pd.DataFrame, paper: pd.DataFrame, *, model: str, method: str) -> tuple[Estimate, int] | None:
+    """The size of our EXIAA explanation change against the paper's for one model and method:
+    the median over the (alpha, top-k) cells both have of our mean over original images divided
+    by the paper's cell, with a percentile-bootstrap interval over originals.
+
+    grid: our grid; paper: :func:`~axlib.papers.exiaa.paper.paper_tables`. Returns (estimate,
+    number of shared cells), or None when no cell is shared."""
+    ours = grid[(grid["kind"] == "exiaa") & (grid["model"] == model) & (grid["method"] == method)]
+    theirs = paper[(paper["kind"] == "exiaa") & (paper["model"] == model) & (paper["method"] == method)]
+    theirs = theirs.set_index(["alpha", "top_k"])["explanation_change"].dropna()
+    if ours.empty or theirs.empty:
+        return None
+    wide = per_original(ours, "explanation_change", ("alpha", "top_k"))
+    shared = [cell for cell in wide.columns if cell in theirs.index]
+    if not shared:
+        return None
+    values = wide[shared].dropna().to_numpy(dtype=float)
+    reference = theirs.loc[shared].to_numpy(dtype=float)
+    estimate = Estimate.bootstrap(lambda x: float(np.median(x.mean(0) / reference)), values, n_of=N_OF)
+    return estimate, len(shared)
 
 RUNNING_UP_RANK = 2
 """The running-up class's rank in the model's order of classes (1 is the predicted class)."""
@@ -158,15 +264,30 @@ def class_rank_means(fig5: pd.DataFrame) -> pd.DataFrame:
     return fig5.groupby(["method", "alpha", "top_k", "class_rank"])["explanation_change"].mean().unstack("class_rank")
 
 
-def running_up_shares(fig5: pd.DataFrame) -> dict[str, pd.Series]:
-    """Per (method, alpha, top-k) cell, whether the running-up class's mean explanation change
-    is at least every other class rank's (``"best"``) and at least their mean (``"above_mean"``).
-    Returns two boolean Series; their means are the claims' shares."""
-    by_rank = class_rank_means(fig5)
-    others = [c for c in by_rank.columns if c != RUNNING_UP_RANK]
-    return {"best": by_rank[RUNNING_UP_RANK] >= by_rank[others].max(axis=1),
-            "above_mean": by_rank[RUNNING_UP_RANK] >= by_rank[others].mean(axis=1)}
+def _worst_method_against_best_other(x) -> float:
+    means = x.mean(0)                                                       # (methods, ranks)
+    return float(np.min(means[:, 0] / means[:, 1:].max(1) - 1))
 
+
+def running_up_estimates(fig5: pd.DataFrame) -> dict[str, Estimate]:
+    """Fig. 5's two readings, per original image the mean explanation change per method and class
+    rank over the (alpha, top-k) cells, with percentile-bootstrap intervals over originals:
+
+    * ``"best"``: the smallest over methods of the running-up class's mean / the largest other
+      rank's mean - 1 ("as good as or better than ... any other class", in every method);
+    * ``"above_mean"``: the running-up class's mean / the mean of the other ranks - 1 (means over
+      methods too; Fig. 5 draws the mean of the others).
+
+    Raises ValueError when the grid lacks the running-up rank or any other rank."""
+    wide = per_original(fig5, "explanation_change", ("method", "class_rank")).dropna()
+    methods = list(dict.fromkeys(wide.columns.get_level_values("method")))
+    ranks = sorted(set(wide.columns.get_level_values("class_rank")))
+    others = [r for r in ranks if r != RUNNING_UP_RANK]
+    if RUNNING_UP_RANK not in ranks or not others or wide.empty:
+        raise ValueError(f"fig5 must hold class rank {RUNNING_UP_RANK} and another rank for some original")
+    x = np.stack([wide[[(m, r) for r in (RUNNING_UP_RANK, *others)]].to_numpy(dtype=float) for m in methods], axis=1)
+    return {"best": Estimate.bootstrap(_worst_method_against_best_other, x, n_of=N_OF),
+            "above_mean": Estimate.bootstrap(_ratio, x[:, :, 0].mean(1), x[:, :, 1:].mean((1, 2)), n_of=N_OF)}
 
 def class_rank_tables(fig5: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(mean explanation change (%) per method and class rank, mean perturbation size
@@ -176,16 +297,10 @@ def class_rank_tables(fig5: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return change, size
 
 
-def top_ranks_share(fig_a1: pd.DataFrame, top_ranks) -> tuple[float, int]:
-    """Share of (method, alpha, top-k) cells in which the attack images of confidence ranks
-    ``top_ranks`` give a larger mean explanation change than the others (the low ranks).
-
-    fig_a1: the grid of :func:`axlib.papers.exiaa.experiments.attack_rank_grid` (column
-    ``attack_rank``). Returns (share, number of cells)."""
-    grouped = fig_a1.assign(group=np.where(fig_a1["attack_rank"].isin(list(top_ranks)), "top", "low"))
-    means = grouped.groupby(["method", "alpha", "top_k", "group"])["explanation_change"].mean().reset_index()
-    return share_where(means, ("method", "alpha", "top_k"), "group", "top", "low")
-
+def attack_rank_groups(fig_a1: pd.DataFrame, top_ranks) -> pd.DataFrame:
+    """Fig. A.1's grid with a ``group`` column: "top" for the attack images of confidence ranks
+    ``top_ranks``, "low" for the others (what :func:`relative_advantage` compares)."""
+    return fig_a1.assign(group=np.where(fig_a1["attack_rank"].isin(list(top_ranks)), "top", "low"))
 
 def corruption_strength(grid: pd.DataFrame) -> pd.DataFrame:
     """Mean explanation change, SSIM, ||x_hat - x||_2 and confidence change per model and kind."""
