@@ -6,12 +6,11 @@ import pandas as pd
 import pytest
 import torch
 
-from axlib.companion.results import Verdict
 from axlib.data import polarity
 from axlib.models.lenet import LeNetSpeech
 from axlib.models.textcnn import TextCNN
 from axlib.papers.axai import appendix_c4 as c4
-from axlib.papers.axai import claims, paper
+from axlib.papers.axai import claims
 from axlib.papers.axai import speech as axai_speech
 from axlib.papers.axai import text as axai_text
 from axlib.segment import grid
@@ -22,43 +21,32 @@ def _beta_fit(p: float, q: float) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- rules
-def test_cnn_rand_accuracy_rule():
-    assert claims.cnn_rand_accuracy(paper.KIM_CNN_RAND - 0.015) == Verdict("reproduced", claims.cnn_rand_accuracy(0.7).rule)
-    assert claims.cnn_rand_accuracy(paper.KIM_CNN_RAND + 0.04).verdict == "partly"
-    assert claims.cnn_rand_accuracy(0.6).verdict == "not reproduced"
-    assert "76.1%" in claims.cnn_rand_accuracy(0.6).rule
-    with pytest.raises(ValueError, match="ours"):
-        claims.cnn_rand_accuracy(76.1)
+def _judge(claim_id: str, estimate) -> str:
+    return next(c.rule for c in claims.CLAIMS if c.id == claim_id).judge(estimate).verdict
 
 
-def test_speech_start_and_end_rule():
-    assert claims.speech_start_and_end({"start": 0.4, "middle": 0.1, "end": 0.3, "outside": 0.2}).verdict == "reproduced"
-    assert claims.speech_start_and_end({"start": 0.4, "middle": 0.1, "end": 0.05}).verdict == "partly"
-    assert claims.speech_start_and_end({"start": 0.1, "middle": 0.8, "end": 0.1}).verdict == "not reproduced"
-    with pytest.raises(ValueError, match="timing"):
-        claims.speech_start_and_end({"start": 0.1, "end": 0.1})
+def test_kims_accuracy_is_context_not_a_claim():
+    assert "text.cnn_rand.accuracy" not in {c.id for c in claims.CLAIMS}
+    assert "Kim 2014" in axai_text.accuracy_fields({"split": {"test": [0, 1]}}, 0.7)["paper"]
 
 
-def test_speech_start_rule():
-    assert claims.speech_start({"start": 0.6, "middle": 0.2, "end": 0.2}).verdict == "reproduced"
-    assert claims.speech_start({"start": 0.27, "middle": 0.34, "end": 0.19}).verdict == "partly"
-    assert claims.speech_start({"start": 0.1, "middle": 0.5, "end": 0.4}).verdict == "not reproduced"
-    assert claims.speech_start({"start": 0.0, "middle": 0.0, "end": 0.0}).verdict == "not reproduced"
-
-
-def test_speech_neighbour_rule():
-    assert claims.speech_neighbour(["five", "five", "cat"], "five").verdict == "reproduced"
-    assert claims.speech_neighbour(["five", "cat"], "five").verdict == "reproduced"          # ties count
-    assert claims.speech_neighbour(["cat", "cat", "five"], "five").verdict == "partly"
-    assert claims.speech_neighbour(["cat"], "five").verdict == "not reproduced"
-    assert claims.speech_neighbour([], "five").verdict == "not reproduced"                   # nothing attacked
+def test_speech_rules_read_every_clip_of_the_word():
+    from axlib.companion.rules import Estimate
+    both = {"start - middle": Estimate(0.2, 0.1, 0.3, 40), "end - middle": Estimate(0.15, 0.08, 0.2, 40)}
+    assert _judge("speech.right.explanation_timing", both) == "reproduced"
+    assert _judge("speech.right.explanation_timing", dict(both, **{"end - middle": Estimate(-0.2, -0.3, -0.1, 40)})) \
+        == "partly"
+    assert _judge("speech.three.explanation_timing", Estimate(0.1, 0.06, 0.14, 40)) == "reproduced"
+    assert _judge("speech.three.explanation_timing", Estimate(0.1, 0.06, 0.14, 1)) == "inconclusive"    # one clip
+    assert _judge("speech.right.neighbour", Estimate.proportion(30, 40)) == "reproduced"
+    assert _judge("speech.right.neighbour", Estimate.proportion(0, 40)) == "not reproduced"
+    assert _judge("speech.right.neighbour", Estimate(0.0, 0.0, 0.0, 0, "clips")) == "inconclusive"       # none attacked
 
 
 def test_text_top_token_rule():
-    assert claims.text_top_token(["unfunny", "long", "sitcom"], "unfunny").verdict == "reproduced"
-    assert claims.text_top_token(["glorified", "sitcom", "unfunny", "long"], "unfunny").verdict == "partly"
-    assert claims.text_top_token(["a", "b", "c", "unfunny"], "unfunny").verdict == "not reproduced"
-    assert claims.text_top_token([], "unfunny").verdict == "not reproduced"
+    from axlib.companion.rules import Estimate
+    assert [_judge("text.negative.top_token", Estimate(r, r, r, 1)) for r in (1.0, 3.0, 4.0)] == [
+        "reproduced", "partly", "not reproduced"]
 
 
 def test_c4_beta_rule_takes_table_8():
@@ -106,14 +94,19 @@ def test_examples_timing_and_neighbours_on_a_small_model(clips):
     assert examples["three"]["idx"] == 3 and examples["three"]["why"] == "held-out, correct"
     table = axai_speech.timing_table(examples, clips, (8, 10))
     assert list(table.index) == ["right", "three"] and table.loc["three", "clip"] == "w/3.wav"
-    fields = axai_speech.timing_fields(examples["three"], clips, k=4, cells=(8, 10))
-    assert fields["ours"].startswith("start ") and "top 4 of 80 grid cells" in fields["note"]
-    neighbours = axai_speech.neighbour_attacks(model, clips, pred, segments, steps=2,
+    neighbours = axai_speech.neighbour_attacks(model, clips, pred, segments, k=4, steps=2,
                                                neighbours={"right": "five", "three": "five"})
     assert neighbours["right"]["attacked"] == 2 and len(neighbours["right"]["adv"]) == 2
+    assert len(neighbours["right"]["timing"]) == 2 and set(neighbours["right"]["timing"][0]) >= {"start", "end"}
+    fields = axai_speech.timing_fields("three", neighbours["three"], examples["three"], clips, k=4, cells=(8, 10))
+    assert fields["ours"].startswith("mean start ") and "top 4 of 80 grid cells" in fields["note"]
+    assert fields["estimate"].n == 2 and fields["estimate"].n_of == "clips"
+    right = axai_speech.timing_fields("right", neighbours["right"], examples["right"], clips, k=4, cells=(8, 10))
+    assert set(right["estimate"]) == {"start - middle", "end - middle"}
     assert neighbours["three"]["confused"] == ["three"]                          # held-out clip 3
     fields = axai_speech.neighbour_fields("right", neighbours["right"], steps=2)
     assert fields["ours"] in clips["words"] and "PGD-2 on the 2 correctly" in fields["note"]
+    assert fields["estimate"].n == 2
     assert axai_speech.neighbour_fields("x", {"attacked": 0, "adv": [], "confused": []}, steps=2)["ours"] == ""
     assert axai_speech.neighbour_table(neighbours).loc["right", "clips attacked"] == 2
     assert axai_speech.more_examples(clips, pred, exclude=examples, n=4) == [5]
@@ -150,8 +143,9 @@ def test_sentences_are_found_chosen_and_explained(sentences):
     model = TextCNN(len(sentences["vocab"]), dim=6, maps=3).eval()
     e = axai_text.explain_sentence(model, sentences["vocab"], "a dull film .", k=2, steps=2)
     assert e["shown"] == ["a", "dull*", "film", "."] and sorted(e["ranked"]) == sorted(e["tokens"])
-    fields = axai_text.top_token_fields(e, steps=2)
+    fields = axai_text.top_token_fields(dict(e, expected="film"), steps=2)
     assert fields["ours"] == e["ranked"][0] and "PGD-2" in fields["note"]
+    assert fields["estimate"].value == e["ranked"].index("film") + 1
     pred = axai_text.predict(model, sentences["tokens"][sentences["split"]["test"]])
     assert pred.shape == (3,) and pred.dtype == torch.int64
     assert "3 held-out sentences" in axai_text.accuracy_fields(sentences, 0.74)["note"]

@@ -14,6 +14,7 @@ import torch
 from matplotlib.figure import Figure
 
 from axlib._util.checks import check_int, check_number
+from axlib.companion.rules import Estimate
 from axlib.data import speech_commands
 from axlib.data.speech_commands import HOP, N_FFT, SAMPLE_RATE, bin_frequencies, frame_times
 from axlib.papers.axai import paper
@@ -304,25 +305,37 @@ def timing_table(examples: dict, clips: dict, cells: tuple[int, int]) -> pd.Data
     return pd.DataFrame(rows).set_index("word")
 
 
-def timing_fields(example: dict, clips: dict, *, k: int, cells: tuple[int, int]) -> dict:
-    """``ours``, ``note`` and ``unit`` of the record ``speech.<word>.explanation_timing``."""
-    t = example["timing"]
-    return {"ours": f"start {t['start']:.2f}, middle {t['middle']:.2f}, end {t['end']:.2f}, outside {t['outside']:.2f}",
-            "unit": "share of the explanation per third of the word",
-            "note": (f"clip {clips['files'][example['idx']]} ({example['why']}), top {k} of {cells[0] * cells[1]} grid "
-                     "cells; the paper's axis is not the clip's 0-1 s, so the position within the word is compared, "
-                     "not seconds")}
+def timing_fields(word: str, result: dict, example: dict, clips: dict, *, k: int, cells: tuple[int, int]) -> dict:
+    """:meth:`~axlib.companion.results.Recorder.judge` keywords of ``speech.<word>.explanation_timing``:
+    over every correctly classified clip of ``word`` (``result``, one entry of
+    :func:`neighbour_attacks`), the mean per-clip difference between the share of the explanation
+    in the start (and, for "right", the end) third of the word and in its middle ("three": the
+    larger of middle and end), bootstrap over clips; ``example``: the Fig. 5 clip shown."""
+    t = pd.DataFrame(result["timing"])
+    if word == "right":
+        estimate = {"start - middle": Estimate.mean((t.start - t.middle).to_numpy(), "clips"),
+                    "end - middle": Estimate.mean((t.end - t.middle).to_numpy(), "clips")}
+    else:
+        estimate = Estimate.mean((t.start - t[["middle", "end"]].max(axis=1)).to_numpy(), "clips")
+    shown = example["timing"]
+    return {"estimate": estimate, "unit": "share of the explanation per third of the word",
+            "ours": f"mean start {t.start.mean():.2f}, middle {t.middle.mean():.2f}, end {t.end.mean():.2f}",
+            "note": (f"{len(t)} correctly classified clips of '{word}', top {k} of {cells[0] * cells[1]} grid cells; the "
+                     f"Fig. 5 clip {clips['files'][example['idx']]}: start {shown['start']:.2f}, middle "
+                     f"{shown['middle']:.2f}, end {shown['end']:.2f}; the paper's axis is not the clip's 0-1 s, so the "
+                     "position within the word is compared, not seconds")}
 
 
 # --------------------------------------------------------------------------- the neighbour classes
-def neighbour_attacks(model, clips: dict, predictions, segments: torch.Tensor, *, steps: int = 20,
+def neighbour_attacks(model, clips: dict, predictions, segments: torch.Tensor, *, k: int = 10, steps: int = 20,
                       device: str = "cpu", neighbours: dict | None = None) -> dict:
-    """Where the untargeted attack sends every correctly classified clip of each word.
+    """AXAI on every correctly classified clip of each word: where the untargeted attack sends
+    it, and where in the word its top-``k`` explanation lies.
 
     neighbours: {word: the paper's neighbour} (default: the paper's, "right" -> "five", "three"
     -> "tree"). Returns {word: {"expected", "attacked" (clips attacked), "adv" (their
-    adversarial words, a list), "confused" (the model's predictions of the word's held-out
-    clips, a list)}}.
+    adversarial words, a list), "timing" (:func:`timing_profile` of each clip's explanation, a
+    list), "confused" (the model's predictions of the word's held-out clips, a list)}}.
     """
     from axlib.explain import axai
 
@@ -333,12 +346,13 @@ def neighbour_attacks(model, clips: dict, predictions, segments: torch.Tensor, *
     for word, expected in neighbours.items():
         c = words.index(word)
         mine = np.flatnonzero((labels == c).numpy() & (predictions == c).numpy())
-        adv = []
+        adv, timing = [], []
         if len(mine):
-            exp = axai(model, specs[mine].to(device), segments, k=1, steps=steps)
+            exp = axai(model, specs[mine].to(device), segments, k=k, steps=steps)
             adv = [words[int(a)] for a in exp.adv_label.cpu()]
+            timing = [timing_profile(m, word_span(specs[i])) for m, i in zip(exp.mask.cpu(), mine)]
         confused = [words[int(predictions[i])] for i in clips["held"] if int(labels[i]) == c]
-        out[word] = {"expected": expected, "attacked": len(mine), "adv": adv, "confused": confused}
+        out[word] = {"expected": expected, "attacked": len(mine), "adv": adv, "timing": timing, "confused": confused}
     return out
 
 
@@ -352,13 +366,19 @@ def neighbour_table(neighbours: dict) -> pd.DataFrame:
 
 
 def neighbour_fields(word: str, result: dict, *, steps: int) -> dict:
-    """``ours`` (the most frequent adversarial label, "" when none), ``note`` and ``unit`` of the
-    record ``speech.<word>.neighbour``; result: one entry of :func:`neighbour_attacks`."""
-    adv = pd.Series(result["adv"]).value_counts()
-    return {"ours": adv.index[0] if len(adv) else "", "unit": "most frequent adversarial label",
+    """:meth:`~axlib.companion.results.Recorder.judge` keywords of ``speech.<word>.neighbour``: the
+    share of attacked clips the attack sends to the paper's neighbour (Clopper-Pearson over
+    clips); result: one entry of :func:`neighbour_attacks`."""
+    adv = pd.Series(result["adv"], dtype=object).value_counts()
+    if result["adv"]:
+        estimate = Estimate.proportion(int(adv.get(result["expected"], 0)), len(result["adv"]), "clips")
+    else:
+        estimate = Estimate(0.0, 0.0, 0.0, 0, "clips", "no clip attacked")     # n = 0: the rule says inconclusive
+    return {"estimate": estimate,
+            "ours": adv.index[0] if len(adv) else "", "unit": "share of attacked clips sent to the paper's neighbour",
             "note": (f"L2 PGD-{steps} on the {result['attacked']} correctly classified clips of '{word}': "
                      f"{adv.to_dict()}; held-out predictions of '{word}': "
-                     f"{pd.Series(result['confused']).value_counts().to_dict()}")}
+                     f"{pd.Series(result['confused'], dtype=object).value_counts().to_dict()}")}
 
 
 # --------------------------------------------------------------------------- Fig. 8: more words
