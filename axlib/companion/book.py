@@ -430,12 +430,13 @@ def _dashboard_row(r) -> str:
     claim = f"{_cell(r.claim.statement)} ({_cell(r.claim.where)}) <br>{ident}" if r.claim else ident
     paper = rec.get("paper") if rec.get("paper") not in (None, "") else (
         r.claim.paper_value if r.claim else None)
+    paper = _cell(paper, 90) + (f" <br>(paper's n: {_cell(r.claim.n_paper)})" if r.claim and r.claim.n_paper else "")
     declared = r.claim.rule.text if r.claim is not None and r.claim.rule is not None else None
     rule = rec.get("rule") if r.record else declared
     verdict = f"**{r.verdict}**" if r.record else f"*{r.verdict}*"
     run = f"{_cell(rec.get('profile'))}, {_cell(rec.get('device'), 40)}" if r.record else "-"
     ours = _ours(rec) if r.record else "-"
-    return f"| {claim} | {_cell(paper, 90)} | {ours} | {_cell(rule, 160)} | {verdict} | {run} |"
+    return f"| {claim} | {paper} | {ours} | {_cell(rule, 160)} | {verdict} | {run} |"
 
 
 def _omitted_table(rows: list) -> list[str]:
