@@ -95,3 +95,35 @@ def test_no_best_cnn_and_advprop_between_rules():
     assert _judge("robust.advprop_between", 1.0, 1.0, 1.0, 24) == "reproduced"
     assert _judge("robust.advprop_between", 0.5, 0.33, 0.67, 24) == "inconclusive"
     assert _judge("robust.tuning.robust_prefers_smaller", 1.0, 0.54, 1.0, 6) == "reproduced"      # 6 of 6
+
+
+def test_architecture_ranking_rule_reads_our_resnets_position():
+    assert _judge("robust.architecture_ranking", 1, 1, 1, 24) == "reproduced"           # first of our 3
+    assert _judge("robust.architecture_ranking", 1.5, 1.5, 2, 24) == "partly"           # tied first or second
+    assert _judge("robust.architecture_ranking", 3, 2.5, 3, 24) == "not reproduced"
+    assert _judge("robust.architecture_ranking", 1, 1, 2, 24) == "inconclusive"         # first or second
+    assert _judge("robust.architecture_ranking", 1, 1, 1, 12) == "inconclusive"         # n < 20 images
+    assert "not a ResNet-50" in RULES["robust.architecture_ranking"].text
+
+
+def test_gradient_vs_perturbation_rule_needs_both_wsl_and_runtime():
+    rule = RULES["robust.gradient_vs_perturbation"]
+    lead, tie, behind = Estimate(3.0, 1.5, 4.5, 24), Estimate(0.0, -0.8, 0.8, 24), Estimate(-5.0, -7.0, -3.0, 24)
+    fast, slow = Estimate(6.0, 5.0, 7.0, 24), Estimate(0.8, 0.7, 0.9, 24)
+    assert rule.judge({"wsl": lead, "runtime": fast}).verdict == "reproduced"
+    assert rule.judge({"wsl": tie, "runtime": fast}).verdict == "partly"            # one of the two reproduced
+    assert rule.judge({"wsl": behind, "runtime": slow}).verdict == "not reproduced"
+    assert rule.judge({"wsl": Estimate(1.0, -0.5, 2.5, 24), "runtime": fast}).verdict == "inconclusive"
+    assert rule.judge({"wsl": lead, "runtime": Estimate(6.0, 5.0, 7.0, 10)}).verdict == "inconclusive"   # n < 20
+    verdict = rule.judge({"wsl": tie, "runtime": fast})
+    assert verdict.parts == {"wsl": "partly", "runtime": "reproduced"}
+    assert f"{paper.TABLE_2_MS['ig'] / paper.TABLE_2_MS['gradient']:.1f}x" in rule.text   # IG, the fastest of the four
+
+
+def test_cnn_ranking_and_fig_a2_are_not_comparable_but_keep_the_estimate():
+    for claim_id in ("robust.cnn_ranking", "robust.figA2"):
+        verdict = RULES[claim_id].judge(Estimate(0.5, 0.2, 0.8, 24))
+        assert verdict.verdict == "not comparable" and verdict.estimate.value == 0.5
+        assert "robust.no_best_cnn" in verdict.rule
+    assert RULES["robust.figA2"].judge(None).estimate is None
+    assert {c.id for c in claims.CLAIMS if c.omitted} == {"robust.imagenet_replication"}

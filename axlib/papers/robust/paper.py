@@ -160,3 +160,57 @@ METRIC_CORRELATIONS = {     # Fig. 6b, upper triangle, ImageNet-CL (rows as the 
 }
 """Fig. 6b: each metric's row of the Spearman correlation matrix from its diagonal on (PG,
 WSL, Insertion, Deletion)."""
+
+# Section 3.3: Gradient against the costlier methods (Fig. 4b, Table 2).
+GRADIENT_OUTPERFORMS = Quoted("outperforms the more complicated methods LIME, IG, SHAP, and MP", "3.3, Fig. 4b, Table 2",
+                              "the simple Gradient method outperforms the more complicated methods LIME, IG, SHAP, and "
+                              "MP in terms of both WSL (Fig. [4b\\)](#page-5-2) and runtime")
+GRADIENT_RIVALS = ("lime", "ig", "shap", "mp")
+"""The four methods section 3.3 says Gradient outperforms (WSL and runtime: :data:`TABLE_2_WSL`,
+:data:`TABLE_2_MS`)."""
+
+# Appendix A2.1, Fig. A1, Table A5: the architectures (the table's numbers are cut off in our copy of the text).
+BEST_ARCHITECTURE = Quoted("ResNet-50 is the best architecture", "A2.1, Fig. A1, Table A5",
+                           "shows that ResNet-50 is the best architecture considering the average rankings of "
+                           "architectures summarized in Table")
+ARCHITECTURE_ORDER = Quoted("GoogLeNet and DenseNet-161 are two competitive architectures after ResNet-50", "A2.1",
+                            "GoogLeNet and DenseNet-161 are two competitive architectures after ResNet-50 while "
+                            "MobileNet-v2 and AlextNet are the worst architectures overall")
+"""A2.1's order of the five architectures: ResNet-50; GoogLeNet and DenseNet-161; MobileNet-v2 and AlexNet last."""
+
+# Table A4: the 12 CNNs on ImageNet-CL (the paper ranks them; the text never cites the table).
+TABLE_A4 = {
+    "AlexNet": Quoted((77.96, 43.81, 0.582, 0.074, 56.55, 0.72), "Table A4",
+                      "AlexNet 77.96 (11th) 43.81(11th) 0.582(7th) 0.074(7th) 56.55 (8th) 0.72 (3rd)"),
+    "AlexNet-R": Quoted((77.47, 41.78, 0.333, 0.03, 39.83, 0.72), "Table A4",
+                        "AlexNet-R 77.47 (12th) 41.78(12th) 0.333(12th) 0.03(1st) 39.83 (12th) 0.72 (3rd)"),
+    "GoogleNet": Quoted((84.59, 50.9, 0.632, 0.073, 69.78, 1.51), "Table A4",
+                        "GoogleNet 84.59 (3rd) 50.9(4th) $\\overline{0.632}$ (5th) 0.073(6th) 69.78 (6th) 1.51 (5th)"),
+    "GoogleNet-R": Quoted((84.32, 52.59, 0.428, 0.051, 50.94, 1.51), "Table A4",
+                          "GoogleNet-R 84.32 (4th) 52.59(2nd) 0.428(10th) 0.051 (3rd) 50.94 (10th) 1.51(5th)"),
+    "DenseNet": Quoted((80.43, 45.67, 0.78, 0.135, 77.14, 7.82), "Table A4",
+                       "DenseNet 80.43(8th) 45.67(10th) 0.78(2nd) 0.135(12th) 77.14 (2nd) 7.82(11th)"),
+    "DenseNet-R": Quoted((84.79, 52.06, 0.579, 0.054, 66.12, 7.82), "Table A4",
+                         "DenseNet-R 84.79 (1st) 52.06 (3rd) 0.579(8th) 0.054(4th) 66.12(7th) 7.82(11th)"),
+    "MobileNet": Quoted((83.42, 50.31, 0.611, 0.086, 71.88, 0.32), "Table A4",
+                        "MobileNet 83.42 (6th) 50.31(6th) 0.611(6th) 0.086(8th) 71.88(5th) 0.32 (1st)"),
+    "MobileNet-R": Quoted((83.61, 50.65, 0.338, 0.034, 50.4, 0.32), "Table A4",
+                          "MobileNet-R 83.61 (5th) 50.65(5th) 0.338(11th) 0.034 (2nd) 50.4 (11th) 0.32(1st)"),
+    "ResNet": Quoted((80.13, 46.11, 0.727, 0.108, 76.15, 4.12), "Table A4",
+                     "ResNet 80.13 (9th) 46.11(9th) $\\overline{0.727}$ (4th) 0.108 (9th) 76.15(4th) 4.12(9th)"),
+    "ResNet-R": Quoted((84.63, 53.27, 0.496, 0.057, 56.25, 4.12), "Table A4",
+                       "ResNet-R 84.63 (2nd) 53.27 (1st) 0.496(9th) 0.057(5th) 56.25 (9th) 4.12(9th)"),
+    "PGD-5": Quoted((78.54, 48.07, 0.796, 0.121, 77.01, 4.1), "Table A4",
+                    "PGD-5 78.54 (10th) 48.07(8th) 0.796(1st) 0.121(11th) 77.01 (3rd) 4.1(7th)"),
+    "PGD-1": Quoted((83.34, 50.11, 0.778, 0.112, 77.31, 4.1), "Table A4",
+                    "PGD-1 83.34 (7th) 50.11(7th) 0.778(3rd) 0.112(10th) 77.31(f) 4.1(7th)"),
+}
+"""Table A4 rows (ImageNet-CL; the CNN's mean over 8 methods): Pointing Game (%), WSL (%), Insertion,
+Deletion, top-1 accuracy (%), GMACs, as :data:`TABLE_A4_COLUMNS`. PGD-1 and PGD-5 are the AdvProp
+ResNet-50s."""
+TABLE_A4_COLUMNS = ("pointing_game", "wsl", "insertion", "deletion", "accuracy", "macs")
+
+# Appendix A2.2, Fig. A2: accuracy vs Pointing Game and Deletion (a figure; its caption states no finding).
+FIG_A2 = Quoted("average performance of all CNNs across eight attribution methods for Pointing Game and Deletion",
+                "A2.2, Fig. A2", "Shows the average performance of all CNNs across eight attribution methods for "
+                "Pointing Game and Deletion along with top-1 accuracy and MACs")
