@@ -316,3 +316,129 @@ def test_example_maps_cover_every_method_of_each_model():
     settings = {"canvas64-resnet": SIZES["smoke"]["method_settings"]}
     maps, titles = study.example_maps(data, settings, ["canvas64-resnet"])
     assert maps.shape == (9, 64, 64) and titles[0] == "ResNet\ngradient"
+
+
+# --------------------------------------------------------------------------- issue 15: Fig. A1, section 3.3, Table A4, Fig. A2
+def _constant_table(scores, n_images=20):
+    """A study table in which every map of (model, method) scores ``scores(model, method)``: a dict of
+    the four metrics (and optionally ms_per_image) -- known values for the estimate builders."""
+    rows = []
+    for model in study.STUDY_MODELS:
+        for method in study.applicable_methods(model):
+            for image in range(n_images):
+                rows.append({"model": model, "method": method, "image": f"i{image}", "confidence": 0.8,
+                             "wsl_iou": 0.5, "ms_per_image": 1.0, **scores(model, method)})
+    return pd.DataFrame(rows)
+
+
+_ARCH_QUALITY = {"resnet": 3, "googlenet": 2, "alexnet": 1}
+
+
+def _by_architecture(model, method, quality=_ARCH_QUALITY):
+    arch, algo = study.STUDY_MODELS[model]
+    q = 9 if algo == "advprop" else quality[arch]     # AdvProp models planted best: they must not count
+    return {"pointing_game": q / 10, "wsl": q / 10, "insertion": q / 10, "deletion": 1 - q / 10}
+
+
+def test_architecture_ranking_finds_the_planted_order():
+    table = _constant_table(_by_architecture)
+    ranking = sa.architecture_ranking(table)
+    assert list(ranking.index) == ["resnet", "googlenet", "alexnet"]
+    assert list(ranking["position"]) == [1, 2, 3] and list(ranking["paper position"]) == [1, 2, 3]
+    assert ranking.loc["resnet", "wsl"] == pytest.approx(30) and ranking.loc["alexnet", "deletion_rank"] == 3
+    f = findings.architecture_ranking(table, n_boot=100)
+    assert (f.statistic.value, f.statistic.low, f.statistic.high, f.statistic.n) == (1, 1, 1, 20)
+    assert f.ours == 1 and f.note.startswith("by average rank over the 4 metrics: ResNet (1.00), GoogLeNet (2.00)")
+    tied = _constant_table(lambda m, x: _by_architecture(m, x, {"resnet": 3, "googlenet": 3, "alexnet": 1}))
+    assert findings.architecture_ranking(tied, n_boot=100).statistic.value == 1.5          # tied first: the mean position
+    worst = _constant_table(lambda m, x: _by_architecture(m, x, {"resnet": 1, "googlenet": 2, "alexnet": 3}))
+    assert findings.architecture_ranking(worst, n_boot=100).statistic.value == 3
+
+
+_RIVAL_WSL = {"gradient": 0.6, "lime": 0.5, "ig": 0.2, "shap": 0.1, "mp": 0.0}
+_RIVAL_MS = {"gradient": 5.0, "lime": 400.0, "ig": 40.0, "shap": 100.0, "mp": 800.0}
+
+
+def _rivals(model, method):
+    advprop = study.STUDY_MODELS[model][1] == "advprop"   # planted against the claim: must not count
+    return {"pointing_game": 1.0, "wsl": 0.0 if advprop and method == "gradient" else _RIVAL_WSL.get(method, 0.9),
+            "insertion": 0.5, "deletion": 0.1,
+            "ms_per_image": 1e4 if advprop and method == "gradient" else _RIVAL_MS.get(method, 7.0)}
+
+
+def test_gradient_vs_rivals_reads_the_planted_lead_and_speedup():
+    table = _constant_table(_rivals)
+    side = sa.gradient_vs_rivals(table)
+    assert list(side.index) == ["gradient", "lime", "ig", "shap", "mp"]
+    assert side.loc["gradient", "wsl"] == pytest.approx(60) and side.loc["mp", "ms_per_image"] == 800
+    assert side.loc["ig", "paper_ms_per_image"] == paper.TABLE_2_MS["ig"] and side.loc["lime", "paper_wsl"] == 45.47
+    assert sa.gradient_wsl_lead(table) == pytest.approx(10) and sa.gradient_speedup(table) == pytest.approx(8)
+    f = findings.gradient_vs_perturbation(table, "smoke", n_boot=100)
+    assert set(f.statistic) == {"wsl", "runtime"} and f.statistic["wsl"].n == 20
+    assert (f.statistic["wsl"].low, f.statistic["wsl"].high) == pytest.approx((10, 10))
+    assert f.statistic["runtime"].value == pytest.approx(8)
+    assert f.ours.startswith("WSL +10.0 points over the best of the four (lime); the fastest of them (ig) takes 8.0x")
+    assert "smoke profile" in f.note
+    with pytest.raises(ValueError, match="mp"):
+        sa.gradient_vs_rivals(table[table.method != "mp"])
+
+
+def _a4_cards_and_macs(sign=1.0):
+    """Cards and MACs equal to Table A4's accuracy and MACs for the matched models (times ``sign``)."""
+    cards, macs = {}, {}
+    for m in study.STUDY_MODELS:
+        row = sa.PAPER_TABLE_A4.loc[sa.PAPER_A4_NAMES[m]] if m in sa.PAPER_A4_NAMES else None
+        cards[m] = {"test_accuracy": 0.5 if row is None else sign * row["accuracy"] / 100}
+        macs[m] = 1e12 if row is None else sign * row["macs"] * 1e9
+    return cards, macs
+
+
+def _a4_scores(sign=1.0):
+    def scores(model, method):
+        if model not in sa.PAPER_A4_NAMES:
+            return {"pointing_game": 0.5, "wsl": 0.5, "insertion": 0.5, "deletion": 0.5}
+        row = sa.PAPER_TABLE_A4.loc[sa.PAPER_A4_NAMES[model]]
+        return {"pointing_game": sign * row["pointing_game"] / 100, "wsl": sign * row["wsl"] / 100,
+                "insertion": sign * row["insertion"], "deletion": sign * row["deletion"]}
+    return scores
+
+
+def test_cnn_ranking_beside_table_a4_on_a_planted_copy():
+    assert set(sa.PAPER_A4_NAMES.values()) == {"AlexNet", "AlexNet-R", "GoogleNet", "GoogleNet-R", "ResNet",
+                                                "ResNet-R", "PGD-1"}
+    assert sa.PAPER_TABLE_A4.shape == (12, 6) and sa.PAPER_TABLE_A4.loc["PGD-1", "accuracy"] == 77.31
+    table = _constant_table(_a4_scores())
+    cards, macs = _a4_cards_and_macs()
+    summary = sa.model_summary(table, cards, macs)
+    ranks = sa.cnn_ranking(summary)
+    assert ranks.shape == (9, 12) and ranks.loc["AlexNet-R", "deletion_rank"] == 1      # lowest Deletion: 1st
+    assert ranks.loc["ResNet-R", "wsl"] == pytest.approx(53.27) and ranks.loc["AlexNet", "macs_rank"] == 1
+    beside = sa.cnn_ranking_beside_paper(summary)
+    assert beside.shape == (7, 12) and "ResNet-AdvProp" in beside.index
+    for col in paper.TABLE_A4_COLUMNS:
+        assert (beside[(col, "ours")] == beside[(col, "paper")]).all()
+    assert beside.loc["ResNet-R", ("wsl", "paper")] == 1 and beside.loc["AlexNet-R", ("wsl", "paper")] == 7
+    assert np.allclose(sa.a4_agreement(summary), 1.0)
+    f = findings.cnn_ranking(table, cards, macs, n_boot=100)
+    assert (f.statistic.value, f.statistic.low, f.statistic.high) == pytest.approx((1, 1, 1))
+    assert (f.statistic.n, f.statistic.n_of, f.ours) == (7, "models", 1.0) and "pointing_game +1.00" in f.note
+    reversed_ = findings.cnn_ranking(_constant_table(_a4_scores(-1.0)), *_a4_cards_and_macs(-1.0), n_boot=100)
+    assert reversed_.statistic.value == pytest.approx(-1.0)
+    ceiling = _constant_table(lambda m, x: dict(_a4_scores()(m, x), pointing_game=1.0))
+    tied = findings.cnn_ranking(ceiling, cards, macs, n_boot=100)
+    assert tied.statistic.value == pytest.approx(1.0) and "pointing_game tied" in tied.note   # left out of the mean
+    with pytest.raises(ValueError, match="ties"):
+        findings.cnn_ranking(_constant_table(lambda m, x: dict.fromkeys(study.METRICS, 0.5)), cards, macs, n_boot=100)
+
+
+def test_fig_a2_finding_and_figure():
+    table = _constant_table(_by_architecture)
+    cards = {m: {"test_accuracy": 0.9 if m == "canvas64-alexnet" else 0.5} for m in study.STUDY_MODELS}
+    summary = sa.model_summary(table, cards, dict.fromkeys(study.STUDY_MODELS, 1e6))
+    f = findings.fig_a2(summary)
+    assert f.statistic is None
+    assert f.ours == ("most accurate: AlexNet; best Pointing Game: AlexNet-AdvProp, GoogLeNet-AdvProp, ResNet-AdvProp; "
+                      "best Deletion: AlexNet-AdvProp, GoogLeNet-AdvProp, ResNet-AdvProp")
+    fig = sa.plot_accuracy_vs_pg_deletion(summary)
+    low, high = fig.axes[1].get_ylim()
+    assert len(fig.axes) == 2 and low > high and "inverted" in fig.axes[1].get_ylabel()

@@ -9,13 +9,17 @@ Figure); none recomputes attributions. Higher is better for every metric but Del
   differences, Wilcoxon signed-rank with Holm's correction, simultaneous intervals (Fig. 2).
 - :func:`advprop_position`: vanilla / AdvProp / robust per architecture (Fig. 3).
 - :func:`method_ranking`: methods ranked per metric over the vanilla and robust models (Fig. 4, Table A2).
+- :func:`architecture_ranking`: architectures ranked per metric over their vanilla and robust models (Fig. A1, Table A5).
 - :func:`runtime_table`: median wall time per image and WSL per method (Table 2).
-- :func:`model_summary`: per model means with accuracy and MACs (Fig. 5).
+- :func:`gradient_vs_rivals`: Gradient beside LIME, IG, SHAP and MP in WSL and runtime (section 3.3).
+- :func:`model_summary`: per model means with accuracy and MACs (Fig. 5, Fig. A2).
+- :func:`cnn_ranking`, :func:`cnn_ranking_beside_paper`, :func:`a4_agreement`: the models ranked per
+  column as Table A4, beside the paper's ranks where a model has a counterpart.
 - :func:`confidence_correlation`, :func:`metric_correlations`: Spearman rank correlations (Fig. 6).
 - :func:`model_table`, :func:`tuned_pairs`, :func:`cell_counts`, :func:`per_model_scores`,
   :func:`ranking_beside_paper`, :func:`correlations_beside_paper`: the tables notebook 05 shows
   (Table 1 of our models from their cards, Table A1's comparison from the tuned settings).
-- ``plot_*``: the figures (Figs. 1-6 and the benchmark's canvases).
+- ``plot_*``: the figures (Figs. 1-6, A2 and the benchmark's canvases).
 
 The paper's numbers shown beside ours come from :mod:`axlib.papers.robust.paper`.
 """
@@ -31,13 +35,16 @@ from axlib.intervals import bootstrap_ci, holm
 from axlib.papers.robust import paper
 from axlib.papers.robust.study import ALGORITHMS, METRICS, STUDY_MODELS, model_label, model_name
 
-__all__ = ["LOWER_IS_BETTER", "PAPER_TABLE_A2", "PAPER_METRIC_CORRELATIONS",
+__all__ = ["LOWER_IS_BETTER", "PAPER_TABLE_A2", "PAPER_METRIC_CORRELATIONS", "PAPER_ARCHITECTURE_ORDER",
+           "PAPER_TABLE_A4", "PAPER_A4_NAMES",
            "with_model_columns", "paired_differences", "compare_algorithms", "advprop_position", "method_ranking",
-           "runtime_table", "model_summary", "confidence_correlation", "metric_correlations",
-           "image_bootstrap", "method_ranks", "runtime_order_rho",
+           "architecture_ranking", "runtime_table", "gradient_vs_rivals", "model_summary", "cnn_ranking",
+           "cnn_ranking_beside_paper", "a4_agreement", "confidence_correlation", "metric_correlations",
+           "image_bootstrap", "method_ranks", "runtime_order_rho", "gradient_wsl_lead", "gradient_speedup",
            "model_table", "by_algorithm", "tuned_pairs", "labelled", "cell_counts", "per_model_scores", "at_ceiling",
            "ceiling_text", "ranking_beside_paper", "correlations_beside_paper",
-           "plot_comparison", "plot_advprop", "plot_ranking", "plot_accuracy_vs", "plot_confidence",
+           "plot_comparison", "plot_advprop", "plot_ranking", "plot_accuracy_vs", "plot_accuracy_vs_pg_deletion",
+           "plot_confidence",
            "plot_benchmark", "plot_maps"]
 
 LOWER_IS_BETTER = {"deletion"}
@@ -67,6 +74,26 @@ def _symmetric(rows: dict) -> pd.DataFrame:
 PAPER_METRIC_CORRELATIONS = _symmetric(paper.METRIC_CORRELATIONS).loc[list(METRICS), list(METRICS)]
 """Fig. 6b: Spearman rank correlation between the four metrics on ImageNet-CL
 (:data:`axlib.papers.robust.paper.METRIC_CORRELATIONS`)."""
+
+
+PAPER_ARCHITECTURE_ORDER = ("resnet", "googlenet", "alexnet")
+"""The paper's order of our three architectures (A2.1, :data:`axlib.papers.robust.paper.ARCHITECTURE_ORDER`):
+ResNet-50 first, GoogLeNet next, AlexNet among the two worst of its five."""
+
+PAPER_TABLE_A4 = pd.DataFrame([paper.value(q) for q in paper.TABLE_A4.values()], index=list(paper.TABLE_A4),
+                              columns=list(paper.TABLE_A4_COLUMNS))
+"""Table A4 (ImageNet-CL, each CNN's mean over 8 methods): Pointing Game (%), WSL (%), Insertion,
+Deletion, top-1 accuracy (%) and MACs (G) of the paper's 12 CNNs, from
+:data:`axlib.papers.robust.paper.TABLE_A4`."""
+
+PAPER_A4_NAMES = {model_name(a, g): f"{row}{'-R' if g == 'robust' else ''}"
+                  for a, row in (("alexnet", "AlexNet"), ("googlenet", "GoogleNet"), ("resnet", "ResNet"))
+                  for g in ("vanilla", "robust")} | {model_name("resnet", "advprop"): "PGD-1"}
+"""Our study models that have a Table A4 counterpart -> its row: the vanilla and robust AlexNet,
+GoogLeNet and ResNet, and the ResNet-AdvProp (PGD-1, as the paper's PGD-1 ResNet-50). Our AlexNet-
+and GoogLeNet-AdvProp have none (the paper trains AdvProp ResNet-50s only)."""
+
+_A4_LOWER_IS_BETTER = {"deletion", "macs"}
 
 
 def with_model_columns(table: pd.DataFrame) -> pd.DataFrame:
@@ -208,6 +235,44 @@ def method_ranking(table: pd.DataFrame, *, algorithms=("vanilla", "robust"), exc
     return out.sort_values("average_rank", kind="stable")
 
 
+def architecture_ranking(table: pd.DataFrame, *, algorithms=("vanilla", "robust"), exclude=("cam",)) -> pd.DataFrame:
+    """Architectures ranked per metric as the paper's Fig. A1 and Table A5.
+
+    Per architecture and metric, the mean over the maps of its ``algorithms`` models (the paper:
+    vanilla and robust, AdvProp left out for a fair comparison) and of every method but
+    ``exclude`` (CAM: it does not run on AlexNet), Pointing Game and WSL in %; rank 1 = best
+    (Deletion: lowest; ties share the best rank, as Table A2); the average rank over the four
+    metrics, and the position by average rank (1 = best; a tie shares the mean position).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        A study table.
+    algorithms, exclude : sequence of str
+        Training algorithms kept; methods left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per architecture, by position: each metric and ``<metric>_rank``,
+        ``average_rank``, ``position`` and ``paper position`` (the architecture's place among
+        ours in the paper's order, :data:`PAPER_ARCHITECTURE_ORDER`).
+    """
+    t = with_model_columns(table)
+    t = t[t["algorithm"].isin(algorithms) & ~t["method"].isin(exclude)]
+    mean = t.groupby("architecture")[list(METRICS)].mean()
+    mean[["pointing_game", "wsl"]] *= 100
+    out = pd.DataFrame(index=mean.index)
+    for metric in METRICS:
+        out[metric] = mean[metric]
+        out[f"{metric}_rank"] = mean[metric].rank(ascending=metric in LOWER_IS_BETTER, method="min")
+    out["average_rank"] = out[[f"{m}_rank" for m in METRICS]].mean(axis=1)
+    out["position"] = out["average_rank"].rank(method="average")
+    order = [a for a in PAPER_ARCHITECTURE_ORDER if a in out.index]
+    out["paper position"] = [order.index(a) + 1 if a in order else np.nan for a in out.index]
+    return out.sort_values("position", kind="stable")
+
+
 def runtime_table(table: pd.DataFrame) -> pd.DataFrame:
     """Per method: median wall time per image in ms (over shards and models), the mean WSL (%)
     over the vanilla and robust models with its std over models, and the paper's runtime."""
@@ -218,6 +283,35 @@ def runtime_table(table: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({"wsl": wsl.mean(), "wsl_std": wsl.std(ddof=0), "ms_per_image": ms})
     out["paper_ms_per_image"] = pd.Series(paper.TABLE_2_MS)
     return out.sort_values("wsl", ascending=False)
+
+
+def gradient_vs_rivals(table: pd.DataFrame) -> pd.DataFrame:
+    """Section 3.3: Gradient beside the four methods the paper says it outperforms in WSL and
+    runtime (LIME, IG, SHAP, MP: :data:`axlib.papers.robust.paper.GRADIENT_RIVALS`), over the
+    vanilla and robust models as the paper's 10 CNNs.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Rows gradient, lime, ig, shap, mp: ``wsl`` (%, the mean over models of each model's mean),
+        ``ms_per_image`` (median over the maps), and Table 2's ``paper_wsl`` and ``paper_ms_per_image``.
+
+    Raises
+    ------
+    ValueError
+        If the table lacks one of the five methods on its vanilla and robust models.
+    """
+    methods = ["gradient", *paper.GRADIENT_RIVALS]
+    t = with_model_columns(table)
+    t = t[t["algorithm"].isin(("vanilla", "robust")) & t["method"].isin(methods)]
+    missing = sorted(set(methods) - set(t["method"]))
+    if missing:
+        raise ValueError(f"table has no maps of {missing} on vanilla or robust models")
+    wsl = t.groupby(["method", "model"])["wsl"].mean().mul(100).groupby("method").mean()
+    out = pd.DataFrame({"wsl": wsl, "ms_per_image": t.groupby("method")["ms_per_image"].median()}).loc[methods]
+    out["paper_wsl"] = pd.Series(paper.value(paper.TABLE_2_WSL))
+    out["paper_ms_per_image"] = pd.Series(paper.TABLE_2_MS)
+    return out
 
 
 def model_summary(table: pd.DataFrame, cards: dict[str, dict], macs: dict[str, float]) -> pd.DataFrame:
@@ -239,6 +333,68 @@ def model_summary(table: pd.DataFrame, cards: dict[str, dict], macs: dict[str, f
             front.append(not dominated.any())
         out[f"pareto_{metric}"] = front
     return out
+
+
+def cnn_ranking(summary: pd.DataFrame) -> pd.DataFrame:
+    """Our models ranked per column as the paper's Table A4.
+
+    Parameters
+    ----------
+    summary : pandas.DataFrame
+        :func:`model_summary` (per model: the four metrics' means over 8 methods and the images,
+        accuracy, MACs).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per model (the paper's way of naming it): the columns of
+        :data:`axlib.papers.robust.paper.TABLE_A4_COLUMNS` (Pointing Game, WSL and accuracy in %,
+        MACs in millions per 64x64 image) each with ``<column>_rank`` (1 = best: highest, but
+        lowest Deletion and fewest MACs; ties share the best rank, as Table A4).
+    """
+    values = summary[list(paper.TABLE_A4_COLUMNS)].astype(float)
+    values[["pointing_game", "wsl", "accuracy"]] *= 100
+    values["macs"] /= 1e6
+    out = pd.DataFrame(index=[model_label(m) for m in values.index])
+    for col in paper.TABLE_A4_COLUMNS:
+        out[col] = values[col].to_numpy()
+        out[f"{col}_rank"] = values[col].rank(ascending=col in _A4_LOWER_IS_BETTER, method="min").astype(int).to_numpy()
+    return out
+
+
+def _a4_pairs(summary: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Our values and the paper's (Table A4) for the models of ``summary`` with a counterpart,
+    both indexed by our model's label."""
+    columns = [c for c in paper.TABLE_A4_COLUMNS if c in summary]
+    ours = summary.loc[[m for m in summary.index if m in PAPER_A4_NAMES], columns].astype(float)
+    theirs = PAPER_TABLE_A4.loc[[PAPER_A4_NAMES[m] for m in ours.index], columns]
+    ours.index = theirs.index = [model_label(m) for m in ours.index]
+    return ours, theirs
+
+
+def cnn_ranking_beside_paper(summary: pd.DataFrame) -> pd.DataFrame:
+    """Each column's rank among our models with a Table A4 counterpart (:data:`PAPER_A4_NAMES`),
+    ours beside the paper's values ranked among the same CNNs (1 = best, as :func:`cnn_ranking`).
+
+    summary: :func:`model_summary`. Returns one row per such model (our names; ResNet-AdvProp
+    stands for the paper's PGD-1) and columns (Table A4 column, "ours" | "paper")."""
+    ours, theirs = _a4_pairs(summary)
+    ranks = {}
+    for col in paper.TABLE_A4_COLUMNS:
+        for who, frame in (("ours", ours), ("paper", theirs)):
+            ranks[(col, who)] = frame[col].rank(ascending=col in _A4_LOWER_IS_BETTER, method="min").astype(int)
+    return pd.DataFrame(ranks)
+
+
+def a4_agreement(summary: pd.DataFrame) -> pd.Series:
+    """Spearman rho between our values and Table A4's over the models with a counterpart, per
+    column of :data:`axlib.papers.robust.paper.TABLE_A4_COLUMNS` that ``summary`` has (NaN where
+    either side ties every model, e.g. a metric at its ceiling). summary: :func:`model_summary`,
+    or any frame indexed by model name with some of those columns."""
+    ours, theirs = _a4_pairs(summary)
+    return pd.Series({col: float(_st.spearmanr(ours[col], theirs[col]).statistic)
+                      if ours[col].nunique() > 1 and theirs[col].nunique() > 1 else np.nan
+                      for col in ours.columns})
 
 
 def confidence_correlation(table: pd.DataFrame, metric: str = "deletion") -> dict:
@@ -315,6 +471,20 @@ def runtime_order_rho(table: pd.DataFrame) -> float:
     ms = with_model_columns(table).groupby("method")["ms_per_image"].median()
     theirs = pd.Series(paper.TABLE_2_MS).reindex(ms.index).dropna()
     return float(_st.spearmanr(ms[theirs.index], theirs).statistic)
+
+
+def gradient_wsl_lead(table: pd.DataFrame) -> float:
+    """Gradient's WSL minus the best WSL of LIME, IG, SHAP and MP, in points of %
+    (:func:`gradient_vs_rivals`)."""
+    wsl = gradient_vs_rivals(table)["wsl"]
+    return float(wsl["gradient"] - wsl[list(paper.GRADIENT_RIVALS)].max())
+
+
+def gradient_speedup(table: pd.DataFrame) -> float:
+    """The median ms per image of the fastest of LIME, IG, SHAP and MP over Gradient's
+    (:func:`gradient_vs_rivals`): above 1 when Gradient is faster."""
+    ms = gradient_vs_rivals(table)["ms_per_image"]
+    return float(ms[list(paper.GRADIENT_RIVALS)].min() / ms["gradient"])
 
 
 # --------------------------------------------------------------------------- models and tables of the page
@@ -468,6 +638,19 @@ def plot_accuracy_vs(summary: pd.DataFrame, metrics=("wsl", "insertion")) -> Fig
                         xytext=(3, 3), textcoords="offset points")
         ax.set_xlabel("test accuracy on canvases (%)")
         ax.set_ylabel(METRIC_NAMES[metric])
+    return fig
+
+
+def plot_accuracy_vs_pg_deletion(summary: pd.DataFrame) -> Figure:
+    """Fig. A2: test accuracy against mean Pointing Game and Deletion per model, marker size ~
+    MACs (:func:`plot_accuracy_vs`); Deletion's axis is inverted so that better is up in both
+    panels and the ideal corner is the top right, as in Fig. 5."""
+    fig = plot_accuracy_vs(summary, ("pointing_game", "deletion"))
+    ax = fig.axes[1]
+    ax.invert_yaxis()
+    ax.set_ylabel("Deletion (axis inverted)")
+    ax.set_title("lower Deletion is better: up", fontsize=9)
+    fig.tight_layout()
     return fig
 
 

@@ -18,9 +18,14 @@ import pandas as pd
 from axlib.companion.rules import Estimate
 from axlib.papers.robust import paper
 from axlib.papers.robust.analysis import (
+    PAPER_A4_NAMES,
+    a4_agreement,
     advprop_position,
     by_algorithm,
     confidence_correlation,
+    gradient_speedup,
+    gradient_vs_rivals,
+    gradient_wsl_lead,
     image_bootstrap,
     method_ranks,
     metric_correlations,
@@ -29,11 +34,13 @@ from axlib.papers.robust.analysis import (
     runtime_table,
     tuned_pairs,
 )
-from axlib.papers.robust.study import ARCHITECTURES, METRICS, STUDY_MODELS, model_label
+from axlib.papers.robust.analysis import architecture_ranking as _architecture_table
+from axlib.papers.robust.study import ARCHITECTURES, METRICS, PAPER_NAMES, STUDY_MODELS, model_label
 
 __all__ = ["Finding", "confidence_ratio", "advprop_accuracy", "robust_prefers_smaller", "gradient_localisation",
-           "cam_perturbation_no_difference", "score_based", "advprop_between", "best_methods", "runtime",
-           "no_best_cnn", "deletion_confidence", "metric_correlation"]
+           "cam_perturbation_no_difference", "score_based", "advprop_between", "best_methods", "architecture_ranking",
+           "runtime", "gradient_vs_perturbation", "no_best_cnn", "cnn_ranking", "fig_a2", "deletion_confidence",
+           "metric_correlation"]
 
 
 @dataclass(frozen=True)
@@ -190,6 +197,20 @@ def best_methods(table: pd.DataFrame) -> Finding:
                    f"{len(ranks)} methods ranked (CAM excluded, as it does not run on every architecture)")
 
 
+def architecture_ranking(table: pd.DataFrame, *, n_boot: int = 1000) -> Finding:
+    """Fig. A1, Table A5 (statistic: our ResNet's position among the architectures by average
+    rank over the four metrics, 1 = best, bootstrap over images, ``n_boot`` resamples), from
+    :func:`analysis.architecture_ranking` (vanilla and robust models, CAM excluded)."""
+    value, low, high, n = image_bootstrap(table, lambda t: _architecture_table(t).loc["resnet", "position"],
+                                          n_boot=n_boot)
+    ranking = _architecture_table(table)
+    order = ", ".join(f"{PAPER_NAMES[a]} ({r:.2f})" for a, r in ranking["average_rank"].items())
+    return Finding(Estimate(value, low, high, n, "images", "bootstrap over images"), value,
+                   f"by average rank over the 4 metrics: {order}; the paper's order of these three: ResNet-50, "
+                   "GoogLeNet, AlexNet (DenseNet-161 and MobileNet-v2 not trained here)",
+                   unit="ResNet's position among our 3 architectures")
+
+
 def runtime(table: pd.DataFrame, profile: str) -> Finding:
     """Table 2 (statistic: the Spearman rho of our median ms per image per method with Table 2's,
     bootstrap over images), from :func:`analysis.runtime_order_rho`."""
@@ -200,6 +221,27 @@ def runtime(table: pd.DataFrame, profile: str) -> Finding:
                    f"fastest {fastest} ({ms[fastest]:.0f} ms); GradCAM {ms['gradcam']:.0f} ms, EP {ms['ep']:.0f} ms; "
                    f"CPU, 1 thread per worker, {profile} profile's sample counts",
                    unit="Spearman rho with Table 2's runtimes")
+
+
+def gradient_vs_perturbation(table: pd.DataFrame, profile: str, *, n_boot: int = 1000) -> Finding:
+    """Section 3.3 (statistic: {"wsl": Gradient's WSL minus the best of LIME, IG, SHAP and MP, in
+    points of %; "runtime": the fastest of those four's median ms per image over Gradient's},
+    each bootstrapped over images, ``n_boot`` resamples), from :func:`analysis.gradient_vs_rivals`
+    (vanilla and robust models). profile: the profile's name, for the note (sample counts set the
+    runtimes)."""
+    estimates = {}
+    for part, statistic in (("wsl", gradient_wsl_lead), ("runtime", gradient_speedup)):
+        value, low, high, n = image_bootstrap(table, statistic, n_boot=n_boot)
+        estimates[part] = Estimate(value, low, high, n, "images", "bootstrap over images")
+    side = gradient_vs_rivals(table)
+    rivals = side.drop(index="gradient")
+    best, fastest = rivals["wsl"].idxmax(), rivals["ms_per_image"].idxmin()
+    return Finding(estimates,
+                   f"WSL {estimates['wsl'].value:+.1f} points over the best of the four ({best}); the fastest of "
+                   f"them ({fastest}) takes {estimates['runtime'].value:.1f}x Gradient's time",
+                   f"Gradient {side.loc['gradient', 'ms_per_image']:.0f} ms, {fastest} "
+                   f"{side.loc[fastest, 'ms_per_image']:.0f} ms per image on CPU (1 thread per worker) at the {profile} "
+                   "profile's sample counts; the paper's on one GPU at its defaults")
 
 
 def no_best_cnn(table: pd.DataFrame, cards: dict[str, dict], macs: dict[str, float]) -> Finding:
@@ -216,6 +258,43 @@ def no_best_cnn(table: pd.DataFrame, cards: dict[str, dict], macs: dict[str, flo
     ideal = [m for m in ("pointing_game", "wsl") if summary[m].idxmax() == best_acc]
     return Finding(Estimate(value, low, high, n, "images", "bootstrap over images"),
                    f"most accurate: {model_label(best_acc)}; also best in: {', '.join(ideal) or 'neither PG nor WSL'}")
+
+
+def cnn_ranking(table: pd.DataFrame, cards: dict[str, dict], macs: dict[str, float], *,
+                n_boot: int = 1000) -> Finding:
+    """Table A4, described (its rule is not comparable; statistic: the mean over the four metrics
+    of the Spearman rho between our models' means and Table A4's, over our models with a
+    counterpart, bootstrap over images, ``n_boot`` resamples; metrics tied across our models
+    left out), from :func:`analysis.a4_agreement`. cards: model name -> model card; macs: name ->
+    MACs per image (the note's accuracy and MACs columns)."""
+    def mean_rho(t: pd.DataFrame) -> float:
+        means = t[t["method"] != "cam"].groupby("model")[list(METRICS)].mean()   # model_summary's metric columns
+        rho = a4_agreement(means)
+        return float(rho.mean()) if rho.notna().any() else np.nan
+
+    value, low, high, _ = image_bootstrap(table, mean_rho, n_boot=n_boot)
+    if not np.isfinite(value):
+        raise ValueError("every metric ties across the models: no rank correlation with Table A4 is defined")
+    rho = a4_agreement(model_summary(table, cards, macs))
+    matched = sum(m in PAPER_A4_NAMES for m in table["model"].unique())
+    return Finding(Estimate(value, low, high, matched, "models", "bootstrap over images"), round(value, 2),
+                   "Spearman rho with Table A4 over the matched models: "
+                   + ", ".join(f"{c} {r:+.2f}" if np.isfinite(r) else f"{c} tied" for c, r in rho.items())
+                   + f" ({table['image'].nunique()} images; the paper's ranks are among 12 ImageNet CNNs)",
+                   unit="mean Spearman rho of the 4 metrics with Table A4")
+
+
+def fig_a2(summary: pd.DataFrame) -> Finding:
+    """Fig. A2, described (its rule is not comparable; no statistic): which model is the most
+    accurate and which are best under Pointing Game and Deletion. summary:
+    :func:`analysis.model_summary`."""
+    def best(column: str, lowest: bool = False) -> str:
+        top = summary[column].min() if lowest else summary[column].max()
+        return ", ".join(model_label(m) for m in summary.index[np.isclose(summary[column], top)])
+
+    return Finding(None, f"most accurate: {best('accuracy')}; best Pointing Game: {best('pointing_game')}; "
+                         f"best Deletion: {best('deletion', lowest=True)}",
+                   "each model's mean over 8 methods (CAM excluded) and the study's images, as Fig. 5")
 
 
 def deletion_confidence(table: pd.DataFrame, level: str) -> Finding:
