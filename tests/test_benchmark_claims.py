@@ -63,10 +63,43 @@ def test_appendix_rules():
     assert _judge("axai.appE5.centre_share", Estimate(-0.02, -0.04, -0.01, 200)) == "not reproduced"
 
 
+def test_segmentation_robustness_rule():
+    from axlib.companion.rules import Estimate
+    cid = "axai.property1.segmentation_robustness"
+    assert _judge(cid, Estimate(0.2, 0.15, 0.26, 20)) == "reproduced"
+    assert _judge(cid, Estimate(0.05, 0.02, 0.08, 20)) == "partly"
+    assert _judge(cid, Estimate(-0.1, -0.15, -0.04, 20)) == "not reproduced"
+    assert _judge(cid, Estimate(0.1, 0.04, 0.16, 20)) == "inconclusive"          # straddles 0.1
+    assert _judge(cid, Estimate(0.3, 0.25, 0.35, 9)) == "inconclusive"           # 9 < 10 images
+
+
+def test_blur_top_segments_rule():
+    from axlib.companion.rules import Estimate
+    cid = "axai.appD.blur_top_segments_flips"
+    good = {"label flips": Estimate.proportion(24, 32), "to the attack's class": Estimate.proportion(20, 24, "flipped images"),
+            "top 3 - random 3": Estimate(0.6, 0.45, 0.75, 32)}
+    assert _judge(cid, good) == "reproduced"
+    assert _judge(cid, dict(good, **{"to the attack's class": Estimate.proportion(0, 24, "flipped images")})) == "partly"
+    bad = {"label flips": Estimate.proportion(1, 100), "to the attack's class": Estimate.proportion(0, 40),
+           "top 3 - random 3": Estimate(-0.05, -0.1, -0.01, 100)}
+    assert _judge(cid, bad) == "not reproduced"
+    assert _judge(cid, dict(good, **{"label flips": Estimate.proportion(16, 32)})) == "inconclusive"   # [0.32, 0.68]
+    assert _judge(cid, dict(good, **{"to the attack's class": Estimate.proportion(5, 5)})) == "inconclusive"  # 5 < 10
+
+
+def test_examples_rule_is_not_comparable():
+    from axlib.companion.rules import Estimate
+    rule = next(c.rule for c in C.CLAIMS if c.id == "axai.appE1.examples")
+    v = rule.judge(Estimate(0.3, 0.28, 0.32, 100))
+    assert v.verdict == "not comparable" and "04b" in v.rule and v.estimate.n == 100
+
+
 def test_catalogue_entries_name_their_page():
     pages = {c.id: c.notebook for c in C.CLAIMS}
     assert pages["axai.table5.lime_over_axai"] == "04" and pages["axai.appF.lime_kernel4_coverage"] == "04"
     assert pages["axai.appB.iou_fgm_pgd20.cifar10"] == "04b" and pages["axai.appE5.centre_share"] == "04b"
+    assert pages["axai.property1.segmentation_robustness"] == "04"
+    assert pages["axai.appD.blur_top_segments_flips"] == pages["axai.appE1.examples"] == "04b"
     lime = next(c for c in C.CLAIMS if c.id == "axai.table5.lime_over_axai")
     assert lime.paper_value == "105 s / 6.6 s = 16x"
 
