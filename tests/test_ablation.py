@@ -184,7 +184,7 @@ def test_fgm_vs_pgd_and_blur_experiment_run_on_a_tiny_model():
     assert AB.plot_fig14(b) is not None
     y = torch.tensor([0, 1, 2])
     d = AB.blur_experiment(model, xc, y, "cifar10", seed=0)
-    assert d["ranking"].shape[0] == 3 and d["adv"].shape == (3,)
+    assert d["ranking"].shape[0] == 3 and d["adv"].shape == (3,) and d["target"].shape == (3,)
     assert set(d["result"]["bands"]) == {"1-5", "6-10"}
     table = AB.blur_table({"cifar10": d})
     assert table.shape[0] == 2 and "random 5: accuracy after" in table.columns

@@ -3,6 +3,7 @@
 passes once and fails once."""
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 from torch import nn
@@ -63,10 +64,43 @@ def test_appendix_rules():
     assert _judge("axai.appE5.centre_share", Estimate(-0.02, -0.04, -0.01, 200)) == "not reproduced"
 
 
+def test_segmentation_robustness_rule():
+    from axlib.companion.rules import Estimate
+    cid = "axai.property1.segmentation_robustness"
+    assert _judge(cid, Estimate(0.2, 0.15, 0.26, 20)) == "reproduced"
+    assert _judge(cid, Estimate(0.05, 0.02, 0.08, 20)) == "partly"
+    assert _judge(cid, Estimate(-0.1, -0.15, -0.04, 20)) == "not reproduced"
+    assert _judge(cid, Estimate(0.1, 0.04, 0.16, 20)) == "inconclusive"          # straddles 0.1
+    assert _judge(cid, Estimate(0.3, 0.25, 0.35, 9)) == "inconclusive"           # 9 < 10 images
+
+
+def test_blur_top_segments_rule():
+    from axlib.companion.rules import Estimate
+    cid = "axai.appD.blur_top_segments_flips"
+    good = {"label flips": Estimate.proportion(24, 32), "to the attack's class": Estimate.proportion(20, 24, "flipped images"),
+            "top 3 - random 3": Estimate(0.6, 0.45, 0.75, 32)}
+    assert _judge(cid, good) == "reproduced"
+    assert _judge(cid, dict(good, **{"to the attack's class": Estimate.proportion(0, 24, "flipped images")})) == "partly"
+    bad = {"label flips": Estimate.proportion(1, 100), "to the attack's class": Estimate.proportion(0, 40),
+           "top 3 - random 3": Estimate(-0.05, -0.1, -0.01, 100)}
+    assert _judge(cid, bad) == "not reproduced"
+    assert _judge(cid, dict(good, **{"label flips": Estimate.proportion(16, 32)})) == "inconclusive"   # [0.32, 0.68]
+    assert _judge(cid, dict(good, **{"to the attack's class": Estimate.proportion(5, 5)})) == "inconclusive"  # 5 < 10
+
+
+def test_examples_rule_is_not_comparable():
+    from axlib.companion.rules import Estimate
+    rule = next(c.rule for c in C.CLAIMS if c.id == "axai.appE1.examples")
+    v = rule.judge(Estimate(0.3, 0.28, 0.32, 100))
+    assert v.verdict == "not comparable" and "04b" in v.rule and v.estimate.n == 100
+
+
 def test_catalogue_entries_name_their_page():
     pages = {c.id: c.notebook for c in C.CLAIMS}
     assert pages["axai.table5.lime_over_axai"] == "04" and pages["axai.appF.lime_kernel4_coverage"] == "04"
     assert pages["axai.appB.iou_fgm_pgd20.cifar10"] == "04b" and pages["axai.appE5.centre_share"] == "04b"
+    assert pages["axai.property1.segmentation_robustness"] == "04"
+    assert pages["axai.appD.blur_top_segments_flips"] == pages["axai.appE1.examples"] == "04b"
     lime = next(c for c in C.CLAIMS if c.id == "axai.table5.lime_over_axai")
     assert lime.paper_value == "105 s / 6.6 s = 16x"
 
@@ -179,3 +213,96 @@ def test_compare_explanations_and_claims():
     assert rob["table"].shape[0] == 2
     gain = AP.robust_claim(rob["results"], "a", "b")["estimate"]
     assert gain.value == 0.0 and gain.n == 2 and gain.low < 0 < gain.high
+
+
+# --------------------------------------------------------------------------- page 04 (section 6, Property 1)
+def test_segmentation_robustness_and_claim():
+    from axlib.segment import quickshift
+
+    x = torch.rand(3, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    r = BM.segmentation_robustness(tiny_cnn(), x, lime_samples=10)
+    assert r["settings"] == list(BM.ROBUSTNESS_SETTINGS) and r["k"] == BM.LIME_FEATURES
+    for method in ("axai", "lime"):
+        assert r["iou"][method].shape == (3,) and ((0 <= r["iou"][method]) & (r["iou"][method] <= 1)).all()
+        for name in r["settings"]:
+            assert r[method][name].shape == (3, 32, 32) and r[method][name].dtype == torch.bool
+    name, kw = next(iter(BM.ROBUSTNESS_SETTINGS.items()))
+    seg = quickshift(x, **kw)
+    assert torch.equal(r["segments"][name], seg)
+    for i in range(3):                                     # each method explains k whole segments of it
+        for method in ("axai", "lime"):
+            inside = seg[i][r[method][name][i]].unique()
+            assert len(inside) <= BM.LIME_FEATURES and r[method][name][i].sum() == sum(
+                int((seg[i] == s).sum()) for s in inside)
+    assert r["table"].shape == (3, 3)                      # three pairs of settings
+    claim = BM.segmentation_robustness_claim(r)
+    e = claim["estimate"]
+    assert claim["claim"] == "axai.property1.segmentation_robustness" and e.n == 3
+    assert e.value == pytest.approx(float((r["iou"]["axai"] - r["iou"]["lime"]).mean()))
+    assert e.low <= e.value <= e.high
+    assert _judge(claim["claim"], e) == "inconclusive"     # 3 < 10 images
+    assert BM.plot_segmentation_robustness(r, [f"c{i}" for i in range(6)], show=1) is not None
+    same = dict(r, iou={"axai": r["iou"]["axai"], "lime": r["iou"]["axai"]})
+    assert BM.segmentation_robustness_claim(same)["estimate"].value == 0.0
+    with pytest.raises(ValueError, match="settings"):
+        BM.segmentation_robustness(tiny_cnn(), x, lime_samples=10, settings={"one": {}})
+    with pytest.raises(ValueError, match="lime_samples"):
+        BM.segmentation_robustness(tiny_cnn(), x, lime_samples=0)
+
+
+# --------------------------------------------------------------------------- page 04b (D's blur, E.1)
+def _blur_run(n: int = 4):
+    from axlib.papers.axai import ablation as AB
+
+    x = torch.rand(n, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    return AB.blur_experiment(tiny_cnn(), x, torch.arange(n) % 6, "cifar10", seed=0)
+
+
+def test_blur_attacked_segments_and_claim():
+    d = _blur_run()
+    r = AP.blur_attacked_segments(tiny_cnn(), d)
+    for key in ("predicted", "blurred", "control", "adv"):
+        assert r[key].shape == (4,)
+    for key in ("flipped", "control_flipped", "to_adv"):
+        assert r[key].shape == (4,) and r[key].dtype == bool
+    assert (r["flipped"] == (r["blurred"] != r["predicted"]).numpy()).all()
+    assert not (r["to_adv"] & ~r["flipped"]).any() and r["sigma"] == d["result"]["sigma"] and r["top"] == 3
+    assert ((0 < r["blurred_fraction"]) & (r["blurred_fraction"] <= 1)).all()
+    assert AP.plot_fig16c(d, r, [f"c{i}" for i in range(6)], show=2) is not None
+    claim = AP.blur_flip_claim(r)
+    e = claim["estimate"]
+    assert claim["claim"] == "axai.appD.blur_top_segments_flips" and set(e) == set(C.APP_D_BLUR_RULE.parts)
+    flips = e["label flips"]
+    assert flips.n == 4 and flips.value == pytest.approx(r["flipped"].mean()) and flips.low <= flips.value <= flips.high
+    assert e["to the attack's class"].n == int(r["flipped"].sum())
+    assert e["top 3 - random 3"].value == pytest.approx((r["flipped"].astype(float) - r["control_flipped"]).mean())
+    assert _judge(claim["claim"], e) == "inconclusive"         # 4 < 20 images
+    # planted outcomes: every image flips to the attack's class, no control flips
+    planted = dict(r, flipped=np.ones(30, bool), to_adv=np.ones(30, bool), control_flipped=np.zeros(30, bool),
+                   blurred_fraction=np.full(30, 0.1), control_fraction=np.full(30, 0.1))
+    assert _judge(claim["claim"], AP.blur_flip_claim(planted)["estimate"]) == "reproduced"
+    none = dict(planted, flipped=np.zeros(30, bool), to_adv=np.zeros(30, bool))
+    assert AP.blur_flip_claim(none)["estimate"]["to the attack's class"].n == 0
+    with pytest.raises(ValueError, match="top"):
+        AP.blur_flip_claim(dict(r, top=5))
+    with pytest.raises(ValueError, match="top"):
+        AP.blur_attacked_segments(tiny_cnn(), d, top=0)
+    with pytest.raises(ValueError, match="sigma"):
+        AP.blur_attacked_segments(tiny_cnn(), d, sigma=0.0)
+    with pytest.raises(ValueError, match="lacks"):
+        AP.blur_attacked_segments(tiny_cnn(), {"x": d["x"]})
+
+
+def test_examples_figure_and_claim():
+    d = _blur_run()
+    assert d["target"].shape == (4,)
+    share = AP.explained_share(d)
+    assert share.shape == (4,) and ((0 < share) & (share <= 1)).all()
+    claim = AP.examples_claim(d)
+    e = claim["estimate"]
+    assert claim["claim"] == "axai.appE1.examples" and e.n == 4 and e.low <= e.value <= e.high
+    assert e.value == pytest.approx(share.mean())
+    assert _judge(claim["claim"], e) == "not comparable"
+    assert AP.plot_fig18(d, [f"c{i}" for i in range(6)], show=2) is not None
+    with pytest.raises(ValueError, match="show"):
+        AP.plot_fig18(d, [f"c{i}" for i in range(6)], show=0)

@@ -422,7 +422,8 @@ def blur_experiment(model, x: torch.Tensor, y: torch.Tensor, dataset: str, *, se
     x: (N, 3, H, W) in [0, 1]; y: (N,) true labels; dataset: "cifar10" (QuickShift
     ``SEGMENTATIONS["cifar10_axai"]``, blur sigma 2) or "imagenet" (LIME's QuickShift, sigma 8).
     Returns {"result": the blur_ablation dict, "segments" (N, H, W), "ranking" (N, S) -1 padded,
-    "adv": (N,) labels after the attack, "x", "y"}.
+    "adv": (N,) labels after the attack, "target": (N,) the classes explained (the model's
+    predictions), "x", "y"}.
     """
     from axlib.explain.axai import axai
 
@@ -430,15 +431,17 @@ def blur_experiment(model, x: torch.Tensor, y: torch.Tensor, dataset: str, *, se
         raise ValueError(f"dataset must be one of {tuple(BLUR_SIGMA)}, got {dataset!r}")
     bs = BATCH_SIZE[dataset]
     segments = quickshift(x, **SEGMENTATIONS["cifar10_axai" if dataset == "cifar10" else dataset])
-    ranking, adv = [], []
+    ranking, adv, target = [], [], []
     for s in range(0, len(x), bs):
         exp = axai(model, x[s:s + bs], segments[s:s + bs], k=K)
         ranking.append(exp.ranking)
         adv.append(exp.adv_label)
+        target.append(exp.target)
     ranking = _pad_cat(ranking)
     result = blur_ablation(model, x, y, segments, ranking, bands=((0, 5), (5, 10)),
                            sigma=BLUR_SIGMA[dataset], control_seed=seed, batch_size=bs)
-    return dict(result=result, segments=segments, ranking=ranking, adv=torch.cat(adv), x=x, y=y)
+    return dict(result=result, segments=segments, ranking=ranking, adv=torch.cat(adv), target=torch.cat(target),
+                x=x, y=y)
 
 
 def blur_table(e4: dict):

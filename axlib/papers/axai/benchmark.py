@@ -11,6 +11,11 @@ notebook 04 runs them.
 * **Appendix F**: :func:`lime_kernels` runs LIME with QuickShift kernel 4 and 1 on 32x32 images
   (:func:`plot_lime_kernels`, :func:`lime_kernel_claim`, rule
   :func:`axlib.papers.axai.claims.lime_kernel_coverage`).
+* **Section 6, Property 1**: :func:`segmentation_robustness` explains the same CIFAR-10 images
+  with AXAI and LIME under each QuickShift setting of :data:`ROBUSTNESS_SETTINGS` and measures
+  how much each method's explanation moves between settings (:func:`plot_segmentation_robustness`,
+  :func:`segmentation_robustness_claim`, rule
+  :data:`axlib.papers.axai.claims.SEGMENTATION_ROBUSTNESS_RULE`).
 
 Settings shared with appendices B and E.4 (QuickShift, K) are in :mod:`axlib.papers.axai.ablation`.
 """
@@ -19,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from axlib._util.checks import check_int
+from axlib._util.checks import check_images, check_int
 from axlib.companion.results import REFERENCE
 from axlib.companion.rules import Estimate
 from axlib.papers.axai import claims as _claims
@@ -28,7 +33,8 @@ from axlib.papers.axai.ablation import SEGMENTATIONS, K, mask_iou, top_pixels
 __all__ = ["AXAI_SETTINGS", "LIME_FEATURES", "SHAP_TOP", "table5_settings", "run_table5", "table5_frame",
            "table5_caption", "table5_targets", "table5_targets_text", "table5_claims", "time_shares", "cifar_images",
            "cifar_maps", "imagenet_maps", "plot_fig21", "agreement_table", "fig21_claim", "LIME_KERNELS",
-           "lime_kernels", "plot_lime_kernels", "lime_kernel_claim"]
+           "lime_kernels", "plot_lime_kernels", "lime_kernel_claim", "ROBUSTNESS_SETTINGS",
+           "segmentation_robustness", "plot_segmentation_robustness", "segmentation_robustness_claim"]
 
 AXAI_SETTINGS = {"k": K, "a": 15.0, "steps": 20}
 """AXAI as timed: top K = 10 segments, 15 % tails, L2 PGD-20 with its default budget."""
@@ -311,3 +317,131 @@ def lime_kernel_claim(r: dict) -> dict:
                 ours=f"{np.median(counts[big]):g} vs {np.median(counts[small]):g} segments; LIME covers "
                      f"{cover[big].mean():.0%} vs {cover[small].mean():.0%} of the image",
                 note=f"{len(counts[big])} CIFAR-10 images, kernel {big} vs {small}, LIME's {LIME_FEATURES} features")
+
+
+# --------------------------------------------------------------------------- section 6, Property 1
+ROBUSTNESS_SETTINGS = {
+    "kernel 1, max_dist 3": dict(SEGMENTATIONS["cifar10_axai"]),
+    "kernel 2, max_dist 3": dict(SEGMENTATIONS["cifar10_axai"], kernel_size=2),
+    "kernel 1, max_dist 5": dict(SEGMENTATIONS["cifar10_axai"], max_dist=5),
+}
+"""Property 1's QuickShift settings (:func:`axlib.segment.quickshift` keywords): the page's CIFAR-10
+setting for AXAI (kernel 1, max_dist 3, λ 0.2: a median of 41 segments on the first 50 test
+images), a larger kernel (18) and a larger max_dist (19): one change of each hyper-parameter."""
+
+
+def _pairs(names) -> list[tuple[str, str]]:
+    names = list(names)
+    return [(a, b) for i, a in enumerate(names) for b in names[i + 1:]]
+
+
+def segmentation_robustness(model, x: torch.Tensor, *, lime_samples: int, seed: int = 0, settings: dict | None = None,
+                            k: int = LIME_FEATURES, batch_size: int = 250) -> dict:
+    """How much AXAI's and LIME's explanations of the same images move when the segmentation's
+    hyper-parameters change (AXAI section 6, Property 1).
+
+    Each setting segments every image once (:func:`axlib.segment.quickshift`; LIME's own
+    QuickShift gives the same labels with the same keywords). AXAI (L2 PGD-20, attacked once per
+    image: the attack does not depend on the segments) ranks each setting's segments and
+    explains by its top ``k``; LIME (``lime_samples`` perturbations, ``k`` features,
+    ``random_state`` ``seed``) is fitted on each setting's segments; both explain the class AXAI
+    explains (the model's prediction). Stability is the pixel IoU of a method's explanation
+    masks between two settings, averaged over every pair of settings.
+
+    Parameters
+    ----------
+    model : torch.nn.Module
+        Returns logits (B, classes) from (B, 3, H, W) pixels in [0, 1].
+    x : torch.Tensor, shape (N, 3, H, W), floating
+        Images in [0, 1], N >= 1.
+    lime_samples : int
+        LIME's perturbations per image and setting, >= 1.
+    seed : int, default 0
+        LIME's ``random_state`` (>= 0).
+    settings : dict of str to dict, optional
+        {name: quickshift keywords}, at least two settings; None: :data:`ROBUSTNESS_SETTINGS`.
+    k : int, default LIME_FEATURES
+        Segments in each explanation, the same for both methods (>= 1).
+    batch_size : int, default 250
+        Images per AXAI call (>= 1).
+
+    Returns
+    -------
+    dict
+        ``"settings"``: the setting names; ``"segments"``: {name: LongTensor (N, H, W)};
+        ``"axai"``, ``"lime"``: {name: BoolTensor (N, H, W) explanation masks};
+        ``"iou"``: {"axai": ndarray (N,), "lime": ndarray (N,)}, each image's mean pixel IoU over
+        the pairs of settings, in [0, 1]; ``"table"``: a pandas DataFrame of the mean IoU over
+        images of each pair (rows) and method (columns), with each setting's median segment
+        count; ``"target"``: LongTensor (N,) the explained classes; ``"k"``; ``"x"``.
+
+    Raises
+    ------
+    ValueError
+        For fewer than two settings, lime_samples < 1, k < 1, batch_size < 1, seed < 0 or x not
+        (N, 3, H, W) in [0, 1].
+    """
+    import pandas as pd
+
+    from axlib.explain import lime_attribution
+    from axlib.papers.axai.ablation import ATTACKS, rank_band_mask, rankings_by_attack
+    from axlib.segment import count_segments, quickshift
+
+    settings = dict(ROBUSTNESS_SETTINGS if settings is None else settings)
+    if len(settings) < 2:
+        raise ValueError(f"settings must name at least two QuickShift settings, got {list(settings)}")
+    lime_samples = check_int("lime_samples", lime_samples, low=1)
+    k = check_int("k", k, low=1)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    seed = check_int("seed", seed, low=0)
+    x = check_images(x)
+    segments = {name: quickshift(x, **kw) for name, kw in settings.items()}
+    ranked = rankings_by_attack(model, x, segments, {"PGD-20": ATTACKS["PGD-20"]}, batch_size=batch_size)
+    target = ranked["target"]
+    axai_masks = {name: rank_band_mask(segments[name], ranked["ranking"][(name, "PGD-20")], 0, k) for name in settings}
+    lime_masks = {name: lime_attribution(model, x, target.to(x.device), num_samples=lime_samples, num_features=k,
+                                         random_state=seed, **kw) != 0 for name, kw in settings.items()}
+    pairs = _pairs(settings)
+    per_pair = {method: {p: mask_iou(masks[p[0]], masks[p[1]]).numpy() for p in pairs}
+                for method, masks in (("axai", axai_masks), ("lime", lime_masks))}
+    iou = {method: np.mean(list(v.values()), axis=0) for method, v in per_pair.items()}
+    counts = {name: float(count_segments(seg).float().median()) for name, seg in segments.items()}
+    table = pd.DataFrame([{"settings": f"{a} | {b}", "median segments": f"{counts[a]:g} | {counts[b]:g}",
+                           f"AXAI top {k}: IoU": float(per_pair["axai"][(a, b)].mean()),
+                           f"LIME {k} features: IoU": float(per_pair["lime"][(a, b)].mean())} for a, b in pairs])
+    return {"settings": list(settings), "segments": segments, "axai": axai_masks, "lime": lime_masks, "iou": iou,
+            "table": table.set_index("settings"), "target": target, "k": k, "x": x}
+
+
+def plot_segmentation_robustness(r: dict, class_names, show: int = 2):
+    """Property 1: for the first ``show`` images of a :func:`segmentation_robustness` result, a row
+    of AXAI's explanations under each setting and a row of LIME's. Returns the Figure."""
+    from axlib import plots
+
+    show = check_int("show", show, low=1)
+    names, k = r["settings"], r["k"]
+    images, masks, labels, titles = [], [], [], []
+    for i in range(min(show, len(r["x"]))):
+        for method, label in (("axai", f"AXAI top {k}"), ("lime", f"LIME {k} features")):
+            images += [r["x"][i]] * len(names)
+            masks += [r[method][name][i] for name in names]
+            labels += [r["segments"][name][i] for name in names]
+            titles += [f"{class_names[int(r['target'][i])][:12]}, {label}\n{name}" for name in names]
+    return plots.show_explanations(images, masks, titles, labels=labels, ncols=len(names), size=2.2,
+                                   suptitle="AXAI section 6, Property 1: the same images under three QuickShift "
+                                            "settings, AXAI (top row) and LIME (bottom row)")
+
+
+def segmentation_robustness_claim(r: dict) -> dict:
+    """Property 1's claim from :func:`segmentation_robustness`, as keywords of
+    :meth:`~axlib.companion.results.Recorder.judge`: per image, AXAI's mean IoU across settings
+    minus LIME's, bootstrap over images."""
+    axai, lime = r["iou"]["axai"], r["iou"]["lime"]
+    share = {m: float(np.mean([r[m][name].float().mean() for name in r["settings"]])) for m in ("axai", "lime")}
+    return dict(claim="axai.property1.segmentation_robustness", estimate=Estimate.mean(axai - lime),
+                unit="pixel IoU across settings, AXAI - LIME",
+                ours=f"{float(np.mean(axai - lime)):.3f} (AXAI {float(np.mean(axai)):.3f}, LIME {float(np.mean(lime)):.3f})",
+                note=(f"{len(axai)} CIFAR-10 images, QuickShift settings {'; '.join(r['settings'])}; both methods "
+                      f"explain {r['k']} segments of the same segmentations (AXAI's cover {share['axai']:.0%} of the "
+                      f"image, LIME's {share['lime']:.0%}: AXAI picks the most densely attacked segments, often "
+                      "small ones); the paper states the property without an experiment"))

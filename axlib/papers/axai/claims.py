@@ -185,6 +185,42 @@ _E4_DROP_AMBIGUOUS = NotComparable(
     reason="the paper's '22 % drop' after blurring segments 6-10 does not say whether it is relative or in "
            "accuracy points, nor the accuracy before; the ordering claim tests what it implies")
 
+SEGMENTATION_ROBUSTNESS_RULE = AtLeast(
+    "per image, the mean pixel IoU of AXAI's top-5 segments between every two of three QuickShift settings minus "
+    "the same for LIME's 5 features (same segmentations, same number of segments), mean over images", 0.1, 0.0,
+    min_n=10,
+    why="'more robust' without a number: a clear gain read as 0.1 of IoU (a tenth more of the explained region "
+        "kept across settings), any gain partly; both explain 5 segments of the same segmentations, so the size of "
+        "the explanation cannot decide; 10 images at least")
+"""Section 6, Property 1: AXAI is more robust than LIME to changes of the segmentation hyper-parameters."""
+
+APP_D_BLUR_TOP = 3
+"""Appendix D blurs "the doors": the 3 most densely attacked segments here (Fig. 16b shows a few)."""
+
+APP_D_BLUR_RULE = AllOf(
+    {"label flips": AtLeast(
+        f"share of images whose prediction changes after blurring their {APP_D_BLUR_TOP} most attacked segments",
+        0.5, 0.2, min_n=20,
+        why="the paper's example flips after blurring the attacked segments ('proves that the doors are the major "
+            "features'): read as most images, a fifth partly; 20 images at least"),
+     "to the attack's class": AtLeast(
+        "share of those flipped images whose new class is the class the attack reached", 0.5, 0.2, min_n=10,
+        why="'changes from convertible to sports car', the attack's class: most flipped images, a fifth (far above "
+            "a random one of the other classes) partly; 10 flipped images at least"),
+     f"top {APP_D_BLUR_TOP} - random {APP_D_BLUR_TOP}": AtLeast(
+        f"share of images flipped by blurring the top {APP_D_BLUR_TOP} minus by blurring {APP_D_BLUR_TOP} random "
+        "segments (paired per image)", 0.1, 0.0, min_n=20,
+        why="'the major features': the attacked segments must flip more images than any segments, 10 points more, "
+            "any gain partly")},
+    why="App. D states the flip and its destination together, for one image")
+"""App. D, Fig. 16c: blurring the most attacked segments flips the label to the attack's (nearby) class."""
+
+APP_E1_EXAMPLES_RULE = NotComparable(
+    reason="example figures without a stated number (Fig. 17-18); the CIFAR-10 ones (Fig. 18, AlexNet) are drawn on "
+           "page 04b with this book's model, beside a descriptive number (the share of the image explained); the "
+           "ImageNet ResNet34 ones (Fig. 17) need ImageNet and its weights (issue 18)")
+"""App. E.1: example explanations of image classifiers."""
+
 
 NEIGHBOUR_RULE = AtLeast(
     "share of the word's correctly classified clips that the untargeted attack sends to the paper's neighbour",
@@ -370,8 +406,8 @@ CLAIMS: tuple[Claim, ...] = (
     claim("axai.table4.cells.imagenet", "3.3, Table 4", "all eight percentile ranges of Table 4 "
        "(ImageNet)", _table4_cells("imagenet"), "03", rule=table4_cells_rule("imagenet"), n_paper="ImageNet images (count not stated)"),
     # ----------------------------------------------------- AXAI, 4.3, App. B, D, E, F (04, 04b)
-    # 04 benchmarks and appendices B, D, E.4, E.5, F: Table 5, Fig. 21 and App. F on page 04,
-    # App. B, D, E.4 and E.5 on page 04b.
+    # 04 benchmarks and appendices B, D, E, F: Table 5, Fig. 21, App. F and section 6's Property 1
+    # on page 04, App. B, D, E.1, E.4 and E.5 on page 04b.
     claim("axai.table5.lime_over_axai", "4.3, Table 5", "AXAI is faster than LIME on one CPU "
        "(ratio LIME / AXAI, seconds per image)", _table5_ratio_text("lime", "cpu", 0), "04", rule=_table5_rule("lime"), n_paper="not stated"),
     claim("axai.table5.shap_over_axai", "4.3, Table 5", "AXAI is faster than SHAP Gradient "
@@ -389,6 +425,9 @@ CLAIMS: tuple[Claim, ...] = (
     claim("axai.appF.lime_kernel4_coverage", "4.3, App. F", "LIME (kernel 4) fails on "
        "low-resolution CIFAR-10 images: a few very large segments",
        f"{paper.APP_F_LARGE_SEGMENTS} (Fig. 7, 21)", "04", rule=LIME_KERNEL_RULE, n_paper="example images"),
+    claim("axai.property1.segmentation_robustness", "6, Property 1", "AXAI is more robust to changes "
+       "of the segmentation hyper-parameters than LIME", "more robust than LIME (no number)", "04",
+       rule=SEGMENTATION_ROBUSTNESS_RULE, n_paper="no experiment (a stated property)"),
     claim("axai.appB.iou_fgm_pgd20.imagenet", "App. B, Fig. 14", "FGM and PGD give the same "
        "top-K segments (ImageNet-size images)", f"\"{paper.APP_B_SAME}\" (one image)", "04b", rule=FGM_PGD_RULE, n_paper="one image"),
     claim("axai.appB.iou_fgm_pgd20.cifar10", "App. B", "FGM and PGD give the same top-K "
@@ -419,18 +458,14 @@ CLAIMS: tuple[Claim, ...] = (
     claim("axai.appE5.centre_share", "App. E.5, Fig. 20", "explanations of an adversarially "
        "trained AlexNet focus more on the object than those of a vanilla one",
        f"{paper.APP_E5_SHARPER} (Fig. 20)", "04b", rule=CENTRE_SHARE_RULE, n_paper="example images, by eye"),
+    claim("axai.appD.blur_top_segments_flips", "App. D, Fig. 16c", "blurring the most attacked segments "
+       "(the doors) flips the label to the nearby class the attack reached",
+       f"{paper.APP_D_NEAREST_CLASS} after blurring the doors (one image)", "04b", rule=APP_D_BLUR_RULE,
+       n_paper="one example image"),
+    claim("axai.appE1.examples", "App. E.1, Fig. 17-18", "example explanations of image classifiers (ResNet34 on "
+       "ImageNet, AlexNet on CIFAR-10)", "figures (no number)", "04b", rule=APP_E1_EXAMPLES_RULE,
+       n_paper="two ImageNet and two CIFAR-10 example images"),
     # ------------------------------------- AXAI experiments no page records yet (issue 15's coverage)
-    omitted("axai.property1.segmentation_robustness", "6, Property 1", "AXAI is more robust to changes "
-       "of the segmentation hyper-parameters than LIME", "more robust than LIME (no number)",
-       "runs on the embedded data (IoU of top segments across QuickShift settings, AXAI vs LIME) but no page "
-       "measures it yet"),
-    omitted("axai.appD.blur_top_segments_flips", "App. D, Fig. 16", "blurring the most attacked segments "
-       "(the doors) flips the label to the nearby class", "convertible -> sports car (one image)",
-       "runs on the embedded data (count label flips over images after blurring the top segments) but no page "
-       "measures it yet"),
-    omitted("axai.appE1.examples", "App. E.1, Fig. 17-18", "example explanations of image classifiers",
-       "figures (no number)", "example figures: CIFAR-10 ones can be drawn from the embedded data, the ImageNet "
-       "ResNet34 ones need ImageNet and its pretrained weights (issue 18)"),
     omitted("axai.appE2.detection", "App. E.2", "AXAI explains an object detection model",
        "figures (no number)", "needs a pretrained detector and COCO images, not available offline (issue 19)"),
     omitted("axai.fig10.resnet34_examples", "Fig. 10", "additional explanations of a ResNet34 on ImageNet",
