@@ -25,6 +25,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import ClassVar
 
 from axlib._util.checks import check_int, check_number
 from axlib.companion.results import Verdict
@@ -168,7 +169,48 @@ class _Threshold(Rule):
 
 
 @dataclass(frozen=True)
-class AtLeast(_Threshold):
+class _OneSided(_Threshold):
+    """A one-sided threshold; :class:`AtLeast` (``_sign`` +1) and :class:`AtMost` (-1) differ only by
+    the direction of every comparison."""
+
+    statistic: str
+    reproduced: float
+    partly: float | None = None
+    why: str = ""
+    min_n: int = 1
+    _sign: ClassVar[int] = 1
+
+    def __post_init__(self):
+        self._check()
+        if self.partly is not None and not self._sign * (self.reproduced - self.partly) > 0:
+            side = "below" if self._sign > 0 else "above"
+            raise ValueError(f"partly ({self.partly!r}) must be {side} reproduced ({self.reproduced!r})")
+
+    def _holds(self, x: float, boundary: float) -> bool:
+        return self._sign * (x - boundary) >= 0
+
+    def category(self, x: float) -> str:
+        if self._holds(x, self.reproduced):
+            return "reproduced"
+        return "partly" if self.partly is not None and self._holds(x, self.partly) else "not reproduced"
+
+    def boundaries(self) -> tuple[float, ...]:
+        return (self.reproduced,) if self.partly is None else (self.reproduced, self.partly)
+
+    @property
+    def text(self) -> str:
+        op = ">=" if self._sign > 0 else "<="
+        partly = f"; {op} {_g(self.partly)}: partly" if self.partly is not None else ""
+        return f"{self.statistic} {op} {_g(self.reproduced)}: reproduced{partly}; else not reproduced" + self._tail()
+
+    def examples(self) -> dict[str, object]:
+        last = self.partly if self.partly is not None else self.reproduced
+        step = max(abs(self.reproduced), 1.0)
+        return {"reproduced": self._at(self.reproduced + self._sign * step), "failing": self._at(last - self._sign * step),
+                "inconclusive": self._straddle(self.reproduced, step)}
+
+
+class AtLeast(_OneSided):
     """Reproduced when the statistic is >= ``reproduced``; partly when >= ``partly`` (if given);
     else not reproduced.
 
@@ -186,71 +228,14 @@ class AtLeast(_Threshold):
         The minimum sample size to give a verdict.
     """
 
-    statistic: str
-    reproduced: float
-    partly: float | None = None
-    why: str = ""
-    min_n: int = 1
-
-    def __post_init__(self):
-        self._check()
-        if self.partly is not None and not self.partly < self.reproduced:
-            raise ValueError(f"partly ({self.partly!r}) must be below reproduced ({self.reproduced!r})")
-
-    def category(self, x: float) -> str:
-        if x >= self.reproduced:
-            return "reproduced"
-        return "partly" if self.partly is not None and x >= self.partly else "not reproduced"
-
-    def boundaries(self) -> tuple[float, ...]:
-        return (self.reproduced,) if self.partly is None else (self.reproduced, self.partly)
-
-    @property
-    def text(self) -> str:
-        partly = f"; >= {_g(self.partly)}: partly" if self.partly is not None else ""
-        return f"{self.statistic} >= {_g(self.reproduced)}: reproduced{partly}; else not reproduced" + self._tail()
-
-    def examples(self) -> dict[str, object]:
-        low = self.partly if self.partly is not None else self.reproduced
-        step = max(abs(self.reproduced), 1.0)
-        return {"reproduced": self._at(self.reproduced + step), "failing": self._at(low - step),
-                "inconclusive": self._straddle(self.reproduced, step)}
+    _sign: ClassVar[int] = 1
 
 
-@dataclass(frozen=True)
-class AtMost(_Threshold):
+class AtMost(_OneSided):
     """Reproduced when the statistic is <= ``reproduced``; partly when <= ``partly`` (if given);
     else not reproduced. Parameters as :class:`AtLeast` (``partly`` > ``reproduced``)."""
 
-    statistic: str
-    reproduced: float
-    partly: float | None = None
-    why: str = ""
-    min_n: int = 1
-
-    def __post_init__(self):
-        self._check()
-        if self.partly is not None and not self.partly > self.reproduced:
-            raise ValueError(f"partly ({self.partly!r}) must be above reproduced ({self.reproduced!r})")
-
-    def category(self, x: float) -> str:
-        if x <= self.reproduced:
-            return "reproduced"
-        return "partly" if self.partly is not None and x <= self.partly else "not reproduced"
-
-    def boundaries(self) -> tuple[float, ...]:
-        return (self.reproduced,) if self.partly is None else (self.reproduced, self.partly)
-
-    @property
-    def text(self) -> str:
-        partly = f"; <= {_g(self.partly)}: partly" if self.partly is not None else ""
-        return f"{self.statistic} <= {_g(self.reproduced)}: reproduced{partly}; else not reproduced" + self._tail()
-
-    def examples(self) -> dict[str, object]:
-        high = self.partly if self.partly is not None else self.reproduced
-        step = max(abs(self.reproduced), 1.0)
-        return {"reproduced": self._at(self.reproduced - step), "failing": self._at(high + step),
-                "inconclusive": self._straddle(self.reproduced, step)}
+    _sign: ClassVar[int] = -1
 
 
 @dataclass(frozen=True)
