@@ -29,8 +29,8 @@ settings of a profile, prints the table and writes the JSON (default
 is present, the same run again on the GPU (the JSON's "gpu" entry). :func:`targets` checks a
 result against the targets of :data:`axlib.papers.axai.claims.TABLE5_TARGETS` (the paper's
 CPU ratios; AXAI's segmentation and its remaining work as shares of its time), and
-:func:`table` gives Table 5's rows for a notebook. The verdict rule of the ratios is
-:func:`axlib.papers.axai.claims.table5_ratio`.
+:func:`table` gives Table 5's rows for a notebook. The verdict rules of the ratios are
+declared with the claims ``axai.table5.*`` in :mod:`axlib.papers.axai.claims`.
 """
 from __future__ import annotations
 

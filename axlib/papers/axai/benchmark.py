@@ -3,14 +3,14 @@ notebook 04 runs them.
 
 * **Table 5**: :func:`run_table5` times AXAI, LIME and SHAP on the same ImageNet images with
   :func:`axlib.papers.axai.bench.bench`; :func:`table5_frame`, :func:`time_shares` and
-  :func:`table5_claims` give the page's tables and claims (rule:
-  :func:`axlib.papers.axai.claims.table5_ratio`).
+  :func:`table5_claims` give the page's tables and claims (rules: the Table 5 claims'
+  declarations in :mod:`axlib.papers.axai.claims`).
 * **Fig. 21**: :func:`cifar_maps` and :func:`imagenet_maps` put the three methods' explanations of
   the same images side by side (:func:`plot_fig21`); :func:`agreement_table` measures their
   pixel IoU; :func:`fig21_claim`.
 * **Appendix F**: :func:`lime_kernels` runs LIME with QuickShift kernel 4 and 1 on 32x32 images
   (:func:`plot_lime_kernels`, :func:`lime_kernel_claim`, rule
-  :func:`axlib.papers.axai.claims.lime_kernel_coverage`).
+  :data:`axlib.papers.axai.claims.LIME_KERNEL_RULE`).
 * **Section 6, Property 1**: :func:`segmentation_robustness` explains the same CIFAR-10 images
   with AXAI and LIME under each QuickShift setting of :data:`ROBUSTNESS_SETTINGS` and measures
   how much each method's explanation moves between settings (:func:`plot_segmentation_robustness`,

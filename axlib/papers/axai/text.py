@@ -2,9 +2,9 @@
 embedding matrix, per-token densities, the figure, and the page's sentences (the paper's two
 examples of Fig. 6, held-out ones for Fig. 9) with the model's accuracy.
 
-The verdict rules of these claims are in :mod:`axlib.papers.axai.claims` (``cnn_rand_accuracy``,
-``text_top_token``); Kim's CNN-rand accuracy, an external reference value, is
-:data:`axlib.papers.axai.paper.KIM_CNN_RAND`.
+The verdict rule of these claims is in :mod:`axlib.papers.axai.claims` (``TOP_TOKEN_RULE``);
+Kim's CNN-rand accuracy, an external reference value shown as context beside ours (not an AXAI
+claim), is :data:`axlib.papers.axai.paper.KIM_CNN_RAND`.
 """
 from __future__ import annotations
 

@@ -3,8 +3,9 @@
 and the note beside it, from the model cards, the tuned settings and the tables of
 :mod:`axlib.papers.robust.analysis`.
 
-Each function returns a :class:`Finding`; the page passes ``finding.statistic`` to the rule
-and ``finding.ours``, ``finding.note``, ``finding.unit`` to its recorder.
+Each function returns a :class:`Finding`; the page records it with
+``rec.judge(claim, finding.statistic, finding.note, ours=finding.ours, unit=finding.unit)``,
+and the claim's declared rule reads ``finding.statistic``.
 """
 from __future__ import annotations
 
@@ -45,12 +46,12 @@ __all__ = ["Finding", "confidence_ratio", "advprop_accuracy", "robust_prefers_sm
 
 @dataclass(frozen=True)
 class Finding:
-    """One claim's result: statistic (what the rule reads: an
-    :class:`~axlib.companion.rules.Estimate` or a mapping of them for a declared rule, else the
-    older rule function's input), ours (recorded as our value), note (one sentence recorded
-    beside it), unit (of ``ours``; "" when it is a wording)."""
+    """One claim's result: statistic (what the declared rule reads: an
+    :class:`~axlib.companion.rules.Estimate`, or a mapping of them for an ``AllOf`` rule), ours
+    (recorded as our value), note (one sentence recorded beside it), unit (of ``ours``; "" when
+    it is a wording)."""
 
-    statistic: Any
+    statistic: Estimate | dict[str, Estimate]
     ours: Any
     note: str = ""
     unit: str = ""
