@@ -650,7 +650,6 @@ def plot_accuracy_vs_pg_deletion(summary: pd.DataFrame) -> Figure:
     ax.invert_yaxis()
     ax.set_ylabel("Deletion (axis inverted)")
     ax.set_title("lower Deletion is better: up", fontsize=9)
-    fig.tight_layout()
     return fig
 
 
