@@ -54,7 +54,7 @@ PAGE_SIZES["01_quickshift"] = {
 # cores); steps: PGD iterations (20 as in the paper, 5 under smoke, which only proves the cells
 # run); max_pairs: image pairs of Table 1 (None: all, or a uniform sample of pairs_cap when there
 # are more); batch: images per PGD call; models: the model of each data set.
-_D02 = {"cifar_images": 1000, "imagenet_images": 32, "steps": 20, "max_pairs": None, "pairs_cap": 10_000,
+_D02 = {"cifar_images": 1000, "imagenet_images": 100, "steps": 20, "max_pairs": None, "pairs_cap": 10_000,
         "batch": {"cifar10": 250, "imagenet": 8},
         "models": {"cifar10": "cifar10-alexnet", "imagenet": "imagenet-mobilenetv2"}}
 PAGE_SIZES["02_attack_distributions"] = {
