@@ -274,7 +274,16 @@ def centre_share(mask: torch.Tensor) -> float:
     mask: BoolTensor (B, 32, 32). Returns a fraction in [0, 1] (an empty mask counts 0)."""
     if not isinstance(mask, torch.Tensor) or mask.dim() != 3 or tuple(mask.shape[-2:]) != (32, 32):
         raise ValueError(f"mask must be a tensor (B, 32, 32), got {getattr(mask, 'shape', type(mask))}")
-    return float(mask[:, 8:24, 8:24].flatten(1).sum(1).div(mask.flatten(1).sum(1).clamp_min(1)).mean())
+    return float(centre_shares(mask).mean())
+
+
+def centre_shares(mask: torch.Tensor) -> np.ndarray:
+    """Per image, the share of the explanation's pixels in the central 16x16 of a 32x32 image.
+
+    mask: BoolTensor (B, 32, 32). Returns an array (B,) of fractions in [0, 1] (an empty mask 0)."""
+    if not isinstance(mask, torch.Tensor) or mask.dim() != 3 or tuple(mask.shape[-2:]) != (32, 32):
+        raise ValueError(f"mask must be a tensor (B, 32, 32), got {getattr(mask, 'shape', type(mask))}")
+    return mask[:, 8:24, 8:24].flatten(1).sum(1).div(mask.flatten(1).sum(1).clamp_min(1)).numpy()
 
 
 def compare_explanations(model_regular, model_robust, x: torch.Tensor) -> dict:
@@ -317,10 +326,7 @@ def centre_share_claim(cmp: dict) -> dict:
     """Appendix E.5's explanation claim from :func:`compare_explanations`, as keywords of
     :meth:`~axlib.companion.results.Recorder.judge`: per image, the robust minus the regular
     model's share of explained pixels in the central 16x16, bootstrap over images."""
-    def per_image(mask: torch.Tensor) -> np.ndarray:
-        return mask[:, 8:24, 8:24].flatten(1).sum(1).div(mask.flatten(1).sum(1).clamp_min(1)).numpy()
-
-    gain = per_image(cmp["robust"]) - per_image(cmp["regular"])
+    gain = centre_shares(cmp["robust"]) - centre_shares(cmp["regular"])
     return dict(claim="axai.appE5.centre_share", estimate=Estimate.mean(gain),
                 ours=f"{centre_share(cmp['robust']):.3f} vs {centre_share(cmp['regular']):.3f}",
                 unit="share of explained pixels in the central 16x16, robust - regular",
