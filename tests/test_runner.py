@@ -6,6 +6,7 @@ Kernel runs use tiny notebooks in a temporary folder; the traced data root is a 
 folder too (``runner.trace_roots`` is patched), so nothing in the repository is touched.
 """
 import json
+import os
 from pathlib import Path
 
 import nbformat
@@ -127,3 +128,21 @@ def test_missing_results_file_is_a_loud_warning(traced):
     assert "WARNING: 02_silent.ipynb wrote no 02_silent.results.json" in result.warning
     cached = runner.run_notebooks(["02"], "smoke", out=out, folder=folder)[0]
     assert cached.status == "cached" and "wrote no" in cached.warning
+
+
+def test_kernels_start_with_the_allocator_settings_unless_the_caller_sets_them(traced, monkeypatch):
+    """Notebook kernels get MALLOC_ENV (the batched attacks' page faults, issue 21); a value
+    the caller's environment already sets is kept."""
+    from axlib.companion.environ import MALLOC_ENV
+
+    folder, _, out = traced
+    expected = {key: str(value) for key, value in MALLOC_ENV.items()}
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "12345")
+    expected["MALLOC_TRIM_THRESHOLD_"] = "12345"
+    _notebook(folder / "03_env.ipynb",
+              f"import os\nseen = {{k: os.environ.get(k) for k in {sorted(expected)!r}}}\n"
+              f"assert seen == {expected!r}, seen", RECORD)
+    result = runner.run_notebooks(["03"], "smoke", out=out, folder=folder)[0]
+    assert result.status == "ran", result.error
+    assert "MALLOC_MMAP_THRESHOLD_" not in os.environ          # this process's environment is put back

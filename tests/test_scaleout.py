@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 
 from axlib.companion import scaleout as S
+from axlib.companion.environ import MALLOC_ENV
 
 
 def score_task(model: str, method: str, start: int, stop: int, delay: float = 0.0,
@@ -139,15 +140,15 @@ def test_worker_killed_mid_run_gives_the_single_process_table(tmp_path):
 
 
 def _malloc_environ() -> dict:
-    return {k: os.environ.get(k) for k in S.WORKER_MALLOC_ENV}
+    return {k: os.environ.get(k) for k in MALLOC_ENV}
 
 
 def test_local_cluster_workers_get_the_allocator_settings():
-    """The default workers keep small allocations on the heap (WORKER_MALLOC_ENV); worker_env={}
+    """The default workers keep small allocations on the heap (MALLOC_ENV); worker_env={}
     leaves Dask's own setting (a 64 KiB trim threshold, the cause of the kernel time)."""
     from distributed import Client
 
-    expected = {k: str(v) for k, v in S.WORKER_MALLOC_ENV.items()}
+    expected = {k: str(v) for k, v in MALLOC_ENV.items()}
     before = _malloc_environ()
     with S.local_cluster(n_workers=1) as cluster, Client(cluster) as client:
         assert list(client.run(_malloc_environ).values()) == [expected]
@@ -182,7 +183,7 @@ def test_bench_scaleout_smoke_runs_both_environments(tmp_path, capsys):
     assert main(["bench", "scaleout", "--profile", "smoke", "--out", str(out)]) == 0
     result = json.loads(out.read_text())
     assert set(result["median"]) == {"dask default", "axlib"}
-    assert result["n_shards"] == 4 and result["worker_env"]["axlib"] == S.WORKER_MALLOC_ENV
+    assert result["n_shards"] == 4 and result["worker_env"]["axlib"] == MALLOC_ENV
     for runs in result["runs"].values():
         assert len(runs) == 1 and runs[0]["wall_s"] > 0 and runs[0]["user_s"] > 0
     assert "speedup" in capsys.readouterr().out

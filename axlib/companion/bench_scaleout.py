@@ -1,7 +1,7 @@
 """Benchmark of the study's local Dask cluster: Dask's worker allocator settings against ours.
 
 Dask starts worker processes with ``MALLOC_TRIM_THRESHOLD_=65536``; :mod:`axlib.companion.scaleout`
-starts its local workers with :data:`axlib.companion.scaleout.WORKER_MALLOC_ENV` instead (why: see there).
+starts its local workers with :data:`axlib.companion.environ.MALLOC_ENV` instead (why: see there).
 :func:`bench` runs the same study shards (one canvas model, the perturbation methods that
 allocate most) through two local clusters that differ only in that environment, alternating
 the two in each repeat, and reports per setting the median wall time of the whole grid and
@@ -21,6 +21,7 @@ from pathlib import Path
 
 from axlib._util.checks import check_int
 from axlib._util.paths import REPO_ROOT
+from axlib.companion.environ import MALLOC_ENV
 
 PROFILES = {
     "smoke": {"model": "canvas64-resnet", "methods": ["rise", "lime"], "n_images": 2, "shard_size": 1,
@@ -66,7 +67,7 @@ def bench(model: str, methods: list[str], n_images: int, shard_size: int, settin
     indices = list(range(n_images))
     shards = study.study_shards([model], indices, PAGE_SIZES["05_robust_study"][settings]["method_settings"],
                                 methods=methods, shard_size=shard_size)
-    environments = {"dask default": {}, "axlib": scaleout.WORKER_MALLOC_ENV}
+    environments = {"dask default": {}, "axlib": MALLOC_ENV}
     runs = {name: [] for name in environments}
     tables = {}
     for repeat in range(repeats):
@@ -91,7 +92,7 @@ def bench(model: str, methods: list[str], n_images: int, shard_size: int, settin
         "n_shards": len(shards), "settings": settings, "repeats": repeats, "n_workers": n_workers,
         "threads_per_worker": 1, "device": f"cpu ({platform.processor() or platform.machine()})",
         "worker_env": {"dask default": "distributed.nanny.pre-spawn-environ as shipped by Dask",
-                       "axlib": scaleout.WORKER_MALLOC_ENV},
+                       "axlib": MALLOC_ENV},
         "runs": runs, "median": summary,
         "speedup": summary["dask default"]["wall_s"] / summary["axlib"]["wall_s"],
     }

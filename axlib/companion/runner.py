@@ -7,7 +7,8 @@ working directory set to the notebooks folder and parameters injected after its 
 ``parameters``: ``profile`` plus every ``-p NAME VALUE`` pair. The executed copy goes to
 ``runs/<profile>/<name>.ipynb`` (or ``--out``); the kernel sees ``AXLIB_RESULTS_DIR`` (that
 folder) and ``AXLIB_NOTEBOOK`` (the notebook's stem), so :func:`axlib.results.record` writes
-``<out>/<stem>.results.json`` beside it.
+``<out>/<stem>.results.json`` beside it, and starts with the allocator settings
+:data:`axlib.companion.environ.MALLOC_ENV` (unless the caller's environment sets them).
 
 Cache: a notebook is skipped when its executed copy exists and the sha256 of what it depends
 on equals the hash stored for it in ``<out>/.axlib-cache.json``. What it depends on is traced
@@ -36,7 +37,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from axlib._util.paths import REPO_ROOT, cache_dir, repo_data_dir, shared_data_dir
-from axlib.companion.environ import temporary_environ
+from axlib.companion.environ import malloc_environ, temporary_environ
 
 KERNEL_NAME = "axlib"
 CACHE_FILE = ".axlib-cache.json"
@@ -434,7 +435,8 @@ def run_notebooks(names=None, profile: str = "default", parameters: dict | None 
                 with temporary_environ(dict(AXLIB_RESULTS_DIR=str(out), AXLIB_NOTEBOOK=notebook.stem,
                                             AXLIB_TRACE_FILE=str(trace_file),
                                             AXLIB_TRACE_ROOTS=os.pathsep.join(map(str, trace_roots())),
-                                            IPYTHONDIR=str(Path(scratch) / "ipython"))):
+                                            IPYTHONDIR=str(Path(scratch) / "ipython"),
+                                            **malloc_environ())):
                     papermill.execute_notebook(
                         str(notebook), str(output), parameters=params, kernel_name=KERNEL_NAME,
                         cwd=str(folder), progress_bar=False, log_output=False)

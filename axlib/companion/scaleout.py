@@ -8,7 +8,8 @@ attribution shards, EXIAA's attack shards, ...).
 - **Where it runs.** ``scheduler=None``: a :class:`distributed.LocalCluster` on this machine
   (``n_workers`` processes with ``threads_per_worker`` threads, 1 by default: torch code is
   fastest with one thread per process when processes share the cores), closed afterwards.
-  Its workers start with :data:`WORKER_MALLOC_ENV` (see there: study shards 1.9x faster on 2 cores).
+  Its workers start with :data:`axlib.companion.environ.MALLOC_ENV` (see there: study shards 1.9x
+  faster on 2 cores).
   A string: the address of a running scheduler (``"tcp://10.0.0.5:8786"``) -- a real cluster;
   its workers must be able to import axlib and read the data the task reads. A
   :class:`distributed.Client`: used as is (not closed). ``"serial"``: no Dask at all, the
@@ -182,17 +183,6 @@ def load_table(fn: Callable, shards: Sequence[Shard], out_dir) -> pd.DataFrame:
     return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
 
 
-WORKER_MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": 256 * 2**20, "MALLOC_TRIM_THRESHOLD_": 256 * 2**20}
-"""glibc allocator settings for the local cluster's worker processes (bytes).
-
-Dask's nanny starts workers with ``MALLOC_TRIM_THRESHOLD_=65536`` to hand memory back to the
-OS quickly. That also turns off glibc's adaptive mmap threshold, so every tensor over 128 KiB is
-a fresh ``mmap`` whose pages fault in zeroed: attribution methods that allocate batches of
-masked images spend more time in the kernel than computing (``axlib bench scaleout``).
-Keeping allocations up to 256 MiB on the heap and trimming only above that removes it; worker
-memory stays bounded by what one shard holds. Results are unchanged (allocator only)."""
-
-
 def run(fn: Callable, shards: Sequence[Shard], out_dir, *, scheduler=None, n_workers: int = 2,
         threads_per_worker: int = 1, retries: int = 0, progress: bool = True,
         on_shard_done: Callable[[Shard, int], None] | None = None) -> pd.DataFrame:
@@ -266,7 +256,7 @@ def run(fn: Callable, shards: Sequence[Shard], out_dir, *, scheduler=None, n_wor
 def local_cluster(n_workers: int = 2, threads_per_worker: int = 1, worker_env: dict | None = None):
     """A :class:`distributed.LocalCluster` of ``n_workers`` processes (no dashboard) whose
     workers start with Dask's ``distributed.nanny.pre-spawn-environ`` updated by ``worker_env``
-    (default :data:`WORKER_MALLOC_ENV`; ``{}`` keeps Dask's own). The caller closes the cluster.
+    (default :data:`axlib.companion.environ.MALLOC_ENV`; ``{}`` keeps Dask's own). The caller closes the cluster.
 
     Dask copies these variables into this process's ``os.environ`` to spawn a worker, and lets a
     value already there win; here the spawn environment is set exactly and put back afterwards.
@@ -274,14 +264,14 @@ def local_cluster(n_workers: int = 2, threads_per_worker: int = 1, worker_env: d
     import dask
     from distributed import LocalCluster
 
-    from axlib.companion.environ import temporary_environ
+    from axlib.companion.environ import MALLOC_ENV, temporary_environ
 
     if worker_env is not None and not isinstance(worker_env, dict):
         raise ValueError(f"worker_env must be a dict of environment variables or None, got {type(worker_env).__name__}")
     environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ"))
-    environ.update(WORKER_MALLOC_ENV if worker_env is None else worker_env)
+    environ.update(MALLOC_ENV if worker_env is None else worker_env)
     environ = {k: str(v) for k, v in environ.items() if v is not None}
-    spawn = {key: environ.get(key) for key in set(environ) | set(WORKER_MALLOC_ENV)}  # None: unset
+    spawn = {key: environ.get(key) for key in set(environ) | set(MALLOC_ENV)}  # None: unset
     with temporary_environ(spawn), dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
         return LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
                             processes=True, dashboard_address=None)
