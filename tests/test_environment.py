@@ -7,10 +7,11 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
 
 
 def _pyproject_pins() -> dict[str, str]:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    project = PYPROJECT["project"]
     pins = {}
     for requirement in project["dependencies"]:
         name, _, pinned = requirement.partition("==")
@@ -45,3 +46,19 @@ def test_installed_versions_match_the_pins():
 def test_torchattacks_is_not_installed():
     import importlib.util
     assert importlib.util.find_spec("torchattacks") is None, "torchattacks breaks Sphinx via its requests pin"
+
+
+def test_one_repository_url_version_and_licence_for_citation_book_and_package():
+    """CITATION.cff, the book's launch buttons and the package metadata name the same
+    repository and version; the licence file is the MIT licence pyproject declares."""
+    import axlib
+
+    project = PYPROJECT["project"]
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    book = yaml.safe_load((ROOT / "book" / "_config.yml").read_text())
+    url = project["urls"]["Repository"]
+    assert citation["repository-code"] == url == book["repository"]["url"]
+    assert citation["version"] == axlib.__version__ == version("axlib")
+    assert project["license"]["text"] == citation["license"] == "MIT"
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+    assert (ROOT / "axlib" / "py.typed").is_file()
