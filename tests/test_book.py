@@ -348,6 +348,19 @@ def test_parameters_cell_is_read_with_its_comments(tmp_path):
         notebook_parameters(tmp_path / "x.ipynb")
 
 
+def test_every_page_lists_the_parameters_papermill_accepts():
+    """The rerun box (book.notebook_parameters) and ``axlib run -p`` (papermill's
+    inspect_notebook) read the same names from every page's parameters cell."""
+    import papermill
+
+    from axlib.companion.book import notebook_parameters
+    from axlib.companion.runner import available_notebooks
+
+    for notebook in available_notebooks():
+        boxed = [p["name"] for p in notebook_parameters(notebook)]
+        assert boxed == list(papermill.inspect_notebook(str(notebook))), notebook.name
+
+
 def test_expected_times_prefer_plain_recent_runs():
     from axlib.companion.book import expected_times
 

@@ -59,6 +59,27 @@ def test_help_lists_the_commands():
     assert proc.returncode == 0 and "--profile" in proc.stdout and "--force" in proc.stdout
 
 
+def test_version_matches_the_package_and_its_metadata():
+    from importlib.metadata import version
+
+    import axlib as package
+
+    proc = axlib("--version")
+    assert proc.returncode == 0 and proc.stdout.strip() == f"axlib {package.__version__}"
+    assert version("axlib") == package.__version__
+    assert "``" not in axlib("--help").stdout            # no reST markup in the help
+
+
+def test_run_list_names_each_notebook_its_title_and_parameters_and_runs_nothing(nbdir, tmp_path):
+    proc = axlib("run", "--list", "--out", tmp_path / "out", nbdir=nbdir)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == ["10_fail: 10_fail", "    -p seed 0", '    -p device "cpu"',
+                                        "20_ok: 20_ok", "    -p seed 0", '    -p device "cpu"']
+    assert not (tmp_path / "out").exists()
+    proc = axlib("run", "--list", "99", nbdir=nbdir)
+    assert proc.returncode == 2 and "unknown notebook '99'" in proc.stderr
+
+
 def test_console_script_is_installed():
     script = Path(sys.executable).parent / "axlib"
     assert script.is_file(), f"{script} missing: pip install -e . installs it"

@@ -1,10 +1,12 @@
-"""The ``axlib`` console script.
+"""The axlib console script (also ``python -m axlib``).
 
     axlib run [NOTEBOOK ...] --profile smoke|default|paper [-p NAME VALUE ...] [--out DIR] [--force]
-    axlib book [--out DIR]
+    axlib run --list
+    axlib book [--runs DIR] [--out DIR]
     axlib data list | fetch NAME ... | verify
     axlib train MODEL [--epochs N] [--device cpu|cuda]
     axlib bench [axai|scaleout] --profile smoke|default|paper [--device cpu|cuda] [--out JSON] [--repeats N]
+    axlib --version
 
 Each subcommand is a thin wrapper: the work lives in axlib.companion.runner, axlib.companion.book,
 axlib.data.registry / axlib.data.manifest and axlib.models.
@@ -14,16 +16,39 @@ from __future__ import annotations
 import argparse
 import sys
 
+from axlib import __version__
+from axlib.companion.profiles import PROFILE_HELP, PROFILE_NAMES
+
+EXAMPLES = """examples:
+  axlib run --list                          the pages, their titles and parameters
+  axlib run 01 --profile smoke              one page at tiny sizes (seconds)
+  axlib run 05 -p n_images 48               one page with a parameter of its own
+  axlib book --runs runs/default            the HTML book from executed pages
+  axlib data verify                         check the embedded data against its sha256
+  axlib train canvas64-resnet-robust        retrain a model by its recorded recipe
+  axlib bench --profile default             time AXAI against LIME and SHAP"""
+
+
+def _profile_help(what: str) -> str:
+    return f"{what}; " + "; ".join(f"{name}: {PROFILE_HELP[name]}" for name in PROFILE_NAMES) + " (default: %(default)s)"
+
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="axlib", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="axlib", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="The adversarial-XAI companion: run its notebooks, build the book, manage data, "
+                    "train and benchmark.")
+    parser.add_argument("--version", action="version", version=f"axlib {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
     run = sub.add_parser("run", help="execute notebooks with papermill")
-    run.add_argument("notebooks", nargs="*", help="notebook files or name prefixes (default: all)")
-    run.add_argument("--profile", default="default", choices=("smoke", "default", "paper"))
+    run.add_argument("notebooks", nargs="*", help="notebook files, stems or number prefixes such as 04b "
+                                                 "(default: all)")
+    run.add_argument("--list", action="store_true", help="list the notebooks and their parameters, run nothing")
+    run.add_argument("--profile", default="default", choices=PROFILE_NAMES, help=_profile_help("sizes"))
     run.add_argument("-p", "--parameter", nargs=2, action="append", default=[],
-                     metavar=("NAME", "VALUE"), help="notebook parameter (repeatable)")
+                     metavar=("NAME", "VALUE"), help="notebook parameter, a Python literal (repeatable; "
+                                                     "see --list)")
     run.add_argument("--out", default=None, help="output folder (default: runs/<profile>)")
     run.add_argument("--force", action="store_true", help="re-execute even if nothing changed")
 
@@ -41,13 +66,13 @@ def _parser() -> argparse.ArgumentParser:
     train = sub.add_parser("train", help="train a model by its recorded recipe")
     train.add_argument("model")
     train.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
-    train.add_argument("--device", default="cpu")
+    train.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N (default: %(default)s)")
     train.add_argument("--out", default=None, help="output folder (default: data/models)")
 
     bench = sub.add_parser("bench", help="axai: time AXAI against LIME and SHAP (AXAI Table 5); "
                                          "scaleout: the study's local Dask workers, Dask's environment vs ours")
     bench.add_argument("suite", nargs="?", default="axai", choices=("axai", "scaleout"))
-    bench.add_argument("--profile", default="default", choices=("smoke", "default", "paper"))
+    bench.add_argument("--profile", default="default", choices=PROFILE_NAMES, help=_profile_help("sizes"))
     bench.add_argument("--device", default=None, help="cpu | cuda (default: the profile's)")
     bench.add_argument("--out", default=None, help="JSON path (default: runs/bench/<profile>.json)")
     bench.add_argument("--repeats", type=int, default=None, help="override the profile's repeats")
@@ -57,6 +82,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
+        if args.command == "run" and args.list:
+            from axlib.companion.runner import list_cli
+            return list_cli(args)
         if args.command == "run":
             from axlib.companion.runner import run_cli
             return run_cli(args)

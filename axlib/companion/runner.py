@@ -488,6 +488,31 @@ def summary_table(results: list[RunResult]) -> str:
     return "\n".join(lines)
 
 
+def notebook_title(notebook: Path) -> str:
+    """The text of a notebook's first Markdown heading, else its stem."""
+    cells = json.loads(Path(notebook).read_text()).get("cells", [])
+    for cell in cells:
+        if cell.get("cell_type") == "markdown":
+            for line in "".join(cell.get("source", "")).splitlines():
+                if line.startswith("#"):
+                    return line.lstrip("#").strip()
+    return Path(notebook).stem
+
+
+def list_cli(args) -> int:
+    """``axlib run --list``: each selected notebook, its title and its parameters (name =
+    default, as papermill reads the cell tagged ``parameters``, the names ``-p`` accepts)."""
+    import papermill
+
+    for notebook in select_notebooks(args.notebooks):
+        print(f"{notebook.stem}: {notebook_title(notebook)}")
+        for name, info in papermill.inspect_notebook(str(notebook)).items():
+            if name != "profile":
+                line = f"    -p {name} {info['default']}"
+                print(f"{line:<36}  {info['help']}" if info["help"] else line)
+    return 0
+
+
 def run_cli(args) -> int:
     """``axlib run``: 0 when every selected notebook ran or was cached, 1 when one failed."""
     results = run_notebooks(args.notebooks, args.profile, parse_parameters(args.parameter),
