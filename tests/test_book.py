@@ -288,6 +288,95 @@ def test_book_refuses_a_notebook_without_results_file(tmp_path):
         build_book(runs, tmp_path / "_build", book_dir=book, notebooks_dir=nbdir)
 
 
+def test_book_refuses_an_unexecuted_notebook_and_names_what_is_missing(tmp_path):
+    from axlib.companion.book import build_book
+
+    book, nbdir, runs = _tiny_book(tmp_path)
+    (nbdir / "02_second.ipynb").unlink()
+    with pytest.raises(ValueError, match=r"01_tiny: it was never executed by `axlib run`.*catalogue claims "
+                                         r"were not recorded.*axlib run 01 --force"):
+        build_book(runs, tmp_path / "_build", book_dir=book, notebooks_dir=nbdir)
+    assert not (tmp_path / "_build" / "html").exists()
+
+
+def _executed(cells: int, done: int, error: bool = False, profile: str = "default") -> dict:
+    """An executed notebook as papermill leaves it: ``done`` of ``cells`` code cells completed,
+    the next one raising when ``error`` (the rest pending)."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["papermill"] = {"parameters": {"profile": profile}, "exception": error or None}
+    for i in range(cells):
+        status = "completed" if i < done or (error and i == done) else "pending"
+        cell = nbformat.v4.new_code_cell(f"x = {i}", metadata={"papermill": {"status": status}})
+        if error and i == done:
+            cell.outputs = [nbformat.v4.new_output("error", ename="KeyboardInterrupt", evalue="", traceback=[])]
+        nb.cells.append(cell)
+    return nb
+
+
+@pytest.mark.parametrize("case, expected", [
+    ((15, 15), []),
+    ((15, 5), ["10 of 15 code cells did not complete"]),
+    ((15, 5, True), ["papermill recorded an exception", "9 of 15 code cells did not complete",
+                     "1 code cell(s) raised an error"]),
+])
+def test_notebook_problems_reads_papermill_metadata(tmp_path, case, expected):
+    import nbformat
+
+    from axlib.companion.completeness import notebook_problems
+
+    nbformat.write(_executed(*case), str(tmp_path / "x.ipynb"))
+    assert notebook_problems(tmp_path / "x.ipynb") == expected
+
+
+def test_incomplete_pages_checks_claims_and_one_profile(tmp_path):
+    import nbformat
+
+    from axlib.companion.claims import CATALOGUE
+    from axlib.companion.completeness import incomplete_pages
+
+    page_01 = [c.id for c in CATALOGUE if c.notebook == "01" and not c.omitted]
+    for stem, profile in (("01_a", "default"), ("02_b", "default"), ("03_c", "smoke")):
+        nbformat.write(_executed(3, 3, profile=profile), str(tmp_path / f"{stem}.ipynb"))
+    _results(tmp_path, "01_a", dict.fromkeys(page_01, "reproduced"),
+             {c: {"profile": "default"} for c in page_01})
+    _results(tmp_path, "02_b", {}, {})
+    _results(tmp_path, "03_c", {}, {})
+    found = incomplete_pages(tmp_path, ["01_a", "02_b", "03_c"])
+    assert "01_a" not in found                           # complete: every claim of page 01, one profile
+    assert found["02_b"][0].startswith(f"{sum(c.notebook == '02' and not c.omitted for c in CATALOGUE)} of its")
+    assert found["03_c"][0] == "it ran under profile smoke, the other pages under default"
+    _results(tmp_path, "01_a", dict.fromkeys(page_01, "reproduced"))       # records say smoke
+    assert found != incomplete_pages(tmp_path, ["01_a"]) and "profile(s) smoke" in \
+        incomplete_pages(tmp_path, ["01_a"])["01_a"][0]
+
+
+@pytest.mark.slow
+def test_book_refuses_a_run_that_stopped_midway(tmp_path, monkeypatch):
+    """A page whose run stopped at a failing cell (after recording a claim) is refused by name."""
+    import nbformat
+
+    from axlib.companion import runner
+    from axlib.companion.book import build_book
+
+    book, nbdir, runs = _tiny_book(tmp_path)
+    (nbdir / "02_second.ipynb").unlink()
+    nb = nbformat.read(str(nbdir / "01_tiny.ipynb"), as_version=4)
+    nb.metadata["kernelspec"] = {"name": "axlib", "display_name": "axlib", "language": "python"}
+    nb.cells += [nbformat.v4.new_code_cell(
+                     "import axlib\naxlib.results.record('extra.tiny', ours=1, paper=1, verdict='reference', "
+                     "profile=profile)"),
+                 nbformat.v4.new_code_cell("raise KeyboardInterrupt"), nbformat.v4.new_code_cell("y = 2")]
+    nbformat.write(nb, str(nbdir / "01_tiny.ipynb"))
+    monkeypatch.setattr(runner, "trace_roots", lambda: [tmp_path])
+    result = runner.run_notebooks(["01"], "smoke", out=runs, folder=nbdir, force=True)[0]
+    assert result.status == "failed" and (runs / "01_tiny.results.json").is_file()
+    with pytest.raises(ValueError, match=r"01_tiny: papermill recorded an exception, 2 of 5 code cells did "
+                                         r"not complete, 1 code cell\(s\) raised an error"):
+        build_book(runs, tmp_path / "_build", book_dir=book, notebooks_dir=nbdir)
+
+
 def test_tiny_book_has_dashboard_rerun_box_and_environment_page(tmp_path):
     """Built from one unexecuted notebook and a hand-made results file: the generated parts
     are where they belong, and a claim without a record reads "not yet run"."""
@@ -300,7 +389,8 @@ def test_tiny_book_has_dashboard_rerun_box_and_environment_page(tmp_path):
     (runs / ".axlib-cache.json").write_text(json.dumps({"01_tiny.ipynb": {
         "wall_seconds": 123.0, "profile": "smoke", "parameters": {"profile": "smoke"},
         "hash": "0" * 64, "finished": "2030-01-02T03:04:05+00:00", "machine": "test machine"}}))
-    html = build_book(runs, tmp_path / "_build", book_dir=book, notebooks_dir=nbdir, extra_runs=[])
+    html = build_book(runs, tmp_path / "_build", book_dir=book, notebooks_dir=nbdir, extra_runs=[],
+                      allow_partial=True)
     landing = (html / "intro.html").read_text()
     assert "axai.skew_share.cifar10" in landing and "reproduced" in landing
     assert "axai.skew_share.imagenet" in landing and "not yet run" in landing
@@ -311,6 +401,7 @@ def test_tiny_book_has_dashboard_rerun_box_and_environment_page(tmp_path):
     page = (html / "notebooks" / "01_tiny.html").read_text()
     text = re.sub(r"<[^>]+>", "", page)                     # code is split into highlighted spans
     assert "Rerun this page" in text and "axlib run 01 --profile default" in text
+    assert "Incomplete run" in text and "never executed by" in text      # --allow-partial marks the page
     assert "2.0 min" in text and "test machine" in text and "not measured" in text
     assert "mybinder.org" in page and "colab.research.google.com" in page
     assert "_sources/notebooks/01_tiny.ipynb" in page      # the download button
@@ -384,7 +475,7 @@ def test_book_build_fails_on_sphinx_errors(tmp_path):
     with (book / "reproduce.md").open("a") as f:
         f.write("\n```{no-such-directive}\n```\n")
     with pytest.raises(RuntimeError, match="Unknown directive type"):
-        build_book(runs, tmp_path / "_build", book_dir=book, notebooks_dir=nbdir)
+        build_book(runs, tmp_path / "_build", book_dir=book, notebooks_dir=nbdir, allow_partial=True)
 
 
 # ---------------------------------------------------------------- browser check

@@ -233,9 +233,9 @@ def rerun_box(source_notebook: Path, cache_entries: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def inject_rerun_box(executed: Path, box: str) -> None:
-    """Insert ``box`` into the executed notebook copy ``executed``, right after the title line
-    of its first markdown cell (a new first cell when there is no title)."""
+def inject_after_title(executed: Path, box: str) -> None:
+    """Insert ``box`` (Markdown) into the executed notebook copy ``executed``, right after the
+    title line of its first markdown cell (a new first cell when there is no title)."""
     nb = json.loads(executed.read_text())
     for cell in nb.get("cells", []):
         if cell.get("cell_type") != "markdown":
@@ -248,6 +248,14 @@ def inject_rerun_box(executed: Path, box: str) -> None:
     else:
         nb.setdefault("cells", []).insert(0, {"cell_type": "markdown", "metadata": {}, "source": box})
     executed.write_text(json.dumps(nb, indent=1))
+
+
+def partial_banner(problems: list[str]) -> str:
+    """The warning that heads a page published from an incomplete run (``--allow-partial``)."""
+    lines = "\n".join(f"- {problem}" for problem in problems)
+    return (":::{danger} Incomplete run\nThis page was published from a run that did not finish "
+            "(`axlib book --allow-partial`); its figures and claims may be missing or partial:\n\n"
+            f"{lines}\n:::\n")
 
 
 # --------------------------------------------------------------------------- claims
@@ -658,17 +666,21 @@ def toc_parts(stems: list[str]) -> list[tuple[str, list[str]]]:
 
 
 def prepare_sources(runs_dir, book_dir=BOOK_DIR, notebooks_dir=None, *, extra_runs=None,
-                    data_dir=None) -> list[str]:
+                    data_dir=None, allow_partial: bool = False) -> list[str]:
     """Copy executed notebooks and results into ``<book_dir>/notebooks``, generate the
     dashboard, the records page, the rerun boxes and the reproducibility page, and write
     ``<book_dir>/_toc.yml``. Returns the document names of the pages (without suffix).
 
     extra_runs: other run folders whose caches give expected times (default ``runs/*``);
-    data_dir: the embedded data folder (default ``data/``).
+    data_dir: the embedded data folder (default ``data/``); allow_partial: publish pages whose
+    run is incomplete (:mod:`axlib.companion.completeness`) with a warning banner at their top
+    instead of refusing.
     Raises FileNotFoundError when ``runs_dir`` is missing, lacks an executed copy of a
     notebook of ``notebooks_dir`` (default: the runner's notebooks folder), or lacks the
-    results file of an executed notebook.
+    results file of an executed notebook; ValueError naming each incomplete page and what it
+    lacks, unless ``allow_partial``.
     """
+    from axlib.companion.completeness import incomplete_pages
     from axlib.companion.runner import available_notebooks
 
     runs_dir, book_dir = Path(runs_dir).resolve(), Path(book_dir).resolve()
@@ -689,6 +701,13 @@ def prepare_sources(runs_dir, book_dir=BOOK_DIR, notebooks_dir=None, *, extra_ru
             f"{runs_dir}: {', '.join(p.stem + '.results.json' for p in no_results)}; every "
             "notebook must record its claims with axlib.results.record (rerun it with "
             f"`axlib run {' '.join(_short_id(p.stem) for p in no_results)} --force`)")
+    incomplete = incomplete_pages(runs_dir, [p.stem for p in sources])
+    if incomplete and not allow_partial:
+        pages = "; ".join(f"{stem}: {', '.join(problems)}" for stem, problems in incomplete.items())
+        raise ValueError(
+            f"incomplete run(s) in {runs_dir}, not published: {pages}. Rerun them with "
+            f"`axlib run {' '.join(_short_id(s) for s in incomplete)} --force --out {runs_dir}` "
+            "(or build anyway with --allow-partial, which marks those pages)")
 
     target = book_dir / "notebooks"
     if target.exists():
@@ -698,7 +717,9 @@ def prepare_sources(runs_dir, book_dir=BOOK_DIR, notebooks_dir=None, *, extra_ru
     results = []
     for source in sources:
         shutil.copy2(runs_dir / source.name, target / source.name)
-        inject_rerun_box(target / source.name, rerun_box(source, caches.get(source.name, [])))
+        inject_after_title(target / source.name, rerun_box(source, caches.get(source.name, [])))
+        if source.stem in incomplete:
+            inject_after_title(target / source.name, partial_banner(incomplete[source.stem]))
         record = runs_dir / f"{source.stem}.results.json"
         shutil.copy2(record, target / record.name)
         results.append(target / record.name)
@@ -720,13 +741,14 @@ def prepare_sources(runs_dir, book_dir=BOOK_DIR, notebooks_dir=None, *, extra_ru
 
 
 def build_book(runs_dir=None, out_dir=None, *, book_dir=BOOK_DIR, notebooks_dir=None,
-               quiet: bool = True, extra_runs=None, data_dir=None) -> Path:
+               quiet: bool = True, extra_runs=None, data_dir=None, allow_partial: bool = False) -> Path:
     """Build the HTML book; returns the html folder (``<out_dir>/html``).
 
     runs_dir: executed notebooks (default ``runs/default``); out_dir: build folder (default
     ``<book_dir>/_build``); book_dir: the Jupyter Book sources (``_config.yml``, ``intro.md``,
-    ``reproduce.md``); extra_runs, data_dir: see :func:`prepare_sources`. Raises
-    FileNotFoundError for missing sources, runs or results files, and RuntimeError with the
+    ``reproduce.md``); extra_runs, data_dir, allow_partial: see :func:`prepare_sources`. Raises
+    FileNotFoundError for missing sources, runs or results files, ValueError for incomplete
+    runs (unless ``allow_partial``), and RuntimeError with the
     Sphinx log when the build fails, reports an error, or leaves a page of the table of
     contents without HTML.
     """
@@ -737,7 +759,7 @@ def build_book(runs_dir=None, out_dir=None, *, book_dir=BOOK_DIR, notebooks_dir=
         if not (book_dir / required).is_file():
             raise FileNotFoundError(f"book source {book_dir / required} is missing")
     pages = prepare_sources(runs_dir, book_dir, notebooks_dir, extra_runs=extra_runs,
-                            data_dir=data_dir)
+                            data_dir=data_dir, allow_partial=allow_partial)
     html = out_dir / "html"
     if html.exists():
         shutil.rmtree(html)
@@ -775,9 +797,9 @@ def build_book(runs_dir=None, out_dir=None, *, book_dir=BOOK_DIR, notebooks_dir=
 
 def book_cli(args) -> int:
     """``axlib book``: build the HTML book; 0 on success, 1 when the build fails or its
-    inputs (runs, results files, book sources) are missing."""
+    inputs (runs, results files, book sources) are missing or incomplete."""
     try:
-        build_book(args.runs, args.out, quiet=False)
+        build_book(args.runs, args.out, quiet=False, allow_partial=args.allow_partial)
     except (RuntimeError, FileNotFoundError, ValueError) as error:
         print(f"axlib book: {error}", file=sys.stderr)
         return 1

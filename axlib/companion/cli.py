@@ -55,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     book = sub.add_parser("book", help="build the static HTML book from executed notebooks")
     book.add_argument("--runs", default=None, help="folder of executed notebooks (default: runs/default)")
     book.add_argument("--out", default=None, help="HTML output folder (default: book/_build)")
+    book.add_argument("--allow-partial", action="store_true",
+                      help="publish pages whose run did not finish, each marked with a warning "
+                           "(default: refuse and name them)")
 
     data = sub.add_parser("data", help="list, download or verify data sets")
     data_sub = data.add_subparsers(dest="action", required=True)
