@@ -57,3 +57,61 @@ def test_resnet_stem_stride_is_checked():
     assert ResNet18Cifar(width=4, stem_stride=2)(torch.rand(1, 3, 64, 64)).shape == (1, 10)
     with pytest.raises(ValueError, match="stem_stride"):
         ResNet18Cifar(width=4, stem_stride=3)
+
+
+# ---------------------------------------------------------------- resumable training (fit)
+
+_TINY_RECIPE = {"epochs": 2, "batch_size": 4, "lr": 0.05, "seed": 0}
+
+
+def _tiny_fit(work_dir, recipe=None, tag="embedded"):
+    """Two epochs of a linear model on 32 random 3x4x4 images; returns (model, log)."""
+    from axlib.models.train import fit
+
+    g = torch.Generator().manual_seed(1)
+    x, y = torch.rand(32, 3, 4, 4, generator=g), torch.randint(0, 3, (32,), generator=g)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(48, 3))
+    return model, fit(model, x, y, recipe or _TINY_RECIPE, work_dir=work_dir, resume_tag=tag)
+
+
+def test_fit_resumes_only_from_its_own_recipe_and_data(tmp_path, capsys):
+    from axlib.models.train import RESUME_FILE, discard_resume
+
+    work = tmp_path / "m.work"
+    reference, log = _tiny_fit(None)
+    interrupted = dict(_TINY_RECIPE, epochs=1)
+    _tiny_fit(work, interrupted)                            # a 1-epoch run leaves its state behind
+    assert (work / RESUME_FILE).is_file() and not (work / (RESUME_FILE + ".part")).exists()
+    model, resumed_log = _tiny_fit(work)                    # another recipe (2 epochs): not resumed from
+    assert "was written for another recipe or data source: starting from epoch 1" in capsys.readouterr().out
+    assert [e["epoch"] for e in resumed_log] == [1, 2]
+    assert torch.equal(model[1].weight, reference[1].weight)
+    capsys.readouterr()
+    _, again = _tiny_fit(work)                              # same recipe and data: resumes (nothing left)
+    assert [e["loss"] for e in again] == [e["loss"] for e in resumed_log]
+    assert '"epoch"' not in capsys.readouterr().out          # no epoch was trained again
+    _tiny_fit(work, tag="official")                         # same recipe, other data source: fresh
+    assert "another recipe or data source" in capsys.readouterr().out
+    discard_resume(work)
+    assert not work.exists()
+
+
+def test_fit_discards_a_truncated_resume_file(tmp_path, capsys):
+    from axlib.models.train import RESUME_FILE
+
+    work = tmp_path / "m.work"
+    work.mkdir()
+    (work / RESUME_FILE).write_bytes(b"PK\x03\x04 truncated")
+    reference, _ = _tiny_fit(None)
+    model, log = _tiny_fit(work)
+    assert "cannot be read" in capsys.readouterr().out and [e["epoch"] for e in log] == [1, 2]
+    assert torch.equal(model[1].weight, reference[1].weight)
+
+
+@pytest.mark.parametrize("epochs", [0, -1, 1.5, "2"])
+def test_train_refuses_epochs_below_one_before_loading_data(epochs):
+    from axlib.models.registry import train
+
+    with pytest.raises(ValueError, match="epochs"):
+        train("cifar10-alexnet", epochs=epochs, out="/nonexistent")

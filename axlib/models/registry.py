@@ -15,7 +15,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from axlib._util.checks import check_device
+from axlib._util.checks import check_device, check_int
 from axlib._util.paths import repo_data_dir
 from axlib.models.alexnet import AlexNetCifar
 from axlib.models.canvas_nets import AlexNet64, GoogLeNet64, ResNet64
@@ -253,11 +253,20 @@ def _card(name: str, spec: ModelSpec, model: nn.Module, source: str, recipe: dic
     }
 
 
+def _recipe(spec: ModelSpec, epochs: int | None) -> dict:
+    """``spec``'s recipe, with ``epochs`` (an int >= 1) in place of its own when given."""
+    if epochs is None:
+        return dict(spec.recipe)
+    return dict(spec.recipe, epochs=check_int("epochs", epochs, low=1))
+
+
 def train(name: str, *, epochs: int | None = None, out: Path | None = None,
           device: str = "cpu", source: str = "auto") -> dict:
     """Train model ``name`` by its recipe and write checkpoint + card to ``out`` (data/models).
 
-    Progress goes to stdout; interrupted runs resume from ``<out>/<name>.work/resume.pt``.
+    Progress goes to stdout; an interrupted run with the same recipe and data resumes from
+    ``<out>/<name>.work/resume.pt``, which is removed once the model is saved. Raises ValueError
+    for an unknown name or device, and for ``epochs`` below 1.
     Returns the card.
     """
     device = str(check_device(device))
@@ -269,9 +278,9 @@ def train(name: str, *, epochs: int | None = None, out: Path | None = None,
     if spec.dataset not in ("cifar10", "cifar10-canvas64"):
         raise ValueError(f"training for dataset {spec.dataset!r} is not available yet")
     from axlib.data.cifar import cifar10, cifar10_test
-    from axlib.models.train import accuracy, fit
+    from axlib.models.train import accuracy, discard_resume, fit
 
-    recipe = dict(spec.recipe, **({"epochs": epochs} if epochs else {}))
+    recipe = _recipe(spec, epochs)
     out = Path(out) if out else checkpoint_path(name).parent
     if source == "auto":
         from axlib.data import registry as data_registry
@@ -297,7 +306,7 @@ def train(name: str, *, epochs: int | None = None, out: Path | None = None,
     t0 = time.perf_counter()
     batch_step = spec.batch_step(recipe) if spec.batch_step is not None else None
     log = fit(model, x_train.to(device), y_train.to(device), recipe, batch_step=batch_step, augment=augment,
-              x_val=x_sub.to(device), y_val=y_sub.to(device), work_dir=out / f"{name}.work")
+              x_val=x_sub.to(device), y_val=y_sub.to(device), work_dir=out / f"{name}.work", resume_tag=source)
     wall = time.perf_counter() - t0
     if advprop:  # ship the deployable network: main batch norms only
         from axlib.models.advprop import strip_auxiliary
@@ -312,6 +321,7 @@ def train(name: str, *, epochs: int | None = None, out: Path | None = None,
     if spec.evaluate is not None:
         card.update(spec.evaluate(model, x_sub, y_sub))
     save_state(model, out / f"{name}.safetensors", card)
+    discard_resume(out / f"{name}.work")
     print(json.dumps({k: card[k] for k in ("name", "test_accuracy", "embedded_subset_accuracy")}))
     return card
 
@@ -325,18 +335,18 @@ def _train_other(name: str, spec: ModelSpec, *, epochs: int | None, out, device:
     """``train`` for the speech and text models: data from ``axlib.data.speech_commands`` / ``axlib.data.polarity``."""
     import importlib
 
-    from axlib.models.train import accuracy, fit
+    from axlib.models.train import accuracy, discard_resume, fit
 
     module, source = _OTHER_DATASETS[spec.dataset]
     data_module = importlib.import_module(f"axlib.{module}")
-    recipe = dict(spec.recipe, **({"epochs": epochs} if epochs else {}))
+    recipe = _recipe(spec, epochs)
     out = Path(out) if out else checkpoint_path(name).parent
     data = data_module.training_data(recipe, source=source, device=device)
     torch.manual_seed(recipe["seed"])
     model = spec.build().to(device)
     t0 = time.perf_counter()
     log = fit(model, data["x_train"], data["y_train"], recipe, x_val=data["x_val"], y_val=data["y_val"],
-              work_dir=out / f"{name}.work", batch_step=data["batch_step"])
+              work_dir=out / f"{name}.work", batch_step=data["batch_step"], resume_tag=source)
     wall = time.perf_counter() - t0
     model = model.cpu().eval()
     card = _card(name, spec, model, source, recipe, {
@@ -349,5 +359,6 @@ def _train_other(name: str, spec: ModelSpec, *, epochs: int | None, out, device:
     if "vocab" in data:
         card["vocabulary_size"] = len(data["vocab"])
     save_state(model, out / f"{name}.safetensors", card)
+    discard_resume(out / f"{name}.work")
     print(json.dumps({k: card[k] for k in ("name", "held_out_accuracy", "part_accuracy")}))
     return card

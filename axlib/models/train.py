@@ -7,11 +7,16 @@ A recipe is a plain dict (recorded verbatim in the model card), e.g.::
      "augment": "random-crop(pad 4)+hflip", "seed": 0}
 
 :func:`fit` trains on (N, 3, H, W) tensors in [0, 1] with a progress bar, writes a resumable
-checkpoint every epoch and returns the per-epoch log.
+checkpoint every epoch and returns the per-epoch log. The resume file is tied to the run: it
+stores a hash of the recipe and the caller's ``resume_tag`` (the data source), is written
+atomically, and a file of another recipe or an unreadable one is discarded with a message,
+never resumed from; :func:`discard_resume` removes it once the trained model is saved.
 """
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import time
 from pathlib import Path
 
@@ -53,14 +58,15 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
 
 def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, recipe: dict, *,
         x_val: torch.Tensor | None = None, y_val: torch.Tensor | None = None,
-        work_dir: Path | None = None, batch_step=None, augment=None) -> list[dict]:
+        work_dir: Path | None = None, batch_step=None, augment=None, resume_tag: str = "") -> list[dict]:
     """Train ``model`` in place following ``recipe``; returns one log dict per epoch.
 
     x: (N, C, H, W) in [0, 1]; y: (N,) int64. ``batch_step(model, xb, yb) -> loss`` replaces
     the plain cross-entropy step (adversarial recipes use it). ``augment(xb, generator) -> xb``
     replaces the default augmentation (:func:`augment_crop_flip` when ``recipe["augment"]`` is
     set, none otherwise); it may change the image size (the study's canvases do). With ``work_dir`` the state
-    after each epoch is written there and an interrupted run resumes from it.
+    after each epoch is written to ``work_dir/resume.pt`` and an interrupted run with the same
+    recipe and ``resume_tag`` resumes from it (see the module's docstring).
     ``recipe["memory_format"] == "channels_last"`` trains in NHWC layout (20 to 30% faster for the
     study's canvas networks on one CPU thread); the model is returned in the default layout.
     """
@@ -73,9 +79,10 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, recipe: dict, *,
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=recipe["lr"], epochs=epochs,
                                                 steps_per_epoch=steps_per_epoch, pct_start=0.25)
     log, start_epoch = [], 0
-    state_file = Path(work_dir) / "resume.pt" if work_dir else None
-    if state_file is not None and state_file.exists():
-        state = torch.load(state_file, weights_only=True)
+    state_file = Path(work_dir) / RESUME_FILE if work_dir else None
+    key = _resume_key(recipe, resume_tag)
+    state = _read_resume(state_file, key) if state_file is not None else None
+    if state is not None:
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         sched.load_state_dict(state["sched"])
@@ -113,10 +120,49 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, recipe: dict, *,
         print(json.dumps(entry), flush=True)
         if state_file is not None:
             state_file.parent.mkdir(parents=True, exist_ok=True)
+            partial = state_file.with_name(state_file.name + ".part")
             torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                        "gen": gen.get_state(), "log": json.dumps(log), "epoch": epoch + 1}, state_file)
+                        "gen": gen.get_state(), "log": json.dumps(log), "epoch": epoch + 1, "key": key}, partial)
+            os.replace(partial, state_file)
     model.to(memory_format=torch.contiguous_format)
     return log
+
+
+RESUME_FILE = "resume.pt"
+
+
+def _resume_key(recipe: dict, tag: str) -> str:
+    """sha256 of the recipe (as JSON, keys sorted) and the caller's tag."""
+    text = json.dumps({"recipe": recipe, "tag": tag}, sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _read_resume(path: Path, key: str) -> dict | None:
+    """The state in ``path`` when it exists, is readable and was written for ``key``; otherwise
+    None, and a file that exists is removed with a message saying why."""
+    if not path.exists():
+        return None
+    try:
+        state = torch.load(path, weights_only=True)
+        found = state.get("key")
+    except Exception as error:  # noqa: BLE001 - a truncated or foreign file: start fresh
+        reason = f"cannot be read ({type(error).__name__})"
+    else:
+        if found == key:
+            return state
+        reason = "was written for another recipe or data source"
+    print(f"{path} {reason}: starting from epoch 1", flush=True)
+    path.unlink()
+    return None
+
+
+def discard_resume(work_dir: Path) -> None:
+    """Remove ``work_dir``'s resume file (and the folder when it is then empty): the run it
+    belonged to finished and its model is saved."""
+    work_dir = Path(work_dir)
+    (work_dir / RESUME_FILE).unlink(missing_ok=True)
+    if work_dir.is_dir() and not any(work_dir.iterdir()):
+        work_dir.rmdir()
 
 
 def _memory_format(recipe: dict) -> torch.memory_format:
