@@ -105,6 +105,22 @@ def test_bad_top_k_raises(top_k):
         exiaa.top_k_mask(torch.randn(1, 3, 4, 4), top_k)
 
 
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), -float("inf")])
+def test_top_k_mask_refuses_non_finite_attributions(bad):
+    z = torch.randn(2, 3, 4, 4)
+    z[1, 0, 0, 0] = bad
+    with pytest.raises(ValueError, match=r"z_bar holds 1 NaN or infinite"):
+        exiaa.top_k_mask(z, 0.5)
+
+
+@pytest.mark.parametrize("mean, std", [([float("nan"), 0.5, 0.5], [0.2] * 3), ([0.5] * 3, [0.2, float("nan"), 0.2]),
+                                       ([0.5] * 3, [0.2, 0.2, float("inf")]), ([0.5] * 3, [0.2, -0.1, 0.2]),
+                                       ([0.5] * 2, [0.2] * 2)])
+def test_baseline_refuses_bad_pool_statistics(mean, std):
+    with pytest.raises(ValueError, match=r"mean and std must hold 3 finite numbers each, std >= 0; got mean"):
+        exiaa.gaussian_baseline(images(2), [1, 2], 0.5, mean=mean, std=std, generator=torch.Generator())
+
+
 def test_baseline_touches_the_requested_number_of_channels_and_is_seeded():
     x = images(3, 0)
     counts = [0, 10, 100]

@@ -80,3 +80,15 @@ def test_confidence_change_rejects_bad_labels(label):
 def test_confidence_change_rejects_logits():
     with pytest.raises(ValueError, match="p"):
         confidence_change(torch.tensor([[2.0, -1.0]]), torch.tensor([[0.5, 0.5]]), torch.tensor([0]))
+
+
+@pytest.mark.parametrize("metric, names", [(percentage_change, ("z", "z_hat")), (ssim, ("x", "y"))])
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_change_metrics_refuse_non_finite_inputs(metric, names, bad):
+    a = torch.rand(2, 3, 8, 8)
+    b = a.clone()
+    b[0, 1, 2, 3] = bad
+    with pytest.raises(ValueError, match=rf"{names[1]} holds 1 NaN or infinite value\(s\)"):
+        metric(a, b)
+    with pytest.raises(ValueError, match=rf"{names[0]} holds 1 NaN"):
+        metric(b, a)

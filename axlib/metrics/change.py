@@ -27,6 +27,10 @@ def _pair(a: torch.Tensor, b: torch.Tensor, names=("z", "z_hat")) -> None:
     if a.shape != b.shape:
         raise ValueError(f"{names[0]} and {names[1]} must have the same shape, got {tuple(a.shape)} "
                          f"and {tuple(b.shape)}")
+    for name, t in zip(names, (a, b)):
+        bad = int((~torch.isfinite(t)).sum()) if t.is_floating_point() else 0
+        if bad:
+            raise ValueError(f"{name} holds {bad} NaN or infinite value(s); every value must be finite")
 
 
 def percentage_change(z: torch.Tensor, z_hat: torch.Tensor) -> torch.Tensor:
@@ -47,7 +51,7 @@ def percentage_change(z: torch.Tensor, z_hat: torch.Tensor) -> torch.Tensor:
     Raises
     ------
     ValueError
-        If the shapes differ or the tensors are not batched.
+        If the shapes differ, the tensors are not batched or hold NaN or infinite values.
     """
     _pair(z, z_hat)
     z, z_hat = z.detach().double().flatten(1), z_hat.detach().double().flatten(1)

@@ -122,11 +122,14 @@ def top_k_mask(z_bar: torch.Tensor, top_k: float) -> torch.Tensor:
     them; IG and DeepLIFT SHAP about half). top_k in (0, 1]: 1 selects every positive value.
     Ties are broken by the lower flat index (a stable sort), so the mask is deterministic.
     Returns BoolTensor (B, C, H, W) with exactly ceil(top_k * P) True per image.
-    Raises ValueError for top_k outside (0, 1] or z_bar not (B, C, H, W).
+    Raises ValueError for top_k outside (0, 1], z_bar not (B, C, H, W) or not finite.
     """
     top_k = check_top_k(top_k)
     if not isinstance(z_bar, torch.Tensor) or z_bar.dim() != 4:
         raise ValueError("z_bar must have shape (B, C, H, W)")
+    bad = int((~torch.isfinite(z_bar)).sum())
+    if bad:
+        raise ValueError(f"z_bar holds {bad} NaN or infinite attribution(s); the top-k of such a map is undefined")
     flat = z_bar.detach().flatten(1).double()
     positive = (flat > 0).sum(1)
     count = torch.ceil(top_k * positive.double() - 1e-9).long()      # guard 0.3 * 10 = 3.0000000004
@@ -179,7 +182,8 @@ def gaussian_baseline(x: torch.Tensor, counts, alpha: float, *, mean, std,
     mean, std: C numbers (std >= 0); generator: a seeded torch.Generator (CPU), the only
     source of randomness.
     Returns a new tensor like x.
-    Raises ValueError for alpha outside [0, 1), counts out of range, or bad mean/std.
+    Raises ValueError for alpha outside [0, 1), counts out of range, or mean/std not C finite numbers
+    (std >= 0).
     """
     alpha = check_alpha(alpha)
     x = check_images(x)
@@ -190,8 +194,10 @@ def gaussian_baseline(x: torch.Tensor, counts, alpha: float, *, mean, std,
         raise ValueError(f"counts must be {b} integers in [0, {per_image}]")
     mean = torch.as_tensor(mean, dtype=torch.float32).view(-1)
     std = torch.as_tensor(std, dtype=torch.float32).view(-1)
-    if mean.shape != (c,) or std.shape != (c,) or bool((std < 0).any()):
-        raise ValueError(f"mean and std must hold {c} numbers each, std >= 0")
+    if mean.shape != (c,) or std.shape != (c,) or bool((std < 0).any()) \
+            or not bool(torch.isfinite(mean).all() and torch.isfinite(std).all()):
+        raise ValueError(f"mean and std must hold {c} finite numbers each, std >= 0; got mean "
+                         f"{mean.tolist()}, std {std.tolist()}")
     if not isinstance(generator, torch.Generator):
         raise ValueError("generator must be a seeded torch.Generator")
     scores = torch.rand(b, per_image, generator=generator)
