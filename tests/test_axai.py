@@ -194,6 +194,7 @@ def test_attribute_map():
     (dict(a=50.0), "a"),
     (dict(a=-3), "a"),
     (dict(eps=-0.1), "eps"),
+    (dict(eps=0.0), "eps"),
     (dict(step=0.0), "step"),
     (dict(steps=0), "steps"),
     (dict(norm="l1"), "norm"),

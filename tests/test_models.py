@@ -115,3 +115,10 @@ def test_train_refuses_epochs_below_one_before_loading_data(epochs):
 
     with pytest.raises(ValueError, match="epochs"):
         train("cifar10-alexnet", epochs=epochs, out="/nonexistent")
+
+
+@pytest.mark.parametrize("shape, hint", [((2, 1, 32, 32), "grey image"), ((2, 4, 32, 32), ""), ((3, 32, 32), "")])
+def test_models_refuse_inputs_with_another_channel_count(shape, hint):
+    model = load("cifar10-alexnet")
+    with pytest.raises(ValueError, match=r"x must have shape \(B, 3, H, W\) for this model, got .*" + hint):
+        model(torch.rand(shape))

@@ -23,7 +23,6 @@ on a copy.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import json
 import os
@@ -131,15 +130,13 @@ def verify(data_dir=None) -> list[str]:
 
 @contextlib.contextmanager
 def _locked(path: Path):
-    """Exclusive inter-process lock for read-modify-write of ``path`` (lock file in /tmp)."""
+    """Exclusive inter-process lock for read-modify-write of ``path`` (a lock file in the
+    temporary folder, through ``filelock``: POSIX and Windows alike)."""
+    from filelock import FileLock
+
     key = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:16]
-    lock_path = Path(tempfile.gettempdir()) / f"axlib-manifest-{key}.lock"
-    with open(lock_path, "a+") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    with FileLock(Path(tempfile.gettempdir()) / f"axlib-manifest-{key}.lock"):
+        yield
 
 
 def _write(manifest: dict, path: Path) -> None:

@@ -312,10 +312,10 @@ def axai(model, x: torch.Tensor, segments: torch.Tensor, *, target=None, k: int 
         ``"pgd"``: PGD (L2 by default); ``"fgm"``: one step of length eps; or a callable
         ``(model, x, y) -> x_adv`` returning a tensor shaped like x.
     eps : float, optional
-        Attack budget >= 0, in pixel units; None: :func:`default_attack_params`.
+        Attack budget > 0, in pixel units; None: :func:`default_attack_params`. (0 is refused:
+        with no perturbation every pixel ties and any ranking of the segments would be arbitrary.)
     step : float, optional
-        Attack step > 0; None: ``2.5 * eps / steps`` (the :func:`default_attack_params` step
-        when eps is 0).
+        Attack step > 0; None: ``2.5 * eps / steps``.
     steps : int, default 20
         PGD iterations, >= 1 (paper: 20).
     norm : {"l2", "linf"}, default "l2"
@@ -345,7 +345,7 @@ def axai(model, x: torch.Tensor, segments: torch.Tensor, *, target=None, k: int 
     norm = check_choice("norm", norm, _attacks.NORMS)
     steps = check_int("steps", steps, low=1)
     if eps is not None:
-        eps = check_number("eps", eps, low=0)
+        eps = check_number("eps", eps, low=0, low_open=True)
     if step is not None:
         step = check_number("step", step, low=0, low_open=True)
     if channel_rule not in CHANNEL_RULES:
@@ -363,7 +363,7 @@ def axai(model, x: torch.Tensor, segments: torch.Tensor, *, target=None, k: int 
 
     defaults = default_attack_params(x.shape, norm=norm, steps=steps)
     eps = defaults["eps"] if eps is None else eps
-    step = (2.5 * eps / steps if eps > 0 else defaults["step"]) if step is None else step
+    step = 2.5 * eps / steps if step is None else step
     if callable(attack):
         x_adv = attack(model, x, y)
     elif attack == "fgm":
