@@ -201,3 +201,22 @@ def test_hash_depends_on_the_data_manifest(nbdir, tmp_path, monkeypatch):
     with_manifest = runner.content_hash(nb, {"profile": "smoke"})
     (tmp_path / "MANIFEST.json").write_text('{"files": [1]}')
     assert len({without, with_manifest, runner.content_hash(nb, {"profile": "smoke"})}) == 3
+
+
+def test_ctrl_c_ends_with_one_line_and_status_130(nbdir):
+    """SIGINT while a notebook runs: no traceback, one line, exit code 130."""
+    import signal
+    import time
+
+    _notebook(nbdir / "30_slow.ipynb", "import time\ntime.sleep(60)")
+    env = dict(os.environ, AXLIB_NOTEBOOKS_DIR=str(nbdir))
+    proc = subprocess.Popen([sys.executable, "-m", "axlib.companion.cli", "run", "30", "--out", str(nbdir / "out")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    deadline = time.monotonic() + 120
+    while not (nbdir / "out" / "30_slow.ipynb").exists() and time.monotonic() < deadline:
+        time.sleep(0.5)                                   # papermill writes the copy once the kernel runs
+    time.sleep(2)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "axlib run: interrupted (Ctrl-C)" in err

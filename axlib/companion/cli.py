@@ -110,6 +110,13 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError) as error:
         print(f"axlib {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        import logging
+        logging.getLogger("asyncio").setLevel(logging.CRITICAL)   # the kernel client's abandoned tasks
+        print(f"axlib {args.command}: interrupted (Ctrl-C); finished work is kept"
+              + ("; the page that was running is incomplete and `axlib book` refuses it until rerun"
+                 if args.command == "run" else ""), file=sys.stderr)
+        return 130
     return 1
 
 

@@ -29,9 +29,12 @@ import json
 import os
 import platform
 import re
+import signal
 import sys
 import tempfile
+import threading
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -368,6 +371,46 @@ def _describe_failure(notebook: Path, output: Path, error: Exception) -> str:
     return "\n".join(lines)
 
 
+@contextmanager
+def _noting_sigint(flag: threading.Event):
+    """Within the block, Ctrl-C (SIGINT) sets ``flag`` before raising KeyboardInterrupt as
+    usual, so that a kernel client error it causes (a dead kernel) is known to be the
+    interrupt. Outside the main thread, where no handler can be set, nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def note(signum, frame):
+        flag.set()
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGINT, note)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+KERNEL_LOGS = ".kernel-logs"
+"""Folder of the output folder where each notebook's kernel process writes its own stdout and
+stderr (``<stem>.log``: the kernel's start-up warnings, a crash), instead of the terminal."""
+
+
+def logged_kernel_manager(log_path: Path):
+    """A Jupyter kernel manager class whose kernels write their process's stdout and stderr to
+    ``log_path`` (replaced at each start): cell outputs still reach the notebook (they travel by
+    the kernel protocol), while the terminal of ``axlib run`` stays free of kernel noise."""
+    from jupyter_client import AsyncKernelManager
+
+    class LoggedKernelManager(AsyncKernelManager):
+        async def _async_launch_kernel(self, kernel_cmd, **kw):
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(log_path, "wb") as log:          # the kernel keeps its own copy of the descriptor
+                await super()._async_launch_kernel(kernel_cmd, **{"stdout": log, "stderr": log, **kw})
+
+    return LoggedKernelManager
+
+
 def run_notebooks(names=None, profile: str = "default", parameters: dict | None = None,
                   out=None, force: bool = False, *, folder=None, keep_going: bool = False,
                   log=None) -> list[RunResult]:
@@ -401,69 +444,74 @@ def run_notebooks(names=None, profile: str = "default", parameters: dict | None 
     cache = _read_cache(out)
     results: list[RunResult] = []
     failed = False
-    bar = tqdm(notebooks, desc="notebooks", unit="nb", file=sys.stderr)
-    for notebook in bar:
-        output = out / notebook.name
-        if failed:
-            results.append(RunResult(notebook.name, "not run", output, parameters=params))
-            continue
-        bar.set_postfix_str(notebook.name)
-        stored = cache.get(notebook.name, {})
-        results_file = out / f"{notebook.stem}.results.json"
-        if not force and output.is_file() and stored.get("hash"):
-            digest = content_hash(notebook, params, stored.get("trace"))
-            if stored["hash"] == digest:
-                log(f"{notebook.name}: unchanged, skipped (cached; --force reruns)")
-                warning = _missing_results_warning(notebook, results_file)
-                if warning:
-                    log(warning)
-                results.append(RunResult(notebook.name, "cached", output,
-                                         stored.get("wall_seconds", 0.0), digest, params,
-                                         warning=warning))
+    interrupted = threading.Event()
+    with _noting_sigint(interrupted):
+        bar = tqdm(notebooks, desc="notebooks", unit="nb", file=sys.stderr)
+        for notebook in bar:
+            output = out / notebook.name
+            if failed:
+                results.append(RunResult(notebook.name, "not run", output, parameters=params))
                 continue
-        results_file.unlink(missing_ok=True)   # no stale claims
-        cache.pop(notebook.name, None)
-        _write_cache(out, cache)
-        sources = source_snapshot()
-        start = time.perf_counter()
-        with tempfile.TemporaryDirectory(prefix="axlib-trace-") as scratch:
-            trace_file = Path(scratch) / "trace.txt"
-            startup = Path(scratch) / "ipython" / "profile_default" / "startup"
-            startup.mkdir(parents=True)
-            (startup / "00-axlib-trace.py").write_text(TRACE_STARTUP)
-            try:
-                with temporary_environ(dict(AXLIB_RESULTS_DIR=str(out), AXLIB_NOTEBOOK=notebook.stem,
-                                            AXLIB_TRACE_FILE=str(trace_file),
-                                            AXLIB_TRACE_ROOTS=os.pathsep.join(map(str, trace_roots())),
-                                            IPYTHONDIR=str(Path(scratch) / "ipython"),
-                                            **malloc_environ())):
-                    papermill.execute_notebook(
-                        str(notebook), str(output), parameters=params, kernel_name=KERNEL_NAME,
-                        cwd=str(folder), progress_bar=False, log_output=False)
-            except Exception as error:  # noqa: BLE001  - report any failure, then stop
+            bar.set_postfix_str(notebook.name)
+            stored = cache.get(notebook.name, {})
+            results_file = out / f"{notebook.stem}.results.json"
+            if not force and output.is_file() and stored.get("hash"):
+                digest = content_hash(notebook, params, stored.get("trace"))
+                if stored["hash"] == digest:
+                    log(f"{notebook.name}: unchanged, skipped (cached; --force reruns)")
+                    warning = _missing_results_warning(notebook, results_file)
+                    if warning:
+                        log(warning)
+                    results.append(RunResult(notebook.name, "cached", output,
+                                             stored.get("wall_seconds", 0.0), digest, params,
+                                             warning=warning))
+                    continue
+            results_file.unlink(missing_ok=True)   # no stale claims
+            cache.pop(notebook.name, None)
+            _write_cache(out, cache)
+            sources = source_snapshot()
+            start = time.perf_counter()
+            with tempfile.TemporaryDirectory(prefix="axlib-trace-") as scratch:
+                trace_file = Path(scratch) / "trace.txt"
+                startup = Path(scratch) / "ipython" / "profile_default" / "startup"
+                startup.mkdir(parents=True)
+                (startup / "00-axlib-trace.py").write_text(TRACE_STARTUP)
+                try:
+                    with temporary_environ(dict(AXLIB_RESULTS_DIR=str(out), AXLIB_NOTEBOOK=notebook.stem,
+                                                AXLIB_TRACE_FILE=str(trace_file),
+                                                AXLIB_TRACE_ROOTS=os.pathsep.join(map(str, trace_roots())),
+                                                IPYTHONDIR=str(Path(scratch) / "ipython"),
+                                                **malloc_environ())):
+                        papermill.execute_notebook(
+                            str(notebook), str(output), parameters=params, kernel_name=KERNEL_NAME,
+                            cwd=str(folder), progress_bar=False, log_output=False,
+                            kernel_manager_class=logged_kernel_manager(out / KERNEL_LOGS / f"{notebook.stem}.log"))
+                except Exception as error:  # noqa: BLE001  - report any failure, then stop
+                    if interrupted.is_set():             # Ctrl-C, seen by the kernel client first
+                        raise KeyboardInterrupt from None
+                    wall = time.perf_counter() - start
+                    failed = not keep_going
+                    description = _describe_failure(notebook, output, error)
+                    results.append(RunResult(notebook.name, "failed", output, wall, "", params,
+                                             description))
+                    log(f"{notebook.name}: FAILED after {wall:.1f} s")
+                    continue
                 wall = time.perf_counter() - start
-                failed = not keep_going
-                description = _describe_failure(notebook, output, error)
-                results.append(RunResult(notebook.name, "failed", output, wall, "", params,
-                                         description))
-                log(f"{notebook.name}: FAILED after {wall:.1f} s")
-                continue
-            wall = time.perf_counter() - start
-            trace = read_trace(trace_file)
-        digest = content_hash(notebook, params, trace, sources)
-        cache[notebook.name] = {
-            "wall_seconds": round(wall, 3), "profile": profile, "parameters": params,
-            "hash": digest, "finished": datetime.now(UTC).isoformat(timespec="seconds"),
-            "machine": machine_description(), "trace": trace,
-        }
-        _write_cache(out, cache)
-        log(f"{notebook.name}: ran in {wall:.1f} s")
-        warning = _missing_results_warning(notebook, results_file)
-        if warning:
-            log(warning)
-        results.append(RunResult(notebook.name, "ran", output, wall, digest, params,
-                                 warning=warning))
-    bar.close()
+                trace = read_trace(trace_file)
+            digest = content_hash(notebook, params, trace, sources)
+            cache[notebook.name] = {
+                "wall_seconds": round(wall, 3), "profile": profile, "parameters": params,
+                "hash": digest, "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+                "machine": machine_description(), "trace": trace,
+            }
+            _write_cache(out, cache)
+            log(f"{notebook.name}: ran in {wall:.1f} s")
+            warning = _missing_results_warning(notebook, results_file)
+            if warning:
+                log(warning)
+            results.append(RunResult(notebook.name, "ran", output, wall, digest, params,
+                                     warning=warning))
+        bar.close()
     return results
 
 
