@@ -228,3 +228,72 @@ def test_scheduler_names(tmp_path):
     shard = S.grid(2, 2)[0]
     with pytest.raises(ValueError, match="scheduler must be 'serial', 'local', an address"):
         S.run(score_task, [shard], tmp_path, scheduler="dask")
+
+
+# ---------------------------------------------------------------- shards verified on read
+
+def _spoil_truncate(path, shards_dir):
+    path.write_bytes(path.read_bytes()[:100])
+
+
+def _spoil_empty(path, shards_dir):
+    path.write_bytes(b"")
+
+
+def _spoil_no_checksum(path, shards_dir):
+    path.with_name(path.name + ".sha256").unlink()
+
+
+def _spoil_foreign(path, shards_dir):
+    """Another shard's valid file (and its valid checksum) under this shard's name."""
+    other = sorted(p for p in shards_dir.glob("*.parquet") if p != path)[0]
+    path.write_bytes(other.read_bytes())
+    path.with_name(path.name + ".sha256").write_bytes(other.with_name(other.name + ".sha256").read_bytes())
+
+
+def _spoil_flip(path, shards_dir):
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("spoil, reason", [
+    (_spoil_truncate, "sha256 differs"), (_spoil_empty, "sha256 differs"), (_spoil_flip, "sha256 differs"),
+    (_spoil_no_checksum, "no checksum file"), (_spoil_foreign, "holds shard"),
+])
+def test_a_spoiled_shard_is_moved_aside_and_recomputed(tmp_path, spoil, reason):
+    from functools import partial
+
+    log = tmp_path / "log"
+    log.mkdir()
+    task = partial(score_task, log_dir=str(log))
+    shards = S.grid(6, 2, model=["a"], method=["ig"])
+    clean = S.run(task, shards, tmp_path / "out", scheduler="serial", progress=False)
+    victim = S.shard_path(tmp_path / "out", task, shards[1])
+    spoil(victim, tmp_path / "out")
+    with pytest.raises(S.ShardError, match=rf"shard '{shards[1].name}'.*{reason}"):
+        S.load_table(task, shards, tmp_path / "out")
+    with pytest.warns(RuntimeWarning, match=rf"shard '{shards[1].name}': {victim.name} was not used: .*{reason}"):
+        again = S.run(task, shards, tmp_path / "out", scheduler="serial", progress=False)
+    pd.testing.assert_frame_equal(again, clean)
+    assert len(list(log.iterdir())) == 4                          # 3 + the spoiled one, once
+    assert len(list((tmp_path / "out").glob(f"{victim.name}.bad-*"))) == 1
+
+
+def test_shard_files_are_read_through_python_open_so_page_traces_see_them(tmp_path):
+    """The runner's trace records files opened by Python's open (audit event "open"); a shard
+    read by pyarrow's own file system would be invisible to the page cache."""
+    import sys
+
+    shards = S.grid(2, 2, model=["a"], method=["ig"])
+    S.run(score_task, shards, tmp_path, scheduler="serial", progress=False)
+    path = str(S.shard_path(tmp_path, score_task, shards[0]))
+    opened = []
+
+    def hook(event, args):
+        if event == "open" and opened is not None and str(args[0]) == path:
+            opened.append(args[0])
+    sys.addaudithook(hook)                     # hooks cannot be removed; this one only records
+    S.load_table(score_task, shards, tmp_path)
+    seen, opened = list(opened), None
+    assert seen, "the shard was not opened through Python's open"

@@ -20,8 +20,13 @@ attribution shards, EXIAA's attack shards, ...).
   exist. ``key`` is a hash of the task's name and the shard's params: changing either makes
   a new file, never a stale reuse. A task's name is the one it registered with :func:`task`
   (stable when the code moves, so a user's finished shards stay valid), else its module path.
-- **Resume.** Shards whose file exists are not submitted again; rerunning an interrupted
-  call computes only what is missing. Failures: if a worker dies, the scheduler reruns its
+- **Resume.** Shards whose file exists and verifies are not submitted again; rerunning an
+  interrupted call computes only what is missing.
+- **Verified on read.** Each file stores its shard key and row count in the Parquet metadata,
+  and a sha256 of the file is written beside it (``<file>.sha256``, after the file). A file
+  that is truncated, has no or another checksum, or holds another shard's key is moved aside
+  (``<file>.bad-<id>``) with a warning naming it, and the shard is computed again. Files are
+  read through Python's ``open``, so the book's page cache sees every shard a page used. Failures: if a worker dies, the scheduler reruns its
   tasks elsewhere (the nanny restarts the worker); if a task raises, the remaining tasks are
   cancelled, the finished shards stay on disk, and a RuntimeError naming the shard is raised
   from the task's error.
@@ -34,11 +39,13 @@ them). Put identifying columns (model, method, image id) in the task's table.
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 import json
 import os
 import re
 import uuid
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +54,8 @@ import pandas as pd
 
 from axlib._util.checks import check_int
 
-__all__ = ["Shard", "task", "work_dir", "grid", "shard_key", "shard_path", "run", "load_table", "pending"]
+__all__ = ["Shard", "ShardError", "task", "work_dir", "grid", "shard_key", "shard_path", "run", "load_table",
+           "pending"]
 
 
 @dataclass(frozen=True)
@@ -149,18 +157,83 @@ def shard_path(out_dir, fn: Callable, shard: Shard) -> Path:
 
 
 def pending(fn: Callable, shards: Sequence[Shard], out_dir) -> list[Shard]:
-    """The shards whose Parquet file does not exist yet."""
-    return [s for s in shards if not shard_path(out_dir, fn, s).exists()]
+    """The shards without a verified Parquet file (a file that fails verification is moved
+    aside with a warning, see the module's docstring)."""
+    return [s for s in shards if not _usable(shard_path(out_dir, fn, s), shard_key(fn, s), s)]
 
 
-def _write_atomic(table: pd.DataFrame, path: Path) -> None:
-    tmp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+SHARD_METADATA = b"axlib.shard"
+"""Key of the Parquet schema metadata holding ``{"key": shard key, "rows": row count}``."""
+
+
+class ShardError(ValueError):
+    """A shard file that cannot be trusted: truncated, unchecksummed, or another shard's."""
+
+
+def _checksum_path(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def _write_atomic(table: pd.DataFrame, path: Path, key: str) -> None:
+    """Write ``table`` to ``path`` with its key and row count in the metadata, then its sha256
+    beside it; each through a temporary file and :func:`os.replace`."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrow = pa.Table.from_pandas(table, preserve_index=False)
+    stamp = json.dumps({"key": key, "rows": len(table)}).encode()
+    arrow = arrow.replace_schema_metadata({**(arrow.schema.metadata or {}), SHARD_METADATA: stamp})
+    buffer = io.BytesIO()
+    pq.write_table(arrow, buffer)
+    data = buffer.getvalue()
+    for target, content in ((path, data), (_checksum_path(path), hashlib.sha256(data).hexdigest().encode())):
+        tmp = path.parent / f".{target.name}.{uuid.uuid4().hex}.tmp"
+        try:
+            tmp.write_bytes(content)
+            os.replace(tmp, target)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+
+def _read_verified(path: Path, key: str) -> pd.DataFrame:
+    """The table in ``path``; raises ShardError saying what is wrong with the file."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    checksum = _checksum_path(path)
+    if not checksum.is_file():
+        raise ShardError("it has no checksum file beside it (an interrupted write, or an older axlib)")
+    with open(path, "rb") as handle:                  # Python's open: the page cache's trace sees it
+        data = handle.read()
+    if hashlib.sha256(data).hexdigest() != checksum.read_text().strip():
+        raise ShardError("its sha256 differs from the one written with it (truncated or altered)")
     try:
-        table.to_parquet(tmp, index=False, engine="pyarrow")
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+        arrow = pq.read_table(pa.BufferReader(data))
+        stamp = json.loads((arrow.schema.metadata or {})[SHARD_METADATA])
+    except (pa.ArrowException, KeyError, ValueError) as err:
+        raise ShardError(f"it is not a shard file axlib wrote ({type(err).__name__})") from None
+    if stamp.get("key") != key:
+        raise ShardError(f"it holds shard {stamp.get('key')!r}, not {key!r}")
+    if stamp.get("rows") != arrow.num_rows:
+        raise ShardError(f"it holds {arrow.num_rows} rows, its metadata says {stamp.get('rows')}")
+    return pd.read_parquet(io.BytesIO(data), engine="pyarrow")
+
+
+def _usable(path: Path, key: str, shard: Shard) -> bool:
+    """Whether ``path`` holds the verified result of ``shard``; a file that exists but fails
+    verification is moved aside (its checksum removed) with a warning naming both."""
+    if not path.exists():
+        return False
+    try:
+        _read_verified(path, key)
+    except ShardError as problem:
+        aside = path.with_name(f"{path.name}.bad-{uuid.uuid4().hex[:8]}")
+        os.replace(path, aside)
+        _checksum_path(path).unlink(missing_ok=True)
+        warnings.warn(f"shard {shard.name!r}: {path.name} was not used: {problem}; moved to {aside.name} "
+                      "and computed again", RuntimeWarning, stacklevel=3)
+        return False
+    return True
 
 
 def _call(fn: Callable, params: dict) -> pd.DataFrame:
@@ -173,20 +246,24 @@ def _call(fn: Callable, params: dict) -> pd.DataFrame:
 
 def load_table(fn: Callable, shards: Sequence[Shard], out_dir) -> pd.DataFrame:
     """The concatenated table of the shards, in their order. Raises FileNotFoundError
-    naming the first shard not computed yet."""
+    naming the first shard not computed yet, ShardError (a ValueError) naming a shard whose
+    file fails verification (:func:`run` computes it again)."""
     tables = []
     for s in shards:
         path = shard_path(out_dir, fn, s)
         if not path.exists():
             raise FileNotFoundError(f"shard {s.name!r} has no result yet ({path})")
-        tables.append(pd.read_parquet(path, engine="pyarrow"))
+        try:
+            tables.append(_read_verified(path, shard_key(fn, s)))
+        except ShardError as problem:
+            raise ShardError(f"shard {s.name!r} ({path}): {problem}; rerun to compute it again") from None
     return pd.concat(tables, ignore_index=True) if tables else pd.DataFrame()
 
 
 def run(fn: Callable, shards: Sequence[Shard], out_dir, *, scheduler=None, n_workers: int = 2,
         threads_per_worker: int = 1, retries: int = 0, progress: bool = True,
         on_shard_done: Callable[[Shard, int], None] | None = None) -> pd.DataFrame:
-    """Compute every shard not on disk yet, save each atomically, return the full table.
+    """Compute every shard without a verified file yet, save each atomically, return the full table.
 
     fn: picklable callable ``fn(**shard.params) -> DataFrame`` (a module-level function or
     a functools.partial of one), deterministic given its params.
@@ -224,13 +301,15 @@ def run(fn: Callable, shards: Sequence[Shard], out_dir, *, scheduler=None, n_wor
     paths = {}
     for s in shards:  # one file per distinct key
         paths.setdefault(shard_key(fn, s), (s, shard_path(out_dir, fn, s)))
-    todo = [(k, s, p) for k, (s, p) in paths.items() if not p.exists()]
+    todo = [(k, s, p) for k, (s, p) in paths.items() if not _usable(p, k, s)]
     done = len(paths) - len(todo)
     bar = tqdm(total=len(paths), initial=done, desc="shards", unit="shard", disable=not progress)
 
+    keys = {p: k for k, (_, p) in paths.items()}
+
     def finished(shard: Shard, path: Path, table: pd.DataFrame) -> None:
         nonlocal done
-        _write_atomic(table, path)
+        _write_atomic(table, path, keys[path])
         done += 1
         bar.update(1)
         if on_shard_done is not None:
