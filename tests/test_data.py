@@ -322,6 +322,79 @@ def test_manifest_add_writes_an_entry_that_verifies(tmp_path):
         manifest.add("models/absent.bin", origin="x", licence="x", description="x", data_dir=copy)
 
 
+def test_manifest_entry_pointing_outside_data_is_a_problem(tmp_path):
+    copy = _copy_of_data(tmp_path)
+    (tmp_path / "outside.txt").write_text("x")
+    data = json.loads((copy / manifest.MANIFEST_NAME).read_text())
+    data["files"]["../outside.txt"] = {"sha256": _sha(b"x"), "bytes": 1, "origin": "o", "licence": "l"}
+    (copy / manifest.MANIFEST_NAME).write_text(json.dumps(data))
+    assert f"../outside.txt: points outside {copy}" in manifest.verify(copy)
+
+
+def _flip_one_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def test_verified_checks_each_file_once_and_again_when_it_changes(tmp_path):
+    copy = _copy_of_data(tmp_path)
+    readme = copy / "README.md"
+    assert manifest.verified(readme, copy) == readme
+    assert manifest.verified(readme, copy) == readme                     # remembered, still fine
+    _flip_one_byte(readme)                                                # same size, new mtime
+    with pytest.raises(ValueError, match=r"embedded file README.md differs from MANIFEST.json: sha256 "):
+        manifest.verified(readme, copy)
+    (copy / "new.txt").write_text("x")
+    with pytest.raises(ValueError, match=r"embedded file new.txt is not in .*MANIFEST.json"):
+        manifest.verified(copy / "new.txt", copy)
+    with pytest.raises(ValueError, match="is not inside the embedded data folder"):
+        manifest.verified(tmp_path / "elsewhere.txt", copy)
+    with pytest.raises(FileNotFoundError, match="embedded file absent.txt not found"):
+        manifest.verified(copy / "absent.txt", copy)
+
+
+@pytest.mark.parametrize("relpath", ["cifar10/cifar10-test-subset.npz", "models/cifar10-alexnet.safetensors",
+                                     "imagenet/samples", "speech/cat", "text/rt-polarity.pos", "exiaa"])
+def test_a_flipped_byte_in_any_embedded_file_fails_its_next_load(tmp_path, monkeypatch, relpath):
+    """Each loader of embedded data refuses a file one byte off, naming it; `axlib data
+    verify` reports the same file."""
+    from axlib.data.cifar import cifar10_test
+    from axlib.data.imagenet import imagenet_samples
+    from axlib.data.polarity import load_polarity
+    from axlib.data.speech_commands import embedded_clips
+    from axlib.models import load
+    from axlib.papers.exiaa.paper import paper_tables
+
+    copy = _copy_of_data(tmp_path)
+    monkeypatch.setenv("AXLIB_EMBEDDED", str(copy))
+    target = copy / relpath
+    if target.is_dir():
+        target = sorted(p for p in target.rglob("*") if p.is_file())[0]
+    _flip_one_byte(target)
+    name = target.relative_to(copy).as_posix()
+    loaders = {"cifar10": cifar10_test, "models": lambda: load("cifar10-alexnet"),
+               "imagenet": lambda: imagenet_samples(), "speech": embedded_clips,
+               "text": lambda: load_polarity(source="embedded"), "exiaa": paper_tables}
+    with pytest.raises(ValueError, match=rf"embedded file {re.escape(name)} differs from MANIFEST.json"):
+        loaders[relpath.split("/")[0]]()
+    assert any(p.startswith(f"{name}: sha256") for p in manifest.verify(copy))
+
+
+def test_a_checkpoint_tampered_with_its_card_does_not_load(tmp_path, monkeypatch):
+    from axlib.models import load
+    from axlib.models.checkpoints import sha256_of
+
+    copy = _copy_of_data(tmp_path)
+    monkeypatch.setenv("AXLIB_EMBEDDED", str(copy))
+    weights = copy / "models" / "cifar10-alexnet.safetensors"
+    _flip_one_byte(weights)
+    card = weights.with_suffix(".json")
+    card.write_text(json.dumps(dict(json.loads(card.read_text()), sha256=sha256_of(weights)), indent=1) + "\n")
+    with pytest.raises(ValueError, match=r"embedded file models/cifar10-alexnet.safetensors differs"):
+        load("cifar10-alexnet")
+
+
 # ----------------------------------------------------------------------------- CLI
 
 def test_cli_data_list(cache, capsys):

@@ -1,6 +1,7 @@
 """Where things live: the repository's embedded `data/` folder and the download cache.
 
-- ``repo_data_dir()``: the shipped, embedded defaults (``<repo>/data``), read-only at run time.
+- ``repo_data_dir()``: the shipped, embedded defaults (``<repo>/data``, or ``$AXLIB_EMBEDDED``
+  when set: a copy elsewhere, e.g. beside a non-editable install), read-only at run time.
 - ``cache_dir()``: downloads and converted artefacts, ``$AXLIB_DATA`` or ``~/.cache/axlib``.
 - ``shared_data_dir()``: the development copy of public data sets beside the repository
   (``../shared/data``); optional, never required by the product.
@@ -14,8 +15,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 def repo_data_dir() -> Path:
-    """The embedded data folder shipped with the repository."""
-    return REPO_ROOT / "data"
+    """The embedded data folder: ``$AXLIB_EMBEDDED`` if set, else the repository's ``data/``."""
+    override = os.environ.get("AXLIB_EMBEDDED")
+    return Path(override).expanduser() if override else REPO_ROOT / "data"
 
 
 def cache_dir() -> Path:

@@ -35,7 +35,9 @@ def cifar10_test(n: int | None = None, *, balanced: bool = True):
     interleaved by class. Pixels come from a JPEG re-encoding of CIFAR-10 (see data/README.md).
     Raises ValueError when n is outside [1, 2000].
     """
-    archive = np.load(repo_data_dir() / EMBEDDED_SUBSET)
+    from axlib.data.manifest import verified
+
+    archive = np.load(verified(repo_data_dir() / EMBEDDED_SUBSET))
     x, y = archive["x"], archive["y"].astype(np.int64)
     total = len(y)
     if n is None:

@@ -34,7 +34,9 @@ SOURCES = ("embedded", "full")
 
 
 def _read_lines(name: str) -> tuple[str, ...]:
-    text = (repo_data_dir() / "imagenet" / name).read_text(encoding="utf-8")
+    from axlib.data.manifest import verified
+
+    text = verified(repo_data_dir() / "imagenet" / name).read_text(encoding="utf-8")
     return tuple(line.strip() for line in text.splitlines() if line.strip())
 
 
@@ -137,5 +139,10 @@ def imagenet_samples(n: int | None = None, source: str = "embedded"):
     IMAGENET_CLASSES (the 1,000 names in label order).
     Raises ValueError when n or source is invalid.
     """
-    x, y = load_images(sample_paths(n, source))
+    paths = sample_paths(n, source)
+    if source == "embedded":
+        from axlib.data.manifest import verified
+
+        paths = [verified(p) for p in paths]
+    x, y = load_images(paths)
     return x, y, IMAGENET_CLASSES

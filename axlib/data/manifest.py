@@ -16,6 +16,10 @@ keys and ``indent=1``.
   scripts that add files to ``data/`` call it. Writes are atomic (temporary file + rename) and
   serialised by an exclusive lock, so concurrent callers do not lose each other's entries.
 - ``entries()`` returns the recorded entries.
+- ``verified(path)`` is what loaders call before reading an embedded file: it checks the file
+  against its entry (size and sha256) the first time a process reads it, remembers the result
+  by path, size, mtime and inode, and checks again when any of those change. A file that is
+  not in the manifest, or differs from it, raises ValueError naming it.
 
 Every function takes ``data_dir`` (default: the repository's ``data/``) so that tests can work
 on a copy.
@@ -32,7 +36,7 @@ from pathlib import Path
 from axlib._util.paths import repo_data_dir
 
 __all__ = ["MANIFEST_NAME", "REQUIRED_TEXT_FIELDS", "manifest_path", "entries", "verify", "add",
-           "embedded_files"]
+           "embedded_files", "verified"]
 
 MANIFEST_NAME = "MANIFEST.json"
 REQUIRED_TEXT_FIELDS = ("origin", "licence")
@@ -91,6 +95,55 @@ def embedded_files(data_dir=None) -> list[str]:
     return sorted(found)
 
 
+def _stamp(path: Path) -> tuple[int, int, int]:
+    stat = path.stat()
+    return stat.st_size, stat.st_mtime_ns, stat.st_ino
+
+
+_MANIFESTS: dict[Path, tuple] = {}      # manifest path -> (stamp, entries)
+_VERIFIED: dict[Path, tuple] = {}       # resolved file -> (stamp, sha256 it was verified against)
+
+
+def verified(path, data_dir=None) -> Path:
+    """``path``, a file under ``data_dir`` (default: the embedded ``data/``), once it matches
+    its manifest entry; checked on the first read in this process and whenever its size,
+    mtime or inode change.
+
+    Raises FileNotFoundError when the file or the manifest is missing; ValueError naming the
+    file when it is outside ``data_dir``, not in the manifest, or its size or sha256 differs
+    from the manifest's.
+    """
+    root = _data_dir(data_dir).resolve()
+    path = Path(path)
+    resolved = path.resolve()
+    try:
+        relative = resolved.relative_to(root).as_posix()
+    except ValueError:
+        raise ValueError(f"{path} is not inside the embedded data folder {root}") from None
+    if not resolved.is_file():
+        raise FileNotFoundError(f"embedded file {relative} not found in {root}")
+    target = manifest_path(root)
+    if not target.is_file():
+        raise FileNotFoundError(f"{target} is missing: the embedded data cannot be verified")
+    manifest_stamp = _stamp(target)
+    if _MANIFESTS.get(target, (None,))[0] != manifest_stamp:
+        _MANIFESTS[target] = (manifest_stamp, entries(root))
+    entry = _MANIFESTS[target][1].get(relative)
+    if not isinstance(entry, dict) or not entry.get("sha256"):
+        raise ValueError(f"embedded file {relative} is not in {target}; only files it lists are read")
+    stamp = _stamp(resolved)
+    if _VERIFIED.get(resolved) == (stamp, entry["sha256"]):
+        return path
+    actual = _sha256(resolved) if stamp[0] == entry.get("bytes") else None
+    if actual != entry["sha256"]:
+        found = f"sha256 {actual}" if actual else f"{stamp[0]} bytes"
+        expected = entry["sha256"] if actual else f"{entry.get('bytes')} bytes"
+        raise ValueError(f"embedded file {relative} differs from {target.name}: {found}, expected {expected}; "
+                         f"restore it (git checkout -- data/{relative}) and run `axlib data verify`")
+    _VERIFIED[resolved] = (stamp, actual)
+    return path
+
+
 def verify(data_dir=None) -> list[str]:
     """Check ``data_dir`` against its manifest; return one line per problem ([] when clean)."""
     root = _data_dir(data_dir)
@@ -110,6 +163,9 @@ def verify(data_dir=None) -> list[str]:
             if not str(entry.get(key) or "").strip():
                 problems.append(f"{relpath}: manifest entry lacks {key!r}")
         path = root / relpath
+        if not path.resolve().is_relative_to(root.resolve()) or Path(relpath).is_absolute():
+            problems.append(f"{relpath}: points outside {root}")
+            continue
         if _excluded(Path(relpath)):
             problems.append(f"{relpath}: listed but excluded from the manifest (a *.work folder)")
         elif not path.is_file():

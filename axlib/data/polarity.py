@@ -93,6 +93,9 @@ def load_polarity(source: str = "embedded", *, download: bool = True):
             path = folder / name
             if not path.is_file():
                 raise FileNotFoundError(f"Sentence Polarity file {path} not found")
+            if source == "embedded":
+                from axlib.data.manifest import verified
+                path = verified(path)
             raw[label] = path.read_bytes()
     elif source == "download":
         from axlib.data import registry

@@ -251,13 +251,15 @@ def embedded_clips(words: Sequence[str] | None = None, *, source: str = "embedde
         raise ValueError(f"words must be among the 30 Speech Commands v0.01 words, got {unknown}")
     if not folder.is_dir():
         raise FileNotFoundError(f"embedded speech clips not found in {folder}")
+    from axlib.data.manifest import verified
+
     waves, labels, files = [], [], []
     for label, word in enumerate(words):
         paths = sorted((folder / word).glob("*.wav"))
         if not paths:
             raise FileNotFoundError(f"no clips for word {word!r} in {folder / word}")
         for p in paths:
-            waves.append(read_wav(p))
+            waves.append(read_wav(verified(p) if source == "embedded" else p))
             labels.append(label)
             files.append(f"{word}/{p.name}")
     return torch.stack(waves), torch.tensor(labels, dtype=torch.long), words, files

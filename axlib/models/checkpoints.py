@@ -44,14 +44,23 @@ def read_card(path) -> dict:
 
 
 def load_state(path, *, verify: bool = True) -> dict[str, torch.Tensor]:
-    """Load a plain-tensor state dict, checking its sha256 against the card first.
+    """Load a plain-tensor state dict, verified first: a checkpoint inside the embedded data
+    folder against ``data/MANIFEST.json`` (checkpoint and card; a card edited to match a
+    tampered checkpoint does not pass), one elsewhere (a user's ``axlib train --out``)
+    against the sha256 its card records.
 
     Raises FileNotFoundError when the file is missing, ValueError when its hash differs.
     """
+    from axlib._util.paths import repo_data_dir
+    from axlib.data.manifest import verified
+
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"checkpoint {path} not found")
-    if verify:
+    if verify and path.resolve().is_relative_to(repo_data_dir().resolve()):
+        verified(path)
+        verified(path.with_suffix(".json"))
+    elif verify:
         expected = read_card(path)["sha256"]
         actual = sha256_of(path)
         if actual != expected:

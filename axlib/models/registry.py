@@ -253,6 +253,23 @@ def _card(name: str, spec: ModelSpec, model: nn.Module, source: str, recipe: dic
     }
 
 
+def _record_in_manifest(checkpoint: Path, name: str, spec: ModelSpec, source: str) -> None:
+    """When ``checkpoint`` was written inside the embedded data folder, (re)write the manifest
+    entries of it and its card, keeping the origin, licence and description already recorded;
+    without this, loading the new weights would fail their manifest check."""
+    from axlib.data import manifest
+
+    root = repo_data_dir().resolve()
+    if not checkpoint.resolve().is_relative_to(root):
+        return
+    recorded = manifest.entries()
+    for path, what in ((checkpoint, "weights (plain tensors)"), (checkpoint.with_suffix(".json"), "model card")):
+        old = recorded.get(path.resolve().relative_to(root).as_posix(), {})
+        manifest.add(path, origin=old.get("origin") or f"this project: trained by axlib train {name} ({source} data)",
+                     licence=old.get("licence") or f"MIT (weights); trained on {spec.dataset}, see data/README.md",
+                     description=old.get("description") or f"{spec.description}: {what}")
+
+
 def _recipe(spec: ModelSpec, epochs: int | None) -> dict:
     """``spec``'s recipe, with ``epochs`` (an int >= 1) in place of its own when given."""
     if epochs is None:
@@ -321,6 +338,7 @@ def train(name: str, *, epochs: int | None = None, out: Path | None = None,
     if spec.evaluate is not None:
         card.update(spec.evaluate(model, x_sub, y_sub))
     save_state(model, out / f"{name}.safetensors", card)
+    _record_in_manifest(out / f"{name}.safetensors", name, spec, source)
     discard_resume(out / f"{name}.work")
     print(json.dumps({k: card[k] for k in ("name", "test_accuracy", "embedded_subset_accuracy")}))
     return card
@@ -359,6 +377,7 @@ def _train_other(name: str, spec: ModelSpec, *, epochs: int | None, out, device:
     if "vocab" in data:
         card["vocabulary_size"] = len(data["vocab"])
     save_state(model, out / f"{name}.safetensors", card)
+    _record_in_manifest(out / f"{name}.safetensors", name, spec, source)
     discard_resume(out / f"{name}.work")
     print(json.dumps({k: card[k] for k in ("name", "held_out_accuracy", "part_accuracy")}))
     return card

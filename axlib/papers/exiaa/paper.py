@@ -82,7 +82,8 @@ def paper_tables():
     import pandas as pd
 
     from axlib._util.paths import repo_data_dir
+    from axlib.data.manifest import verified
 
-    frame = pd.read_csv(repo_data_dir() / TABLES_B1_B3_CSV)
+    frame = pd.read_csv(verified(repo_data_dir() / TABLES_B1_B3_CSV))
     frame["model"] = frame["model"].replace({"vit_b16": "vit"})
     return frame
