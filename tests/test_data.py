@@ -471,3 +471,49 @@ def test_read_python_tarball_decodes_the_official_layout(tmp_path):
     x, y = read_python_tarball(path, "train")
     assert x.shape == (10, 32, 32, 3) and y.dtype == np.int64
     assert np.array_equal(x[:2], batches["data_batch_1"][0]) and np.array_equal(x[8:], batches["data_batch_5"][0])
+
+
+class _RangeHandler:
+    """An HTTP handler serving one payload, honouring ``Range: bytes=N-`` (206) unless told not
+    to; records the Range headers it saw."""
+
+    @staticmethod
+    def make(payload: bytes, ranges: bool, seen: list):
+        import http.server
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 - the http.server API
+                header = self.headers.get("Range")
+                seen.append(header)
+                start = int(header[len("bytes="):].rstrip("-")) if header and ranges else 0
+                body = payload[start:]
+                self.send_response(206 if start else 200)
+                if start:
+                    self.send_header("Content-Range", f"bytes {start}-{len(payload) - 1}/{len(payload)}")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+        return Handler
+
+
+@pytest.mark.parametrize("ranges", [True, False])
+def test_an_interrupted_download_resumes_from_its_part_file(cache, source, monkeypatch, ranges):
+    import http.server
+    import threading
+
+    _, good = source
+    seen = []
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _RangeHandler.make(good, ranges, seen))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        _register(monkeypatch, "fake", f"http://127.0.0.1:{server.server_port}/fake.tar.gz", good)
+        partial = target_path("fake").parent / ".fake.tar.gz.part"
+        partial.parent.mkdir(parents=True)
+        partial.write_bytes(good[:100])                      # what a killed download left
+        assert fetch("fake", progress=False).read_bytes() == good
+    finally:
+        server.shutdown()
+    assert len(good) > 100 and seen == ["bytes=100-"] and not partial.exists()

@@ -23,8 +23,10 @@ Guarantees:
   ``FileNotFoundError``) names the data set, its URL and the exact path where a manually
   downloaded copy should be placed. A copy placed there is verified like a download.
 - Verified files get a small stamp (``<file>.verified``, or ``.verified.json`` in a ``files``
-  folder) recording size, modification time and hash, so later calls do not rehash gigabytes;
-  a file whose size or modification time changed is hashed again.
+  folder) recording size, modification time, inode and hash, so later calls do not rehash
+  gigabytes; a file whose size, modification time or inode changed is hashed again.
+- Downloads go to ``.<file>.part`` beside the target; an interrupted one is resumed with an
+  HTTP range request on the next call (started over when the server ignores ranges).
 
 Where the hashes come from (none computed from an unverified guess):
 
@@ -239,8 +241,9 @@ def target_path(name: str) -> Path:
 
 
 def _stat_key(path: Path) -> list[int]:
+    """Size, mtime and inode: a stamp is valid while none of them changes."""
     stat = path.stat()
-    return [stat.st_size, stat.st_mtime_ns]
+    return [stat.st_size, stat.st_mtime_ns, stat.st_ino]
 
 
 def _stamp_path(path: Path) -> Path:
@@ -301,41 +304,70 @@ def _check_existing(dataset: str, path: Path, sha256: str, expected_size: int | 
 
 def _download(url: str, dest: Path, *, sha256: str, dataset: str, expected_size: int | None,
               progress: bool, label: str, stamp: bool = True) -> None:
-    """Download ``url`` to a temp file beside ``dest``, verify, then atomically rename.
+    """Download ``url`` to ``.<name>.part`` beside ``dest``, verify, then atomically rename.
 
-    Raises ChecksumError (temp file deleted) or OSError/urllib errors (network).
+    A ``.part`` left by an interrupted download (Ctrl-C, a lost connection, a killed process)
+    is resumed with an HTTP range request when the server honours it, and started over when it
+    does not; downloads of one file are serialised by a lock. Raises ChecksumError (partial
+    file deleted) or OSError/urllib errors (network; the partial file is kept to resume).
     """
+    from filelock import FileLock
+
     dest.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
-    tmp = Path(tmp_name)
-    try:
-        request = urllib.request.Request(url, headers={"User-Agent": _USER_AGENT})
-        digest = hashlib.sha256()
-        received = 0
-        with os.fdopen(handle, "wb") as out, urllib.request.urlopen(request, timeout=_TIMEOUT_S) as response:
-            length = response.headers.get("Content-Length")
-            total = int(length) if length and length.isdigit() else expected_size
-            bar = _progress_bar(total, label, progress)
-            try:
+    partial = dest.parent / f".{dest.name}.part"
+    key = hashlib.sha256(str(partial.resolve()).encode()).hexdigest()[:16]
+    with FileLock(Path(tempfile.gettempdir()) / f"axlib-download-{key}.lock"):
+        try:
+            digest, received, resumed_at = _fetch_to(url, partial, expected_size, progress, label)
+        except urllib.error.HTTPError as error:
+            if error.code != 416:                       # 416: the partial file is not a prefix
+                raise
+            partial.unlink(missing_ok=True)
+            digest, received, resumed_at = _fetch_to(url, partial, expected_size, progress, label)
+        actual = digest.hexdigest()
+        if actual != sha256:
+            partial.unlink(missing_ok=True)
+            resumed = f" (resumed at byte {resumed_at:,})" if resumed_at else ""
+            raise ChecksumError(_mismatch_message(
+                dataset, f"the download from {url}{resumed}", sha256, actual,
+                "The downloaded file was NOT used; it was deleted.", received, expected_size))
+        os.chmod(partial, 0o644)
+        os.replace(partial, dest)
+        if stamp:
+            _write_stamp(dest, sha256)
+
+
+def _fetch_to(url: str, partial: Path, expected_size: int | None, progress: bool, label: str):
+    """Write ``url`` into ``partial``, continuing after its present bytes when the server
+    answers a range request with 206 for exactly that offset. Returns (sha256 object of the
+    whole file, its size, the offset resumed at (0: from the start))."""
+    have = partial.stat().st_size if partial.is_file() else 0
+    headers = {"User-Agent": _USER_AGENT} | ({"Range": f"bytes={have}-"} if have else {})
+    digest = hashlib.sha256()
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=_TIMEOUT_S) as response:
+        resumed = have > 0 and getattr(response, "status", None) == 206 and \
+            response.headers.get("Content-Range", "").startswith(f"bytes {have}-")
+        if resumed:
+            with open(partial, "rb") as done:
+                for chunk in iter(lambda: done.read(_CHUNK), b""):
+                    digest.update(chunk)
+        else:
+            have = 0
+        length = response.headers.get("Content-Length")
+        total = have + int(length) if length and length.isdigit() else expected_size
+        received = have
+        bar = _progress_bar(total, label, progress)
+        bar.update(have)
+        try:
+            with open(partial, "ab" if resumed else "wb") as out:
                 for chunk in iter(lambda: response.read(_CHUNK), b""):
                     out.write(chunk)
                     digest.update(chunk)
                     received += len(chunk)
                     bar.update(len(chunk))
-            finally:
-                bar.close()
-        actual = digest.hexdigest()
-        if actual != sha256:
-            tmp.unlink(missing_ok=True)
-            raise ChecksumError(_mismatch_message(
-                dataset, f"the download from {url}", sha256, actual,
-                "The downloaded file was NOT used; it was deleted.", received, expected_size))
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, dest)
-        if stamp:
-            _write_stamp(dest, sha256)
-    finally:
-        tmp.unlink(missing_ok=True)
+        finally:
+            bar.close()
+    return digest, received, have
 
 
 def _progress_bar(total, label, enabled):
