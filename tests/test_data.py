@@ -414,6 +414,23 @@ def test_cli_data_verify_exit_codes(tmp_path, monkeypatch, capsys):
     assert "unlisted.txt: file not in the manifest" in capsys.readouterr().out
 
 
+def test_cli_data_verify_rehashes_the_cache_despite_a_stamp(cache, source, monkeypatch, capsys):
+    """Bit rot that keeps size, mtime and inode passes the stamp but not `axlib data verify`."""
+    import os
+
+    folder, good = source
+    _register(monkeypatch, "fake", (folder / "fake.tar.gz").as_uri(), good)
+    path = fetch("fake", progress=False)
+    assert cli.main(["data", "verify"]) == 0
+    stat = path.stat()
+    with open(path, "r+b") as handle:                 # same inode and size
+        handle.write(b"X")
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))   # same mtime
+    assert is_cached("fake")                          # the stamp cannot see it
+    assert cli.main(["data", "verify"]) == 1
+    assert f"cache: fake: {path} differs from its sha256" in capsys.readouterr().out
+
+
 def test_cli_data_fetch(cache, source, monkeypatch, capsys):
     folder, good = source
     _register(monkeypatch, "fake", (folder / "fake.tar.gz").as_uri(), good)

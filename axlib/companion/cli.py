@@ -64,7 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     data_sub.add_parser("list", help="registered data sets and whether they are cached")
     fetch = data_sub.add_parser("fetch", help="download and verify data sets")
     fetch.add_argument("names", nargs="+")
-    data_sub.add_parser("verify", help="check every embedded file in data/ against MANIFEST.json")
+    data_sub.add_parser("verify", help="check every embedded file in data/ against MANIFEST.json and re-hash "
+                                       "the cached downloads")
 
     train = sub.add_parser("train", help="train a model by its recorded recipe")
     train.add_argument("model")

@@ -538,8 +538,25 @@ def _human(n: int) -> str:
     return f"{n} B"
 
 
+def rehash_cache() -> list[str]:
+    """Hash every cached download again, stamps ignored (bit rot keeps size, mtime and inode);
+    one line per file that differs from its registered sha256 (nothing is moved: the next
+    :func:`fetch` moves it aside). Returns [] when every cached file is good."""
+    problems = []
+    for dataset in DATASETS.values():
+        where = target_path(dataset.name)
+        items = [(where, dataset.sha256)] if dataset.kind == "archive" else \
+            [(where / item.name, item.sha256) for item in dataset.files]
+        for path, expected in items:
+            if path.is_file() and sha256_file(path) != expected:
+                problems.append(f"cache: {dataset.name}: {path} differs from its sha256 {expected}; "
+                                f"`axlib data fetch {dataset.name}` replaces it")
+    return problems
+
+
 def data_cli(args) -> int:
-    """``axlib data list | fetch NAME ... | verify``; returns the exit status."""
+    """``axlib data list | fetch NAME ... | verify`` (verify: data/ against its manifest, and
+    every cached download re-hashed); returns the exit status."""
     action = args.action
     if action == "list":
         rows = [(d.name, _human(d.bytes), d.licence.split(";")[0].split(":")[0],
@@ -557,12 +574,14 @@ def data_cli(args) -> int:
     if action == "verify":
         from axlib.data import manifest
 
-        problems = manifest.verify()
+        problems = manifest.verify() + rehash_cache()
         for problem in problems:
             print(problem)
         if problems:
-            print(f"{len(problems)} problem(s) in {manifest.manifest_path()}", file=sys.stderr)
+            print(f"{len(problems)} problem(s) in {manifest.manifest_path()} or the cache {cache_dir()}",
+                  file=sys.stderr)
             return 1
-        print(f"data/ matches {manifest.manifest_path().name}: {len(manifest.entries())} files verified")
+        print(f"data/ matches {manifest.manifest_path().name}: {len(manifest.entries())} files verified; "
+              f"cached downloads in {cache_dir()} re-hashed")
         return 0
     raise ValueError(f"unknown data action {action!r}")
