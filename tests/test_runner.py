@@ -146,3 +146,20 @@ def test_kernels_start_with_the_allocator_settings_unless_the_caller_sets_them(t
     result = runner.run_notebooks(["03"], "smoke", out=out, folder=folder)[0]
     assert result.status == "ran", result.error
     assert "MALLOC_MMAP_THRESHOLD_" not in os.environ          # this process's environment is put back
+
+
+def test_pages_run_without_progress_bars_or_the_iprogress_warning(traced):
+    """A page's kernel has tqdm's bars off (TQDM_DISABLE) and no 'IProgress not found'
+    warning from tqdm.auto; the executed copy holds no stream output from either."""
+    import nbformat
+
+    folder, _, out = traced
+    _notebook(folder / "04_bars.ipynb",
+              "import os\nfrom tqdm.auto import tqdm\nfor _ in tqdm(range(3)):\n    pass\n"
+              "assert os.environ['TQDM_DISABLE'] == '1'", RECORD)
+    result = runner.run_notebooks(["04"], "smoke", out=out, folder=folder)[0]
+    assert result.status == "ran", result.error
+    executed = nbformat.read(str(out / "04_bars.ipynb"), as_version=4)
+    streams = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "stream"]
+    assert streams == []
+    assert "TQDM_DISABLE" not in os.environ

@@ -391,6 +391,17 @@ def _noting_sigint(flag: threading.Event):
         signal.signal(signal.SIGINT, previous)
 
 
+PAGE_ENVIRON = {"TQDM_DISABLE": "1"}
+"""Set for every notebook kernel (and the processes it starts): progress bars, useful in a
+terminal, are off in published pages, where each refresh would be a stream block."""
+
+QUIET_STARTUP = """import warnings
+warnings.filterwarnings("ignore", message="IProgress not found")   # tqdm.auto without ipywidgets (lime, shap)
+"""
+"""Kernel start-up file: silences the one warning every page that imports lime or shap would
+print (their ``tqdm.auto`` looks for ipywidgets; with bars off it would draw nothing anyway)."""
+
+
 KERNEL_LOGS = ".kernel-logs"
 """Folder of the output folder where each notebook's kernel process writes its own stdout and
 stderr (``<stem>.log``: the kernel's start-up warnings, a crash), instead of the terminal."""
@@ -476,12 +487,13 @@ def run_notebooks(names=None, profile: str = "default", parameters: dict | None 
                 startup = Path(scratch) / "ipython" / "profile_default" / "startup"
                 startup.mkdir(parents=True)
                 (startup / "00-axlib-trace.py").write_text(TRACE_STARTUP)
+                (startup / "01-axlib-quiet.py").write_text(QUIET_STARTUP)
                 try:
                     with temporary_environ(dict(AXLIB_RESULTS_DIR=str(out), AXLIB_NOTEBOOK=notebook.stem,
                                                 AXLIB_TRACE_FILE=str(trace_file),
                                                 AXLIB_TRACE_ROOTS=os.pathsep.join(map(str, trace_roots())),
                                                 IPYTHONDIR=str(Path(scratch) / "ipython"),
-                                                **malloc_environ())):
+                                                **malloc_environ(), **PAGE_ENVIRON)):
                         papermill.execute_notebook(
                             str(notebook), str(output), parameters=params, kernel_name=KERNEL_NAME,
                             cwd=str(folder), progress_bar=False, log_output=False,
