@@ -1,5 +1,6 @@
 # Two commands for a fresh Linux machine with Python 3.11:
-#   make book   install into .venv if needed, execute every notebook (profile default), build the HTML book
+#   make book   install into .venv if needed, execute every notebook (PROFILE=default), build the HTML book
+#               from runs/$(PROFILE)
 #   make test   install into .venv if needed, run the test suite
 PYTHON ?= python3.11
 VENV ?= .venv
@@ -20,7 +21,7 @@ $(STAMP): pyproject.toml
 
 book: $(STAMP)
 	$(BIN)/axlib run --profile $(PROFILE)
-	$(BIN)/axlib book
+	$(BIN)/axlib book --runs runs/$(PROFILE)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
