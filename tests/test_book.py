@@ -19,9 +19,9 @@ from axlib.companion.claims import CATALOGUE
 CHROMIUM = Path(os.environ.get("AXLIB_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run", "--disable-sync"]
-# The only remote asset a page may ask for: MathJax, on pages with math, at view time (an
-# offline reader then sees the TeX source). Everything else must be served from the book.
-ALLOWED_REMOTE = ("https://cdn.jsdelivr.net/npm/mathjax@",)
+# Remote assets a page may ask for: none. MathJax too is served from the book's _static
+# (sphinx-mathjax-offline), so math renders offline.
+ALLOWED_REMOTE = ()
 
 
 def test_book_has_a_page_per_notebook(smoke_book):
@@ -618,6 +618,16 @@ def test_every_page_in_chromium(smoke_book, browser):
             first = NOTEBOOKS[0].replace(".ipynb", ".html")
             page.goto(f"{base}/notebooks/{first}", wait_until="load")
             page.screenshot(path=str(build / "notebook.png"), full_page=True)
+        math_page = "notebooks/01_quickshift.html"          # λ and τ in its text
+        if (html / math_page).is_file():
+            page.goto(f"{base}/{math_page}", wait_until="networkidle")
+            page.wait_for_selector("mjx-container", timeout=15_000)
+            rendered = page.locator("mjx-container").count()
+            raw = page.evaluate(r"() => /\\(tau|lambda)/.test(document.body.innerText)")   # TeX source left
+            if not rendered or raw:
+                report[math_page] = [f"math not rendered: {rendered} MathJax containers, raw TeX shown: {raw}"]
+            page.locator("mjx-container").first.scroll_into_view_if_needed()
+            page.screenshot(path=str(build / "math.png"))
         page.close()
     finally:
         server.shutdown()
@@ -625,6 +635,7 @@ def test_every_page_in_chromium(smoke_book, browser):
     assert not report, "\n".join(f"{rel}:\n  " + "\n  ".join(p) for rel, p in report.items())
     assert (build / "landing.png").stat().st_size > 10_000
     assert (build / "notebook.png").stat().st_size > 10_000
+    assert not (html / "notebooks" / "01_quickshift.html").is_file() or (build / "math.png").stat().st_size > 10_000
 
 
 def test_toc_groups_pages_by_the_paper_whose_claims_they_record():
