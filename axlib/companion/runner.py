@@ -263,7 +263,7 @@ def content_hash(notebook: Path, parameters: dict, trace: dict | None = None,
     """sha256 of what an executed notebook depends on.
 
     notebook: the source notebook; parameters: as injected (canonical JSON); trace: from
-    :func:`read_trace` (None: every axlib/**/*.py source and data/MANIFEST.json, the
+    :func:`read_trace` (None: every ``axlib/**/*.py`` source and ``data/MANIFEST.json``, the
     conservative choice before a first traced run); sources: a :func:`source_snapshot` to use
     for axlib files instead of reading them now.
     """

@@ -1,4 +1,4 @@
-"""Every attribution method of the book behind one call, in Captum's shape.
+"""Every attribution method of the book behind one call, in Captum's shape::
 
     attribute(method, model, x, target=None, **params) -> FloatTensor
 
