@@ -162,6 +162,40 @@ def show_explanations(images, masks, titles: Sequence[str] | None = None, *, lab
     return fig
 
 
+def show_attributions(image, panels: Sequence, titles: Sequence[str], *, labels=None, size: float = 2.6,
+                      suptitle: str | None = None, dim: float = 0.3, cmap: str = "inferno"):
+    """One image beside its explanations, one panel each: None shows the image, a boolean
+    (H, W) mask dims what lies outside it (with the segment boundaries of ``labels`` (H, W)
+    when given), a float (H, W) map is drawn over a grey copy of the image, its positive
+    part scaled to its 99th percentile. image: (3, H, W) in [0, 1]. Returns the Figure."""
+    from skimage.segmentation import find_boundaries
+
+    if len(titles) != len(panels):
+        raise ValueError(f"titles: expected {len(panels)} titles, got {len(titles)}")
+    pixels = to_hwc(image)
+    grey = np.repeat(pixels.mean(-1, keepdims=True), 3, axis=-1)
+    fig, axes = _grid(len(panels), len(panels), size)
+    for ax, panel, title in zip(axes, panels, titles):
+        shown = pixels.copy()
+        if panel is not None and torch.as_tensor(panel).dtype == torch.bool:
+            mask = np.asarray(torch.as_tensor(panel).cpu())
+            if labels is not None:
+                edges = find_boundaries(np.asarray(torch.as_tensor(labels).cpu()), mode="inner")
+                shown[edges] = 0.6 * shown[edges] + 0.4
+            shown[~mask] *= dim
+            shown[find_boundaries(mask, mode="inner")] = BOUNDARY_COLOR
+        elif panel is not None:
+            values = np.clip(np.asarray(torch.as_tensor(panel, dtype=torch.float32).cpu()), 0, None)
+            top = np.percentile(values, 99) or values.max() or 1.0
+            heat = matplotlib.colormaps[cmap](np.clip(values / top, 0, 1))[..., :3]
+            shown = 0.45 * grey + 0.55 * heat
+        ax.imshow(shown, interpolation="nearest" if _is_small(image) else "antialiased")
+        ax.set_title(title, fontsize=9)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig
+
+
 def line_plot(data, x: str, y: str | Sequence[str], *, hue: str | None = None,
               style: str | None = None, logx: bool = False, logy: bool | Sequence[bool] = False,
               xlabel: str | None = None, ylabel: str | Sequence[str] | None = None,

@@ -4,6 +4,7 @@ Notebooks here are tiny ones written into a temporary folder, selected with
 AXLIB_NOTEBOOKS_DIR; the CLI runs in a subprocess, as a user would run it.
 """
 import json
+import re
 import os
 import subprocess
 import sys
@@ -220,3 +221,38 @@ def test_ctrl_c_ends_with_one_line_and_status_130(nbdir):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "axlib run: interrupted (Ctrl-C)" in err
+
+
+def test_explain_writes_a_figure_and_a_json_per_image(tmp_path):
+    """`axlib explain` on scikit-image's chelsea (offline) and on a file, with a CIFAR-10 model
+    (32x32, so the test is quick): one PNG and one JSON each, the JSON's numbers consistent."""
+    from PIL import Image
+    from skimage import data as skdata
+
+    from axlib.companion import cli
+
+    Image.fromarray(skdata.astronaut()).save(tmp_path / "astronaut.jpg")
+    code = cli.main(["explain", "skimage:chelsea", str(tmp_path / "astronaut.jpg"), "--model", "cifar10-alexnet",
+                     "--methods", "axai,gradient", "--k", "3", "--out", str(tmp_path / "out")])
+    assert code == 0
+    for stem in ("chelsea", "astronaut"):
+        summary = json.loads((tmp_path / "out" / f"{stem}.json").read_text())
+        assert (tmp_path / "out" / f"{stem}.png").stat().st_size > 5_000
+        assert summary["model"] == "cifar10-alexnet" and len(summary["axai"]["segments"]) == 3
+        assert 0 < summary["axai"]["area"] < 1 and set(summary["seconds"]) == {"axai", "gradient"}
+        assert 0 <= summary["maps"]["gradient"]["share_in_axai_top_k"] <= 1
+
+
+@pytest.mark.parametrize("args, message", [
+    (["nosuch.jpg"], "image 'nosuch.jpg' not found"),
+    (["skimage:nosuch"], "'nosuch' is not a scikit-image sample"),
+    (["skimage:chelsea", "--methods", "axai,saliency"], "methods must be among"),
+    (["skimage:chelsea", "--model", "speech-lenet"], "image models"),
+    (["skimage:chelsea", "--k", "0"], "k must be"),
+    (["skimage:chelsea", "--device", "banana"], "device must be"),
+])
+def test_explain_refuses_bad_arguments_by_name(tmp_path, capsys, args, message):
+    from axlib.companion import cli
+
+    assert cli.main(["explain", *args, "--out", str(tmp_path)]) == 2
+    assert re.search(message, capsys.readouterr().err)

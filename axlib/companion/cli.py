@@ -6,6 +6,7 @@
     axlib data list | fetch NAME ... | verify
     axlib train MODEL [--epochs N] [--device cpu|cuda]
     axlib bench [axai|scaleout] --profile smoke|default|paper [--device cpu|cuda] [--out JSON] [--repeats N]
+    axlib explain IMAGE ... [--model NAME] [--methods axai,gradcam,...] [--k 10] [--out DIR] [--device cpu]
     axlib --version
 
 Each subcommand is a thin wrapper: the work lives in axlib.companion.runner, axlib.companion.book,
@@ -26,7 +27,8 @@ EXAMPLES = """examples:
   axlib book --runs runs/default            the HTML book from executed pages
   axlib data verify                         check the embedded data against its sha256
   axlib train canvas64-resnet-robust        retrain a model by its recorded recipe
-  axlib bench --profile default             time AXAI against LIME and SHAP"""
+  axlib bench --profile default             time AXAI against LIME and SHAP
+  axlib explain photo.jpg skimage:chelsea   explain your own images (figure + JSON each)"""
 
 
 def _profile_help(what: str) -> str:
@@ -80,6 +82,17 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--device", default=None, help="cpu | cuda (default: the profile's)")
     bench.add_argument("--out", default=None, help="JSON path (default: runs/bench/<profile>.json)")
     bench.add_argument("--repeats", type=int, default=None, help="override the profile's repeats")
+
+    explain = sub.add_parser("explain", help="AXAI and baselines on your own images: one figure and one JSON each")
+    explain.add_argument("images", nargs="+", help="image files, or skimage:NAME (e.g. skimage:chelsea)")
+    explain.add_argument("--model", default="imagenet-mobilenetv2",
+                         help="a registered image model (default: %(default)s, shipped, offline)")
+    explain.add_argument("--methods", default="axai,gradcam,gradient,ig",
+                         help="comma-separated: axai and any of gradient, ig, shap, gradcam, cam, rise, lime, mp, ep "
+                              "(default: %(default)s)")
+    explain.add_argument("--k", type=int, default=10, help="AXAI's explainability length K (default: %(default)s)")
+    explain.add_argument("--out", default="explained", help="output folder (default: %(default)s)")
+    explain.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N (default: %(default)s)")
     return parser
 
 
@@ -102,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
             from axlib.models import train
             train(args.model, epochs=args.epochs, device=args.device, out=args.out)
             return 0
+        if args.command == "explain":
+            from axlib.companion.explain_image import explain_cli
+            return explain_cli(args)
         if args.command == "bench" and args.suite == "scaleout":
             from axlib.companion.bench_scaleout import bench_cli
             return bench_cli(args)
