@@ -16,6 +16,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from axlib._util.checks import check_number
+
 __all__ = ["percentage_change", "ssim", "confidence_change"]
 
 
@@ -87,7 +89,7 @@ def ssim(x: torch.Tensor, y: torch.Tensor, *, data_range: float = 1.0, win_size:
     ------
     ValueError
         For shapes that differ or are not (B, C, H, W), a win_size that is even, below 3 or
-        larger than the image, or data_range <= 0.
+        larger than the image, or data_range that is not a finite number > 0.
     """
     _pair(x, y, names=("x", "y"))
     if x.dim() != 4:
@@ -95,8 +97,7 @@ def ssim(x: torch.Tensor, y: torch.Tensor, *, data_range: float = 1.0, win_size:
     if isinstance(win_size, bool) or not isinstance(win_size, int) or win_size < 3 or win_size % 2 == 0 \
             or win_size > min(x.shape[-2:]):
         raise ValueError(f"win_size must be an odd integer in [3, min(H, W) = {min(x.shape[-2:])}], got {win_size!r}")
-    if not data_range > 0:
-        raise ValueError(f"data_range must be > 0, got {data_range!r}")
+    data_range = check_number("data_range", data_range, low=0, low_open=True)
     b, c, h, w = x.shape
     x = x.detach().double().reshape(b * c, 1, h, w)
     y = y.detach().double().reshape(b * c, 1, h, w)
