@@ -308,12 +308,15 @@ METRICS_CHANGE = [
     case(named("ssim", P(change.ssim, X, X)), dict(data_range=0), E, lit("data_range must be a finite number > 0, got 0")),
     case(named("ssim", P(change.ssim, X, X)), dict(data_range=-1.0), E, lit("data_range must be a finite number > 0, got -1.0")),
     case(named("ssim", P(change.ssim, X, X)), dict(data_range="1"), E, lit("data_range must be a finite number > 0, got '1'")),
+    case(named("ssim", P(change.ssim, X, X)), dict(k1=NAN), E, lit("k1 must be a finite number >= 0, got nan")),
+    case(named("ssim", P(change.ssim, X, X)), dict(k2=-0.03), E, lit("k2 must be a finite number >= 0, got -0.03")),
     case(CONF, dict(p=P3.view(1, 3, 1), p_hat=P3.view(1, 3, 1), label=torch.tensor([0])), E, lit("p must have shape (B, K), got (1, 3, 1)")),
     case(CONF, dict(p=P3 * 4, p_hat=P3, label=torch.tensor([0])), E, lit("p must hold probabilities in [0, 1]")),
     case(CONF, dict(p=P3, p_hat=-P3, label=torch.tensor([0])), E, lit("p_hat must hold probabilities in [0, 1]")),
     case(CONF, dict(p=P3, p_hat=P3, label=torch.tensor([0.0])), E, lit("label must be an integer tensor of shape (1,) with values in [0, 3)")),
     case(CONF, dict(p=P3, p_hat=P3, label=torch.tensor([3])), E, lit("label must be an integer tensor of shape (1,) with values in [0, 3)")),
     case(CONF, dict(p=P3, p_hat=P3, label=torch.tensor([-1])), E, lit("label must be an integer tensor of shape (1,) with values in [0, 3)")),
+    case(CONF, dict(p=P3, p_hat=P3, label=torch.tensor([True])), E, lit("label must be an integer tensor of shape (1,) with values in [0, 3)")),
     case(CONF, dict(p=P3, p_hat=P3, label=1), E, lit("label must be an integer tensor of shape (1,) with values in [0, 3)")),
     case(CONF, dict(p=P3, p_hat=torch.tensor([[NAN, 0.5, 0.5]]), label=torch.tensor([0])), E, lit("p_hat holds 1 NaN or infinite value(s); every value must be finite")),
 ]
@@ -667,6 +670,7 @@ CLI = [
     (["bench", "scaleout", "--profile", "smoke", "--device", "cuda"], 2, lit("axlib bench: error: device must be 'cpu' for the scaleout benchmark (its Dask workers use this machine's CPU cores), got 'cuda'")),
     (["bench", "speed"], 2, r"axlib bench: error: argument suite: invalid choice: 'speed'"),
     (["data", "fetch", "nosuch"], 2, r"^axlib data: error: unknown data set 'nosuch'; registered: cifar10, "),
+    (["data", "fetch", "rt-polarity", "nosuch"], 2, r"^axlib data: error: unknown data set 'nosuch'; registered: "),
     (["data", "remove"], 2, r"axlib data: error: argument action: invalid choice: 'remove'"),
     ([], 2, r"axlib: error: the following arguments are required: command"),
 ]
