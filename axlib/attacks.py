@@ -85,11 +85,17 @@ def _per_sample_norm(v: torch.Tensor) -> torch.Tensor:
     return v.flatten(1).norm(p=2, dim=1).view(-1, *([1] * (v.dim() - 1)))
 
 
-def _input_grad(model, x_adv: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-    """Gradient of the summed cross-entropy w.r.t. the inputs only (per-sample gradients)."""
+def _input_grad(model, x_adv: torch.Tensor, y: torch.Tensor, check: bool = False) -> torch.Tensor:
+    """Gradient of the summed cross-entropy w.r.t. the inputs only (per-sample gradients).
+
+    ``check``: first refuse labels outside the logits' [0, K) (ValueError naming y), which
+    cross-entropy would report as an IndexError."""
     x_adv = x_adv.detach().requires_grad_(True)
     with torch.enable_grad():
-        loss = F.cross_entropy(model(x_adv), y, reduction="sum")
+        logits = model(x_adv)
+        if check and int(y.max()) >= logits.shape[-1]:
+            raise ValueError(f"y must hold class labels in [0, {logits.shape[-1]}) for this model, got {int(y.max())}")
+        loss = F.cross_entropy(logits, y, reduction="sum")
         (grad,) = torch.autograd.grad(loss, x_adv)
     return grad.detach()
 
@@ -203,7 +209,8 @@ def fgm(model, x: torch.Tensor, y, *, eps: float, norm: str = "l2", mask=None,
     Raises
     ------
     ValueError
-        Naming the parameter, for eps < 0, an unknown norm, bad bounds, or a bad x / y / mask.
+        Naming the parameter, for eps < 0, an unknown norm, bad bounds, or a bad x / y / mask
+        (y: labels outside the model's classes [0, K) included).
     """
     eps = check_number("eps", eps, low=0)
     norm = check_choice("norm", norm, NORMS)
@@ -213,7 +220,7 @@ def fgm(model, x: torch.Tensor, y, *, eps: float, norm: str = "l2", mask=None,
     mask = _check_mask(mask, x)
     x = x.detach()
     with eval_mode(model):
-        direction = _ascent_direction(_input_grad(model, x, y), norm, mask)
+        direction = _ascent_direction(_input_grad(model, x, y, check=True), norm, mask)
     delta = _project(eps * direction, eps, norm)
     return _clip(x, x + delta, bounds).detach()
 
@@ -262,7 +269,8 @@ def pgd(model, x: torch.Tensor, y, *, eps: float, step: float, steps: int, norm:
     ValueError
         Naming the parameter, if eps < 0, step <= 0, steps < 1, norm is unknown, bounds is not
         a pair (low, high) with low < high, x is not (B, C, H, W) floats in bounds, y is not
-        (B,), mask is not a 0/1 tensor shaped like x, or generator is not a torch.Generator.
+        (B,) labels in the model's [0, K), mask is not a 0/1 tensor shaped like x, or generator
+        is not a torch.Generator.
     """
     eps = check_number("eps", eps, low=0)
     step = check_number("step", step, low=0, low_open=True)
@@ -280,8 +288,8 @@ def pgd(model, x: torch.Tensor, y, *, eps: float, step: float, steps: int, norm:
         delta = _random_start(x, eps, norm, mask, generator)
         delta = _clip(x, x + delta, bounds) - x
     with eval_mode(model):
-        for _ in range(steps):
-            direction = _ascent_direction(_input_grad(model, x + delta, y), norm, mask)
+        for i in range(steps):
+            direction = _ascent_direction(_input_grad(model, x + delta, y, check=i == 0), norm, mask)
             delta = _project(delta + step * direction, eps, norm)
             delta = _clip(x, x + delta, bounds) - x
     return (x + delta).detach()

@@ -12,11 +12,14 @@ an explainer ranks these segments. Labels are relabelled to ``0 .. S-1`` per ima
 from __future__ import annotations
 
 import itertools
+import numbers
 import time
 from collections.abc import Sequence
 
 import numpy as np
 import torch
+
+from axlib._util.checks import check_int, check_number
 
 METHODS = ("quickshift", "grid")
 LIME_DEFAULTS = {"kernel_size": 4, "max_dist": 200, "ratio": 0.2}
@@ -89,8 +92,9 @@ def quickshift(images, *, kernel_size: float = 4, max_dist: float = 200, ratio: 
     Raises
     ------
     ValueError
-        If kernel_size < 1, max_dist <= 0, ratio outside [0, 1], sigma < 0, or images not of
-        shape (B, 3, H, W) / (3, H, W) with finite floating values in [0, 1].
+        If kernel_size < 1, max_dist <= 0, ratio outside [0, 1], sigma < 0 (or any of them not
+        a finite number), seed not an integer >= 0, or images not of shape (B, 3, H, W) /
+        (3, H, W) with finite floating values in [0, 1].
 
     Notes
     -----
@@ -104,14 +108,11 @@ def quickshift(images, *, kernel_size: float = 4, max_dist: float = 200, ratio: 
     ``max_dist`` and ``ratio``, would lose their meaning and the segments would depend on the
     data set's mean and std. On pixels the parameters mean what LIME's defaults mean.
     """
-    if not kernel_size >= 1:
-        raise ValueError(f"kernel_size must be >= 1 (pixels), got {kernel_size}")
-    if not max_dist > 0:
-        raise ValueError(f"max_dist must be > 0, got {max_dist}")
-    if not 0 <= ratio <= 1:
-        raise ValueError(f"ratio must be in [0, 1], got {ratio}")
-    if not sigma >= 0:
-        raise ValueError(f"sigma must be >= 0, got {sigma}")
+    kernel_size = check_number("kernel_size", kernel_size, low=1)
+    max_dist = check_number("max_dist", max_dist, low=0, low_open=True)
+    ratio = check_number("ratio", ratio, 0, 1)
+    sigma = check_number("sigma", sigma, low=0)
+    seed = check_int("seed", seed, low=0)
     batch, single = _as_rgb_batch(images)
 
     from skimage.segmentation import quickshift as _skimage_quickshift
@@ -149,15 +150,21 @@ def grid(shape: Sequence[int], cells) -> torch.Tensor:
     ValueError
         For a bad shape or a cell count outside those ranges.
     """
-    shape = tuple(int(s) for s in shape)
+    try:
+        shape = tuple(int(s) for s in shape)
+    except (TypeError, ValueError):
+        raise ValueError(f"shape must be (H, W) or (B, H, W) with positive sizes, got {shape!r}") from None
     if len(shape) not in (2, 3) or min(shape) < 1:
         raise ValueError(f"shape must be (H, W) or (B, H, W) with positive sizes, got {shape}")
     height, width = shape[-2:]
-    rows, cols = (cells, cells) if isinstance(cells, (int, np.integer)) else tuple(cells)
-    if not 1 <= rows <= height:
-        raise ValueError(f"cells: rows must be in [1, H={height}], got {rows}")
-    if not 1 <= cols <= width:
-        raise ValueError(f"cells: cols must be in [1, W={width}], got {cols}")
+    try:
+        rows, cols = (cells, cells) if isinstance(cells, numbers.Integral) else tuple(cells)
+    except (TypeError, ValueError):
+        raise ValueError(f"cells must be an int or a pair (rows, cols) of ints, got {cells!r}") from None
+    for what, value, size, letter in (("rows", rows, height, "H"), ("cols", cols, width, "W")):
+        if not (isinstance(value, numbers.Integral) and not isinstance(value, bool) and 1 <= value <= size):
+            raise ValueError(f"cells: {what} must be an integer in [1, {letter}={size}], got {value!r}")
+    rows, cols = int(rows), int(cols)
     row_of = torch.arange(height) * rows // height
     col_of = torch.arange(width) * cols // width
     labels = row_of[:, None] * cols + col_of[None, :]
@@ -289,13 +296,12 @@ def sweep(images, names: Sequence[str] | None = None, *, repeats: int = 1, **gri
     Raises
     ------
     ValueError
-        For repeats < 1, a number of names other than the number of images, an unknown
+        For repeats not an integer >= 1, a number of names other than the number of images, an unknown
         parameter name, or whatever :func:`quickshift` raises.
     """
     import pandas as pd
 
-    if repeats < 1:
-        raise ValueError(f"repeats must be >= 1, got {repeats}")
+    repeats = check_int("repeats", repeats, low=1)
     images = list(images)
     names = [str(i) for i in range(len(images))] if names is None else list(names)
     if len(names) != len(images):

@@ -70,7 +70,7 @@ def _check_level(level) -> float:
 
 
 def _rng(generator) -> np.random.Generator:
-    if generator is None or isinstance(generator, (int, np.integer)):
+    if generator is None or (isinstance(generator, (int, np.integer)) and not isinstance(generator, bool)):
         return np.random.default_rng(generator)
     if isinstance(generator, np.random.Generator):
         return generator
@@ -142,11 +142,12 @@ def share_outside(values, low: float = -0.5, high: float = 0.5) -> float:
     Raises
     ------
     ValueError
-        If values is empty or low > high.
+        If values is empty, low or high is not a finite number, or low > high.
     """
     v = np.asarray(values, dtype=float).ravel()
     if v.size == 0:
         raise ValueError("values must not be empty")
+    low, high = check_number("low", low), check_number("high", high)
     if not low <= high:
         raise ValueError(f"low must be <= high, got low={low}, high={high}")
     return float(np.mean((v < low) | (v > high)))
@@ -322,7 +323,7 @@ def quantile_cis(samples_per_image, qs: Sequence[float] = (15, 25, 75, 85), leve
         ``"t"``: Student t-interval of the mean of the per-image statistic; ``"bootstrap"``:
         percentile bootstrap over images.
     n_boot : int, default 2000
-        Bootstrap resamples.
+        Bootstrap resamples, >= 1.
     generator : None, int or numpy.random.Generator, optional
         Seed or generator of the bootstrap.
 
@@ -337,14 +338,18 @@ def quantile_cis(samples_per_image, qs: Sequence[float] = (15, 25, 75, 85), leve
     ------
     ValueError
         For fewer than 2 samples or a bad sample, level outside (0, 1), an unknown method,
-        percentiles outside [0, 100], or a bad generator.
+        percentiles outside [0, 100], n_boot not an integer >= 1, or a bad generator.
     """
     gs = _as_groups(samples_per_image, "samples_per_image")
     level = _check_level(level)
     method = _check_method(method)
-    qs = [float(q) for q in qs]
+    try:
+        qs = [float(q) for q in qs]
+    except (TypeError, ValueError):
+        raise ValueError(f"qs must be percentiles in [0, 100], got {qs!r}") from None
     if any(not 0 <= q <= 100 for q in qs):
         raise ValueError(f"qs must be percentiles in [0, 100], got {qs}")
+    n_boot = check_int("n_boot", n_boot, low=1)
     per_image = {f"q{q:g}": np.array([np.percentile(g, q) for g in gs]) for q in qs}
     per_image["mean"] = np.array([g.mean() for g in gs])
     per_image["median"] = np.array([np.median(g) for g in gs])
@@ -423,7 +428,7 @@ def beta_fit_cis(samples_per_image, level: float = 0.95, *, rescale="minmax", me
     method : {"t", "bootstrap"}, default "t"
         As in :func:`quantile_cis`.
     n_boot : int, default 2000
-        Bootstrap resamples.
+        Bootstrap resamples, >= 1.
     generator : None, int or numpy.random.Generator, optional
         Seed or generator of the bootstrap.
 
@@ -440,6 +445,7 @@ def beta_fit_cis(samples_per_image, level: float = 0.95, *, rescale="minmax", me
     gs = _as_groups(samples_per_image, "samples_per_image")
     level = _check_level(level)
     method = _check_method(method)
+    n_boot = check_int("n_boot", n_boot, low=1)
     fits = np.array([beta_fit_moments(g, rescale=rescale) for g in gs])
     rng = _rng(generator)
     rows = {"p": _interval(fits[:, 0], level, method, rng, n_boot),

@@ -15,8 +15,8 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-__all__ = ["check_int", "check_number", "check_choice", "check_images", "check_labels", "check_device",
-           "model_device", "eval_mode", "torch_threads"]
+__all__ = ["check_int", "check_number", "check_choice", "check_images", "check_labels", "check_classes",
+           "check_device", "model_device", "eval_mode", "torch_threads"]
 
 
 def _range_text(low, high, low_open: bool = False, high_open: bool = False) -> str:
@@ -189,14 +189,53 @@ def check_labels(y, x: torch.Tensor, name: str = "y") -> torch.Tensor:
     Raises
     ------
     ValueError
-        If y is neither an int nor an integer tensor of shape (B,).
+        If y is neither an int nor an integer tensor of shape (B,), or holds a negative label.
     """
     if isinstance(y, numbers.Integral) and not isinstance(y, bool):
+        if y < 0:
+            raise ValueError(f"{name} must hold class labels >= 0, got {int(y)}")
         return torch.full((x.shape[0],), int(y), dtype=torch.long, device=x.device)
-    if not isinstance(y, torch.Tensor) or y.shape != (x.shape[0],) or y.is_floating_point() or y.dtype == torch.bool:
-        shape = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
-        raise ValueError(f"{name} must be an integer tensor of shape (B,) = ({x.shape[0]},), got {shape}")
+    if not isinstance(y, torch.Tensor) or y.shape != (x.shape[0],) or y.is_floating_point() or y.is_complex() \
+            or y.dtype == torch.bool:
+        got = f"{tuple(y.shape)}, dtype {str(y.dtype)[6:]}" if isinstance(y, torch.Tensor) else type(y).__name__
+        raise ValueError(f"{name} must be an integer tensor of shape (B,) = ({x.shape[0]},), got {got}")
+    if y.numel() and int(y.min()) < 0:
+        raise ValueError(f"{name} must hold class labels >= 0, got {int(y.min())}")
     return y.to(device=x.device, dtype=torch.long)
+
+
+def check_classes(model, x: torch.Tensor, y: torch.Tensor, name: str = "y") -> torch.Tensor:
+    """``y`` (labels from :func:`check_labels`), checked against the model's number of classes.
+
+    The number of classes K is read from one forward pass of ``x[:1]`` (eval mode, no
+    gradients), so call this only where labels were given, not for the model's own predictions.
+
+    Parameters
+    ----------
+    model : callable
+        Maps (b, C, H, W) to logits (b, K).
+    x : torch.Tensor, shape (B, C, H, W)
+        The batch the labels belong to.
+    y : torch.Tensor, shape (B,), int64
+        The labels.
+    name : str, default "y"
+        The parameter's name, used in the message.
+
+    Returns
+    -------
+    torch.Tensor
+        ``y`` unchanged.
+
+    Raises
+    ------
+    ValueError
+        If a label is >= K: "``name`` must hold class labels in [0, K), got label".
+    """
+    with torch.no_grad(), eval_mode(model):
+        classes = model(x[:1].to(model_device(model, x.device))).shape[-1]
+    if y.numel() and int(y.max()) >= classes:
+        raise ValueError(f"{name} must hold class labels in [0, {classes}) for this model, got {int(y.max())}")
+    return y
 
 
 def check_device(device, name: str = "device") -> torch.device:

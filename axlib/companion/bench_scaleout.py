@@ -111,10 +111,16 @@ def format_table(result: dict) -> str:
 
 
 def bench_cli(args) -> int:
-    """``axlib bench scaleout``: run a profile, print the table, write the JSON; returns 0."""
+    """``axlib bench scaleout``: run a profile, print the table, write the JSON; returns 0.
+
+    Raises ValueError for repeats that is not an integer >= 1 and for a device other than the
+    CPU (the workers run on this machine's CPU cores), before any cluster starts."""
     cfg = dict(PROFILES[args.profile])
-    if getattr(args, "repeats", None):
-        cfg["repeats"] = args.repeats
+    if getattr(args, "repeats", None) is not None:
+        cfg["repeats"] = check_int("repeats", args.repeats, low=1)
+    if getattr(args, "device", None) not in (None, "cpu"):
+        raise ValueError(f"device must be 'cpu' for the scaleout benchmark (its Dask workers use this "
+                         f"machine's CPU cores), got {args.device!r}")
     start = time.perf_counter()
     result = bench(**cfg, progress=lambda m: print(f"[{time.perf_counter() - start:7.1f}s] {m}",
                                                    file=sys.stderr, flush=True))

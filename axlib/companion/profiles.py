@@ -104,16 +104,10 @@ def _check_size(page: str, key: str, value):
         raise ValueError(f"{err} (a size of page {page}; the profiles use {shown})") from None
 
 
-def profile(name: str = "default", page: str | None = None, **overrides) -> Profile:
-    """The profile ``name`` for ``page``, with keyword overrides; ``None`` overrides are ignored.
-
-    overrides: a field of :class:`Profile` (``seed``, ``device``, ``threads``, ``n_images``, ...)
-    or a size of the page. Seeds torch with ``seed`` and, when ``threads`` is set, sets
-    torch's CPU thread count. Raises ValueError for an unknown profile, page or override name,
-    a size given a value of another kind than its profiles' (a count that is not an integer
-    >= 1, ...), a seed that is not an integer >= 0, and a device this machine does not have.
-    """
-    if name not in _PROFILES:
+def resolve(name: str = "default", page: str | None = None, **overrides) -> Profile:
+    """What :func:`profile` returns, validated the same way, without seeding torch or setting
+    its thread count (``axlib run`` checks a page's ``-p`` values with it before running)."""
+    if not isinstance(name, str) or name not in _PROFILES:
         raise ValueError(f"profile must be one of {PROFILE_NAMES}, got {name!r}")
     sizes: dict = {}
     key = ""
@@ -136,7 +130,25 @@ def profile(name: str = "default", page: str | None = None, **overrides) -> Prof
     cfg = replace(_PROFILES[name], page=key, sizes=MappingProxyType(sizes), **fixed)
     check_device(cfg.device)
     check_int("seed", cfg.seed, low=0)
+    check_int("n_images", cfg.n_images, low=1)
+    check_int("n_imagenet", cfg.n_imagenet, low=1)
     if cfg.threads is not None:
-        torch.set_num_threads(check_int("threads", cfg.threads, low=1))
+        check_int("threads", cfg.threads, low=1)
+    return cfg
+
+
+def profile(name: str = "default", page: str | None = None, **overrides) -> Profile:
+    """The profile ``name`` for ``page``, with keyword overrides; ``None`` overrides are ignored.
+
+    overrides: a field of :class:`Profile` (``seed``, ``device``, ``threads``, ``n_images``, ...)
+    or a size of the page. Seeds torch with ``seed`` and, when ``threads`` is set, sets
+    torch's CPU thread count. Raises ValueError for an unknown profile, page or override name,
+    a size given a value of another kind than its profiles' (a count that is not an integer
+    >= 1, ...), a seed that is not an integer >= 0, n_images, n_imagenet or threads that is
+    not an integer >= 1, and a device this machine does not have.
+    """
+    cfg = resolve(name, page, **overrides)
+    if cfg.threads is not None:
+        torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     return cfg

@@ -182,6 +182,9 @@ class _OneSided(_Threshold):
 
     def __post_init__(self):
         self._check()
+        check_number("reproduced", self.reproduced)
+        if self.partly is not None:
+            check_number("partly", self.partly)
         if self.partly is not None and not self._sign * (self.reproduced - self.partly) > 0:
             side = "below" if self._sign > 0 else "above"
             raise ValueError(f"partly ({self.partly!r}) must be {side} reproduced ({self.reproduced!r})")
@@ -225,7 +228,13 @@ class AtLeast(_OneSided):
     why : str
         Why these boundaries (the paper's spread, or a stated convention).
     min_n : int, default 1
-        The minimum sample size to give a verdict.
+        The minimum sample size to give a verdict, >= 1.
+
+    Raises
+    ------
+    ValueError
+        For a boundary that is not a finite number, ``partly`` not below ``reproduced``,
+        ``min_n`` not an integer >= 1, or an empty ``why``.
     """
 
     _sign: ClassVar[int] = 1
@@ -241,7 +250,10 @@ class AtMost(_OneSided):
 @dataclass(frozen=True)
 class Within(_Threshold):
     """Reproduced when |statistic - target| <= ``tolerance``; partly when <= ``partly``
-    (if given, > ``tolerance``); else not reproduced. ``target`` is the paper's value."""
+    (if given, > ``tolerance``); else not reproduced. ``target`` is the paper's value.
+
+    Raises ValueError for a target, tolerance (>= 0) or partly that is not a finite number,
+    ``partly`` not above ``tolerance``, ``min_n`` not an integer >= 1, or an empty ``why``."""
 
     statistic: str
     target: float
@@ -252,7 +264,10 @@ class Within(_Threshold):
 
     def __post_init__(self):
         self._check()
+        check_number("target", self.target)
         check_number("tolerance", self.tolerance, 0)
+        if self.partly is not None:
+            check_number("partly", self.partly)
         if self.partly is not None and not self.partly > self.tolerance:
             raise ValueError(f"partly ({self.partly!r}) must be above tolerance ({self.tolerance!r})")
 
@@ -295,6 +310,12 @@ class AllOf(Rule):
         Parts reproduced for "partly".
     why : str, default ""
         Why the parts are combined so.
+
+    Raises
+    ------
+    ValueError
+        For parts that are not a mapping of at least two rules, or ``partly_from`` not an
+        integer in [1, number of parts - 1].
     """
 
     parts: Mapping[str, Rule]
@@ -302,6 +323,8 @@ class AllOf(Rule):
     why: str = ""
 
     def __post_init__(self):
+        if not isinstance(self.parts, Mapping) or not all(isinstance(r, Rule) for r in self.parts.values()):
+            raise ValueError(f"parts must map names to rules (AtLeast, AtMost, Within, ...), got {self.parts!r}")
         if len(self.parts) < 2:
             raise ValueError(f"parts must hold at least two named rules, got {list(self.parts)}")
         if self.partly_from is not None:

@@ -152,6 +152,44 @@ def check_parameters(notebook: Path, parameters: dict) -> None:
                          f"{notebook.name}; accepted: {', '.join(accepted)}")
 
 
+def check_parameter_values(notebook: Path, profile: str, parameters: dict) -> None:
+    """Raise ValueError when a ``-p`` value is one the notebook's page would refuse, before
+    anything runs.
+
+    The notebook's ``axlib.profile(profile, page=..., size=parameter, ...)`` call is read from
+    its source; every parameter given that it passes on (under its own name or a size's) is
+    checked as :func:`axlib.companion.profiles.profile` checks it (a count must be an integer
+    >= 1, a seed an integer >= 0, a device one this machine has, ...). Values that the page
+    uses elsewhere are left to the page.
+    """
+    import nbformat
+
+    from axlib.companion.profiles import resolve
+
+    nb = nbformat.read(str(notebook), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type != "code" or "axlib.profile(" not in cell.source:
+            continue
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:                       # IPython magics: not ours to read
+            continue
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                    and node.func.attr == "profile" and isinstance(node.func.value, ast.Name)
+                    and node.func.value.id == "axlib"):
+                continue
+            page = next((k.value.value for k in node.keywords if k.arg == "page"
+                         and isinstance(k.value, ast.Constant)), None)
+            given = {k.arg: k.value.id for k in node.keywords if k.arg not in (None, "page")
+                     and isinstance(k.value, ast.Name) and k.value.id in parameters}
+            try:
+                resolve(profile, page, **{size: parameters[name] for size, name in given.items()})
+            except ValueError as err:
+                renamed = [f"-p {name} sets {size}" for size, name in given.items() if size != name]
+                raise ValueError(f"{notebook.name}: {err}" + (f" ({'; '.join(renamed)})" if renamed else "")) from None
+
+
 # --------------------------------------------------------------------------- cache
 
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -432,7 +470,8 @@ def run_notebooks(names=None, profile: str = "default", parameters: dict | None 
     folder (default ``runs/<profile>``); force: rerun even when the cache says nothing changed;
     folder: the notebooks folder (default :func:`notebooks_dir`); keep_going: run the rest
     after a failure (default: stop, and report the rest as "not run"); log: a print-like
-    callable. Raises ValueError for an unknown notebook or parameter before anything runs.
+    callable. Raises ValueError for an unknown notebook or parameter, or a parameter value the
+    page's profile refuses (:func:`check_parameter_values`), before anything runs.
     """
     import papermill
     from tqdm.std import tqdm
@@ -448,6 +487,7 @@ def run_notebooks(names=None, profile: str = "default", parameters: dict | None 
     params = {"profile": profile, **(parameters or {})}
     for notebook in notebooks:                       # validate everything before running
         check_parameters(notebook, params)
+        check_parameter_values(notebook, profile, params)
     out = Path(out if out is not None else REPO_ROOT / "runs" / profile).resolve()
     out.mkdir(parents=True, exist_ok=True)
     log = log or (lambda message: tqdm.write(str(message), file=sys.stdout))

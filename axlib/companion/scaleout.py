@@ -288,6 +288,12 @@ def run(fn: Callable, shards: Sequence[Shard], out_dir, *, scheduler=None, n_wor
     if isinstance(scheduler, str) and scheduler != "serial" and scheduler != "local" and "://" not in scheduler:
         raise ValueError(f"scheduler must be 'serial', 'local', an address such as 'tcp://host:8786', "
                          f"a distributed.Client or None, got {scheduler!r}")
+    if scheduler is not None and not isinstance(scheduler, str):
+        from distributed import Client
+
+        if not isinstance(scheduler, Client):
+            raise ValueError("scheduler must be 'serial', 'local', an address such as 'tcp://host:8786', "
+                             f"a distributed.Client or None, got {type(scheduler).__name__}")
     if scheduler == "local":
         scheduler = None
     shards = list(shards)

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from PIL import Image
 
+from axlib._util.checks import check_int
 from axlib._util.paths import repo_data_dir, shared_data_dir
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer",
@@ -33,7 +34,7 @@ def cifar10_test(n: int | None = None, *, balanced: bool = True):
 
     n: how many images (None: all 2,000); with ``balanced`` the first n/10 of each class,
     interleaved by class. Pixels come from a JPEG re-encoding of CIFAR-10 (see data/README.md).
-    Raises ValueError when n is outside [1, 2000].
+    Raises ValueError when n is not an integer in [1, 2000].
     """
     from axlib.data.manifest import verified
 
@@ -42,8 +43,7 @@ def cifar10_test(n: int | None = None, *, balanced: bool = True):
     total = len(y)
     if n is None:
         n = total
-    if not 1 <= n <= total:
-        raise ValueError(f"n must be in [1, {total}] for the embedded CIFAR-10 subset, got {n}")
+    n = check_int("n", n, 1, total)
     order = _class_interleaved(y) if balanced else np.arange(total)
     keep = order[:n]
     return to_tensor(x[keep]), torch.from_numpy(y[keep]), CIFAR10_CLASSES

@@ -568,6 +568,8 @@ def data_cli(args) -> int:
         print(f"cache: {cache_dir()}")
         return 0
     if action == "fetch":
+        for name in args.names:                 # every name known before anything is downloaded
+            _get(name)
         for name in args.names:
             print(f"{name}: {fetch(name)}")
         return 0

@@ -81,7 +81,7 @@ from dataclasses import dataclass
 import torch
 
 from axlib import attacks as _attacks
-from axlib._util.checks import check_choice, check_images, check_int, check_labels, check_number
+from axlib._util.checks import check_choice, check_classes, check_images, check_int, check_labels, check_number
 
 CHANNEL_RULES = ("any", "sum")
 ATTACKS = ("pgd", "fgm")
@@ -337,8 +337,9 @@ def axai(model, x: torch.Tensor, segments: torch.Tensor, *, target=None, k: int 
     ------
     ValueError
         Naming the parameter and its range for a bad k, a, eps, step, steps, norm, attack,
-        channel_rule, x (not (B, C, H, W) in [0, 1]) or segments (wrong shape), and when an
-        attack callable returns something not shaped like x.
+        channel_rule, x (not (B, C, H, W) in [0, 1]), segments (wrong shape) or target (not
+        (B,) labels in the model's [0, K)), and when an attack callable returns something not
+        shaped like x.
     """
     k = check_int("k", k, low=1)
     a = check_number("a", a, 0, 50, low_open=True, high_open=True)
@@ -359,7 +360,7 @@ def axai(model, x: torch.Tensor, segments: torch.Tensor, *, target=None, k: int 
     if target is None:
         y = _attacks.predicted_labels(model, x)
     else:
-        y = check_labels(target, x, name="target")
+        y = check_classes(model, x, check_labels(target, x, name="target"), name="target")
 
     defaults = default_attack_params(x.shape, norm=norm, steps=steps)
     eps = defaults["eps"] if eps is None else eps

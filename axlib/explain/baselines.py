@@ -33,7 +33,15 @@ import torch
 from torch import nn
 
 from axlib import attacks as _attacks
-from axlib._util.checks import check_images, check_int, check_labels, check_number, eval_mode, model_device
+from axlib._util.checks import (
+    check_classes,
+    check_images,
+    check_int,
+    check_labels,
+    check_number,
+    eval_mode,
+    model_device,
+)
 
 REDUCTIONS = ("abs_sum", "sum")
 
@@ -58,7 +66,7 @@ def _targets(model, x: torch.Tensor, target) -> torch.Tensor:
     """(B,) long labels on CPU: the model's predictions when target is None."""
     if target is None:
         return _attacks.predicted_labels(model, x.to(model_device(model, x.device))).cpu()
-    return check_labels(target, x, name="target").cpu()
+    return check_classes(model, x, check_labels(target, x, name="target"), name="target").cpu()
 
 
 def _reduce(attr: torch.Tensor, reduce: str) -> torch.Tensor:

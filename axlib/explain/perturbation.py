@@ -63,7 +63,15 @@ import torch
 import torch.nn.functional as F
 
 from axlib import attacks as _attacks
-from axlib._util.checks import check_images, check_int, check_labels, check_number, eval_mode, model_device
+from axlib._util.checks import (
+    check_classes,
+    check_images,
+    check_int,
+    check_labels,
+    check_number,
+    eval_mode,
+    model_device,
+)
 
 __all__ = ["rise", "rise_masks", "meaningful_perturbation", "extremal_perturbation",
            "gaussian_blur", "tv_norm", "EP_AREAS"]
@@ -76,7 +84,7 @@ EP_AREAS = (0.025, 0.05, 0.1, 0.2)
 def _targets(model, x: torch.Tensor, target) -> torch.Tensor:
     if target is None:
         return _attacks.predicted_labels(model, x).cpu()
-    return check_labels(target, x, name="target").cpu()
+    return check_classes(model, x, check_labels(target, x, name="target"), name="target").cpu()
 
 
 class _Frozen:

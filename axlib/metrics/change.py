@@ -16,6 +16,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from axlib._util.checks import check_number
+
 __all__ = ["percentage_change", "ssim", "confidence_change"]
 
 
@@ -76,7 +78,7 @@ def ssim(x: torch.Tensor, y: torch.Tensor, *, data_range: float = 1.0, win_size:
     win_size : int, default 7
         Odd side of the uniform window, in pixels, in [3, min(H, W)].
     k1, k2 : float, default 0.01, 0.03
-        The stabilising constants: C1 = (k1 * data_range)^2, C2 = (k2 * data_range)^2.
+        The stabilising constants, >= 0: C1 = (k1 * data_range)^2, C2 = (k2 * data_range)^2.
 
     Returns
     -------
@@ -87,7 +89,8 @@ def ssim(x: torch.Tensor, y: torch.Tensor, *, data_range: float = 1.0, win_size:
     ------
     ValueError
         For shapes that differ or are not (B, C, H, W), a win_size that is even, below 3 or
-        larger than the image, or data_range <= 0.
+        larger than the image, data_range that is not a finite number > 0, or k1 / k2 that is
+        not a finite number >= 0.
     """
     _pair(x, y, names=("x", "y"))
     if x.dim() != 4:
@@ -95,8 +98,8 @@ def ssim(x: torch.Tensor, y: torch.Tensor, *, data_range: float = 1.0, win_size:
     if isinstance(win_size, bool) or not isinstance(win_size, int) or win_size < 3 or win_size % 2 == 0 \
             or win_size > min(x.shape[-2:]):
         raise ValueError(f"win_size must be an odd integer in [3, min(H, W) = {min(x.shape[-2:])}], got {win_size!r}")
-    if not data_range > 0:
-        raise ValueError(f"data_range must be > 0, got {data_range!r}")
+    data_range = check_number("data_range", data_range, low=0, low_open=True)
+    k1, k2 = check_number("k1", k1, low=0), check_number("k2", k2, low=0)
     b, c, h, w = x.shape
     x = x.detach().double().reshape(b * c, 1, h, w)
     y = y.detach().double().reshape(b * c, 1, h, w)
@@ -144,7 +147,7 @@ def confidence_change(p: torch.Tensor, p_hat: torch.Tensor, label: torch.Tensor)
         if float(t.min()) < 0 or float(t.max()) > 1:
             raise ValueError(f"{name} must hold probabilities in [0, 1]")
     if not isinstance(label, torch.Tensor) or label.shape != (p.shape[0],) or label.is_floating_point() \
-            or int(label.min()) < 0 or int(label.max()) >= p.shape[1]:
+            or label.dtype == torch.bool or int(label.min()) < 0 or int(label.max()) >= p.shape[1]:
         raise ValueError(f"label must be an integer tensor of shape ({p.shape[0]},) with values in [0, {p.shape[1]})")
     idx = label.long().view(-1, 1).to(p.device)
     return 100.0 * (p.double().gather(1, idx) - p_hat.double().gather(1, idx)).abs().view(-1)

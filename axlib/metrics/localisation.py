@@ -38,7 +38,15 @@ import math
 import numpy as np
 import torch
 
-from axlib._util.checks import check_images, check_int, check_labels, check_number, eval_mode, model_device
+from axlib._util.checks import (
+    check_classes,
+    check_images,
+    check_int,
+    check_labels,
+    check_number,
+    eval_mode,
+    model_device,
+)
 
 __all__ = ["pointing_game", "box_iou", "wsl_boxes", "wsl_iou", "wsl", "max_box_accuracy", "localisation_scores",
            "causal_curves", "insertion", "deletion", "default_step"]
@@ -373,7 +381,7 @@ def causal_curves(model, x: torch.Tensor, maps: torch.Tensor, target, *, mode: s
     b, c, h, w = x.shape
     if maps.shape != (b, h, w):
         raise ValueError(f"maps must have shape (B, H, W) = {(b, h, w)}, got {tuple(maps.shape)}")
-    y = check_labels(target, x, name="target").cpu()
+    y = check_classes(model, x, check_labels(target, x, name="target"), name="target").cpu()
     if step is None:
         step = default_step(h, w)
     step = check_int("step", step, low=1)

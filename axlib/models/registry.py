@@ -345,8 +345,9 @@ def train(name: str, *, epochs: int | None = None, out: Path | None = None,
 
 
 # Speech and text models (notebook 07): the data module of each builds its tensors and batch step.
-_OTHER_DATASETS = {"speech-commands-subset": ("speech", "embedded"), "speech-commands-v0.02": ("speech", "v002"),
-                   "rt-polarity": ("text", "embedded")}
+_OTHER_DATASETS = {"speech-commands-subset": ("data.speech_commands", "embedded"),
+                   "speech-commands-v0.02": ("data.speech_commands", "v002"),
+                   "rt-polarity": ("data.polarity", "embedded")}
 
 
 def _train_other(name: str, spec: ModelSpec, *, epochs: int | None, out, device: str) -> dict:

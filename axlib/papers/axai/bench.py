@@ -46,7 +46,7 @@ from pathlib import Path
 import torch
 
 from axlib import attacks as _attacks
-from axlib._util.checks import check_images, check_int, torch_threads
+from axlib._util.checks import check_device, check_images, check_int, torch_threads
 from axlib._util.paths import REPO_ROOT
 from axlib._util.quotes import unquote
 from axlib.papers.axai import claims as _axai_claims
@@ -451,7 +451,10 @@ def format_table(result: dict) -> str:
 
 
 def profile_settings(profile: str, **overrides) -> dict:
-    """The benchmark settings of ``profile`` (smoke | default | paper), with overrides."""
+    """The benchmark settings of ``profile`` (smoke | default | paper), with overrides.
+
+    Raises ValueError for an unknown profile, a device this machine does not have or repeats
+    that is not an integer >= 1 (before any data or model is loaded)."""
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {tuple(PROFILES)}, got {profile!r}")
     cfg = {k: (dict(v) if isinstance(v, dict) else v) for k, v in PROFILES[profile].items()}
@@ -460,6 +463,8 @@ def profile_settings(profile: str, **overrides) -> dict:
             cfg[key] = value
     if cfg["device"] == "auto":
         cfg["device"] = "cuda" if torch.cuda.is_available() else "cpu"
+    check_device(cfg["device"])
+    check_int("repeats", cfg["repeats"], low=1)
     return cfg
 
 

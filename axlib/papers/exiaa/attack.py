@@ -182,16 +182,23 @@ def gaussian_baseline(x: torch.Tensor, counts, alpha: float, *, mean, std,
     mean, std: C numbers (std >= 0); generator: a seeded torch.Generator (CPU), the only
     source of randomness.
     Returns a new tensor like x.
-    Raises ValueError for alpha outside [0, 1), counts out of range, or mean/std not C finite numbers
-    (std >= 0).
+    Raises ValueError for alpha outside [0, 1), counts that are not B whole numbers in range, or
+    mean/std not C finite numbers (std >= 0).
     """
     alpha = check_alpha(alpha)
     x = check_images(x)
     b, c = x.shape[:2]
     per_image = x[0].numel()
-    counts = torch.as_tensor(counts).long().view(-1)
-    if counts.shape != (b,) or int(counts.min()) < 0 or int(counts.max()) > per_image:
-        raise ValueError(f"counts must be {b} integers in [0, {per_image}]")
+    try:
+        given = torch.as_tensor(counts).view(-1)
+    except (TypeError, ValueError, RuntimeError):
+        given = None
+    whole = given is not None and given.shape == (b,) and given.dtype != torch.bool and not given.is_complex() \
+        and bool(torch.isfinite(given.double()).all()) \
+        and not (given.is_floating_point() and bool((given != given.round()).any()))
+    if not whole or int(given.min()) < 0 or int(given.max()) > per_image:
+        raise ValueError(f"counts must be {b} integers in [0, {per_image}], got {counts!r}")
+    counts = given.long()
     mean = torch.as_tensor(mean, dtype=torch.float32).view(-1)
     std = torch.as_tensor(std, dtype=torch.float32).view(-1)
     if mean.shape != (c,) or std.shape != (c,) or bool((std < 0).any()) \
