@@ -621,12 +621,12 @@ def test_every_page_in_chromium(smoke_book, browser):
         math_page = "notebooks/01_quickshift.html"          # λ and τ in its text
         if (html / math_page).is_file():
             page.goto(f"{base}/{math_page}", wait_until="networkidle")
-            page.wait_for_selector("mjx-container", timeout=15_000)
-            rendered = page.locator("mjx-container").count()
+            page.wait_for_selector("article mjx-container", state="attached", timeout=15_000)
+            rendered = page.locator("article mjx-container").count()
             raw = page.evaluate(r"() => /\\(tau|lambda)/.test(document.body.innerText)")   # TeX source left
             if not rendered or raw:
                 report[math_page] = [f"math not rendered: {rendered} MathJax containers, raw TeX shown: {raw}"]
-            page.locator("mjx-container").first.scroll_into_view_if_needed()
+            page.locator("article mjx-container").first.scroll_into_view_if_needed()
             page.screenshot(path=str(build / "math.png"))
         page.close()
     finally:

@@ -4,8 +4,8 @@ Notebooks here are tiny ones written into a temporary folder, selected with
 AXLIB_NOTEBOOKS_DIR; the CLI runs in a subprocess, as a user would run it.
 """
 import json
-import re
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
