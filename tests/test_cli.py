@@ -221,6 +221,10 @@ def test_ctrl_c_ends_with_one_line_and_status_130(nbdir):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "axlib run: interrupted (Ctrl-C)" in err
+    from axlib.companion.completeness import incomplete_pages
+
+    problems = incomplete_pages(nbdir / "out", ["30_slow"], {"30_slow": nbdir / "30_slow.ipynb"})["30_slow"]
+    assert any("raised an error" in p or "did not complete" in p for p in problems)   # axlib book refuses it
 
 
 def test_explain_writes_a_figure_and_a_json_per_image(tmp_path):

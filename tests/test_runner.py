@@ -163,3 +163,17 @@ def test_pages_run_without_progress_bars_or_the_iprogress_warning(traced):
     streams = [o for c in executed.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "stream"]
     assert streams == []
     assert "TQDM_DISABLE" not in os.environ
+
+
+def test_a_page_is_stale_once_what_it_used_changes(traced):
+    """completeness.stale_problems: current right after its run; stale once the notebook or a
+    data file it read changes; no record for a page the cache does not know."""
+    from axlib.companion.completeness import stale_problems
+
+    folder, data, out = traced
+    source = _notebook(folder / "05_reads.ipynb", f"values = open({str(data / 'table.txt')!r}).read()", RECORD)
+    assert runner.run_notebooks(["05"], "smoke", out=out, folder=folder)[0].status == "ran"
+    assert stale_problems(out, source) == []
+    (data / "table.txt").write_text("changed")
+    assert stale_problems(out, source) == ["its notebook, parameters, axlib code or data changed since it ran"]
+    assert stale_problems(out, folder / "06_never.ipynb") == [".axlib-cache.json holds no record of a finished run of it"]

@@ -701,7 +701,7 @@ def prepare_sources(runs_dir, book_dir=BOOK_DIR, notebooks_dir=None, *, extra_ru
             f"{runs_dir}: {', '.join(p.stem + '.results.json' for p in no_results)}; every "
             "notebook must record its claims with axlib.results.record (rerun it with "
             f"`axlib run {' '.join(_short_id(p.stem) for p in no_results)} --force`)")
-    incomplete = incomplete_pages(runs_dir, [p.stem for p in sources])
+    incomplete = incomplete_pages(runs_dir, [p.stem for p in sources], {p.stem: p for p in sources})
     if incomplete and not allow_partial:
         pages = "; ".join(f"{stem}: {', '.join(problems)}" for stem, problems in incomplete.items())
         raise ValueError(

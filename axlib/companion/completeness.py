@@ -3,9 +3,13 @@
 A page is complete when its executed notebook was run by papermill to the end (every code
 cell's papermill status ``completed``, no error output, no exception recorded for the
 notebook), its results file records every claim the catalogue assigns to the page (omitted
-claims excepted), and its profile, as papermill injected it and as each record states it, is
-the profile of every other page. An interrupted ``axlib run`` leaves pages that fail the first
-two; a page rerun under another profile fails the third.
+claims excepted), its profile, as papermill injected it and as each record states it, is
+the profile of every other page, and (given the source notebooks) it is current: the content
+hash ``axlib run`` stored for it still matches its notebook, parameters, the axlib modules it
+imported and the data it read. An interrupted ``axlib run`` leaves pages that fail the first
+two; a page rerun under another profile fails the third; a page run before the code or data
+it used changed fails the last (the book's pages then come from one state of the code, the
+cache's way of saying "the same commit").
 """
 from __future__ import annotations
 
@@ -67,11 +71,31 @@ def results_problems(results_file: Path, page: str, profile: str | None) -> list
     return problems
 
 
-def incomplete_pages(runs_dir: Path, stems: Sequence[str]) -> dict[str, list[str]]:
+def stale_problems(runs_dir: Path, source: Path) -> list[str]:
+    """Whether the run of the notebook ``source`` in ``runs_dir`` is current: its entry in
+    ``axlib run``'s cache exists and its content hash still matches (see
+    :func:`axlib.companion.runner.content_hash`)."""
+    from axlib.companion.runner import CACHE_FILE, content_hash
+
+    try:
+        entry = json.loads((Path(runs_dir) / CACHE_FILE).read_text()).get(Path(source).name)
+    except (OSError, ValueError):
+        entry = None
+    if not entry or not entry.get("hash"):
+        return [f"{CACHE_FILE} holds no record of a finished run of it"]
+    if content_hash(Path(source), entry.get("parameters", {}), entry.get("trace")) != entry["hash"]:
+        return ["its notebook, parameters, axlib code or data changed since it ran"]
+    return []
+
+
+def incomplete_pages(runs_dir: Path, stems: Sequence[str], sources: dict[str, Path] | None = None
+                     ) -> dict[str, list[str]]:
     """``{stem: [problem, ...]}`` for each page of ``stems`` whose run in ``runs_dir`` is not
     complete (see the module's docstring); pages that are complete are absent.
 
-    The profile every page must share is the one most pages were run with.
+    sources: ``{stem: source notebook}``; when given, each page must also be current
+    (:func:`stale_problems`). The profile every page must share is the one most pages were
+    run with.
     """
     runs_dir = Path(runs_dir)
     profiles = {stem: run_profile(runs_dir / f"{stem}.ipynb") for stem in stems}
@@ -83,6 +107,8 @@ def incomplete_pages(runs_dir: Path, stems: Sequence[str]) -> dict[str, list[str
         if profiles[stem] is not None and profiles[stem] != common:
             problems.append(f"it ran under profile {profiles[stem]}, the other pages under {common}")
         problems += results_problems(runs_dir / f"{stem}.results.json", stem.split("_", 1)[0], common)
+        if sources is not None and stem in sources:
+            problems += stale_problems(runs_dir, sources[stem])
         if problems:
             found[stem] = problems
     return found
