@@ -2,13 +2,14 @@
 #   make book   install into .venv if needed, execute every notebook (PROFILE=default), build the HTML book
 #               from runs/$(PROFILE)
 #   make test   install into .venv if needed, run the test suite
+#   make lab    open the notebooks in JupyterLab (installs it into .venv on first use)
 PYTHON ?= python3.11
 VENV ?= .venv
 PROFILE ?= default
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: book test lint install clean
+.PHONY: book test lint install clean lab
 
 install: $(STAMP)
 
@@ -25,6 +26,10 @@ book: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest
+
+lab: $(STAMP)   # open the notebooks in JupyterLab (installed into the venv on first use)
+	@$(BIN)/python -c "import jupyterlab" 2>/dev/null || $(BIN)/python -m pip install jupyterlab
+	$(BIN)/jupyter lab notebooks/
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -101,3 +101,10 @@ def test_the_rules_can_fail(tmp_path):
     found = "\n".join(problems(path, {73.0, 81.0}))
     for expected in ("code lines", "a definition", "'partly'", "'reproduced'", "73", "81"):
         assert expected in found
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_declares_the_standard_python3_kernel(path):
+    """Jupyter, Binder and Colab open a page in the kernel every installation has ("python3");
+    `axlib run` chooses its own ("axlib", the project's venv) explicitly."""
+    assert json.loads(path.read_text())["metadata"]["kernelspec"]["name"] == "python3"
