@@ -735,9 +735,9 @@ def prepare_sources(runs_dir, book_dir=BOOK_DIR, notebooks_dir=None, *, extra_ru
     for caption, stems in toc_parts([p.stem for p in sources]):
         toc += [f"- caption: {json.dumps(caption)}", "  chapters:"] + [f"  - file: notebooks/{stem}" for stem in stems]
     toc += ["- caption: Rerun it", "  chapters:", "  - file: reproduce",
-            "  - file: notebooks/environment", "  - file: api", ""]
+            "  - file: notebooks/environment", "  - file: api", "  - file: references", ""]
     (book_dir / "_toc.yml").write_text("\n".join(toc))
-    return ["intro", *pages, "reproduce", "notebooks/environment", "api"]
+    return ["intro", *pages, "reproduce", "notebooks/environment", "api", "references"]
 
 
 def build_book(runs_dir=None, out_dir=None, *, book_dir=BOOK_DIR, notebooks_dir=None,
@@ -755,7 +755,7 @@ def build_book(runs_dir=None, out_dir=None, *, book_dir=BOOK_DIR, notebooks_dir=
     runs_dir = Path(runs_dir) if runs_dir is not None else REPO_ROOT / "runs" / "default"
     book_dir = Path(book_dir).resolve()
     out_dir = Path(out_dir if out_dir is not None else book_dir / "_build").resolve()
-    for required in ("_config.yml", "intro.md", "reproduce.md", "api.md"):
+    for required in ("_config.yml", "intro.md", "reproduce.md", "api.md", "references.md"):
         if not (book_dir / required).is_file():
             raise FileNotFoundError(f"book source {book_dir / required} is missing")
     pages = prepare_sources(runs_dir, book_dir, notebooks_dir, extra_runs=extra_runs,
