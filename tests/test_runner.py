@@ -177,3 +177,17 @@ def test_a_page_is_stale_once_what_it_used_changes(traced):
     (data / "table.txt").write_text("changed")
     assert stale_problems(out, source) == ["its notebook, parameters, axlib code or data changed since it ran"]
     assert stale_problems(out, folder / "06_never.ipynb") == [".axlib-cache.json holds no record of a finished run of it"]
+
+
+def test_cli_processes_get_the_allocator_settings_by_mallopt(monkeypatch):
+    """glibc reads MALLOC_* only at start-up, so the CLI's own process applies them by mallopt;
+    a caller who set either variable keeps glibc's reading of it."""
+    import platform
+
+    from axlib.companion.environ import apply_malloc_settings
+
+    monkeypatch.delenv("MALLOC_MMAP_THRESHOLD_", raising=False)
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
+    assert apply_malloc_settings() is (platform.system() == "Linux" and platform.libc_ver()[0] == "glibc")
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+    assert apply_malloc_settings() is False

@@ -98,6 +98,9 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command in ("bench", "train", "explain"):        # they compute in this process
+        from axlib.companion.environ import apply_malloc_settings
+        apply_malloc_settings()
     try:
         if args.command == "run" and args.list:
             from axlib.companion.runner import list_cli

@@ -43,3 +43,29 @@ def _put(key: str, value: str | None) -> None:
         os.environ.pop(key, None)
     else:
         os.environ[key] = value
+
+
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3      # glibc's mallopt parameters (malloc.h)
+
+
+def apply_malloc_settings() -> bool:
+    """Give this running process :data:`MALLOC_ENV`'s allocator settings through glibc's
+    ``mallopt`` (the environment variables are read only when a process starts), unless its
+    environment sets its own. For the commands that compute in the CLI's own process
+    (``axlib bench``, ``train``, ``explain``). Returns whether they were applied (False off
+    glibc, e.g. macOS or Windows, where nothing changes)."""
+    import ctypes
+    import ctypes.util
+    import platform
+
+    if platform.system() != "Linux" or any(key in os.environ for key in MALLOC_ENV):
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
+    return bool(mallopt(_M_MMAP_THRESHOLD, MALLOC_ENV["MALLOC_MMAP_THRESHOLD_"])
+                and mallopt(_M_TRIM_THRESHOLD, MALLOC_ENV["MALLOC_TRIM_THRESHOLD_"]))
+
