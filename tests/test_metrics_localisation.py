@@ -18,29 +18,57 @@ def one_hot_map(h, w, row, col, b=1):
 
 # --------------------------------------------------------------------------- pointing game
 def test_pointing_game_inside_outside_and_tolerance():
-    boxes = torch.tensor([[2.0, 2.0, 5.0, 5.0]] * 3)
+    boxes = torch.tensor([[2.0, 2.0, 5.0, 5.0]] * 3)   # pixels 2..4 in both directions
     maps = torch.zeros(3, 10, 10)
     maps[0, 3, 3] = 1   # inside
-    maps[1, 3, 6] = 1   # centre (6.5, 3.5): 1.5 px right of x1 = 5
-    maps[2, 9, 9] = 1   # centre (9.5, 9.5): sqrt(4.5^2 * 2) = 6.36 px away
-    assert M.pointing_game(maps, boxes, tolerance=0).tolist() == [True, False, False]
-    assert M.pointing_game(maps, boxes, tolerance=1.5).tolist() == [True, True, False]
-    assert M.pointing_game(maps, boxes, tolerance=6.4).tolist() == [True, True, True]
+    maps[1, 3, 6] = 1   # 2 px right of the last box pixel (col 4)
+    maps[2, 9, 9] = 1   # (5, 5) px from the corner pixel (4, 4): sqrt(50) = 7.07
+    assert M.pointing_game(maps, boxes, tolerance=1).tolist() == [True, False, False]
+    assert M.pointing_game(maps, boxes, tolerance=2).tolist() == [True, False, False]    # strict <
+    assert M.pointing_game(maps, boxes, tolerance=2.01).tolist() == [True, True, False]
+    assert M.pointing_game(maps, boxes, tolerance=7.1).tolist() == [True, True, True]
 
 
 def test_pointing_game_default_tolerance_is_torchray_scaled():
-    # 224 x 224: 15 px; a maximum 14.5 px right of the box hits, 16.5 px misses
+    # 224 x 224: 15 px; the box covers cols 0..99; a maximum 14 px right of col 99 hits, 15 px misses
     boxes = torch.tensor([[0.0, 0.0, 100.0, 224.0]] * 2)
     maps = torch.zeros(2, 224, 224)
-    maps[0, 50, 114] = 1  # centre 114.5
-    maps[1, 50, 116] = 1  # centre 116.5
+    maps[0, 50, 113] = 1
+    maps[1, 50, 114] = 1
     assert M.pointing_game(maps, boxes).tolist() == [True, False]
+
+
+def _torchray_hit(saliency: torch.Tensor, box, tolerance: float) -> bool:
+    """TorchRay's PointingGame.evaluate restated: the argmax point, the object mask of the
+    box's pixels, the acceptance disc (strict), their intersection."""
+    h, w = saliency.shape
+    k = int(saliency.reshape(-1).argmax())
+    point = (k % w, k // w)                                # (u, v) = (col, row)
+    mask = torch.zeros(h, w, dtype=torch.bool)
+    x0, y0, x1, y1 = (int(math.ceil(c)) for c in box)
+    mask[y0:y1, x0:x1] = True
+    v, u = torch.meshgrid((torch.arange(h, dtype=torch.float32) - point[1]) ** 2,
+                          (torch.arange(w, dtype=torch.float32) - point[0]) ** 2, indexing="ij")
+    return bool((mask & ((v + u) < tolerance ** 2)).any())
+
+
+def test_pointing_game_equals_torchrays_rule_on_random_maps_and_boxes():
+    g = torch.Generator().manual_seed(0)
+    maps = torch.rand(300, 20, 24, generator=g)
+    x0 = torch.randint(0, 20, (300,), generator=g)
+    y0 = torch.randint(0, 16, (300,), generator=g)
+    boxes = torch.stack([x0, y0, x0 + torch.randint(1, 5, (300,), generator=g),
+                         y0 + torch.randint(1, 5, (300,), generator=g)], 1).float()
+    for tolerance in (0.5, 1.0, 3.0, 15 * 24 / 224):
+        ours = M.pointing_game(maps, boxes, tolerance=tolerance).tolist()
+        assert ours == [_torchray_hit(m, b.tolist(), tolerance) for m, b in zip(maps, boxes)]
+        assert 0 < sum(ours) < len(ours)
 
 
 def test_pointing_game_ties_take_the_first_maximum():
     maps = torch.zeros(1, 4, 4)  # all tied: argmax = pixel (0, 0)
-    assert M.pointing_game(maps, torch.tensor([[0.0, 0.0, 1.0, 1.0]]), tolerance=0).item()
-    assert not M.pointing_game(maps, torch.tensor([[2.0, 2.0, 4.0, 4.0]]), tolerance=0).item()
+    assert M.pointing_game(maps, torch.tensor([[0.0, 0.0, 1.0, 1.0]]), tolerance=0.5).item()
+    assert not M.pointing_game(maps, torch.tensor([[2.0, 2.0, 4.0, 4.0]]), tolerance=0.5).item()
 
 
 def test_pointing_game_bad_input():
@@ -50,6 +78,8 @@ def test_pointing_game_bad_input():
         M.pointing_game(torch.zeros(2, 4, 4), torch.zeros(1, 4))
     with pytest.raises(ValueError, match="tolerance"):
         M.pointing_game(torch.zeros(1, 4, 4), torch.zeros(1, 4), tolerance=-1)
+    with pytest.raises(ValueError, match="tolerance"):
+        M.pointing_game(torch.zeros(1, 4, 4), torch.zeros(1, 4), tolerance=0)
 
 
 # --------------------------------------------------------------------------- WSL
@@ -201,7 +231,7 @@ def test_localisation_scores_bundle_the_four_metrics():
     maps[0, :2, :2] = 1.0        # right on the white object
     maps[1, 2:, 2:] = 1.0        # on the black corner
     boxes = torch.tensor([[0.0, 0.0, 2.0, 2.0]] * 2)
-    out = M.localisation_scores(FractionModel(), x, maps, 1, boxes, tolerance=0, step=4)
+    out = M.localisation_scores(FractionModel(), x, maps, 1, boxes, tolerance=0.5, step=4)
     assert out["pointing_game"].tolist() == [True, False]
     assert out["wsl"].tolist() == [True, False] and out["wsl_iou"].tolist() == pytest.approx([1.0, 0.0])
     # insertion, step 4 (a quarter of the pixels): good map, curve [0, .25, .25, .25, .25]:

@@ -81,21 +81,25 @@ def _unit(name: str, value, *, open_low: bool = False) -> float:
 
 # --------------------------------------------------------------------------- pointing game
 def pointing_game(maps: torch.Tensor, boxes: torch.Tensor, *, tolerance: float | None = None) -> torch.Tensor:
-    """Pointing game: whether each map's maximum is within ``tolerance`` pixels of its box.
+    """Pointing game, TorchRay's rule: a hit when some pixel of the box lies strictly within
+    ``tolerance`` pixels of the map's maximum.
 
     The maximum is ``argmax`` of the flattened map (the first maximal pixel in row-major
-    order); its centre (col + 0.5, row + 0.5) is compared with the box by Euclidean distance
-    to the box rectangle (0 inside).
+    order), at integer pixel coordinates (col, row); the box's pixels are the integer
+    (col, row) it covers. As ``torchray.benchmark.pointing_game.PointingGame.evaluate``
+    (its acceptance disc ``(v - row)^2 + (u - col)^2 < tolerance^2`` intersected with the
+    object mask): hit iff the squared distance to the nearest box pixel is < tolerance^2.
 
     Parameters
     ----------
     maps : torch.Tensor, shape (B, H, W)
         Attribution maps, finite (larger = more important).
     boxes : torch.Tensor, shape (B, 4)
-        True boxes ``(x0, y0, x1, y1)`` in half-open pixel coordinates of the H x W grid.
+        True boxes ``(x0, y0, x1, y1)`` in half-open pixel coordinates of the H x W grid: the
+        box covers the pixels ``ceil(x0) <= col <= ceil(x1) - 1`` (and the same for rows).
     tolerance : float, optional
-        In pixels, >= 0; None: TorchRay's 15 pixels at 224 scaled to the map,
-        ``15 * max(H, W) / 224``.
+        In pixels, > 0 (with TorchRay's strict inequality 0 would never hit); None:
+        TorchRay's 15 pixels at 224 scaled to the map, ``15 * max(H, W) / 224``.
 
     Returns
     -------
@@ -105,20 +109,20 @@ def pointing_game(maps: torch.Tensor, boxes: torch.Tensor, *, tolerance: float |
     Raises
     ------
     ValueError
-        For bad shapes or a negative tolerance.
+        For bad shapes or a tolerance that is not > 0.
     """
     maps = _check_maps(maps)
     boxes = _check_boxes(boxes, maps)
     b, h, w = maps.shape
     if tolerance is None:
         tolerance = 15.0 * max(h, w) / 224.0
-    tolerance = check_number("tolerance", tolerance, low=0)
+    tolerance = check_number("tolerance", tolerance, low=0, low_open=True)
     flat = maps.reshape(b, -1).argmax(dim=1)
-    cy = (flat // w).double() + 0.5
-    cx = (flat % w).double() + 0.5
-    dx = torch.clamp(torch.maximum(boxes[:, 0] - cx, cx - boxes[:, 2]), min=0)
-    dy = torch.clamp(torch.maximum(boxes[:, 1] - cy, cy - boxes[:, 3]), min=0)
-    return (dx * dx + dy * dy).sqrt() <= float(tolerance)
+    row, col = (flat // w).double(), (flat % w).double()
+    first, last = torch.ceil(boxes), torch.ceil(boxes) - 1            # first and last covered pixel
+    dx = torch.clamp(torch.maximum(first[:, 0] - col, col - last[:, 2]), min=0)
+    dy = torch.clamp(torch.maximum(first[:, 1] - row, row - last[:, 3]), min=0)
+    return dx * dx + dy * dy < float(tolerance) ** 2
 
 
 # --------------------------------------------------------------------------- WSL
