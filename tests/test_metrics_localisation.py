@@ -235,7 +235,27 @@ def test_localisation_scores_bundle_the_four_metrics():
     assert out["pointing_game"].tolist() == [True, False]
     assert out["wsl"].tolist() == [True, False] and out["wsl_iou"].tolist() == pytest.approx([1.0, 0.0])
     # insertion, step 4 (a quarter of the pixels): good map, curve [0, .25, .25, .25, .25]:
-    # .25 * (.125 + .25 * 3) = .21875; bad map (corner first, then row-major ties):
-    # [0, 0, .125, .25, .25]: .25 * (0 + .0625 + .1875 + .25) = .125
-    assert out["insertion"].tolist() == pytest.approx([0.21875, 0.125], abs=1e-5)
+    # .25 * (.125 + .25 * 3) = .21875; bad map (corner first, then the tied zeros in reverse
+    # row-major order, RISE's flipped argsort: 13 12 9 8 | 7 6 5 4 | 3 2 1 0):
+    # [0, 0, 0, .125, .25]: .25 * (0 + 0 + .125 + .125) = .0625
+    assert out["insertion"].tolist() == pytest.approx([0.21875, 0.0625], abs=1e-5)
     assert out["deletion"][0] < out["deletion"][1]
+
+
+def test_causal_ranking_is_the_rise_codes_flipped_argsort():
+    """Pixels enter in the order of RISE's np.flip(np.argsort(map)) (with a stable argsort):
+    descending, ties last-index first; checked on maps full of ties, with binary images whose
+    class-1 probability is the fraction of white pixels shown."""
+    import numpy as np
+
+    g = torch.Generator().manual_seed(0)
+    maps = torch.randint(0, 4, (3, 5, 6), generator=g).float()      # 4 levels: many ties
+    x = torch.randint(0, 2, (3, 1, 5, 6), generator=g).float()
+    curves, _ = M.causal_curves(FractionModel(), x, maps, 1, mode="insertion", step=1)
+    for i in range(3):
+        order = np.flip(np.argsort(maps[i].reshape(-1).numpy(), kind="stable"))
+        white = x[i, 0].reshape(-1).numpy()[order]
+        expected = np.clip(np.concatenate([[0], np.cumsum(white)]) / 30, 1e-6, 1 - 1e-6)
+        assert curves[i].tolist() == pytest.approx(expected.tolist(), abs=1e-6)
+    row_major, _ = M.causal_curves(FractionModel(), x, maps * 0, 1, mode="insertion", step=1)
+    assert row_major[0, 1].item() == pytest.approx(max(x[0, 0, -1, -1].item() / 30, 1e-6), abs=1e-6)  # last pixel first

@@ -19,7 +19,11 @@ coordinates of the same H x W grid (the convention of :mod:`axlib.data.boxes`; a
   20% of the maximum); :func:`max_box_accuracy` is Choe et al.'s (2020) MaxBoxAcc, the
   accuracy at the best threshold of a grid, which is the WSL framework the paper cites [11].
 - :func:`insertion` / :func:`deletion` / :func:`causal_curves`: the causal metrics of
-  Petsiuk et al. (RISE). Pixels are ranked by the map (descending; ties by row-major index);
+  Petsiuk et al. (RISE). Pixels are ranked as the RISE reference code ranks them, the
+  ascending argsort flipped (``np.flip(np.argsort(map))``): descending, ties in *reverse*
+  row-major order (the flip of a stable ascending sort; numpy's default argsort leaves the
+  order of ties to its implementation, which this fixes deterministically). Segment-constant
+  maps (LIME, AXAI) are mostly ties, so this moves their scores;
   deletion starts from the image and replaces the ``step`` top-ranked pixels by the baseline
   at each step until none is left, insertion starts from the baseline and puts them back.
   The curve is the softmax probability of the target class after 0, 1, ..., n steps
@@ -349,7 +353,8 @@ def causal_curves(model, x: torch.Tensor, maps: torch.Tensor, target, *, mode: s
     x : torch.Tensor, shape (B, C, H, W), floating
         Pixels in [0, 1].
     maps : torch.Tensor, shape (B, H, W)
-        Attribution maps ranking the pixels (descending; ties by row-major index), finite.
+        Attribution maps ranking the pixels (descending; ties in reverse row-major order, as
+        the RISE code's flipped argsort), finite.
     target : int or torch.Tensor, shape (B,), integer
         Labels whose softmax probability is tracked.
     mode : {"deletion", "insertion"}, default "deletion"
@@ -404,7 +409,7 @@ def causal_curves(model, x: torch.Tensor, maps: torch.Tensor, target, *, mode: s
     hw = h * w
     n = math.ceil(hw / step)
     counts = torch.clamp(torch.arange(n + 1) * step, max=hw)  # pixels changed after k steps
-    order = torch.sort(maps.reshape(b, hw), dim=1, descending=True, stable=True).indices
+    order = torch.sort(maps.reshape(b, hw), dim=1, stable=True).indices.flip(1)   # RISE: np.flip(np.argsort)
     rank = torch.empty_like(order)
     rank.scatter_(1, order, torch.arange(hw).expand(b, hw).contiguous())  # rank of each pixel
     xc = x.detach().float().cpu()
