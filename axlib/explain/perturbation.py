@@ -45,8 +45,9 @@ end. Why it starts low: the mask starts at 0.5 everywhere, where the sort is a t
 strong penalty from the first step (we tried TorchRay's 300) the tie order, not the
 reward, decides which pixels are pushed to 1, and small-area masks land away from the
 object on a toy model whose logit is linear in one region (tests/test_perturbation.py). Adam on
-the parameters, projected onto [0, 1]. ``jitter``: the perturbed image is shifted by 0 or 1
-pixel per axis at random each iteration (the paper's jitter against adversarial masks).
+the parameters, projected onto [0, 1]. ``jitter``: as TorchRay's, the perturbed image is
+flipped horizontally on every even iteration (0, 2, ...), against masks that exploit one
+pixel arrangement; deterministic, so EP takes no seed.
 The saliency is the mean of the per-area masks (the paper: "average over [the] heatmaps of
 varying controlled sizes"). Defaults from the paper's appendix A1 (TorchRay's): areas
 (0.025, 0.05, 0.1, 0.2), 800 iterations, blur perturbation; step 7 and sigma 21 pixels at
@@ -399,7 +400,7 @@ def extremal_perturbation(model, x: torch.Tensor, target=None, *, areas=EP_AREAS
                           iterations: int = 800, lr: float = 0.1, mask_step: int | None = None,
                           smooth_sigma: float | None = None, max_blur: float | None = None,
                           regul_weight: float = 10.0, regul_weight_last: float = 1000.0,
-                          jitter: bool = True, seed: int = 0, return_masks: bool = False,
+                          jitter: bool = True, return_masks: bool = False,
                           history: list | None = None):
     """Extremal Perturbation (preservation game), batched over images and areas.
 
@@ -428,9 +429,7 @@ def extremal_perturbation(model, x: torch.Tensor, target=None, *, areas=EP_AREAS
     regul_weight, regul_weight_last : float, default 10.0, 1000.0
         The penalty's weight, growing geometrically from the first to the second (both > 0).
     jitter : bool, default True
-        Random 0/1-pixel shifts of the perturbed image.
-    seed : int, default 0
-        Seed of the jitter's generator, >= 0.
+        Flip the perturbed image horizontally on even iterations (TorchRay's jitter).
     return_masks : bool, default False
         Also return the per-area masks.
     history : list, optional
@@ -461,10 +460,8 @@ def extremal_perturbation(model, x: torch.Tensor, target=None, *, areas=EP_AREAS
     max_blur = 10.0 * h / 224 if max_blur is None else check_number("max_blur", max_blur, low=0)
     regul_weight = check_number("regul_weight", regul_weight, low=0, low_open=True)
     regul_weight_last = check_number("regul_weight_last", regul_weight_last, low=0, low_open=True)
-    seed = check_int("seed", seed, low=0)
     y = _targets(model, x, target)
     device = model_device(model, x.device)
-    gen = torch.Generator().manual_seed(seed)
     n_a = len(areas)
     hw = h * w
     # reference vectors r_a: sorted ascending, (1 - a) HW zeros then a HW ones
@@ -487,13 +484,11 @@ def extremal_perturbation(model, x: torch.Tensor, target=None, *, areas=EP_AREAS
 
     with _Frozen(model), torch.enable_grad():
         lam = regul_weight
-        for _ in range(iterations):
+        for t in range(iterations):
             m = smooth_mask(z)
             pert = m * xd + (1 - m) * blurred
-            if jitter:
-                dy, dx = (int(v) for v in torch.randint(0, 2, (2,), generator=gen))
-                if dy or dx:
-                    pert = torch.roll(pert, shifts=(dy, dx), dims=(2, 3))
+            if jitter and t % 2 == 0:                            # TorchRay: flip on even iterations
+                pert = torch.flip(pert, dims=(3,))
             logit = model(pert).gather(1, yd[:, None])[:, 0]
             penalty = (torch.sort(m.flatten(1), dim=1).values - ref).pow(2).mean(1)
             loss = -logit + lam * penalty
