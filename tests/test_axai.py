@@ -233,3 +233,20 @@ def test_default_attack_params():
     assert math.isclose(cifar["eps"], 0.4345, rel_tol=1e-3) and math.isclose(cifar["step"], 2.5 * cifar["eps"] / 20)
     assert math.isclose(imagenet["eps"], 3.0428, rel_tol=1e-3)
     assert math.isclose(default_attack_params((3, 32, 32), norm="linf")["eps"], 2 / 255)
+
+
+def test_sum_rule_counts_pixels_whose_summed_tail_changes_are_not_zero():
+    """channel_rule="sum" is the reference code's: per-channel tails, the kept changes summed
+    over channels, a pixel attacked when the sum is not 0; density in [0, 1]."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.full((1, 3, H, W), 0.5)
+    delta = torch.randint(-8, 9, (1, 3, H, W), generator=g) / 1024          # exact in float32
+    delta[0, :, 0, 0] = torch.tensor([64, -64, 0]) / 1024     # two tail changes that cancel exactly
+    seg = grid_segments(1)
+    exp = axai(PlantedModel(), x, seg, k=2, channel_rule="sum", attack=lambda m, xx, y: xx + delta)
+    kept = tail_mask(delta, 15.0, per_channel=True)
+    expected = (delta * kept).sum(dim=1) != 0
+    assert kept[0, :2, 0, 0].all() and torch.equal(exp.attacked, expected) and not exp.attacked[0, 0, 0]
+    counts = torch.bincount(seg.flatten(), weights=expected.flatten().double())
+    assert torch.allclose(exp.density[0].double(), counts / torch.bincount(seg.flatten()))
+    assert float(exp.density.max()) <= 1

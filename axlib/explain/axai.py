@@ -57,9 +57,10 @@ Choices, where the paper is silent or the public reference code differs
      [0, 1] as in the paper's card(Su_x)/card(Su). Note that a pixel has C chances: with
      a = 15 and 3 channels, up to 1 - 0.7^3 = 66 % of pixels can count as attacked (when the
      channels' tails do not coincide); densities are then relative, which is all ranking needs.
-   * ``"sum"``: the reference code: each channel thresholded at its own a / (100 - a)
-     percentiles, attacked channels *summed* per pixel; density = attacked pixel-channels /
-     segment pixels, in [0, C]. ``attacked`` then marks pixels with at least one channel.
+   * ``"sum"``: the reference code's rule: each channel thresholded at its own a / (100 - a)
+     percentiles, the kept (tail) changes *summed* over channels, and a pixel counts as
+     attacked when that sum is not 0 (the reference's ``np.logical_and(segment, filtered)``
+     on the summed map); density = attacked pixels / segment pixels, in [0, 1].
 6. **Segments.** The reference runs QuickShift on the normalised tensor; that is the
    segmenter's business (``axlib.segment``), this function takes any label map.
 7. **Ranking and k.** All segment densities are computed at once with ``scatter_add`` (the
@@ -100,8 +101,8 @@ class AxaiExplanation:
         Segment ids by density, densest first (ties: smaller id first); padded with -1 where
         an image has fewer segments (ids absent from its label map are not ranked).
     density : torch.Tensor, shape (B, S_max), float32
-        Indexed by segment id: attacked pixels / segment pixels ("any" rule, in [0, 1]) or
-        attacked pixel-channels / pixels ("sum", in [0, C]); 0 for ids absent from the image.
+        Indexed by segment id: attacked pixels / segment pixels, in [0, 1] (under either
+        channel rule); 0 for ids absent from the image.
     sizes : torch.Tensor, shape (B, S_max), int64
         Pixels per segment id (0 = absent).
     top_k : torch.Tensor, shape (B, k), int64
@@ -381,9 +382,9 @@ def axai(model, x: torch.Tensor, segments: torch.Tensor, *, target=None, k: int 
     if channel_rule == "any":
         per_pixel = feat.any(dim=1)
         counts = per_pixel.long()
-    else:
-        counts = feat.sum(dim=1)
-        per_pixel = counts > 0
+    else:                   # the reference: per-channel tails, kept changes summed, non-zero sums count
+        per_pixel = (delta * feat).sum(dim=1) != 0
+        counts = per_pixel.long()
 
     density64, sizes, _ = segment_density(counts, segments)
     ranking = rank_segments(density64, sizes)
