@@ -190,3 +190,16 @@ def test_methods_are_interleaved_image_by_image():
     timed = [m for m in said if "repeat" in m]
     assert timed == ["axai: repeat 1/1, image 1/2", "lime: repeat 1/1, image 1/2",
                      "axai: repeat 1/1, image 2/2", "lime: repeat 1/1, image 2/2"]
+
+
+def test_bench_threads_zero_means_every_core_and_bad_threads_are_refused():
+    import os
+
+    from axlib.papers.axai.bench import profile_settings
+
+    assert profile_settings("smoke", threads=0)["threads"] == (os.cpu_count() or 1)
+    assert profile_settings("smoke", threads=2)["threads"] == 2
+    assert profile_settings("smoke")["threads"] == 1
+    for bad in (-1, 1.5, "two"):
+        with pytest.raises(ValueError, match="threads must be"):
+            profile_settings("smoke", threads=bad)

@@ -453,8 +453,9 @@ def format_table(result: dict) -> str:
 def profile_settings(profile: str, **overrides) -> dict:
     """The benchmark settings of ``profile`` (smoke | default | paper), with overrides.
 
-    Raises ValueError for an unknown profile, a device this machine does not have or repeats
-    that is not an integer >= 1 (before any data or model is loaded)."""
+    ``threads`` 0 means every core of the machine. Raises ValueError for an unknown profile, a
+    device this machine does not have, repeats that is not an integer >= 1 or threads that is
+    not an integer >= 0 (before any data or model is loaded)."""
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {tuple(PROFILES)}, got {profile!r}")
     cfg = {k: (dict(v) if isinstance(v, dict) else v) for k, v in PROFILES[profile].items()}
@@ -465,6 +466,10 @@ def profile_settings(profile: str, **overrides) -> dict:
         cfg["device"] = "cuda" if torch.cuda.is_available() else "cpu"
     check_device(cfg["device"])
     check_int("repeats", cfg["repeats"], low=1)
+    if cfg["threads"] == 0:                       # 0: every core of the machine
+        cfg["threads"] = os.cpu_count() or 1
+    elif cfg["threads"] is not None:
+        check_int("threads", cfg["threads"], low=1)
     return cfg
 
 
@@ -486,8 +491,11 @@ def run_profile(profile: str = "default", *, progress=None, **overrides) -> dict
     kw = dict(repeats=cfg["repeats"], warmup=cfg["warmup"], batch_sizes=cfg["batch_sizes"],
               settings=settings, n_background=min(cfg["n_background"], x.shape[0]),
               throughput_methods=cfg["throughput_methods"], progress=progress)
+    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
     result = bench(model, x, device=cfg["device"], threads=cfg["threads"], **kw)
-    result = {"profile": profile, "model": cfg["model"], "data": cfg["data"], **result}
+    load = {"before": load_before, "after": os.getloadavg() if hasattr(os, "getloadavg") else None}
+    result = {"profile": profile, "model": cfg["model"], "data": cfg["data"], "load_average_1_5_15": load,
+              **result}
     if cfg.get("gpu_also") and cfg["device"] == "cpu" and torch.cuda.is_available():
         # the same run on the GPU, so that one JSON holds both columns of Table 5
         gpu = bench(model, x, device="cuda", threads=None, **kw)
@@ -504,7 +512,8 @@ def bench_cli(args) -> int:
         print(f"[{time.perf_counter() - start:7.1f}s] {message}", file=sys.stderr, flush=True)
 
     result = run_profile(args.profile, device=getattr(args, "device", None),
-                         repeats=getattr(args, "repeats", None), progress=progress)
+                         repeats=getattr(args, "repeats", None), threads=getattr(args, "threads", None),
+                         progress=progress)
     result["wall_seconds"] = time.perf_counter() - start
     out = Path(args.out) if getattr(args, "out", None) else REPO_ROOT / "runs" / "bench" / f"{args.profile}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
