@@ -125,6 +125,8 @@ def test_parameters_environment_cache_and_force(nbdir, tmp_path):
                   "cuda", "--out", out, nbdir=nbdir)
     assert first.returncode == 0, first.stdout + first.stderr
     assert "20_ok.ipynb: ran in" in first.stdout
+    assert "Executing: 100%" in first.stderr                 # papermill's cell progress, under the notebooks bar
+    assert "Kernel is running over TCP" not in first.stderr  # kernel output goes to its log
     seen = json.loads((out / "env.json").read_text())
     assert seen == {"notebook": "20_ok", "cwd": str(nbdir), "profile": "smoke", "seed": 7,
                     "device": "cuda"}

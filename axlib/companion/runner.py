@@ -536,7 +536,7 @@ def run_notebooks(names=None, profile: str = "default", parameters: dict | None 
                                                 **malloc_environ(), **PAGE_ENVIRON)):
                         papermill.execute_notebook(
                             str(notebook), str(output), parameters=params, kernel_name=KERNEL_NAME,
-                            cwd=str(folder), progress_bar=False, log_output=False,
+                            cwd=str(folder), progress_bar=True, log_output=False,
                             kernel_manager_class=logged_kernel_manager(out / KERNEL_LOGS / f"{notebook.stem}.log"))
                 except Exception as error:  # noqa: BLE001  - report any failure, then stop
                     if interrupted.is_set():             # Ctrl-C, seen by the kernel client first
