@@ -306,3 +306,13 @@ def test_examples_figure_and_claim():
     assert AP.plot_fig18(d, [f"c{i}" for i in range(6)], show=2) is not None
     with pytest.raises(ValueError, match="show"):
         AP.plot_fig18(d, [f"c{i}" for i in range(6)], show=0)
+
+
+def test_table5_plot_shows_ours_and_the_papers_seconds_on_a_log_scale():
+    fig = BM.plot_table5(synthetic_t5(lime=20.0, shap=6.0, axai=1.0))
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    assert [round(p.get_width(), 6) for p in ax.patches] == [1.0, 20.0, 6.0]        # our medians
+    paper = ax.collections[-1].get_offsets()[:, 0].tolist()
+    from axlib.papers.axai.bench import PAPER_TABLE5
+    assert paper == [PAPER_TABLE5["cpu"][m] for m in ("axai", "lime", "shap")]

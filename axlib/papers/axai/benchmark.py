@@ -219,6 +219,38 @@ def imagenet_maps(model, x: torch.Tensor, t5: dict, class_names) -> dict:
             "shap": top_pixels(maps["shap"], SHAP_TOP), "names": _names(class_names, predicted_labels(model, x))}
 
 
+def plot_table5(t5: dict):
+    """Table 5 as a picture: seconds per image of AXAI, LIME and SHAP on a log scale, ours
+    (bar: median over the timed images; whiskers: fastest and slowest image) beside the
+    paper's CPU seconds (diamonds; ResNet34 on an i5-7360U). Returns the Figure."""
+    from matplotlib.figure import Figure
+
+    from axlib.papers.axai.bench import PAPER_TABLE5
+
+    methods = [m for m in ("axai", "lime", "shap") if m in t5["results"]]
+    seconds = [np.asarray(t5["results"][m]["seconds"], dtype=float) for m in methods]
+    medians = np.array([np.median(v) for v in seconds])
+    spread = np.array([[med - v.min(), v.max() - med] for med, v in zip(medians, seconds)]).T
+    fig = Figure(figsize=(6.4, 3.2), layout="constrained")
+    ax = fig.subplots()
+    rows = np.arange(len(methods))
+    ax.barh(rows, medians, xerr=spread, color="#4c72b0", capsize=3,
+            label=f"ours: {t5.get('model', 'MobileNetV2')}, {t5['device_name']}, {t5['threads']} thread(s), "
+                  f"median of {len(seconds[0])} images")
+    ax.scatter([PAPER_TABLE5["cpu"][m] for m in methods], rows, marker="D", color="#c44e52", zorder=3,
+               label="paper: ResNet34, i5-7360U")
+    for row, med in zip(rows, medians):
+        ax.annotate(f"{med:.2g} s", (med, row), xytext=(4, -10), textcoords="offset points", fontsize=8)
+    ax.set_yticks(rows, [m.upper() for m in methods])
+    ax.set_xscale("log")
+    low = min(float(min(v.min() for v in seconds)), min(PAPER_TABLE5["cpu"][m] for m in methods))
+    ax.set_xlim(left=low / 3)                        # bars on a log axis start at its left edge
+    ax.set_xlabel("seconds per image (log scale)")
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.3), frameon=False)
+    ax.set_title("AXAI Table 5: seconds per image on a CPU")
+    return fig
+
+
 def plot_fig21(name: str, m: dict):
     """Fig. 21 for one data set: each row the image, AXAI's top 10 segments, LIME's 5 and
     SHAP's top pixels, from :func:`cifar_maps` or :func:`imagenet_maps`. Returns the Figure."""
