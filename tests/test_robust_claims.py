@@ -127,3 +127,20 @@ def test_cnn_ranking_and_fig_a2_are_not_comparable_but_keep_the_estimate():
         assert "robust.no_best_cnn" in verdict.rule
     assert RULES["robust.figA2"].judge(None).estimate is None
     assert {c.id for c in claims.CLAIMS if c.omitted} == {"robust.imagenet_replication"}
+
+
+def test_runtime_plot_shows_ours_and_the_papers_milliseconds_on_a_log_scale():
+    import pandas as pd
+
+    from axlib.papers.robust import analysis, paper
+
+    runtime = pd.DataFrame({"wsl": [50.0, 40.0, 30.0], "wsl_std": [1.0, 1.0, 1.0],
+                            "ms_per_image": [2.0, 300.0, 40.0]}, index=["gradient", "ep", "ig"])
+    runtime["paper_ms_per_image"] = pd.Series(paper.TABLE_2_MS)
+    fig = analysis.plot_runtime(runtime)
+    ax = fig.axes[0]
+    assert ax.get_xscale() == "log"
+    order = sorted(runtime.index, key=lambda m: paper.TABLE_2_MS[m])          # the paper's order
+    assert [t.get_text() for t in ax.get_yticklabels()] == order
+    assert [p.get_width() for p in ax.patches] == [runtime.loc[m, "ms_per_image"] for m in order]
+    assert ax.collections[-1].get_offsets()[:, 0].tolist() == [paper.TABLE_2_MS[m] for m in order]
