@@ -108,3 +108,13 @@ def test_notebook_declares_the_standard_python3_kernel(path):
     """Jupyter, Binder and Colab open a page in the kernel every installation has ("python3");
     `axlib run` chooses its own ("axlib", the project's venv) explicitly."""
     assert json.loads(path.read_text())["metadata"]["kernelspec"]["name"] == "python3"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_valid_nbformat_with_cell_ids(path):
+    """Every cell carries an id (nbformat 4.5; a missing one is a warning now, an error later)."""
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    nbformat.validate(nb)
+    assert all(cell.get("id") for cell in nb.cells)
