@@ -98,9 +98,9 @@ def explain(model_name: str, source: str, *, methods: Sequence[str] = DEFAULT_ME
         raise ValueError(f"model must be one of {sorted(MODELS)}, got {model_name!r}")
     methods = list(methods)
     maps_only = [m for m in methods if m != "axai"]
-    unknown = [m for m in maps_only if m not in METHODS or OUTPUT[m] != "B,H,W" or m in ("lime_package", "shap_gradient")]
+    accepted = sorted(m for m in METHODS if OUTPUT[m] == "B,H,W" and m not in ("axai", "lime_package", "shap_gradient"))
+    unknown = [m for m in maps_only if m not in accepted]
     if unknown:
-        accepted = sorted(m for m in METHODS if OUTPUT[m] == "B,H,W" and m not in ("lime_package", "shap_gradient"))
         raise ValueError(f"methods must be among {accepted}, got {unknown}")
     dataset = MODELS[model_name].dataset
     x = load_image(source, dataset)[None].to(device)
