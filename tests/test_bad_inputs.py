@@ -35,7 +35,7 @@ from axlib.data import cifar, imagenet, registry
 from axlib.explain import METHODS, attribute, axai, default_attack_params
 from axlib.explain.axai import attribute as axai_attribute
 from axlib.explain.axai import tail_mask
-from axlib.metrics import change, localisation
+from axlib.metrics import change, localisation, wsol
 from axlib.models import card, load, train
 from axlib.models.normalize import Normalize
 from axlib.papers.exiaa import attack as exiaa
@@ -341,10 +341,11 @@ METRICS_LOCALISATION = [
     case(named("wsl_boxes", P(localisation.wsl_boxes, MAPS)), dict(threshold="0.2"), E, lit("threshold must be a finite number in [0, 1], got '0.2'")),
     case(named("wsl_iou", P(localisation.wsl_iou, MAPS, BOX)), dict(threshold=NAN), E, lit("threshold must be a finite number in [0, 1], got nan")),
     case(named("wsl", P(localisation.wsl, MAPS, BOX)), dict(iou_threshold=2), E, lit("iou_threshold must be a finite number in [0, 1], got 2")),
-    case(named("max_box_accuracy", P(localisation.max_box_accuracy, MAPS, BOX)), dict(thresholds=[]), E, lit("thresholds must be a non-empty increasing sequence of numbers in [0, 1]")),
-    case(named("max_box_accuracy", P(localisation.max_box_accuracy, MAPS, BOX)), dict(thresholds=[0.5, 0.2]), E, lit("thresholds must be a non-empty increasing sequence of numbers in [0, 1]")),
-    case(named("max_box_accuracy", P(localisation.max_box_accuracy, MAPS, BOX)), dict(thresholds=[0.5, 1.5]), E, lit("thresholds must be a non-empty increasing sequence of numbers in [0, 1]")),
-    case(named("max_box_accuracy", P(localisation.max_box_accuracy, MAPS, BOX)), dict(iou_threshold=-1), E, lit("iou_threshold must be a finite number in [0, 1], got -1")),
+    case(named("wsol_ious", P(wsol.wsol_ious, MAPS)), dict(boxes=BOX.expand(2, 4)), E, lit("boxes must have one row per map (1), got 2")),
+    case(named("max_box_accuracy", wsol.max_box_accuracy), dict(ious=np.zeros((2, 10))), E, lit("ious must be an array of shape (B, 255) with B >= 1 of numbers in [0, 1], got float64 (2, 10)")),
+    case(named("max_box_accuracy", wsol.max_box_accuracy), dict(ious=np.full((2, 255), 1.5)), E, lit("ious must be an array of shape (B, 255) with B >= 1 of numbers in [0, 1], got float64 (2, 255)")),
+    case(named("max_box_accuracy", wsol.max_box_accuracy), dict(ious=np.zeros((0, 255))), E, lit("ious must be an array of shape (B, 255) with B >= 1 of numbers in [0, 1], got float64 (0, 255)")),
+    case(named("max_box_accuracy", P(wsol.max_box_accuracy, np.zeros((1, 255)))), dict(iou_threshold=-1), E, lit("iou_threshold must be a finite number in [0, 1], got -1")),
     case(named("box_iou", P(localisation.box_iou, BOX)), dict(b=BOX.expand(2, 4)), E, lit("a and b must have the same shape, got (1, 4) and (2, 4)")),
     case(CC, dict(maps=MAPS, target=0, mode="both"), E, lit("mode must be 'deletion' or 'insertion', got 'both'")),
     case(CC, dict(maps=MAPS, target=0, step=0), E, lit("step must be an integer >= 1, got 0")),

@@ -125,19 +125,6 @@ def test_constant_map_gives_the_whole_image_or_nothing():
     assert M.wsl_boxes(m, 0.2).tolist() == [[0.0, 0.0, 0.0, 0.0]]
 
 
-def test_max_box_accuracy_picks_the_best_threshold():
-    # map: a ramp rising towards the box; low thresholds give too large boxes
-    truth = torch.tensor([[4.0, 0.0, 8.0, 8.0]])
-    col = torch.arange(8).float()
-    m = (col / 7.0).expand(8, 8)[None].clone()  # values 0 .. 1 along columns
-    out = M.max_box_accuracy(m, truth, thresholds=[0.0, 0.3, 0.5, 0.9])
-    # thresholds keep columns >= 0, 3, 4 (3.5 -> col 4 since 4/7 = .571), 7
-    assert out["accuracies"].tolist() == [0.0, 1.0, 1.0, 0.0]
-    assert out["accuracy"] == 1.0 and out["threshold"] == 0.3
-    with pytest.raises(ValueError, match="thresholds"):
-        M.max_box_accuracy(m, truth, thresholds=[0.5, 0.2])
-
-
 # --------------------------------------------------------------------------- insertion / deletion
 class MeanOfPixels(nn.Module):
     """Two classes; logit_1 - logit_0 = a * (mean of the kept pixel values) with a known form.

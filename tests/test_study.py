@@ -137,12 +137,32 @@ def test_study_shard_rows_are_scored_and_deterministic():
     b = study.study_shard("canvas64-resnet", "rise", [0, 3], settings["rise"])
     assert list(a["index"]) == [0, 3] and set(a["method"]) == {"rise"}
     pd.testing.assert_frame_equal(a.drop(columns="ms_per_image"), b.drop(columns="ms_per_image"))
-    for col in ("pointing_game", "wsl", "wsl_iou", "insertion", "deletion", "confidence"):
+    for col in ("pointing_game", "wsl_fixed", "wsl_fixed_iou", "insertion", "deletion", "confidence"):
         assert a[col].between(0, 1).all()
+    ious = np.stack(a["wsl_ious"].to_numpy())
+    assert ious.shape == (2, 255) and ((ious >= 0) & (ious <= 1)).all()
     with pytest.raises(ValueError, match="checkpoint"):
         study.study_shard("canvas64-resnet", "gradient", [0], {}, weights="0" * 64)
     with pytest.raises(ValueError, match="threads"):
         study.study_shard("canvas64-resnet", "gradient", [0], {}, threads=0)
+
+
+def test_wsl_is_max_box_accuracy_with_one_threshold_per_model_and_method():
+    def ious(levels, value=0.8):
+        row = np.zeros(255)
+        row[levels] = value
+        return row
+    table = pd.DataFrame({
+        "model": ["a", "a", "a", "b", "b"], "method": ["gradient"] * 5, "config": [""] * 5,
+        "wsl_ious": [ious(slice(10, 20)), ious(slice(15, 30)), ious(slice(200, 210)),
+                     ious(slice(200, 210)), ious(slice(0, 5), 0.4)]})
+    out = study.with_max_box_accuracy(table)
+    assert "wsl_ious" not in out and list(out.index) == list(table.index)
+    # model a: levels 15-19 make two of three correct, level 200-209 only one
+    assert out["wsl"].tolist()[:3] == [1.0, 1.0, 0.0] and out["wsl_iou"].tolist()[:3] == [0.8, 0.8, 0.0]
+    assert out["wsl_threshold"].iloc[0] == pytest.approx(0.059)   # smallest tau with int(255 tau) = 15
+    # model b chooses its own threshold (level 200); IoU 0.4 is never correct
+    assert out["wsl"].tolist()[3:] == [1.0, 0.0] and out["wsl_threshold"].iloc[3] == pytest.approx(0.785)
 
 
 def test_study_shards_cover_the_grid_and_carry_the_weights():
@@ -211,6 +231,7 @@ def test_study_grid_resumes_after_an_interruption(tmp_path):
     shards = study.study_shards(["canvas64-resnet"], [0, 1, 2, 3], {}, methods=["gradient", "gradcam"], shard_size=2)
     full = study.run_study(shards, tmp_path / "a", scheduler="serial", progress=False)
     assert len(list((tmp_path / "a").glob("*.parquet"))) == 4 and len(full) == 8
+    assert full["wsl"].isin([0.0, 1.0]).all() and full.groupby("method")["wsl_threshold"].nunique().eq(1).all()
     scaleout.shard_path(tmp_path / "a", study.study_shard, shards[1]).unlink()  # as if the run had stopped there
     done = []
     again = study.run_study(shards, tmp_path / "a", scheduler="serial", progress=False,

@@ -10,14 +10,14 @@ coordinates of the same H x W grid (the convention of :mod:`axlib.data.boxes`; a
   maximum is the first maximal pixel in row-major order (``argmax``), and it counts when it
   is within ``tolerance`` pixels of the box (TorchRay: 15 pixels at 224 x 224; default here
   the same fraction of the map size, ``15 * max(H, W) / 224``, 4.3 pixels on 64 x 64).
-- :func:`wsl` / :func:`wsl_iou` / :func:`max_box_accuracy`: weakly supervised localisation.
+- :func:`wsl` / :func:`wsl_iou`: weakly supervised localisation at one fixed threshold.
   Threshold rule: each map is min-max normalised to [0, 1] (a constant map becomes all
   zeros); the pixels with normalised value ``>= threshold`` are the foreground; the predicted
   box is the tight box of the largest 8-connected foreground component (ties: the component
   met first in row-major order); a map is correct when IoU(predicted box, true box) > 0.5
   (strictly, as the paper says). ``threshold`` defaults to 0.2, CAM's rule (Zhou et al. 2016:
-  20% of the maximum); :func:`max_box_accuracy` is Choe et al.'s (2020) MaxBoxAcc, the
-  accuracy at the best threshold of a grid, which is the WSL framework the paper cites [11].
+  20% of the maximum). The WSL framework the robust paper cites [11] (Choe et al. 2020) scores
+  at the best threshold of a grid with its own box rule: :mod:`axlib.metrics.wsol`.
 - :func:`insertion` / :func:`deletion` / :func:`causal_curves`: the causal metrics of
   Petsiuk et al. (RISE). Pixels are ranked as the RISE reference code ranks them, the
   ascending argsort flipped (``np.flip(np.argsort(map))``): descending, ties in *reverse*
@@ -52,7 +52,7 @@ from axlib._util.checks import (
     model_device,
 )
 
-__all__ = ["pointing_game", "box_iou", "wsl_boxes", "wsl_iou", "wsl", "max_box_accuracy", "localisation_scores",
+__all__ = ["pointing_game", "box_iou", "wsl_boxes", "wsl_iou", "wsl", "localisation_scores",
            "causal_curves", "insertion", "deletion", "default_step"]
 
 PAPER_STEPS = 112  # 448 pixels a step on 224 x 224 inputs (50,176 / 448)
@@ -270,54 +270,6 @@ def wsl(maps: torch.Tensor, boxes: torch.Tensor, *, threshold: float = 0.2,
     """
     iou_threshold = _unit("iou_threshold", iou_threshold)
     return wsl_iou(maps, boxes, threshold=threshold) > iou_threshold
-
-
-def max_box_accuracy(maps: torch.Tensor, boxes: torch.Tensor, *, thresholds=None,
-                     iou_threshold: float = 0.5) -> dict:
-    """Choe et al.'s MaxBoxAcc: the WSL accuracy at the best of a grid of thresholds.
-
-    The threshold is chosen on the same images it is scored on (as in Choe et al.); tune it
-    on a held-out split to avoid that.
-
-    Parameters
-    ----------
-    maps : torch.Tensor, shape (B, H, W)
-        Attribution maps, finite (larger = more important).
-    boxes : torch.Tensor, shape (B, 4)
-        True boxes ``(x0, y0, x1, y1)`` in half-open pixel coordinates of the H x W grid.
-    thresholds : sequence of float, optional
-        Increasing values in [0, 1] (None: 0.00, 0.01, ..., 0.99, Choe et al.'s grid).
-    iou_threshold : float, default 0.5
-        A map is correct when its IoU is strictly above it, in [0, 1].
-
-    Returns
-    -------
-    dict
-        ``"accuracy"``: float, the max over thresholds of the fraction of maps with IoU >
-        iou_threshold; ``"threshold"``: float, the smallest threshold reaching it;
-        ``"thresholds"``: numpy.ndarray (T,), the grid; ``"accuracies"``: numpy.ndarray (T,),
-        the accuracy at each.
-
-    Raises
-    ------
-    ValueError
-        For thresholds that are not a non-empty increasing sequence in [0, 1], an
-        iou_threshold outside [0, 1], or bad maps / boxes.
-    """
-    maps = _check_maps(maps)
-    boxes = _check_boxes(boxes, maps)
-    iou_threshold = _unit("iou_threshold", iou_threshold)
-    grid = np.round(np.arange(100) * 0.01, 2) if thresholds is None else np.asarray(thresholds, dtype=float)
-    if grid.ndim != 1 or grid.size < 1 or not np.all((grid >= 0) & (grid <= 1)) or np.any(np.diff(grid) <= 0):
-        raise ValueError("thresholds must be a non-empty increasing sequence of numbers in [0, 1]")
-    norm = _normalise(maps).numpy()
-    acc = np.empty(grid.size)
-    for t, tau in enumerate(grid):
-        pred = torch.tensor([_largest_component_box(m >= tau) for m in norm], dtype=torch.float64)
-        acc[t] = float((box_iou(pred, boxes) > iou_threshold).double().mean())
-    best = int(np.argmax(acc))
-    return {"accuracy": float(acc[best]), "threshold": float(grid[best]),
-            "thresholds": grid, "accuracies": acc}
 
 
 # --------------------------------------------------------------------------- insertion / deletion
