@@ -161,6 +161,19 @@ def test_captum_lime_uses_given_segments():
     assert len(torch.unique(segments[amap != 0])) == 2
 
 
+def test_lime_package_uses_given_segments_and_can_keep_them_all():
+    model, x = tiny_cnn(), blocky_images(1)
+    segments = torch.arange(16).reshape(4, 4).repeat_interleave(6, 0).repeat_interleave(6, 1)[None]
+    two = lime_attribution(model, x, segments=segments, num_samples=60, num_features=2)
+    assert len(torch.unique(segments[two != 0])) == 2
+    every = lime_attribution(model, x, segments=segments, num_samples=60, num_features=None)
+    for label in range(16):                     # constant on every given segment, all 16 weighted
+        assert every[segments == label].unique().numel() == 1
+    assert (every != 0).sum() == every.numel()
+    with pytest.raises(ValueError, match="segments must have shape"):
+        lime_attribution(model, x, segments=segments[:, :5], num_samples=10)
+
+
 @pytest.mark.parametrize("fn, kw, name", [
     (lime_attribution, dict(num_samples=0), "num_samples"),
     (lime_attribution, dict(num_features=0), "num_features"),

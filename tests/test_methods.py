@@ -5,6 +5,7 @@ import pytest
 import torch
 from torch import nn
 
+from axlib.explain import baselines as _baselines
 from axlib.explain import methods as M
 
 H = W = 16
@@ -132,6 +133,35 @@ def test_lime_map_is_constant_on_superpixels():
     model, x = GapNet().eval(), images(1)
     out = M.attribute("lime", model, x, 1, num_samples=30, n_segments=6)
     assert 1 < out.unique().numel() <= 12
+
+
+class Saturate(nn.Module):
+    """Logits x 100, plus 100 on one class: its softmax probability is 1 for any input here."""
+
+    def __init__(self, label: int):
+        super().__init__()
+        self.label = label
+
+    def forward(self, z):
+        return 100.0 * z + 100.0 * nn.functional.one_hot(torch.tensor(self.label), z.shape[1])
+
+
+def _slic(x, n_segments):
+    from skimage.segmentation import slic
+    return torch.stack([torch.from_numpy(slic(im.permute(1, 2, 0).double().numpy(), n_segments=n_segments,
+                                              compactness=10.0, sigma=3.0, start_label=0, channel_axis=-1)).long()
+                        for im in x])
+
+
+def test_study_lime_fits_probabilities_not_logits():
+    # a saturated probability does not move when superpixels are switched off, so LIME on
+    # probabilities (the paper's lime package) gives ~0 weights; the logits still move
+    model, x = GapNet().eval(), images(1)
+    saturated = nn.Sequential(model, Saturate(1)).eval()
+    out = M.attribute("lime", saturated, x, 1, num_samples=60, n_segments=6)
+    assert out.abs().max() < 1e-6
+    on_logits = _baselines.captum_lime(saturated, x, 1, segments=_slic(x, 6), num_samples=60)
+    assert on_logits.abs().max() > 1e-2      # the same question asked of logits: the test can fail
 
 
 def test_bad_method_and_params():

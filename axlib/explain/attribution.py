@@ -19,7 +19,7 @@ gradcam               B,H,W   robust       layer
 cam                   B,H,W   robust       layer
 rise                  B,H,W   robust       n_masks, mask_size, p, batch_size, seed
 lime                  B,H,W   robust       n_segments, compactness, sigma, num_samples, seed
-                                           (Captum's Lime over SLIC superpixels)
+                                           (the ``lime`` package on probabilities, SLIC superpixels)
 mp                    B,H,W   robust       iterations, ... (meaningful perturbation)
 ep                    B,H,W   robust       areas, iterations, ... (extremal perturbation)
 lime_package          B,H,W   AXAI Table 5 num_samples, num_features, kernel_size, max_dist, ratio,

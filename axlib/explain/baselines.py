@@ -102,18 +102,19 @@ class _Selected(nn.Module):
 
 # --------------------------------------------------------------------------- LIME (lime package)
 def lime_attribution(model, x: torch.Tensor, target=None, *, num_samples: int = 1000,
-                     num_features: int = 5, kernel_size: float = 4, max_dist: float = 200,
-                     ratio: float = 0.2, positive_only: bool = False, hide_color=None,
+                     num_features: int | None = 5, kernel_size: float = 4, max_dist: float = 200,
+                     ratio: float = 0.2, segments: torch.Tensor | None = None,
+                     positive_only: bool = False, hide_color=None,
                      batch_size: int = 50, random_state: int = 0,
                      timings: dict | None = None) -> torch.Tensor:
     """LIME (Ribeiro et al. 2016) with the ``lime`` package, one image at a time.
 
     Each image is segmented by LIME's own ``SegmentationAlgorithm("quickshift", kernel_size,
-    max_dist, ratio)``, ``num_samples`` perturbations (segments switched off, filled with
-    ``hide_color``) are classified in batches of ``batch_size`` (softmax probabilities), and a
-    weighted ridge model is fitted on all segments (LIME's ``explain_instance`` defaults). The
-    map keeps the ``num_features`` segments of largest |weight|, each pixel carrying its
-    segment's weight; every other pixel is 0.
+    max_dist, ratio)`` (or takes its labels from ``segments``), ``num_samples`` perturbations
+    (segments switched off, filled with ``hide_color``) are classified in batches of
+    ``batch_size`` (softmax probabilities), and a weighted ridge model is fitted on all segments
+    (LIME's ``explain_instance`` defaults). The map keeps the ``num_features`` segments of
+    largest |weight|, each pixel carrying its segment's weight; every other pixel is 0.
 
     Parameters
     ----------
@@ -126,8 +127,8 @@ def lime_attribution(model, x: torch.Tensor, target=None, *, num_samples: int = 
         The class explained; None: the model's prediction.
     num_samples : int, default 1000
         Perturbations per image, >= 1.
-    num_features : int, default 5
-        Segments shown, >= 1.
+    num_features : int or None, default 5
+        Segments shown, >= 1; None: every segment.
     kernel_size : float, default 4
         QuickShift kernel width in pixels, >= 1 (LIME's default 4; appendix F uses
         kernel_size=1 for CIFAR).
@@ -135,6 +136,9 @@ def lime_attribution(model, x: torch.Tensor, target=None, *, num_samples: int = 
         QuickShift cut-off, > 0 (LIME's default).
     ratio : float, default 0.2
         QuickShift colour-space weight, in [0, 1] (LIME's default).
+    segments : torch.Tensor, shape (B, H, W), integer, optional
+        Segment labels (0, 1, ...) per image to use instead of QuickShift (e.g. the robust
+        study's SLIC superpixels); the QuickShift parameters are then unused.
     positive_only : bool, default False
         Keep the largest positive weights only, as ``get_image_and_mask(positive_only=True)``
         shows.
@@ -166,21 +170,28 @@ def lime_attribution(model, x: torch.Tensor, target=None, *, num_samples: int = 
     from lime.wrappers.scikit_image import SegmentationAlgorithm
 
     num_samples = check_int("num_samples", num_samples, low=1)
-    num_features = check_int("num_features", num_features, low=1)
+    if num_features is not None:
+        num_features = check_int("num_features", num_features, low=1)
     batch_size = check_int("batch_size", batch_size, low=1)
     random_state = check_int("random_state", random_state, low=0)
     _check_quickshift(kernel_size, max_dist, ratio)
     x = check_images(x)
     if x.shape[1] != 3:
         raise ValueError(f"x must have 3 colour channels for LIME's QuickShift, got shape {tuple(x.shape)}")
+    if segments is not None:
+        from axlib.explain.axai import _check_segments
+        segments = _check_segments(segments, x.detach().cpu())
     y = _targets(model, x, target)
     device = model_device(model, x.device)
 
     segmenter = SegmentationAlgorithm("quickshift", kernel_size=float(kernel_size),
                                       max_dist=float(max_dist), ratio=float(ratio),
                                       random_seed=random_state)
+    given = iter(segments.numpy()) if segments is not None else None
 
     def segmentation_fn(image):
+        if given is not None:
+            return next(given)
         start = time.perf_counter()
         out = segmenter(image)
         if timings is not None:

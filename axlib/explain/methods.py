@@ -17,9 +17,10 @@ cam        CAM            Zhou et al.'s CAM, written here: the final linear laye
                           only for architectures with GAP right before the classifier
                           (checked numerically; ValueError otherwise)
 rise       perturbation   :func:`axlib.explain.perturbation.rise`: 8,000 masks, 7 x 7, p 0.5
-lime       perturbation   Captum ``Lime`` (:func:`axlib.explain.baselines.captum_lime`) over
-                          SLIC superpixels (50 segments, compactness 10, sigma 3: the paper's
-                          LIME settings), 1,000 samples, superpixels switched off to 0 (black),
+lime       perturbation   the ``lime`` package on softmax probabilities
+                          (:func:`axlib.explain.baselines.lime_attribution`) over SLIC
+                          superpixels (50 segments, compactness 10, sigma 3: the paper's LIME
+                          settings), 1,000 samples, superpixels switched off to 0 (black),
                           every superpixel's weight painted on its pixels
 mp         perturbation   :func:`axlib.explain.perturbation.meaningful_perturbation`, 500 iterations
 ep         perturbation   :func:`axlib.explain.perturbation.extremal_perturbation`, areas
@@ -292,21 +293,23 @@ def cam(model, x: torch.Tensor, target=None, *, layer: nn.Module | None = None) 
 
 def slic_lime(model, x: torch.Tensor, target=None, *, n_segments: int = 50, compactness: float = 10.0,
               sigma: float = 3.0, num_samples: int = 1000, num_features: int | None = None,
-              baseline: float = 0.0, perturbations_per_eval: int = 50, seed: int = 0) -> torch.Tensor:
-    """LIME over SLIC superpixels, with Captum's ``Lime``.
+              baseline: float = 0.0, batch_size: int = 50, seed: int = 0) -> torch.Tensor:
+    """LIME over SLIC superpixels, with the ``lime`` package on probabilities, as the paper.
 
     The paper's segmenter (compactness 10, sigma 3, 50 superpixels), then
-    :func:`axlib.explain.baselines.captum_lime`: ``num_samples`` random on/off patterns,
-    "off" superpixels set to ``baseline`` (0: the paper's "zeroing out"), a ridge surrogate;
-    each pixel gets its superpixel's weight.
+    :func:`axlib.explain.baselines.lime_attribution` (``lime.lime_image.LimeImageExplainer``,
+    the implementation the paper links: its tutorial's classifier returns softmax
+    probabilities): ``num_samples`` random on/off patterns, "off" superpixels set to
+    ``baseline`` (0: the paper's "zeroing out"), LIME's weighted ridge surrogate; each pixel
+    gets its superpixel's weight.
 
     Parameters
     ----------
     model : callable
         Returns logits (B, classes) from (B, C, H, W) pixels in [0, 1]; run in eval mode (its
         mode is restored).
-    x : torch.Tensor, shape (B, C, H, W), floating
-        Pixels in [0, 1].
+    x : torch.Tensor, shape (B, 3, H, W), floating
+        RGB pixels in [0, 1].
     target : None, int or torch.Tensor, shape (B,), optional
         The class explained; None: the model's prediction.
     n_segments : int, default 50
@@ -320,11 +323,11 @@ def slic_lime(model, x: torch.Tensor, target=None, *, n_segments: int = 50, comp
     num_features : int, optional
         Superpixels of largest |weight| kept; None: all superpixels.
     baseline : float, default 0.0
-        Value of the "off" superpixels' pixels.
-    perturbations_per_eval : int, default 50
+        Value of the "off" superpixels' pixels (LIME's ``hide_color``).
+    batch_size : int, default 50
         Patterns per forward pass.
     seed : int, default 0
-        Seed of the perturbations.
+        LIME's ``random_state``, >= 0.
 
     Returns
     -------
@@ -335,7 +338,7 @@ def slic_lime(model, x: torch.Tensor, target=None, *, n_segments: int = 50, comp
     ------
     ValueError
         For n_segments not an integer >= 1, or whatever
-        :func:`axlib.explain.baselines.captum_lime` rejects.
+        :func:`axlib.explain.baselines.lime_attribution` rejects.
     """
     from skimage.segmentation import slic
 
@@ -347,9 +350,9 @@ def slic_lime(model, x: torch.Tensor, target=None, *, n_segments: int = 50, comp
         labels = slic(hwc, n_segments=n_segments, compactness=float(compactness), sigma=float(sigma),
                       start_label=0, channel_axis=-1)
         segs.append(torch.from_numpy(labels).long())
-    return _baselines.captum_lime(model, x, target, segments=torch.stack(segs), num_samples=num_samples,
-                                  num_features=num_features, baseline=baseline,
-                                  perturbations_per_eval=perturbations_per_eval, seed=seed)
+    return _baselines.lime_attribution(model, x, target, segments=torch.stack(segs), num_samples=num_samples,
+                                       num_features=num_features, hide_color=float(baseline),
+                                       batch_size=batch_size, random_state=seed)
 
 
 # --------------------------------------------------------------------------- the one call
