@@ -109,6 +109,16 @@ def test_fit_discards_a_truncated_resume_file(tmp_path, capsys):
     assert torch.equal(model[1].weight, reference[1].weight)
 
 
+def test_fit_uses_the_recipes_optimiser():
+    sgd, _ = _tiny_fit(None)
+    adamw, log = _tiny_fit(None, dict(_TINY_RECIPE, optimizer="adamw", lr=1e-2, weight_decay=0.05))
+    assert len(log) == 2 and not torch.equal(sgd[1].weight, adamw[1].weight)
+    again, _ = _tiny_fit(None, dict(_TINY_RECIPE, optimizer="adamw", lr=1e-2, weight_decay=0.05))
+    assert torch.equal(adamw[1].weight, again[1].weight)                     # seeded: the same weights
+    with pytest.raises(ValueError, match=r"recipe\['optimizer'\] must be one of \('sgd', 'adamw'\), got 'adam'"):
+        _tiny_fit(None, dict(_TINY_RECIPE, optimizer="adam"))
+
+
 @pytest.mark.parametrize("epochs", [0, -1, 1.5, "2"])
 def test_train_refuses_epochs_below_one_before_loading_data(epochs):
     from axlib.models.registry import train

@@ -46,6 +46,14 @@ CIFAR10_RECIPE = {
     "label_smoothing": 0.1, "augment": "random-crop(reflect pad 4)+hflip", "seed": 0,
 }
 
+VIT_RECIPE = {
+    "epochs": 50, "batch_size": 128, "optimizer": "adamw", "lr": 1e-3, "weight_decay": 0.05,
+    "schedule": "onecycle(pct_start=0.25)", "label_smoothing": 0.1,
+    "augment": "random-crop(reflect pad 4)+hflip", "seed": 0,
+}
+"""The small ViT's recipe: AdamW with decoupled weight decay 0.05, as vision transformers trained
+from scratch use (SGD reached 54 % in 3 epochs); 50 epochs."""
+
 MODELS: dict[str, ModelSpec] = {
     "cifar10-alexnet": ModelSpec(
         build=lambda: AlexNetCifar(num_classes=10), dataset="cifar10",
@@ -60,13 +68,13 @@ MODELS: dict[str, ModelSpec] = {
         build=lambda: ResNet18Cifar(num_classes=10, width=16), dataset="cifar10",
         description="ResNet-18, small-image variant (3x3 stem, no max-pool), width 16 instead of 64 "
                     "to train on a shared CPU (EXIAA's ResNet-18), 0.7M parameters",
-        recipe=dict(CIFAR10_RECIPE, epochs=3)),
+        recipe=dict(CIFAR10_RECIPE, memory_format="channels_last")),
     "cifar10-vit": ModelSpec(
         build=lambda: ViTCifar(num_classes=10, patch=4, dim=96, depth=4, heads=4, mlp_dim=192),
         dataset="cifar10",
         description="Small ViT, patch 4, dim 96, depth 4, 4 heads, MLP 192, from scratch "
                     "(EXIAA's ViT-B16 scaled to a shared CPU), 0.31M parameters",
-        recipe=dict(CIFAR10_RECIPE, epochs=3, lr=0.05)),
+        recipe=VIT_RECIPE),
 }
 
 
