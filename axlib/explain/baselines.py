@@ -30,6 +30,7 @@ import contextlib
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from axlib import attacks as _attacks
@@ -563,6 +564,65 @@ def _gelu_rescale_rule():
             del table[nn.GELU]
 
 
+def _max_pool_multipliers(module: nn.MaxPool2d, inputs: torch.Tensor, outputs: torch.Tensor,
+                          grad_input: torch.Tensor, grad_output: torch.Tensor, eps: float = 1e-10) -> torch.Tensor:
+    """DeepLIFT's multipliers through a 2-D max-pool, summing exactly to the output change.
+
+    ``inputs`` / ``outputs`` stack the examples over their references along the batch (Captum's
+    layout: first half inputs, second half references); ``grad_output`` holds the multipliers of
+    the pool's outputs. Per window, the output change ``y - y_ref`` splits at the cross maximum
+    ``c = max(y, y_ref)`` into ``c - y_ref``, credited to the input's maximal position, and
+    ``y - c``, credited to the reference's maximal position (the rule of DeepLIFT as Captum
+    and shap implement it). Credits are *summed* where windows overlap (a position maximal in
+    several windows gets all their credit; ``max_unpool2d`` keeps one), and the multiplier is
+    credit / input change; where the input change is below ``eps`` (its credit is then zero)
+    it is the example's own gradient. Returns the multipliers, shaped as ``inputs``.
+    """
+    with torch.no_grad():
+        y, y_ref = outputs.chunk(2)
+        cross = torch.maximum(y, y_ref)
+        credit = grad_output * torch.cat([cross - y_ref, y - cross])          # (2B, C, h, w)
+        _, where = F.max_pool2d(inputs, module.kernel_size, module.stride, module.padding,
+                                module.dilation, module.ceil_mode, return_indices=True)
+        b2, c, h, w = inputs.shape
+        summed = torch.zeros(b2, c, h * w, dtype=credit.dtype, device=credit.device)
+        summed.scatter_add_(2, where.flatten(2), credit.flatten(2))
+        at_input, at_reference = summed.view(b2, c, h, w).chunk(2)
+        credit_in = torch.cat(2 * [at_input + at_reference])
+        x, x_ref = inputs.chunk(2)
+        delta_in = torch.cat(2 * [x - x_ref])
+        small = delta_in.abs() < eps
+        return torch.where(small, grad_input, credit_in / torch.where(small, torch.ones_like(delta_in), delta_in))
+
+
+@contextlib.contextmanager
+def _complete_max_pool_rule(model: nn.Module):
+    """Make Captum's DeepLift complete through ``nn.MaxPool2d`` for the duration of the block.
+
+    Captum 0.9's max-pool rule loses attribution three ways, measured on axlib's models as 4 to
+    16 % of the output change on the AlexNets and about 99 % on the canvas GoogLeNet: its
+    backward hooks on a pool whose input tensor is also a ReLU's output (hooked too) disturb
+    each other; ``max_unpool2d`` keeps one of the credits of overlapping windows (GoogLeNet's
+    3 x 3 stride-1 pool branch); its small-change fallback takes the first example's gradient
+    for the whole batch (Captum issue #1276). Here each pool gets its input as a fresh tensor
+    (a forward pre-hook registered before Captum's), and :func:`_max_pool_multipliers` replaces
+    the rule in Captum's table; both are undone afterwards.
+    """
+    from captum.attr._core import deep_lift
+
+    pools = [m for m in model.modules() if type(m) is nn.MaxPool2d]
+    handles = [m.register_forward_pre_hook(lambda _, args: tuple(a.clone() for a in args)) for m in pools]
+    table = deep_lift.SUPPORTED_NON_LINEAR
+    previous = table[nn.MaxPool2d]
+    table[nn.MaxPool2d] = _max_pool_multipliers
+    try:
+        yield
+    finally:
+        table[nn.MaxPool2d] = previous
+        for handle in handles:
+            handle.remove()
+
+
 def pixel_attribution(model, x: torch.Tensor, target=None, *, method: str,
                       n_steps: int = 50, baselines: torch.Tensor | None = None,
                       batch_size: int = 64) -> torch.Tensor:
@@ -616,6 +676,11 @@ def pixel_attribution(model, x: torch.Tensor, target=None, *, method: str,
     per use. For a torchvision ResNet, replace every block's ``relu`` by two fresh ``nn.ReLU``
     modules before calling this.
 
+    DeepLIFT and max-pooling: Captum's own rule is replaced for the call by one that sums
+    exactly to the output change (:func:`_complete_max_pool_rule`); with it every shipped CNN
+    is complete to float precision (:func:`completeness_error`), without it the AlexNets miss
+    4 to 16 % of the change and the canvas GoogLeNet about 99 %.
+
     DeepLIFT and the ViT: GELU gets the rescale rule through a temporary entry in Captum's rule
     table (it is elementwise, so the rule holds); LayerNorm and the attention products q k^T,
     A v (multiplicative interactions, for which DeepLIFT has no rule) get Captum's fallback,
@@ -641,7 +706,7 @@ def pixel_attribution(model, x: torch.Tensor, target=None, *, method: str,
         baselines = baselines.to(device)
     y = _targets(model, x, target)
     out = []
-    with eval_mode(model), _gelu_rescale_rule(), torch.enable_grad(), _quiet_captum():
+    with eval_mode(model), _gelu_rescale_rule(), _complete_max_pool_rule(model), torch.enable_grad(), _quiet_captum():
         for start in range(0, x.shape[0], batch_size):
             xb = x[start:start + batch_size].detach().to(device)
             yb = y[start:start + batch_size].to(device)
@@ -656,6 +721,52 @@ def pixel_attribution(model, x: torch.Tensor, target=None, *, method: str,
     return torch.cat(out)
 
 
+def completeness_error(model, x: torch.Tensor, attributions: torch.Tensor, target=None, *,
+                       baselines: torch.Tensor | None = None) -> torch.Tensor:
+    """How far DeepLIFT-SHAP attributions are from summing to the change they explain.
+
+    Completeness (DeepLIFT's summation-to-delta, averaged over the references as DeepLIFT-SHAP
+    averages): ``sum(attributions[i]) = f_t(x_i) - mean_b f_t(b)``, with ``f_t`` the target's
+    logit.
+
+    Parameters
+    ----------
+    model : callable
+        Returns logits (B, classes) from (B, C, H, W) pixels in [0, 1].
+    x : torch.Tensor, shape (B, C, H, W), floating
+        Pixels in [0, 1].
+    attributions : torch.Tensor, shape (B, C, H, W)
+        From :func:`pixel_attribution` (``method="deeplift_shap"``).
+    target : None, int or torch.Tensor, shape (B,), optional
+        The class explained; None: the model's prediction.
+    baselines : torch.Tensor, shape (N, C, H, W), optional
+        The references the attributions were computed against; None: a black and a white image.
+
+    Returns
+    -------
+    torch.Tensor, shape (B,), float64
+        ``|sum - change| / |change|`` per image (0: complete).
+
+    Raises
+    ------
+    ValueError
+        For attributions not shaped as x.
+    """
+    x = check_images(x)
+    if not isinstance(attributions, torch.Tensor) or attributions.shape != x.shape:
+        shape = tuple(attributions.shape) if isinstance(attributions, torch.Tensor) else type(attributions).__name__
+        raise ValueError(f"attributions must have the shape of x {tuple(x.shape)}, got {shape}")
+    if baselines is None:
+        baselines = torch.stack([torch.zeros(x.shape[1:]), torch.ones(x.shape[1:])])
+    y = _targets(model, x, target)
+    device = model_device(model, x.device)
+    with eval_mode(model), torch.no_grad():
+        f_x = model(x.to(device)).double().gather(1, y.to(device)[:, None])[:, 0]
+        f_b = model(baselines.to(device)).double()[:, y.to(device)].mean(0)
+    change = (f_x - f_b).cpu()
+    return (attributions.double().sum((1, 2, 3)) - change).abs() / change.abs()
+
+
 @contextlib.contextmanager
 def _quiet_captum():
     """Silence Captum's per-call notices (DeepLift hooks, inputs set to require gradients)."""
@@ -667,4 +778,4 @@ def _quiet_captum():
         yield
 
 
-__all__ += ["pixel_attribution", "PIXEL_METHODS"]
+__all__ += ["pixel_attribution", "PIXEL_METHODS", "completeness_error"]
