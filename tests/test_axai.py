@@ -250,3 +250,27 @@ def test_sum_rule_counts_pixels_whose_summed_tail_changes_are_not_zero():
     counts = torch.bincount(seg.flatten(), weights=expected.flatten().double())
     assert torch.allclose(exp.density[0].double(), counts / torch.bincount(seg.flatten()))
     assert float(exp.density.max()) <= 1
+
+
+@pytest.mark.parametrize("name, binds", [("cifar10-alexnet", True), ("imagenet-mobilenetv2", False)])
+def test_projection_binds_on_cifar_and_not_on_imagenet_at_the_default_budget(name, binds):
+    """The module docstring's measured statement (choice 2), on the shipped models."""
+    from axlib.attacks import pgd
+    from axlib.models import load
+    from axlib.models.registry import checkpoint_path
+
+    if not checkpoint_path(name).exists():
+        pytest.skip(f"{name} is not shipped in this checkout")
+    if name.startswith("cifar"):
+        from axlib.data.cifar import cifar10_test
+        x = cifar10_test()[0][:16]
+    else:
+        from axlib.data.imagenet import imagenet_samples
+        x = imagenet_samples(4)[0]
+    net = load(name)
+    params = default_attack_params(x.shape)
+    with torch.no_grad():
+        y = net(x).argmax(1)
+    norms = (pgd(net, x, y, steps=20, norm="l2", **params) - x).flatten(1).norm(dim=1)
+    on_ball = (norms >= 0.999 * params["eps"]).float().mean().item()
+    assert on_ball >= 0.75 if binds else on_ball == 0.0
