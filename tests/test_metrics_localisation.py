@@ -246,3 +246,18 @@ def test_causal_ranking_is_the_rise_codes_flipped_argsort():
         assert curves[i].tolist() == pytest.approx(expected.tolist(), abs=1e-6)
     row_major, _ = M.causal_curves(FractionModel(), x, maps * 0, 1, mode="insertion", step=1)
     assert row_major[0, 1].item() == pytest.approx(max(x[0, 0, -1, -1].item() / 30, 1e-6), abs=1e-6)  # last pixel first
+
+
+def test_pointing_game_boxes_touching_the_border_by_hand():
+    # box over the last 4 columns and first 4 rows of a 64 x 64 map: pixels cols 60-63, rows 0-3;
+    # default tolerance 15 * 64 / 224 = 4.29 pixels, TorchRay's strict d^2 < tol^2 = 18.37
+    box = torch.tensor([[60.0, 0.0, 64.0, 4.0]])
+    def peak(row, col):
+        m = torch.zeros(1, 64, 64)
+        m[0, row, col] = 1.0
+        return m
+    assert M.pointing_game(peak(0, 63), box).item()           # the corner pixel itself
+    assert M.pointing_game(peak(0, 56), box).item()           # 4 columns left: 16 < 18.37
+    assert not M.pointing_game(peak(0, 55), box).item()       # 5 columns left: 25
+    assert M.pointing_game(peak(6, 58), box).item()           # 3 rows below, 2 left of col 60: 4 + 9 = 13
+    assert not M.pointing_game(peak(7, 57), box).item()       # 4 rows, 3 columns: 16 + 9 = 25
