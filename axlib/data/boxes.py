@@ -154,12 +154,13 @@ def place_on_canvas(x: torch.Tensor, *, canvas: int = 64, background_kind: str =
     return out, boxes
 
 
-def training_canvases(x: torch.Tensor, generator: torch.Generator, *, canvas: int = 64,
-                      background_kind: str = "smooth-noise") -> torch.Tensor:
+def training_canvases(x: torch.Tensor, generator: torch.Generator, labels: torch.Tensor | None = None, *,
+                      canvas: int = 64, background_kind: str = "smooth-noise") -> torch.Tensor:
     """The training-time augmentation of the study's models: the benchmark's placement distribution.
 
     x: (B, 3, S, S) objects in [0, 1]. Each object is flipped left-right with probability 1/2,
     then pasted by :func:`place_on_canvas` (same canvas and background as the benchmark).
+    labels: unused (the augmentation protocol of :func:`axlib.models.train.fit`).
     Returns (B, 3, canvas, canvas) in [0, 1]; all randomness from ``generator``.
     """
     generator = _check_generator(generator)

@@ -26,10 +26,12 @@ from torch import nn
 from tqdm.std import tqdm
 
 
-def augment_crop_flip(x: torch.Tensor, generator: torch.Generator, pad: int = 4) -> torch.Tensor:
+def augment_crop_flip(x: torch.Tensor, generator: torch.Generator, labels: torch.Tensor | None = None, *,
+                      pad: int = 4) -> torch.Tensor:
     """Random crop after reflect-padding by ``pad`` and random horizontal flip.
 
-    x: (B, C, H, W) in [0, 1] -> same shape. Uses ``generator`` only, so it is seeded.
+    x: (B, C, H, W) in [0, 1] -> same shape; labels: unused (the augmentation protocol of
+    :func:`fit`). Uses ``generator`` only, so it is seeded.
     """
     b, _, h, w = x.shape
     padded = F.pad(x, (pad, pad, pad, pad), mode="reflect")
@@ -62,7 +64,7 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, recipe: dict, *,
     """Train ``model`` in place following ``recipe``; returns one log dict per epoch.
 
     x: (N, C, H, W) in [0, 1]; y: (N,) int64. ``batch_step(model, xb, yb) -> loss`` replaces
-    the plain cross-entropy step (adversarial recipes use it). ``augment(xb, generator) -> xb``
+    the plain cross-entropy step (adversarial recipes use it). ``augment(xb, generator, yb) -> xb``
     replaces the default augmentation (:func:`augment_crop_flip` when ``recipe["augment"]`` is
     set, none otherwise); it may change the image size (the study's canvases do). With ``work_dir`` the state
     after each epoch is written to ``work_dir/resume.pt`` and an interrupted run with the same
@@ -101,7 +103,7 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, recipe: dict, *,
         bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{epochs}", leave=False)
         for i in bar:
             idx = order[i * bs:(i + 1) * bs]
-            xb = augment(x[idx], gen) if augment is not None else x[idx]
+            xb = augment(x[idx], gen, y[idx]) if augment is not None else x[idx]
             if channels_last:
                 xb = xb.contiguous(memory_format=torch.channels_last)
             loss = step_fn(model, xb, y[idx])
