@@ -326,6 +326,20 @@ def test_no_best_cnn_finding():
     assert f.ours.startswith("most accurate: ") and 0 <= f.statistic.low <= f.statistic.value <= f.statistic.high <= 2
 
 
+def test_localisation_by_family_shows_both_wsl_rules_and_the_pointing_game():
+    def scores(model, method):
+        algo = study.STUDY_MODELS[model][1]
+        family = {"gradient": "gradient", "ig": "gradient", "shap": "gradient", "gradcam": "cam", "cam": "cam"}.get(method)
+        return {"pointing_game": 1.0 if family == "gradient" else 0.5, "wsl": 0.8 if algo == "robust" else 0.4,
+                "wsl_fixed": 0.25, "insertion": 0.5, "deletion": 0.1}
+    out = sa.localisation_by_family(_constant_table(scores, n_images=4))
+    assert list(out.index)[:3] == [("gradient", "vanilla"), ("gradient", "advprop"), ("gradient", "robust")]
+    assert out.loc[("gradient", "vanilla"), "pointing_game"] == 100 and out.loc[("cam", "robust"), "pointing_game"] == 50
+    assert out.loc[("perturbation", "robust"), "wsl"] == pytest.approx(80) and out["wsl_fixed"].eq(25).all()
+    # gradient family: 3 methods x 3 architectures x 4 images; CAM family: CAM skips the AlexNet
+    assert out.loc[("gradient", "vanilla"), "maps"] == 36 and out.loc[("cam", "vanilla"), "maps"] == 20
+
+
 def test_plot_maps_scales_each_map():
     fig = sa.plot_maps(torch.stack([torch.zeros(8, 8), torch.arange(64.0).reshape(8, 8)]), ["a", "b"])
     assert len(fig.axes) >= 2

@@ -41,7 +41,7 @@ __all__ = ["LOWER_IS_BETTER", "PAPER_TABLE_A2", "PAPER_METRIC_CORRELATIONS", "PA
            "architecture_ranking", "runtime_table", "plot_runtime", "gradient_vs_rivals", "model_summary", "cnn_ranking",
            "cnn_ranking_beside_paper", "a4_agreement", "confidence_correlation", "metric_correlations",
            "image_bootstrap", "method_ranks", "runtime_order_rho", "gradient_wsl_lead", "gradient_speedup",
-           "model_table", "by_algorithm", "tuned_pairs", "labelled", "cell_counts", "per_model_scores", "at_ceiling",
+           "model_table", "by_algorithm", "tuned_pairs", "labelled", "cell_counts", "per_model_scores", "localisation_by_family", "at_ceiling",
            "ceiling_text", "ranking_beside_paper", "correlations_beside_paper",
            "plot_comparison", "plot_advprop", "plot_ranking", "plot_accuracy_vs", "plot_accuracy_vs_pg_deletion",
            "plot_confidence",
@@ -570,6 +570,22 @@ def per_model_scores(table: pd.DataFrame) -> pd.DataFrame:
     """Mean of each metric per model (rows: the paper's names, in table order) and method."""
     return with_model_columns(table).pivot_table(index=["label"], columns="method", values=list(METRICS),
                                                  aggfunc="mean", sort=False)
+
+
+def localisation_by_family(table: pd.DataFrame) -> pd.DataFrame:
+    """Pointing Game and both WSL rules per method family and training algorithm, in %.
+
+    Rows: (family, algorithm); columns: ``pointing_game``, ``wsl`` (MaxBoxAcc, the WSOL
+    framework's rule the paper cites: each model and method at its own best threshold),
+    ``wsl_fixed`` (CAM's rule: threshold 0.2 of the map's range), each the mean over the
+    family's (model, method, image) maps, and ``maps``, their number.
+    """
+    t = with_model_columns(table)
+    grouped = t.groupby(["family", "algorithm"], sort=False)
+    out = grouped[["pointing_game", "wsl", "wsl_fixed"]].mean().mul(100)
+    out["maps"] = grouped.size()
+    order = [(f, a) for f in ("gradient", "cam", "perturbation") for a in ("vanilla", "advprop", "robust")]
+    return out.reindex([i for i in order if i in out.index])
 
 
 def at_ceiling(table: pd.DataFrame, metric: str = "pointing_game", level: float = 0.99) -> dict:
