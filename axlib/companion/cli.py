@@ -7,6 +7,7 @@
     axlib train MODEL [--epochs N] [--device cpu|cuda]
     axlib bench [axai|scaleout] --profile smoke|default|paper [--device cpu|cuda] [--out JSON] [--repeats N]
     axlib explain IMAGE ... [--model NAME] [--methods axai,gradcam,...] [--k 10] [--out DIR] [--device cpu]
+    axlib doctor [--profile paper] [--fetch]
     axlib --version
 
 Each subcommand is a thin wrapper: the work lives in axlib.companion.runner, axlib.companion.book,
@@ -28,7 +29,8 @@ EXAMPLES = """examples:
   axlib data verify                         check the embedded data against its sha256
   axlib train canvas64-resnet-robust        retrain a model by its recorded recipe
   axlib bench --profile default             time AXAI against LIME and SHAP
-  axlib explain photo.jpg skimage:chelsea   explain your own images (figure + JSON each)"""
+  axlib explain photo.jpg skimage:chelsea   explain your own images (figure + JSON each)
+  axlib doctor --profile paper              what the papers' scale needs, and what is missing"""
 
 
 def _profile_help(what: str) -> str:
@@ -95,6 +97,11 @@ def _parser() -> argparse.ArgumentParser:
     explain.add_argument("--k", type=int, default=10, help="AXAI's explainability length K (default: %(default)s)")
     explain.add_argument("--out", default="explained", help="output folder (default: %(default)s)")
     explain.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N (default: %(default)s)")
+
+    doctor = sub.add_parser("doctor", help="list the models and data a profile needs beyond the repository, "
+                                           "with where each is looked for and how to get it; exit 1 if any is missing")
+    doctor.add_argument("--profile", default="paper", choices=PROFILE_NAMES, help=_profile_help("profile"))
+    doctor.add_argument("--fetch", action="store_true", help="download (verified) whatever can be downloaded first")
     return parser
 
 
@@ -120,6 +127,9 @@ def main(argv: list[str] | None = None) -> int:
             from axlib.models import train
             train(args.model, epochs=args.epochs, device=args.device, out=args.out)
             return 0
+        if args.command == "doctor":
+            from axlib.companion.doctor import doctor_cli
+            return doctor_cli(args)
         if args.command == "explain":
             from axlib.companion.explain_image import explain_cli
             return explain_cli(args)

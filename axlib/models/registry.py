@@ -232,9 +232,16 @@ def _spec(name: str) -> ModelSpec:
 
 
 def load(name: str, device: str = "cpu") -> nn.Module:
-    """The shipped model ``name`` in eval mode on ``device``, weights verified by sha256.
+    """The shipped model ``name`` in eval mode on ``device``, weights verified by sha256; or a
+    pretrained model of the paper profile (:data:`axlib.models.pretrained.SOURCES`) found on
+    this machine (verified; :func:`axlib.models.pretrained.load` downloads).
 
-    Raises ValueError for an unknown name or a device this machine does not have."""
+    Raises ValueError for an unknown name or a device this machine does not have;
+    PretrainedUnavailableError for a pretrained model not on this machine."""
+    from axlib.models import pretrained
+
+    if name in pretrained.SOURCES:
+        return pretrained.load(name, device=device)
     device = check_device(device)
     model = _spec(name).build()
     model.load_state_dict(load_state(checkpoint_path(name)))

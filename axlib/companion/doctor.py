@@ -1,0 +1,145 @@
+"""``axlib doctor --profile paper``: what the papers' own scale needs, and whether it is here.
+
+One row per model and data set the ``paper`` profile is built around (the papers' pretrained
+ImageNet models, ImageNet validation with boxes, the full public data sets): its source, size,
+where it is looked for, its status (``present``, ``missing``, ``unavailable``: no public
+source) and the command or manual step that gets it. The exit status is 1 while anything is
+missing or unavailable. ``--fetch`` downloads (verified) whatever can be downloaded first.
+
+The ``default`` and ``smoke`` profiles need nothing beyond the repository: their rows are empty.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["Need", "PAPER_MODELS", "PAPER_DATA", "needs", "rows", "doctor_cli"]
+
+PAPER_MODELS = {
+    "imagenet-resnet34": "03, 04 (AXAI: Table 5, Fig. 10, App. E.1)",
+    "imagenet-resnet18": "06 (EXIAA)",
+    "imagenet-vit-b16": "06 (EXIAA)",
+    "imagenet-alexnet": "05 (robust study)",
+    "imagenet-googlenet": "05 (robust study)",
+    "imagenet-resnet50": "05 (robust study)",
+    "imagenet-densenet161": "05 (robust study)",
+    "imagenet-mobilenetv2-tv": "05 (robust study)",
+    "imagenet-alexnet-robust": "05 (robust study)",
+    "imagenet-googlenet-robust": "05 (robust study)",
+    "imagenet-resnet50-robust": "05 (robust study)",
+    "imagenet-densenet161-robust": "05 (robust study)",
+    "imagenet-mobilenetv2-robust": "05 (robust study)",
+    "imagenet-resnet50-advprop-pgd1": "05 (robust study)",
+    "imagenet-resnet50-advprop-pgd5": "05 (robust study)",
+}
+"""Pretrained models of :mod:`axlib.models.pretrained` -> the pages that need them."""
+
+PAPER_DATA = {
+    "imagenet-val": "03, 04, 05, 06 (ILSVRC2012 validation images and boxes, a local copy)",
+    "cifar10": "02, 03 (the official CIFAR-10)",
+    "cifar100": "AXAI's VGG16 / CIFAR-100 column",
+    "speech-commands-v0.02": "07 (AXAI App. C.4)",
+    "rt-polarity": "07 (AXAI App. C.4)",
+}
+"""Data sets (:data:`axlib.data.registry.DATASETS`, and ImageNet's local copy) -> pages."""
+
+IMAGENET_ENV = "AXLIB_IMAGENET"
+
+
+@dataclass(frozen=True)
+class Need:
+    """One row: name, kind ("model" or "data"), pages, source (URL or citation), size (text),
+    where it is looked for, status, and how to get it."""
+
+    name: str
+    kind: str
+    pages: str
+    source: str
+    size: str
+    where: str
+    status: str
+    how: str
+
+
+def _model_need(name: str, pages: str) -> Need:
+    from axlib.models import pretrained
+
+    source = pretrained.SOURCES[name]
+    status = pretrained.status(name)
+    found = pretrained.locate(name)
+    where = str(found) if found else ", ".join(map(str, pretrained._candidates(source))) if source.url else "-"
+    size = f"{source.download_mb:.0f} MB" if source.download_mb else "?"
+    how = (source.note if status == "unavailable"
+           else f"axlib doctor --profile paper --fetch (downloads {source.url})")
+    return Need(name, "model", pages, source.url or source.citation, size, where, status, how)
+
+
+def _data_need(name: str, pages: str) -> Need:
+    from axlib.data import registry
+
+    if name == "imagenet-val":
+        folder = os.environ.get(IMAGENET_ENV)
+        present = bool(folder) and Path(folder).expanduser().is_dir()
+        return Need(name, "data", pages, "https://image-net.org (an account is needed)", "6.7 GB",
+                    folder or f"${IMAGENET_ENV} (not set)", "present" if present else "missing",
+                    f"download ILSVRC2012_img_val.tar and the validation boxes from image-net.org, unpack them, "
+                    f"and set {IMAGENET_ENV} to that folder")
+    dataset = registry.DATASETS[name]
+    status = "present" if registry.is_cached(name) else "missing"
+    return Need(name, "data", pages, dataset.url, registry._human(dataset.bytes), str(registry.target_path(name)),
+                status, f"axlib data fetch {name}")
+
+
+def needs(profile: str) -> list[Need]:
+    """Every model and data set ``profile`` needs beyond the repository, with its status."""
+    from axlib.companion.profiles import PROFILE_NAMES
+
+    if profile not in PROFILE_NAMES:
+        raise ValueError(f"profile must be one of {tuple(PROFILE_NAMES)}, got {profile!r}")
+    if profile != "paper":
+        return []
+    return ([_model_need(n, p) for n, p in PAPER_MODELS.items()]
+            + [_data_need(n, p) for n, p in PAPER_DATA.items()])
+
+
+def rows(found: list[Need]) -> list[tuple[str, ...]]:
+    """The table ``doctor_cli`` prints: name, kind, status, size, pages, where / how."""
+    return [(n.name, n.kind, n.status, n.size, n.pages,
+             n.where if n.status == "present" else n.how) for n in found]
+
+
+def _fetch(found: list[Need]) -> None:
+    from axlib.data import registry
+    from axlib.models import pretrained
+
+    for need in found:
+        if need.status != "missing":
+            continue
+        if need.kind == "model":
+            pretrained.load(need.name, download=True)
+        elif need.name in registry.DATASETS:
+            registry.fetch(need.name)
+
+
+def doctor_cli(args) -> int:
+    """``axlib doctor [--profile P] [--fetch]``: print the table; 1 while something is missing."""
+    found = needs(args.profile)
+    if args.fetch:
+        _fetch(found)
+        found = needs(args.profile)
+    if not found:
+        print(f"profile {args.profile!r} needs nothing beyond the repository.")
+        return 0
+    table = rows(found)
+    header = ("name", "kind", "status", "size", "pages", "where it is / how to get it")
+    widths = [max(len(r[i]) for r in [header, *table]) for i in range(5)]
+    for row in [header, tuple("-" * w for w in widths) + ("-" * 26,), *table]:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row[:5], widths)) + "  " + row[5])
+    short = [n for n in found if n.status != "present"]
+    if short:
+        print(f"\n{len(short)} of {len(found)} are not here ({sum(n.status == 'unavailable' for n in short)} "
+              f"have no public source); profile {args.profile!r} cannot run at the papers' scale yet.")
+        return 1
+    print(f"\nall {len(found)} models and data sets of profile {args.profile!r} are here.")
+    return 0

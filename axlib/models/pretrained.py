@@ -1,0 +1,347 @@
+"""The papers' own pretrained ImageNet models (the ``paper`` profile): where each comes from,
+how it is verified, and how it loads as an axlib model (pixels in [0, 1], normalisation inside).
+
+Three kinds of source, each row of :data:`SOURCES` naming its origin, licence and citation:
+
+- ``"torchvision"``: torchvision's ImageNet weights (``torchvision.models.get_weight``): the
+  URL, the reported top-1 and the file size come from the installed torchvision. The file name
+  carries the first digits of the file's sha256 (``resnet34-b627a593.pth``); the file is
+  checked against them on download *and* whenever it is loaded (``torch.hub`` checks only on
+  download). AXAI's ResNet34, EXIAA's ResNet-18 and ViT-B/16, the robust study's five vanilla
+  models (their top-1 in the paper's Table 1 equals torchvision's to 0.1 point).
+- ``"robustness"``: checkpoints of the MadryLab ``robustness`` library (Salman et al. 2020,
+  "Do adversarially robust ImageNet models transfer better?"; L2 PGD training at eps 3, the
+  robust study's "PGD [35]" rows with footnote 2's eps 3). Their format is ``{"model":
+  state_dict, ...}`` with keys ``module.model.<torchvision key>`` (the network),
+  ``module.normalizer.*`` (ImageNet mean / std) and ``module.attacker.*`` (a copy for the
+  attack); the network keys are taken and their prefix removed. The upstream publishes no
+  checksum: a download is accepted when its keys and shapes equal the torchvision
+  architecture's exactly (the list is the architecture's ``state_dict``), and its sha256 is
+  then pinned in ``<cache>/pretrained/pins.json``; a later file with another digest is refused.
+- ``"unavailable"``: models the paper uses for which no public checkpoint was found (its robust
+  AlexNet and GoogLeNet, Chen et al. 2020; its two AdvProp ResNet-50s, PGD-1 and PGD-5). The row
+  says what would be needed; :func:`load` raises with that text.
+
+Files live in ``<cache>/pretrained/`` (``$AXLIB_DATA`` or ``~/.cache/axlib``); a torchvision
+file already in torch's hub cache (``~/.cache/torch/hub/checkpoints``) is used where it is.
+Checkpoints are read with ``torch.load(weights_only=True)``: no code is unpickled.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from axlib._util.paths import cache_dir
+from axlib.models.normalize import Normalize
+
+__all__ = ["PretrainedSource", "SOURCES", "IMAGENET_MEAN", "IMAGENET_STD", "locate", "status", "load",
+           "network_state", "PretrainedUnavailableError"]
+
+IMAGENET_MEAN = (0.485, 0.456, 0.406)
+IMAGENET_STD = (0.229, 0.224, 0.225)
+_ROBUST_URL = "https://huggingface.co/madrylab/robust-imagenet-models/resolve/main/{}"
+_SALMAN = ("Salman, Ilyas, Engstrom, Kapoor, Madry. Do adversarially robust ImageNet models transfer "
+           "better? NeurIPS 2020. https://arxiv.org/abs/2007.08489")
+_TORCHVISION = "torchvision (BSD-3-Clause code; weights trained by the PyTorch team on ImageNet-1k)"
+
+
+class PretrainedUnavailableError(FileNotFoundError):
+    """A pretrained model is not on this machine (and may not be downloaded), or has no public source."""
+
+
+@dataclass(frozen=True)
+class PretrainedSource:
+    """One pretrained model.
+
+    name: the registry name; kind: "torchvision", "robustness" or "unavailable"; architecture:
+    the ``torchvision.models`` builder; weights: torchvision's weights enum name
+    ("torchvision" only); file: the checkpoint's file name (robustness); used_by: the paper
+    and rows that use it; top1: the upstream's reported ImageNet top-1 (%), where it reports
+    one; size_mb: the download size, where known; licence, citation: of the weights;
+    note: what else a reader should know (for "unavailable": what would be needed)."""
+
+    name: str
+    kind: str
+    architecture: str
+    used_by: str
+    licence: str
+    citation: str
+    weights: str | None = None
+    file: str | None = None
+    top1: float | None = None
+    size_mb: float | None = None
+    note: str = ""
+
+    @property
+    def url(self) -> str | None:
+        if self.kind == "torchvision":
+            return _weights(self).url
+        if self.kind == "robustness":
+            return _ROBUST_URL.format(self.file)
+        return None
+
+    @property
+    def reported_top1(self) -> float | None:
+        """The upstream's ImageNet top-1 (%): torchvision's metadata, or the row's ``top1``."""
+        if self.kind == "torchvision":
+            return float(_weights(self).meta["_metrics"]["ImageNet-1K"]["acc@1"])
+        return self.top1
+
+    @property
+    def download_mb(self) -> float | None:
+        """The download's size in MB where the upstream states it (torchvision), else ``size_mb``."""
+        if self.kind == "torchvision":
+            return float(_weights(self).meta["_file_size"])
+        return self.size_mb
+
+    @property
+    def file_name(self) -> str | None:
+        return Path(self.url).name if self.url else None
+
+    @property
+    def hash_prefix(self) -> str | None:
+        """torchvision's sha256 prefix from the file name (``-<hex>.``), else None."""
+        if self.kind != "torchvision":
+            return None
+        found = re.search(r"-([a-f0-9]+)\.", self.file_name)
+        return found.group(1) if found else None
+
+
+def _tv(name, architecture, weights, used_by, note=""):
+    return PretrainedSource(name, "torchvision", architecture, used_by, _TORCHVISION,
+                            "torchvision.models, https://pytorch.org/vision/stable/models.html", weights=weights,
+                            note=note)
+
+
+def _robust(name, architecture, file, used_by, top1, note=""):
+    return PretrainedSource(name, "robustness", architecture, used_by,
+                            "MIT (microsoft/robust-models-transfer)", _SALMAN, file=file, top1=top1, note=note)
+
+
+SOURCES: dict[str, PretrainedSource] = {s.name: s for s in (
+    _tv("imagenet-resnet34", "resnet34", "ResNet34_Weights.IMAGENET1K_V1", "AXAI Table 5, Fig. 10, App. E.1"),
+    _tv("imagenet-resnet18", "resnet18", "ResNet18_Weights.IMAGENET1K_V1", "EXIAA (ResNet-18)"),
+    _tv("imagenet-vit-b16", "vit_b_16", "ViT_B_16_Weights.IMAGENET1K_V1", "EXIAA (ViT-B/16)"),
+    _tv("imagenet-alexnet", "alexnet", "AlexNet_Weights.IMAGENET1K_V1", "robust study, AlexNet vanilla"),
+    _tv("imagenet-googlenet", "googlenet", "GoogLeNet_Weights.IMAGENET1K_V1", "robust study, GoogLeNet vanilla"),
+    _tv("imagenet-resnet50", "resnet50", "ResNet50_Weights.IMAGENET1K_V1", "robust study, ResNet-50 vanilla"),
+    _tv("imagenet-densenet161", "densenet161", "DenseNet161_Weights.IMAGENET1K_V1",
+        "robust study, DenseNet-161 vanilla"),
+    _tv("imagenet-mobilenetv2-tv", "mobilenet_v2", "MobileNet_V2_Weights.IMAGENET1K_V1",
+        "robust study, MobileNet-v2 vanilla",
+        note="the float weights; the embedded imagenet-mobilenetv2 is torchvision's int8 model dequantised"),
+    _robust("imagenet-resnet50-robust", "resnet50", "resnet50_l2_eps3.ckpt", "robust study, ResNet-50 PGD", 62.83,
+            note="the paper's Table 1 gives 56.25 % for its robust ResNet-50, Salman et al. 62.83 %: "
+                 "it may have used another L2 eps-3 ResNet-50; this is the public one"),
+    _robust("imagenet-densenet161-robust", "densenet161", "densenet_l2_eps3.ckpt",
+            "robust study, DenseNet-161 PGD", 66.98,
+            note="the paper's Table 1 gives 66.12 %, Salman et al. 66.98 %"),
+    _robust("imagenet-mobilenetv2-robust", "mobilenet_v2", "mobilenet_l2_eps3.ckpt",
+            "robust study, MobileNet-v2 PGD", 50.40, note="the paper's Table 1 gives the same 50.40 %"),
+    PretrainedSource("imagenet-alexnet-robust", "unavailable", "alexnet", "robust study, AlexNet PGD",
+                     "-", "Chen, Agarwal, Nguyen. The shape and simplicity biases of adversarially robust "
+                     "ImageNet-trained CNNs. arXiv:2006.09373, 2020",
+                     note="no public checkpoint found; needs L2 PGD adversarial training on ImageNet "
+                          "(eps 3, 7 steps, step 0.5: the paper's footnote 2) on a GPU cluster"),
+    PretrainedSource("imagenet-googlenet-robust", "unavailable", "googlenet", "robust study, GoogLeNet PGD",
+                     "-", "Chen, Agarwal, Nguyen 2020 (as above)",
+                     note="no public checkpoint found; needs L2 PGD adversarial training on ImageNet "
+                          "(eps 3, 7 steps, step 0.5) on a GPU cluster"),
+    PretrainedSource("imagenet-resnet50-advprop-pgd1", "unavailable", "resnet50", "robust study, ResNet-50 AdvProp",
+                     "-", "Xie, Tan, Gong, Wang, Yuille, Le. Adversarial examples improve image recognition. CVPR 2020",
+                     note="the AdvProp release has EfficientNets only; no public ResNet-50 AdvProp (PGD-1) "
+                          "checkpoint found; needs AdvProp training on ImageNet"),
+    PretrainedSource("imagenet-resnet50-advprop-pgd5", "unavailable", "resnet50", "robust study, ResNet-50 AdvProp",
+                     "-", "Xie et al. 2020 (as above)",
+                     note="no public ResNet-50 AdvProp (PGD-5) checkpoint found; needs AdvProp training on ImageNet"),
+)}
+
+
+def _source(name: str) -> PretrainedSource:
+    if name not in SOURCES:
+        raise ValueError(f"name must be one of {sorted(SOURCES)}, got {name!r}")
+    return SOURCES[name]
+
+
+def _weights(source: PretrainedSource):
+    from torchvision.models import get_weight
+    return get_weight(source.weights)
+
+
+def _folder() -> Path:
+    return cache_dir() / "pretrained"
+
+
+def _candidates(source: PretrainedSource) -> list[Path]:
+    paths = [_folder() / source.file_name]
+    if source.kind == "torchvision":
+        paths.append(Path(torch.hub.get_dir()) / "checkpoints" / source.file_name)
+    return paths
+
+
+def locate(name: str) -> Path | None:
+    """The checkpoint file of ``name`` on this machine (not verified), or None."""
+    source = _source(name)
+    if source.kind == "unavailable":
+        return None
+    return next((p for p in _candidates(source) if p.is_file()), None)
+
+
+def _architecture(source: PretrainedSource) -> nn.Module:
+    import torchvision
+
+    builder = getattr(torchvision.models, source.architecture)
+    # torchvision builds its pretrained GoogLeNet with transform_input=True (the weights expect it)
+    kwargs = {"aux_logits": False, "transform_input": True, "init_weights": False} \
+        if source.architecture == "googlenet" else {}
+    return builder(weights=None, **kwargs)
+
+
+_DENSENET_OLD_KEY = re.compile(r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$")
+
+
+def network_state(source: PretrainedSource, checkpoint: dict) -> dict[str, torch.Tensor]:
+    """The network's state dict from a loaded checkpoint file of ``source``'s format.
+
+    torchvision: the file is the state dict; DenseNet's old keys (``norm.1``) are renamed as
+    torchvision renames them (``norm1``); GoogLeNet's auxiliary classifiers are dropped (the
+    model is built without them, as torchvision builds it for inference). robustness: the
+    ``"model"`` entry's ``module.model.`` keys without that prefix (then the same renaming).
+    Raises ValueError when the
+    checkpoint is not of that format.
+    """
+    if source.kind == "robustness":
+        inner = checkpoint.get("model", checkpoint.get("state_dict")) if isinstance(checkpoint, dict) else None
+        if not isinstance(inner, dict):
+            raise ValueError(f"{source.name}: not a robustness-library checkpoint (no 'model' state dict)")
+        prefix = "module.model."
+        checkpoint = {k[len(prefix):]: v for k, v in inner.items() if k.startswith(prefix)}
+        if not checkpoint:
+            raise ValueError(f"{source.name}: the checkpoint has no '{prefix}*' keys (found e.g. {list(inner)[:3]})")
+    if not isinstance(checkpoint, dict):
+        raise ValueError(f"{source.name}: not a state dict")
+    state = {}
+    for key, value in checkpoint.items():
+        if source.architecture.startswith("densenet"):
+            key = _DENSENET_OLD_KEY.sub(lambda m: m.group(1) + m.group(2), key)
+        if source.architecture == "googlenet" and key.startswith(("aux1.", "aux2.")):
+            continue
+        state[key] = value
+    return state
+
+
+def _check_keys_and_shapes(source: PretrainedSource, net: nn.Module, state: dict) -> None:
+    expected = {k: tuple(v.shape) for k, v in net.state_dict().items()}
+    found = {k: tuple(v.shape) for k, v in state.items()}
+    missing, extra = sorted(set(expected) - set(found)), sorted(set(found) - set(expected))
+    wrong = sorted(k for k in set(expected) & set(found) if expected[k] != found[k])
+    if missing or extra or wrong:
+        raise ValueError(f"{source.name}: the checkpoint does not match torchvision's {source.architecture}: "
+                         f"{len(missing)} keys missing (e.g. {missing[:2]}), {len(extra)} unexpected "
+                         f"(e.g. {extra[:2]}), {len(wrong)} of another shape (e.g. {wrong[:2]})")
+
+
+def _pins_path() -> Path:
+    return _folder() / "pins.json"
+
+
+def _pins() -> dict:
+    return json.loads(_pins_path().read_text()) if _pins_path().is_file() else {}
+
+
+def _verify(source: PretrainedSource, path: Path) -> str:
+    """The file's sha256, after checking it: torchvision's prefix, or the digest pinned for a
+    robustness checkpoint when one is. Raises ChecksumError (the file is not used)."""
+    from axlib.data.registry import ChecksumError, sha256_file
+
+    digest = sha256_file(path)
+    if source.kind == "torchvision" and not digest.startswith(source.hash_prefix):
+        raise ChecksumError(f"{source.name}: {path} has sha256 {digest}, which does not start with "
+                            f"{source.hash_prefix} (the digits in torchvision's file name); the file was not used")
+    pinned = _pins().get(source.name)
+    if source.kind == "robustness" and pinned is not None and pinned["sha256"] != digest:
+        raise ChecksumError(f"{source.name}: {path} has sha256 {digest}, but {pinned['sha256']} was pinned in "
+                            f"{_pins_path()} when this model was first verified here; the file was not used. "
+                            "Remove the pin only if the upstream really changed the file.")
+    return digest
+
+
+def _pin(source: PretrainedSource, digest: str) -> None:
+    """Record ``digest`` for a robustness checkpoint that passed its key and shape check."""
+    pins = _pins()
+    if source.kind != "robustness" or source.name in pins:
+        return
+    pins[source.name] = {"sha256": digest, "file": source.file_name, "url": source.url}
+    _pins_path().parent.mkdir(parents=True, exist_ok=True)
+    _pins_path().write_text(json.dumps(pins, indent=1, sort_keys=True) + "\n")
+
+
+def status(name: str) -> str:
+    """"present", "missing" or "unavailable" (no public source) for model ``name`` (not verified)."""
+    source = _source(name)
+    if source.kind == "unavailable":
+        return "unavailable"
+    return "present" if locate(name) is not None else "missing"
+
+
+def load(name: str, *, download: bool = False, device: str = "cpu", progress: bool = True) -> nn.Module:
+    """Pretrained model ``name`` as an axlib model: ``Normalize(ImageNet) -> network``, eval mode.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`SOURCES`.
+    download : bool, default False
+        Download the checkpoint when it is not on this machine (with a progress bar; verified).
+    device : str, default "cpu"
+        Where the model goes.
+    progress : bool, default True
+        Show the download's progress bar.
+
+    Returns
+    -------
+    torch.nn.Module
+        Takes (B, 3, 224, 224) pixels in [0, 1] (ImageNet preprocessing:
+        :func:`axlib.data.imagenet.preprocess`), returns (B, 1000) logits.
+
+    Raises
+    ------
+    PretrainedUnavailableError
+        When the file is absent and ``download`` is False (the message says where it is looked
+        for and the URL), or the model has no public source (the message says what it needs).
+    ChecksumError
+        When the file fails verification (see the module docstring).
+    ValueError
+        For an unknown name, or a checkpoint whose keys or shapes differ from the architecture's.
+    """
+    from axlib._util.checks import check_device
+    from axlib.data.registry import _download
+
+    source = _source(name)
+    device = check_device(device)
+    if source.kind == "unavailable":
+        raise PretrainedUnavailableError(f"{name} ({source.used_by}): {source.note}. Cited as: {source.citation}")
+    path = locate(name)
+    if path is None:
+        target = _folder() / source.file_name
+        if not download:
+            raise PretrainedUnavailableError(
+                f"{name} is not on this machine: looked for {' and '.join(map(str, _candidates(source)))}. "
+                f"Download it with axlib.models.pretrained.load({name!r}, download=True) (or "
+                f"`axlib doctor --profile paper --fetch`), or place a copy of {source.url} at {target}")
+        _download(source.url, target, sha256=source.hash_prefix, dataset=name, expected_size=None,
+                  progress=progress, label=name)
+        path = target
+    digest = _verify(source, path)
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    net = _architecture(source)
+    state = network_state(source, checkpoint)
+    _check_keys_and_shapes(source, net, state)
+    net.load_state_dict(state)
+    _pin(source, digest)
+    return nn.Sequential(Normalize(IMAGENET_MEAN, IMAGENET_STD), net).to(device).eval()

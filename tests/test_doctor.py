@@ -1,0 +1,47 @@
+"""axlib doctor: the paper profile's needs, listed with status, on an empty cache and with a
+model and a data folder present."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from axlib.companion import cli, doctor
+from axlib.models import pretrained
+
+
+@pytest.fixture()
+def empty(tmp_path, monkeypatch):
+    monkeypatch.setenv("AXLIB_DATA", str(tmp_path / "cache"))
+    monkeypatch.delenv(doctor.IMAGENET_ENV, raising=False)
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    return tmp_path
+
+
+def test_paper_profile_lists_every_need_and_fails_while_they_are_missing(empty, capsys):
+    assert cli.main(["doctor", "--profile", "paper"]) == 1
+    out = capsys.readouterr().out
+    for name in [*doctor.PAPER_MODELS, *doctor.PAPER_DATA]:
+        assert name in out
+    assert "20 of 20 are not here (4 have no public source)" in out
+    assert "axlib data fetch speech-commands-v0.02" in out and "set AXLIB_IMAGENET" in out
+    assert "https://download.pytorch.org/models/resnet34-b627a593.pth" in out
+
+
+def test_other_profiles_need_nothing(empty, capsys):
+    assert cli.main(["doctor", "--profile", "default"]) == 0
+    assert "needs nothing beyond the repository" in capsys.readouterr().out
+
+
+def test_present_things_are_reported_where_they_are(empty, monkeypatch):
+    source = pretrained.SOURCES["imagenet-resnet34"]
+    hub = empty / "hub" / "checkpoints"
+    hub.mkdir(parents=True)
+    (hub / source.file_name).write_bytes(b"not verified by the listing")
+    (empty / "val").mkdir()
+    monkeypatch.setenv(doctor.IMAGENET_ENV, str(empty / "val"))
+    found = {n.name: n for n in doctor.needs("paper")}
+    assert found["imagenet-resnet34"].status == "present" and found["imagenet-resnet34"].where == str(hub / source.file_name)
+    assert found["imagenet-val"].status == "present" and found["imagenet-resnet18"].status == "missing"
+    assert found["imagenet-alexnet-robust"].status == "unavailable"
+    with pytest.raises(ValueError, match="profile must be one of"):
+        doctor.needs("huge")
