@@ -397,3 +397,12 @@ def test_work_dir_and_setup_checks(tmp_path, monkeypatch):
         experiments.cifar_setup({}, n_originals=0, ig_steps=4, dls_baselines=2)
     with pytest.raises(ValueError, match="dls_baselines"):
         experiments.cifar_setup({}, n_originals=2, ig_steps=4, dls_baselines=0)
+
+
+def test_deeplift_completeness_table_on_the_shipped_models():
+    setup = experiments.cifar_setup({"resnet18": "cifar10-resnet18", "vit": "cifar10-vit"}, n_originals=2,
+                                    ig_steps=4, dls_baselines=3)
+    table = experiments.deeplift_completeness(setup)
+    assert list(table.index) == ["cifar10-resnet18", "cifar10-vit"] and table["originals"].eq(2).all()
+    assert table.loc["cifar10-resnet18", "largest relative error"] < 1e-4          # complete: a CNN
+    assert table.loc["cifar10-vit", "median relative error"] > 1e-3                # attention: not

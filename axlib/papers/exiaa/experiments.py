@@ -32,7 +32,7 @@ from axlib.papers.exiaa import tables as _tables
 from axlib.papers.exiaa.attack import probabilities, rank_pool, running_up_class
 from axlib.papers.exiaa.grid import image_set, run_grid
 
-__all__ = ["METHODS", "work_dir", "CifarSetup", "cifar_setup", "model_cards", "main_grid", "class_rank_grid",
+__all__ = ["METHODS", "work_dir", "CifarSetup", "cifar_setup", "deeplift_completeness", "model_cards", "main_grid", "class_rank_grid",
            "attack_rank_grid", "ImagenetSetup", "imagenet_setup", "imagenet_grid", "pictures",
            "accuracy_records", "grid_records", "magnitude_records", "running_up_records", "top_ranks_record",
            "imagenet_record"]
@@ -121,6 +121,29 @@ def cifar_setup(models: dict, *, n_originals: int, ig_steps: int, dls_baselines:
         p_pool[key] = probabilities(nets[key], pool_x.to(device))
     return CifarSetup(n, x_orig, y_orig, pool_x, pool_y, tuple(classes), noise_mean, noise_std, ref_idx, explain,
                       grid_explain, dict(models), nets, p_orig, p_pool, device)
+
+
+def deeplift_completeness(setup: CifarSetup) -> pd.DataFrame:
+    """How far each model's DeepLIFT SHAP maps of the originals are from complete.
+
+    Completeness: a map sums to the explained logit's change from the references, averaged
+    over them (:func:`axlib.explain.baselines.completeness_error`; the page's references and
+    the originals' predicted classes). One row per model: the median and the largest relative
+    error over the originals and their number. CNNs are complete to float precision; the
+    ViT is not (DeepLIFT has no rule for attention's products or LayerNorm).
+    """
+    from axlib.explain.baselines import completeness_error, pixel_attribution
+
+    rows = []
+    refs = setup.explain["deeplift_shap"]["baselines"]
+    for key, net in setup.models.items():
+        target = setup.p_orig[key].argmax(1)
+        x = setup.x_orig.to(setup.device)
+        attr = pixel_attribution(net, x, target, method="deeplift_shap", baselines=refs)
+        error = completeness_error(net, x, attr, target, baselines=refs)
+        rows.append({"model": setup.names[key], "median relative error": float(error.median()),
+                     "largest relative error": float(error.max()), "originals": len(error)})
+    return pd.DataFrame(rows).set_index("model")
 
 
 def model_cards(setup: CifarSetup) -> pd.DataFrame:
