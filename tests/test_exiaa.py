@@ -400,6 +400,8 @@ def test_work_dir_and_setup_checks(tmp_path, monkeypatch):
 
 
 def test_deeplift_completeness_table_on_the_shipped_models():
+    from axlib.papers.exiaa import experiments
+
     setup = experiments.cifar_setup({"resnet18": "cifar10-resnet18", "vit": "cifar10-vit"}, n_originals=2,
                                     ig_steps=4, dls_baselines=3)
     table = experiments.deeplift_completeness(setup)
