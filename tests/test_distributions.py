@@ -172,6 +172,16 @@ def test_table1_and_table2_put_paper_beside_ours():
         dist.table2({"cifar10": stats.quantile_cis(g, qs=(10, 90))})
 
 
+def test_table2_forest_plot_draws_ours_beside_the_papers():
+    g = np.random.default_rng(2).normal(scale=0.01, size=(20, 500))
+    t2 = dist.table2({"cifar10": stats.quantile_cis(g), "imagenet": stats.quantile_cis(g)})
+    fig = dist.plot_table2(t2)
+    axes = fig.get_axes()
+    assert len(axes) == 4 and "CIFAR-10: ours" in axes[0].get_title() and "paper" in axes[1].get_title()
+    segments = axes[1].collections[0].get_segments()       # the paper's six intervals, q15 on top
+    assert len(segments) == 6 and segments[0][0][0] == t2.loc["q15", ("CIFAR-10", "paper", "low")]
+
+
 def test_table3():
     rng = np.random.default_rng(3)
     g = rng.normal(scale=0.01, size=(10, 400))

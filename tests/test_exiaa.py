@@ -346,6 +346,21 @@ def test_side_by_side_tables_cover_b1_b3_and_table1():
     assert list(blocks[-1][1].columns) == [0.05, 0.2]             # Table 1 has no top-k 0.15 column
 
 
+def test_tables_b_as_curves_ours_solid_the_papers_dotted():
+    from axlib.papers.exiaa import tables
+    from axlib.papers.exiaa.paper import paper_tables
+
+    theirs = tables.summarise(paper_tables())
+    ours = theirs[theirs["top_k"] <= 0.2].assign(explanation_change=lambda t: t["explanation_change"] / 2)
+    fig = tables.plot_beside_paper(ours, theirs, models=["resnet18", "vit"])
+    axes = fig.get_axes()
+    assert len(axes) == 6 and "Table B.1" in axes[0].get_title() and "Table B.3" in axes[2].get_title()
+    solid = [ln for ln in axes[0].get_lines() if ln.get_linestyle() == "-"]
+    dotted = [ln for ln in axes[0].get_lines() if ln.get_linestyle() == ":"]
+    assert len(solid) == len(dotted) == 5                  # one per alpha, ours and the paper's
+    assert max(solid[0].get_xdata()) == 0.2 and max(dotted[0].get_xdata()) == 0.8
+
+
 def test_page_grids_name_the_original_of_each_row(monkeypatch):
     """_method_grids tags each row with its original (image // attack images per original), the
     unit of the claims' estimates, and the rank column with the attack image's rank."""

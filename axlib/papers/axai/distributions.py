@@ -45,7 +45,7 @@ __all__ = [
     "pairwise_all", "pairwise_records", "unclipped_images", "anova_table", "anova_records", "clipping_table",
     "shape_table", "quantile_records", "beta_fits", "beta_growth", "beta_records",
     "attack_magnitudes", "pairwise_pvalues", "pvalue_summary", "shape_summary", "fixed_support",
-    "table1", "table2", "table3", "quantile_shape",
+    "table1", "table2", "plot_table2", "table3", "quantile_shape",
     "cis_beside_paper",
     "plot_magnitudes", "plot_skewness", "plot_qq", "plot_pvalues", "plot_beta_fit",
 ]
@@ -251,6 +251,33 @@ def cis_beside_paper(entries: Mapping[str, tuple[pd.DataFrame, Mapping[str, tupl
     df = pd.DataFrame(parts, index=pd.Index(STAT_ORDER, name="statistic"))
     df.columns = pd.MultiIndex.from_tuples(df.columns)
     return df
+
+
+def plot_table2(table: pd.DataFrame):
+    """Table 2 as a forest plot: per data set, our 95 % intervals (left) beside the paper's
+    (right), one row per statistic, each panel on its own scale (the units differ: ours are
+    [0, 1] pixels, the paper's its normalised inputs), a line at 0 (symmetry shows as mirror
+    images about it).
+
+    table: :func:`table2` output (columns data set / ours-paper / low-high). Returns the Figure.
+    """
+    from matplotlib.figure import Figure
+
+    labels = list(dict.fromkeys(table.columns.get_level_values(0)))
+    fig = Figure(figsize=(9.0, 2.0 + 1.3 * len(labels)), layout="constrained")
+    axes = fig.subplots(len(labels), 2, squeeze=False)
+    rows = np.arange(len(table.index))[::-1]
+    for r, label in enumerate(labels):
+        for c, (who, colour) in enumerate((("ours", "tab:blue"), ("paper", "tab:gray"))):
+            ax = axes[r][c]
+            low, high = table[(label, who, "low")].to_numpy(), table[(label, who, "high")].to_numpy()
+            ax.hlines(rows, low, high, color=colour, lw=3)
+            ax.plot((low + high) / 2, rows, "o", color=colour, ms=4)
+            ax.axvline(0.0, color="k", lw=0.6)
+            ax.set_yticks(rows, list(table.index))
+            ax.set_title(f"{label}: {'ours ([0, 1] pixels)' if who == 'ours' else 'paper (its units)'}", fontsize=10)
+            ax.ticklabel_format(axis="x", style="sci", scilimits=(-2, 2))
+    return fig
 
 
 def quantile_shape(values: Mapping[str, float]) -> dict:

@@ -32,7 +32,7 @@ from axlib.papers.exiaa.grid import _cell_seed
 __all__ = ["MEASURES", "LABELS", "MODEL_LABELS", "N_OF", "summarise", "side_by_side", "side_by_side_tables",
            "originals", "per_original", "per_original_mean", "paired_means", "relative_advantage", "paper_advantage", "trend",
            "paper_trend", "magnitude_ratio", "class_rank_means", "running_up_estimates", "class_rank_tables",
-           "attack_rank_groups", "corruption_strength", "imagenet_table", "plot_curves", "plot_figure", "plot_groups",
+           "attack_rank_groups", "corruption_strength", "imagenet_table", "plot_curves", "plot_figure", "plot_beside_paper", "plot_groups",
            "plot_class_ranks", "plot_attack_ranks", "example", "plot_example"]
 
 MEASURES = ("explanation_change", "ssim", "confidence_change", "perturbation_l2")
@@ -365,6 +365,41 @@ def plot_figure(summary: pd.DataFrame, value: str, *, models, methods):
     fig = plot_curves(summary, value, models=models, methods=methods, model_labels=MODEL_LABELS)
     fig.suptitle(f"{FIGURES[value]} counterpart: {LABELS[value]} against top-k, one colour per alpha "
                  "(solid EXIAA, mean +- std; dashed Gaussian baseline)", fontsize=10, y=1.02)
+    return fig
+
+
+def plot_beside_paper(ours: pd.DataFrame, paper: pd.DataFrame, *, models, methods=("saliency",
+                      "integrated_gradients", "deeplift_shap"), value: str = "explanation_change"):
+    """Tables B.1-B.3 as curves: EXIAA's mean ``value`` against top-k, ours solid, the paper's
+    dotted, one colour per alpha; rows models (ours: CIFAR-10; the paper: ImageNet), columns the
+    methods (B.1 saliency, B.2 IG, B.3 DeepLIFT SHAP).
+
+    ours, paper: :func:`summarise` outputs (the paper's from
+    :func:`~axlib.papers.exiaa.paper.paper_tables`), model keys as ours. Returns the Figure.
+    """
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(4.2 * len(methods), 3.2 * len(models)), layout="constrained")
+    axes = fig.subplots(len(models), len(methods), squeeze=False)
+    alphas = sorted(set(ours["alpha"]) | set(paper["alpha"]))
+    colours = dict(zip(alphas, colormaps["viridis"](np.linspace(0, 0.9, len(alphas)))))
+    for r, model in enumerate(models):
+        for c, method in enumerate(methods):
+            ax = axes[r][c]
+            for table, style, who in ((ours, "-", "ours"), (paper, ":", "paper")):
+                rows = table[(table["model"] == model) & (table["method"] == method) & (table["kind"] == "exiaa")]
+                for alpha, part in rows.groupby("alpha"):
+                    part = part.sort_values("top_k")
+                    ax.plot(part["top_k"], part[value], style, color=colours[alpha], marker="o", ms=3,
+                            label=f"alpha {alpha:g}" if who == "ours" else None)
+            table_name = dict((m, t) for t, m in TABLES).get(method, "")
+            ax.set_title(f"Table {table_name}: {LABELS.get(method, method)}\n{MODEL_LABELS.get(model, model)} "
+                         f"(paper: {PAPER_MODEL_LABELS.get(model, model)})", fontsize=9)
+            ax.set_xlabel("top-k")
+            if c == 0:
+                ax.set_ylabel(LABELS.get(value, value))
+    axes[0][-1].legend(fontsize=8, title="solid: ours\ndotted: paper", title_fontsize=8)
     return fig
 
 
