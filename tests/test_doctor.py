@@ -6,13 +6,14 @@ import pytest
 import torch
 
 from axlib.companion import cli, doctor
+from axlib.data import imagenet_val
 from axlib.models import pretrained
 
 
 @pytest.fixture()
 def empty(tmp_path, monkeypatch):
     monkeypatch.setenv("AXLIB_DATA", str(tmp_path / "cache"))
-    monkeypatch.delenv(doctor.IMAGENET_ENV, raising=False)
+    monkeypatch.delenv(imagenet_val.ENV, raising=False)
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
     return tmp_path
 
@@ -38,7 +39,9 @@ def test_present_things_are_reported_where_they_are(empty, monkeypatch):
     hub.mkdir(parents=True)
     (hub / source.file_name).write_bytes(b"not verified by the listing")
     (empty / "val").mkdir()
-    monkeypatch.setenv(doctor.IMAGENET_ENV, str(empty / "val"))
+    (empty / "val" / "ILSVRC2012_val_00000001.JPEG").write_bytes(b"")
+    (empty / "val" / "ILSVRC2012_val_00000001.xml").write_text("")
+    monkeypatch.setenv(imagenet_val.ENV, str(empty / "val"))
     found = {n.name: n for n in doctor.needs("paper")}
     assert found["imagenet-resnet34"].status == "present" and found["imagenet-resnet34"].where == str(hub / source.file_name)
     assert found["imagenet-val"].status == "present" and found["imagenet-resnet18"].status == "missing"

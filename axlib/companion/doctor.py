@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 
 __all__ = ["Need", "PAPER_MODELS", "PAPER_DATA", "needs", "rows", "doctor_cli"]
 
@@ -43,9 +42,6 @@ PAPER_DATA = {
     "rt-polarity": "07 (AXAI App. C.4)",
 }
 """Data sets (:data:`axlib.data.registry.DATASETS`, and ImageNet's local copy) -> pages."""
-
-IMAGENET_ENV = "AXLIB_IMAGENET"
-
 
 @dataclass(frozen=True)
 class Need:
@@ -79,12 +75,13 @@ def _data_need(name: str, pages: str) -> Need:
     from axlib.data import registry
 
     if name == "imagenet-val":
-        folder = os.environ.get(IMAGENET_ENV)
-        present = bool(folder) and Path(folder).expanduser().is_dir()
+        from axlib.data import imagenet_val
+
+        folder = os.environ.get(imagenet_val.ENV)
         return Need(name, "data", pages, "https://image-net.org (an account is needed)", "6.7 GB",
-                    folder or f"${IMAGENET_ENV} (not set)", "present" if present else "missing",
-                    f"download ILSVRC2012_img_val.tar and the validation boxes from image-net.org, unpack them, "
-                    f"and set {IMAGENET_ENV} to that folder")
+                    folder or f"${imagenet_val.ENV} (not set)", imagenet_val.status(),
+                    f"download {imagenet_val.IMAGES_ARCHIVE[0]} and {imagenet_val.BOXES_ARCHIVE[0]} from "
+                    f"image-net.org into one folder and set {imagenet_val.ENV} to it (axlib.data.imagenet_val)")
     dataset = registry.DATASETS[name]
     status = "present" if registry.is_cached(name) else "missing"
     return Need(name, "data", pages, dataset.url, registry._human(dataset.bytes), str(registry.target_path(name)),
