@@ -92,7 +92,7 @@ from axlib._util.checks import check_choice, check_classes, check_images, check_
 CHANNEL_RULES = ("any", "sum")
 ATTACKS = ("pgd", "fgm")
 
-__all__ = ["AxaiExplanation", "axai", "attribute", "tail_mask", "segment_density",
+__all__ = ["AxaiExplanation", "axai", "attribute", "explain_delta", "tail_mask", "segment_density",
            "rank_segments", "default_attack_params", "CHANNEL_RULES", "ATTACKS"]
 
 
@@ -382,31 +382,47 @@ def axai(model, x: torch.Tensor, segments: torch.Tensor, *, target=None, k: int 
         raise ValueError("attack must return a tensor shaped like x")
     x_adv = x_adv.detach()
     delta = x_adv - x
+    parts = explain_delta(delta, segments, k=k, a=a, channel_rule=channel_rule)
+    adv_label = _attacks.predicted_labels(model, x_adv)
+    return AxaiExplanation(**parts, delta=delta, target=y, adv_label=adv_label)
 
+
+def explain_delta(delta: torch.Tensor, segments: torch.Tensor, *, k: int, a: float,
+                  channel_rule: str = "any") -> dict[str, torch.Tensor]:
+    """Algorithm 1 after the attack: threshold X_diff, map it onto the segments, rank them.
+
+    Parameters
+    ----------
+    delta : torch.Tensor, shape (B, C, H, W)
+        X' - X, the attack's change in pixel units.
+    segments : torch.Tensor, shape (B, H, W), int64
+        Segment labels 0..S-1 per image (checked by the caller).
+    k, a, channel_rule
+        As in :func:`axai` (checked by the caller).
+
+    Returns
+    -------
+    dict
+        ``ranking``, ``density`` (float32), ``sizes``, ``top_k``, ``mask`` and ``attacked``,
+        as the fields of :class:`AxaiExplanation`.
+    """
     feat = tail_mask(delta, a, per_channel=(channel_rule == "sum"))  # (B, C, H, W)
     if channel_rule == "any":
         per_pixel = feat.any(dim=1)
-        counts = per_pixel.long()
     else:                   # the reference: per-channel tails, kept changes summed, non-zero sums count
         per_pixel = (delta * feat).sum(dim=1) != 0
-        counts = per_pixel.long()
-
-    density64, sizes, _ = segment_density(counts, segments)
+    density64, sizes, _ = segment_density(per_pixel.long(), segments)
     ranking = rank_segments(density64, sizes)
     B, S = ranking.shape
     if S >= k:
         top_k = ranking[:, :k].clone()
     else:
         top_k = torch.cat([ranking, ranking.new_full((B, k - S), -1)], dim=1)
-
-    chosen = torch.zeros(B, S + 1, dtype=torch.bool, device=x.device)  # column 0 absorbs -1
+    chosen = torch.zeros(B, S + 1, dtype=torch.bool, device=delta.device)  # column 0 absorbs -1
     chosen.scatter_(1, top_k + 1, True)
     mask = chosen[:, 1:].gather(1, segments.reshape(B, -1)).reshape(segments.shape)
-
-    adv_label = _attacks.predicted_labels(model, x_adv)
-    return AxaiExplanation(ranking=ranking, density=density64.float(), sizes=sizes, top_k=top_k,
-                           mask=mask, attacked=per_pixel, delta=delta, target=y,
-                           adv_label=adv_label)
+    return {"ranking": ranking, "density": density64.float(), "sizes": sizes, "top_k": top_k,
+            "mask": mask, "attacked": per_pixel}
 
 
 def attribute(model, x: torch.Tensor, target=None, *, segments: torch.Tensor, k: int | None = 10,
