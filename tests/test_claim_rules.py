@@ -127,3 +127,20 @@ def test_intervals():
     np.testing.assert_allclose(holm([0.01, 0.04, 0.03]), [0.03, 0.06, 0.06])
     with pytest.raises(ValueError, match="pvalues"):
         holm([0.5, 1.5])
+
+
+def test_detection_rules_are_pre_registered_and_can_fail():
+    """AXAI appendix E.2's rules (issue 19) exist before any detector result does, and each one
+    reproduces, fails and stays inconclusive on the inputs it should."""
+    from axlib.companion.rules import Estimate
+    from axlib.papers.axai import claims
+
+    inside, random_, background = claims.DETECTION_INSIDE_RULE, claims.DETECTION_RANDOM_RULE, claims.DETECTION_BACKGROUND_RULE
+    assert inside.judge(Estimate(3.0, 2.5, 3.5, 150, "detections")).verdict == "reproduced"
+    assert inside.judge(Estimate(0.8, 0.6, 0.95, 150, "detections")).verdict == "not reproduced"
+    assert inside.judge(Estimate(3.0, 2.5, 3.5, 50, "detections")).verdict == "inconclusive"        # n < 100
+    assert random_.judge(Estimate(0.2, 0.15, 0.25, 150, "detections")).verdict == "reproduced"
+    assert random_.judge(Estimate(0.05, 0.02, 0.08, 150, "detections")).verdict == "partly"
+    assert background.judge(Estimate(0.3, 0.2, 0.4, 150, "detections")).verdict == "reproduced"
+    assert background.judge(Estimate(1.2, 1.1, 1.3, 150, "detections")).verdict == "not reproduced"
+    assert background.judge(Estimate(0.6, 0.3, 0.9, 150, "detections")).verdict == "inconclusive"  # straddles 0.5

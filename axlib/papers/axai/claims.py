@@ -179,6 +179,27 @@ CENTRE_SHARE_RULE = AtLeast(
         "partly; 30 images at least")
 """App. E.5, Fig. 20: explanations of the robust model focus more on the object."""
 
+DETECTION_INSIDE_RULE = AtLeast(
+    "per detection, the share of its explanation's pixels inside its ground-truth box divided by the share of the "
+    "image that box covers (1 = chance), mean over detections", 2.0, 1.0, min_n=100,
+    why="'clearly focused on areas where buildings are located': twice the box's own share of the image reproduced, "
+        "anything above chance partly; 100 detected boxes at least (pre-registered before the detector was trained)")
+"""App. E.2, Fig. 19: the explanation of a detection lies on the detected object."""
+
+DETECTION_RANDOM_RULE = AtLeast(
+    "per detection, the inside-box share of AXAI's top-K segments minus that of K random segments of the same "
+    "segmentation, mean over detections (share in [0, 1])", 0.10, 0.0, min_n=100,
+    why="the same claim against a stronger null than the box's area: 10 points above random segments reproduced, "
+        "any gain partly; 100 detected boxes at least (pre-registered before the detector was trained)")
+"""App. E.2, Fig. 19: AXAI's segments are on the object more than random segments are."""
+
+DETECTION_BACKGROUND_RULE = AtMost(
+    "per detection, the share of its explanation's pixels outside every object box (background: roads and empty "
+    "space) divided by the background's share of the image (1 = chance), mean over detections", 0.5, 1.0, min_n=100,
+    why="'empty spaces and roads are ignored': background gets at most half its share of the image reproduced, less "
+        "than its share partly; 100 detected boxes at least (pre-registered before the detector was trained)")
+"""App. E.2, Fig. 19: the explanations ignore the background."""
+
 _E4_IMAGENET_ONLY = NotComparable(
     reason="the paper states its numbers for ImageNet (ResNet34) only; CIFAR-10's level depends on another model, "
            "image size and blur, so no CIFAR-10 number of the paper exists to compare with")
