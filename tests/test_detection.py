@@ -100,3 +100,36 @@ def test_detector_scores_are_differentiable_and_axai_explains_them():
     segments = (torch.arange(32)[:, None] // 8) * 4 + torch.arange(32)[None, :] // 8
     explained = axai_detection(net, image, segments, k=2, steps=3)
     assert len(explained) == 2 and explained[0].mask.shape == (32, 32)
+
+
+# ----------------------------------------------------------------------------- App. E.2 numbers
+def test_explanation_shares_by_hand_and_the_estimates():
+    import pandas as pd
+
+    from axlib.explain.axai_detection import DetectionExplanation
+    from axlib.papers.axai import claims
+    from axlib.papers.axai.detection import estimates, explanation_shares
+
+    segments = (torch.arange(16)[:, None] // 4) * 4 + torch.arange(16)[None, :] // 4      # 4 x 4 grid of 4 x 4
+    gt_boxes, gt_labels = torch.tensor([[0.0, 0.0, 8.0, 8.0]]), torch.tensor([2])
+    mask = torch.zeros(16, 16, dtype=torch.bool)
+    mask[0:8, 0:4] = True          # 32 pixels in the box
+    mask[12:16, 12:16] = True      # 16 pixels in the background
+    e = DetectionExplanation(index=0, box=torch.tensor([0.0, 0.0, 8.0, 8.0]), label=2, score=0.9, score_after=0.1,
+                             ranking=torch.zeros(16), density=torch.zeros(16), sizes=torch.zeros(16),
+                             top_k=torch.zeros(3), mask=mask, attacked=mask, delta=torch.zeros(3, 16, 16))
+    wrong_label = DetectionExplanation(**{**e.__dict__, "label": 5})
+    rows = explanation_shares([e, wrong_label], gt_boxes, gt_labels, segments, k=3,
+                              generator=torch.Generator().manual_seed(0))
+    assert len(rows) == 1                                    # the detection of another label matches nothing
+    row = rows[0]
+    assert row["inside_share"] == pytest.approx(32 / 48) and row["box_share"] == pytest.approx(64 / 256)
+    assert row["enrichment"] == pytest.approx((32 / 48) / 0.25)
+    assert row["background_share"] == pytest.approx(16 / 48) and row["background_ratio"] == pytest.approx((16 / 48) / 0.75)
+    assert 0 <= row["random_inside_share"] <= 1
+    table = pd.DataFrame([dict(row, scene=s) for s in range(120)])
+    est = estimates(table)
+    assert est["enrichment"].n == 120 and est["enrichment"].n_of == "detections"
+    assert est["enrichment"].value == pytest.approx(row["enrichment"])
+    assert claims.DETECTION_INSIDE_RULE.judge(est["enrichment"]).verdict == "reproduced"       # 2.67 >= 2
+    assert claims.DETECTION_BACKGROUND_RULE.judge(est["background_ratio"]).verdict == "reproduced"  # 0.44 <= 0.5
