@@ -133,3 +133,20 @@ def test_explanation_shares_by_hand_and_the_estimates():
     assert est["enrichment"].value == pytest.approx(row["enrichment"])
     assert claims.DETECTION_INSIDE_RULE.judge(est["enrichment"]).verdict == "reproduced"       # 2.67 >= 2
     assert claims.DETECTION_BACKGROUND_RULE.judge(est["background_ratio"]).verdict == "reproduced"  # 0.44 <= 0.5
+
+
+def test_detector_trains_by_its_recipe_and_writes_a_card_with_map(tmp_path, monkeypatch):
+    """`axlib train` for a detection-scenes model, at tiny sizes (needs CIFAR-10's training images)."""
+    from axlib.data.cifar import _jpeg_zip_path
+    from axlib.models import registry
+
+    if _jpeg_zip_path() is None:
+        pytest.skip("CIFAR-10 training images are not available offline here")
+    spec = registry.ModelSpec(build=lambda: CenterNet(num_classes=10, width=8), dataset="cifar10-scenes",
+                              description="tiny test detector",
+                              recipe=dict(registry.SCENES_RECIPE, epochs=1, scenes_per_epoch=128, eval_scenes=8))
+    monkeypatch.setitem(registry.MODELS, "tiny-scenes", spec)
+    card = registry.train("tiny-scenes", out=tmp_path, source="jpeg-zip")
+    assert 0.0 <= card["map50"] <= 1.0 and card["recipe"]["scenes_per_epoch"] == 128 and len(card["log"]) == 1
+    assert (tmp_path / "tiny-scenes.safetensors").is_file() and not (tmp_path / "tiny-scenes.work").exists()
+    assert "8 held-out scenes" in card["eval_set"]

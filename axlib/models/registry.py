@@ -19,6 +19,7 @@ from axlib._util.checks import check_device, check_int
 from axlib._util.paths import repo_data_dir
 from axlib.models.alexnet import AlexNetCifar
 from axlib.models.canvas_nets import AlexNet64, GoogLeNet64, ResNet64
+from axlib.models.centernet import CenterNet
 from axlib.models.checkpoints import load_state, read_card, save_state
 from axlib.models.mobilenet import MobileNetV2Folded
 from axlib.models.resnet import ResNet18Cifar
@@ -174,6 +175,19 @@ for _arch, (_build, _layout) in CANVAS_ARCHITECTURES.items():
             description=f"{_layout}; {_how}, {CANVAS_EPOCHS[_arch][_algorithm]} epoch(s)")
 
 
+# --- the detector of AXAI's appendix E.2 (notebook 08): CIFAR-10 objects in multi-object scenes
+SCENES_RECIPE = {
+    "epochs": 4, "batch_size": 64, "optimizer": "adamw", "lr": 2e-3, "weight_decay": 1e-4,
+    "schedule": "onecycle(pct_start=0.25)", "seed": 0, "scenes_per_epoch": 20_000, "eval_scenes": 500,
+    "augment": "fresh scenes every step (axlib.data.scenes.make_scenes, 1-3 objects, photograph crops)",
+}
+"""CenterNet's recipe (axlib.models.train_detector); epochs sized for under an hour on 2 CPU cores."""
+MODELS["scenes-centernet"] = ModelSpec(
+    build=lambda: CenterNet(num_classes=10, width=24), dataset="cifar10-scenes", recipe=SCENES_RECIPE,
+    description="CenterNet-style detector (7-conv backbone at stride 4, heatmap / size / offset heads) for "
+                "CIFAR-10 objects in 128x128 scenes on photograph crops (AXAI App. E.2's counterpart)")
+
+
 # --- speech and text models (notebook 07); trained by _train_other below
 SPEECH_RECIPE = {
     "epochs": 80, "batch_size": 32, "optimizer": "sgd", "lr": 0.05, "momentum": 0.9,
@@ -307,17 +321,20 @@ def train(name: str, *, epochs: int | None = None, out: Path | None = None,
         raise ValueError(f"model {name!r} is converted, not trained; see its card for how it was made")
     if spec.dataset in _OTHER_DATASETS:
         return _train_other(name, spec, epochs=epochs, out=out, device=device)
-    if spec.dataset not in ("cifar10", "cifar10-canvas64"):
+    if spec.dataset not in ("cifar10", "cifar10-canvas64", "cifar10-scenes"):
         raise ValueError(f"training for dataset {spec.dataset!r} is not available yet")
+    if source == "auto":
+        from axlib.data import registry as data_registry
+        from axlib.data.cifar import _jpeg_zip_path
+        source = "official" if data_registry.is_cached("cifar10") or _jpeg_zip_path() is None else "jpeg-zip"
+    if spec.dataset == "cifar10-scenes":
+        from axlib.models.train_detector import train_scenes_detector
+        return train_scenes_detector(name, spec, epochs=epochs, out=out, device=device, source=source)
     from axlib.data.cifar import cifar10, cifar10_test
     from axlib.models.train import accuracy, discard_resume, fit
 
     recipe = _recipe(spec, epochs)
     out = Path(out) if out else checkpoint_path(name).parent
-    if source == "auto":
-        from axlib.data import registry as data_registry
-        from axlib.data.cifar import _jpeg_zip_path
-        source = "official" if data_registry.is_cached("cifar10") or _jpeg_zip_path() is None else "jpeg-zip"
     x_train, y_train, _ = cifar10("train", source=source)
     x_test, y_test, _ = cifar10("test", source=source)
     x_sub, y_sub, _ = cifar10_test()
