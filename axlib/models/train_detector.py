@@ -47,8 +47,8 @@ def train_scenes_detector(name: str, spec, *, epochs: int | None, out, device: s
     from axlib.data.cifar import cifar10
     from axlib.data.scenes import make_scenes
     from axlib.models.centernet import centernet_loss, encode_targets
-    from axlib.models.registry import _card, _recipe, _record_in_manifest, checkpoint_path
     from axlib.models.checkpoints import save_state
+    from axlib.models.registry import _card, _recipe, _record_in_manifest, checkpoint_path
     from axlib.models.train import discard_resume, fit
 
     recipe = _recipe(spec, epochs)
