@@ -1,7 +1,10 @@
 """Where things live: the repository's embedded `data/` folder and the download cache.
 
-- ``repo_data_dir()``: the shipped, embedded defaults (``<repo>/data``, or ``$AXLIB_EMBEDDED``
-  when set: a copy elsewhere, e.g. beside a non-editable install), read-only at run time.
+- ``repo_data_dir()``: the shipped, embedded defaults, read-only at run time: ``$AXLIB_EMBEDDED``
+  when set (a copy anywhere); else the first of ``<repo>/data`` (a checkout or editable install)
+  and ``<cache>/embedded/<version>/data`` (the archive ``axlib data fetch embedded`` unpacks
+  for a plain ``pip install``) that holds a ``MANIFEST.json``; else ``<repo>/data``, and
+  :func:`missing_embedded_message` says where it looked and how to get the data.
 - ``cache_dir()``: downloads and converted artefacts, ``$AXLIB_DATA`` or ``~/.cache/axlib``.
 - ``shared_data_dir()``: the development copy of public data sets beside the repository
   (``../shared/data``); optional, never required by the product.
@@ -14,10 +17,35 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
+def _cache_root() -> Path:
+    return Path(os.environ.get("AXLIB_DATA", Path.home() / ".cache" / "axlib")).expanduser()
+
+
+def fetched_data_dir() -> Path:
+    """Where ``axlib data fetch embedded`` unpacks the embedded data of this version."""
+    from axlib import __version__
+    return _cache_root() / "embedded" / __version__ / "data"
+
+
 def repo_data_dir() -> Path:
-    """The embedded data folder: ``$AXLIB_EMBEDDED`` if set, else the repository's ``data/``."""
+    """The embedded data folder (see the module docstring for the order it is looked for in)."""
     override = os.environ.get("AXLIB_EMBEDDED")
-    return Path(override).expanduser() if override else REPO_ROOT / "data"
+    if override:
+        return Path(override).expanduser()
+    for candidate in (REPO_ROOT / "data", fetched_data_dir()):
+        if (candidate / "MANIFEST.json").is_file():
+            return candidate
+    return REPO_ROOT / "data"
+
+
+def missing_embedded_message() -> str:
+    """Where the embedded data was looked for, and how to get it."""
+    override = os.environ.get("AXLIB_EMBEDDED")
+    places = ([f"$AXLIB_EMBEDDED = {override}"] if override else
+              [f"{REPO_ROOT / 'data'} (beside the package)", f"{fetched_data_dir()} (fetched)"])
+    return ("the embedded data (its MANIFEST.json) was not found; looked in " + " and ".join(places)
+            + ". Run `axlib data fetch embedded` to download it, or set AXLIB_EMBEDDED to a copy of the "
+              "repository's data/ folder")
 
 
 def cache_dir() -> Path:

@@ -67,7 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     data_sub = data.add_subparsers(dest="action", required=True)
     data_sub.add_parser("list", help="registered data sets and whether they are cached")
     fetch = data_sub.add_parser("fetch", help="download and verify data sets")
-    fetch.add_argument("names", nargs="+")
+    fetch.add_argument("names", nargs="+", help="registered data sets (axlib data list), or embedded: the "
+                                               "repository's data/ as one archive, for installs without it")
     data_sub.add_parser("verify", help="check every embedded file in data/ against MANIFEST.json and re-hash "
                                        "the cached downloads")
 

@@ -113,6 +113,9 @@ def verified(path, data_dir=None) -> Path:
     file when it is outside ``data_dir``, not in the manifest, or its size or sha256 differs
     from the manifest's.
     """
+    if data_dir is None and not manifest_path().is_file():
+        from axlib._util.paths import missing_embedded_message
+        raise FileNotFoundError(missing_embedded_message())
     root = _data_dir(data_dir).resolve()
     path = Path(path)
     resolved = path.resolve()

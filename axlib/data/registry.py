@@ -574,9 +574,14 @@ def data_cli(args) -> int:
         return 0
     if action == "fetch":
         for name in args.names:                 # every name known before anything is downloaded
-            _get(name)
+            if name != "embedded":
+                _get(name)
         for name in args.names:
-            print(f"{name}: {fetch(name)}")
+            if name == "embedded":              # the repository's data/ as one archive (pip installs)
+                from axlib.data.embedded_archive import fetch_embedded
+                print(f"{name}: {fetch_embedded()}")
+            else:
+                print(f"{name}: {fetch(name)}")
         return 0
     if action == "verify":
         from axlib.data import manifest
