@@ -91,3 +91,26 @@ def test_a_pool_of_one_label_is_refused():
     x, y = _objects([2, 2])
     with pytest.raises(ValueError, match=r"pool_y has no image of a label other than y\[0\] = 2"):
         clutter.cluttered_canvases(x, y, x, y, generator=_gen())
+
+
+def test_context_bias_ties_backgrounds_to_classes_and_zero_changes_nothing(monkeypatch):
+    x, y = _objects([0, 1, 2, 3, 4, 5, 6, 7])
+    plain = clutter.cluttered_canvases(x, y, x, y, generator=_gen(3))
+    zero = clutter.cluttered_canvases(x, y, x, y, generator=_gen(3), context_bias=0.0)
+    assert torch.equal(plain[0], zero[0])                       # no extra draws at 0
+    seen = []
+    real = clutter.texture_backgrounds
+    monkeypatch.setattr(clutter, "texture_backgrounds",
+                        lambda n, canvas, *, generator, sources=None: seen.append(sources) or
+                        real(n, canvas, generator=generator, sources=sources))
+    clutter.cluttered_canvases(x, y, x, y, generator=_gen(3), context_bias=1.0)
+    clutter.cluttered_canvases(x, y, x, y, generator=_gen(3), context_bias=0.0)
+    assert seen[0].tolist() == (y % 9).tolist() and seen[1] is None
+    half = clutter.cluttered_canvases(x.repeat(8, 1, 1, 1), y.repeat(8), x, y, generator=_gen(4), context_bias=0.5)
+    share = (seen[2] == y.repeat(8) % 9).float().mean()
+    assert half[0].shape == (64, 3, 64, 64) and 0.4 < share < 0.8     # half biased, the rest uniform (1/9 agree)
+    with pytest.raises(ValueError, match=r"context_bias must be a finite number in \[0, 1\], got 1.5"):
+        real_canvases = clutter.cluttered_canvases
+        real_canvases(x, y, x, y, generator=_gen(), context_bias=1.5)
+    with pytest.raises(ValueError, match="sources must be 2 photograph indices"):
+        real(2, 64, generator=_gen(), sources=torch.tensor([0, 9]))

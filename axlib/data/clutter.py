@@ -37,7 +37,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from axlib._util.checks import check_int, check_labels
+from axlib._util.checks import check_int, check_labels, check_number
 from axlib.data.boxes import LocalisationSet, _check_generator, _check_objects
 
 __all__ = ["TEXTURE_SOURCES", "TEXTURE_SIDE", "TEXTURE_SHA256", "texture_bank", "texture_backgrounds",
@@ -95,19 +95,26 @@ def texture_bank() -> tuple[torch.Tensor, ...]:
     return tuple(bank)
 
 
-def texture_backgrounds(n: int, canvas: int = 64, *, generator: torch.Generator) -> torch.Tensor:
+def texture_backgrounds(n: int, canvas: int = 64, *, generator: torch.Generator,
+                        sources: torch.Tensor | None = None) -> torch.Tensor:
     """n backgrounds (n, 3, canvas, canvas) in [0, 1], crops of :func:`texture_bank`.
 
-    Per background, from ``generator``: the photograph (uniform over the bank), the crop's top
-    and left corner (uniform over the positions inside it) and a left-right flip (probability
-    1/2). Raises ValueError for n < 1 or a canvas outside [2, TEXTURE_SIDE].
+    Per background, from ``generator``: the photograph (uniform over the bank, unless
+    ``sources`` (n,) gives each one's index), the crop's top and left corner (uniform over the
+    positions inside it) and a left-right flip (probability 1/2). Raises ValueError for n < 1,
+    a canvas outside [2, TEXTURE_SIDE] or sources that are not n indices into the bank.
     """
     n = check_int("n", n, low=1)
     canvas = check_int("canvas", canvas, low=2, high=TEXTURE_SIDE)
     generator = _check_generator(generator)
     bank = texture_bank()
     out = torch.empty(n, 3, canvas, canvas)
-    source = torch.randint(0, len(bank), (n,), generator=generator).tolist()
+    if sources is None:
+        source = torch.randint(0, len(bank), (n,), generator=generator).tolist()
+    else:
+        source = torch.as_tensor(sources).tolist()
+        if len(source) != n or any(not 0 <= int(s) < len(bank) for s in source):
+            raise ValueError(f"sources must be {n} photograph indices in [0, {len(bank) - 1}], got {source[:5]}...")
     u = torch.rand(n, 3, generator=generator).tolist()
     for i in range(n):
         photo = bank[source[i]]
@@ -152,7 +159,7 @@ def _other_label_picks(y: torch.Tensor, pool_y: torch.Tensor, generator: torch.G
 
 
 def cluttered_canvases(x: torch.Tensor, y: torch.Tensor, pool_x: torch.Tensor, pool_y: torch.Tensor, *,
-                       canvas: int = 64, distractor_size: int = 16,
+                       canvas: int = 64, distractor_size: int = 16, context_bias: float = 0.0,
                        generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """Paste each object on a texture crop beside a smaller distractor of another class.
 
@@ -171,6 +178,11 @@ def cluttered_canvases(x: torch.Tensor, y: torch.Tensor, pool_x: torch.Tensor, p
     distractor_size : int, default 16
         Side the distractor is shrunk to, in [1, S - 1] (smaller than the object, so the
         label is not ambiguous).
+    context_bias : float, default 0.0
+        Probability, in [0, 1], that an object's background is cut from the photograph of its
+        class (photograph ``label % 9``) rather than a uniformly chosen one: a spurious
+        context, as ImageNet's backgrounds correlate with its classes. 0 draws nothing extra,
+        so the canvases are those of earlier versions, bit for bit.
     generator : torch.Generator
         Every random draw (objects' corners, backgrounds, distractors, their corners), in that
         order per batch: the same state gives the same canvases, bit for bit.
@@ -195,9 +207,15 @@ def cluttered_canvases(x: torch.Tensor, y: torch.Tensor, pool_x: torch.Tensor, p
     distractor_size = check_int("distractor_size", distractor_size, low=1, high=s - 1)
     canvas = check_int("canvas", canvas, low=s + distractor_size, high=TEXTURE_SIDE)
     generator = _check_generator(generator)
+    context_bias = check_number("context_bias", context_bias, 0, 1)
     x0 = torch.randint(0, canvas - s + 1, (b,), generator=generator)
     y0 = torch.randint(0, canvas - s + 1, (b,), generator=generator)
-    out = texture_backgrounds(b, canvas, generator=generator).to(x.dtype)
+    sources = None
+    if context_bias > 0:
+        n_photos = len(TEXTURE_SOURCES)
+        biased = torch.rand(b, generator=generator) < context_bias
+        sources = torch.where(biased, y % n_photos, torch.randint(0, n_photos, (b,), generator=generator))
+    out = texture_backgrounds(b, canvas, generator=generator, sources=sources).to(x.dtype)
     boxes = torch.stack([x0, y0, x0 + s, y0 + s], dim=1)
     picks = _other_label_picks(y, pool_y, generator)
     small = F.interpolate(pool_x[picks], size=(distractor_size, distractor_size), mode="bilinear",
