@@ -98,22 +98,15 @@ def detect(detector, image: torch.Tensor) -> dict[str, torch.Tensor]:
     return {key: out[key].detach() for key in ("boxes", "scores", "labels")}
 
 
-def _box_iou(boxes: torch.Tensor, box: torch.Tensor) -> torch.Tensor:
-    """IoU of each of ``boxes`` (N, 4) with ``box`` (4,), continuous coordinates."""
-    w = (torch.minimum(boxes[:, 2], box[2]) - torch.maximum(boxes[:, 0], box[0])).clamp(min=0)
-    h = (torch.minimum(boxes[:, 3], box[3]) - torch.maximum(boxes[:, 1], box[1])).clamp(min=0)
-    inter = w * h
-    area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
-    union = area + (box[2] - box[0]) * (box[3] - box[1]) - inter
-    return torch.where(union > 0, inter / union.clamp(min=1e-12), torch.zeros_like(union))
-
-
 def matched_score(output: dict, box: torch.Tensor, label: int, *, match_iou: float = 0.5) -> torch.Tensor:
     """The score of "the same detection" in a detector output: the largest score among its
     detections of ``label`` whose box has IoU >= ``match_iou`` with ``box``; a zero (without
     gradient) when there is none. Returns a scalar tensor."""
     boxes, scores, labels = output["boxes"], output["scores"], output["labels"]
-    same = (labels == label) & (_box_iou(boxes.detach(), box.to(boxes.device)) >= match_iou)
+    from axlib.metrics.detection import box_iou_matrix
+
+    overlap = box_iou_matrix(boxes.detach().cpu(), box.detach().cpu()[None])[:, 0].to(labels.device)
+    same = (labels == label) & (overlap >= match_iou)
     if not bool(same.any()):
         return scores.new_zeros(())
     return scores[same].max()

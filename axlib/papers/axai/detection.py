@@ -28,18 +28,11 @@ import pandas as pd
 import torch
 
 from axlib.companion.rules import Estimate
+from axlib.data.boxes import box_masks
 from axlib.intervals import bootstrap_ci
 from axlib.metrics.detection import box_iou_matrix
 
 __all__ = ["matched_object", "explanation_shares", "estimates"]
-
-
-def _box_mask(box, height: int, width: int) -> torch.Tensor:
-    """Pixels whose centres lie in the half-open box (x0, y0, x1, y1)."""
-    x0, y0, x1, y1 = (float(v) for v in box)
-    rows = torch.arange(height, dtype=torch.float64)[:, None] + 0.5
-    cols = torch.arange(width, dtype=torch.float64)[None, :] + 0.5
-    return (rows >= y0) & (rows < y1) & (cols >= x0) & (cols < x1)
 
 
 def matched_object(box: torch.Tensor, label: int, gt_boxes: torch.Tensor, gt_labels: torch.Tensor, *,
@@ -65,9 +58,8 @@ def explanation_shares(explained: Sequence, gt_boxes: torch.Tensor, gt_labels: t
     generator: the random segments' draws. Rows hold ``index``, ``object`` and the shares.
     """
     height, width = segments.shape[-2:]
-    boxes_mask = torch.zeros(height, width, dtype=torch.bool)
-    for box in gt_boxes:
-        boxes_mask |= _box_mask(box, height, width)
+    object_masks = box_masks(gt_boxes.reshape(-1, 4), height, width)          # (M, H, W)
+    boxes_mask = object_masks.any(dim=0)
     background_fraction = float((~boxes_mask).float().mean())
     ids = torch.unique(segments)
     rows = []
@@ -75,7 +67,7 @@ def explanation_shares(explained: Sequence, gt_boxes: torch.Tensor, gt_labels: t
         j = matched_object(e.box, e.label, gt_boxes, gt_labels)
         if j is None:
             continue
-        inside = _box_mask(gt_boxes[j], height, width)
+        inside = object_masks[j]
         explained_pixels = max(int(e.mask.sum()), 1)
         random_shares = []
         for _ in range(random_draws):
