@@ -342,6 +342,7 @@ METRICS_LOCALISATION = [
     case(named("wsl_iou", P(localisation.wsl_iou, MAPS, BOX)), dict(threshold=NAN), E, lit("threshold must be a finite number in [0, 1], got nan")),
     case(named("wsl", P(localisation.wsl, MAPS, BOX)), dict(iou_threshold=2), E, lit("iou_threshold must be a finite number in [0, 1], got 2")),
     case(named("wsol_ious", P(wsol.wsol_ious, MAPS)), dict(boxes=BOX.expand(2, 4)), E, lit("boxes must have one row per map (1), got 2")),
+    case(named("wsol_ious", P(wsol.wsol_ious, MAPS, BOX)), dict(multi_contour="yes"), E, lit("multi_contour must be True or False, got 'yes'")),
     case(named("max_box_accuracy", wsol.max_box_accuracy), dict(ious=np.zeros((2, 10))), E, lit("ious must be an array of shape (B, 255) with B >= 1 of numbers in [0, 1], got float64 (2, 10)")),
     case(named("max_box_accuracy", wsol.max_box_accuracy), dict(ious=np.full((2, 255), 1.5)), E, lit("ious must be an array of shape (B, 255) with B >= 1 of numbers in [0, 1], got float64 (2, 255)")),
     case(named("max_box_accuracy", wsol.max_box_accuracy), dict(ious=np.zeros((0, 255))), E, lit("ious must be an array of shape (B, 255) with B >= 1 of numbers in [0, 1], got float64 (0, 255)")),

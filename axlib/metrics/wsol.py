@@ -148,12 +148,14 @@ def wsol_ious(maps: torch.Tensor, boxes: torch.Tensor, *, multi_contour: bool = 
     Raises
     ------
     ValueError
-        For maps not (B, H, W) or boxes not one per map.
+        For maps not (B, H, W), boxes not one per map, or multi_contour not a bool.
     """
     from axlib.metrics.localisation import _check_boxes, _check_maps
 
     maps = _check_maps(maps)
     boxes = _check_boxes(boxes, maps).numpy()
+    if not isinstance(multi_contour, bool):
+        raise ValueError(f"multi_contour must be True or False, got {multi_contour!r}")
     ious = np.zeros((maps.shape[0], N_LEVELS))
     for i, score_map in enumerate(maps.numpy()):
         image, truth = _quantised(score_map), _inclusive(boxes[i])
