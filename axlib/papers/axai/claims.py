@@ -515,9 +515,17 @@ CLAIMS: tuple[Claim, ...] = (
     claim("axai.appE1.examples", "App. E.1, Fig. 17-18", "example explanations of image classifiers (ResNet34 on "
        "ImageNet, AlexNet on CIFAR-10)", "figures (no number)", "04b", rule=APP_E1_EXAMPLES_RULE,
        n_paper="two ImageNet and two CIFAR-10 example images"),
+    # -------------------------------------------------------- AXAI, App. E.2: object detection (08)
+    claim("axai.appE2.on_object", "App. E.2, Fig. 19", "a detection's explanation lies on the detected object "
+       "(share inside its box, against the box's share of the image)", paper.DETECTION_ON_OBJECTS, "08",
+       rule=DETECTION_INSIDE_RULE, n_paper="two SpaceNet images (figure, no number)"),
+    claim("axai.appE2.beyond_random", "App. E.2, Fig. 19", "AXAI's segments lie on the detected object more than "
+       "as many random segments do", paper.DETECTION_ON_OBJECTS, "08", rule=DETECTION_RANDOM_RULE,
+       n_paper="two SpaceNet images (figure, no number)"),
+    claim("axai.appE2.ignores_background", "App. E.2, Fig. 19d", "empty space and roads (background outside "
+       "every object box) carry little of the explanation", paper.DETECTION_IGNORES_BACKGROUND, "08",
+       rule=DETECTION_BACKGROUND_RULE, n_paper="two SpaceNet images (figure, no number)"),
     # ------------------------------------- AXAI experiments no page records yet (issue 15's coverage)
-    omitted("axai.appE2.detection", "App. E.2", "AXAI explains an object detection model",
-       "figures (no number)", "needs a pretrained detector and COCO images, not available offline (issue 19)"),
     omitted("axai.fig10.resnet34_examples", "Fig. 10", "additional explanations of a ResNet34 on ImageNet",
        "figures (no number)", "needs ImageNet and pretrained ResNet34 weights (issue 18's paper profile)"),
     omitted("axai.appG.examples", "App. G", "additional explanations (AlexNet, VGG16, LeNet, CNN)",

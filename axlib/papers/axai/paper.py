@@ -168,6 +168,15 @@ APP_B_SMALL_DIFFERENCES = Quoted("small differences", "App. B, Fig. 14e-f",
                                  "we do see small differences between an explanation produced with a PGM "
                                  "attack with 10 iterations and one based on a PGM attack with 40 iterations")
 """PGD-10 vs PGD-40 with the finer segments."""
+DETECTION_ON_OBJECTS = Quoted(
+    "clearly focused on areas where buildings are located", "App. E.2, Fig. 19",
+    "The produced explanation are clearly focused on areas where buildings are located and ignore empty spaces "
+    "in the images")
+"""Where the explanations of a YOLOv3 building detector lie (two SpaceNet images, judged by eye)."""
+DETECTION_IGNORES_BACKGROUND = Quoted(
+    "the roads are ignored", "App. E.2, Fig. 19d",
+    "the roads are ignored and only buildings and their contours affect the predictions made by the object detector")
+"""The same figure: background (roads, empty space) carries no explanation."""
 APP_E4_ACCURACY_AFTER_TOP5 = Quoted(0.43, "App. E.4", "the prediction accuracy of the DNN decreases to %43 "
                                                       "after blurring the top 5 explanation/segments")
 """Top-1 accuracy of ResNet34 on the ImageNet test set after blurring AXAI's top 5 of K = 10 segments."""
