@@ -14,6 +14,7 @@ from axlib.models import pretrained
 def empty(tmp_path, monkeypatch):
     monkeypatch.setenv("AXLIB_DATA", str(tmp_path / "cache"))
     monkeypatch.delenv(imagenet_val.ENV, raising=False)
+    monkeypatch.delenv("AXLIB_COCO", raising=False)
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
     return tmp_path
 
@@ -23,7 +24,8 @@ def test_paper_profile_lists_every_need_and_fails_while_they_are_missing(empty, 
     out = capsys.readouterr().out
     for name in [*doctor.PAPER_MODELS, *doctor.PAPER_DATA]:
         assert name in out
-    assert "20 of 20 are not here (4 have no public source)" in out
+    assert "22 of 22 are not here (4 have no public source)" in out
+    assert "put both zips in $AXLIB_COCO" in out
     assert "axlib data fetch speech-commands-v0.02" in out and "set AXLIB_IMAGENET" in out
     assert "https://download.pytorch.org/models/resnet34-b627a593.pth" in out
 
@@ -45,6 +47,11 @@ def test_present_things_are_reported_where_they_are(empty, monkeypatch):
     found = {n.name: n for n in doctor.needs("paper")}
     assert found["imagenet-resnet34"].status == "present" and found["imagenet-resnet34"].where == str(hub / source.file_name)
     assert found["imagenet-val"].status == "present" and found["imagenet-resnet18"].status == "missing"
-    assert found["imagenet-alexnet-robust"].status == "unavailable"
+    assert found["imagenet-alexnet-robust"].status == "unavailable" and found["coco-val2017"].status == "missing"
+    (empty / "coco").mkdir()
+    for name in ("val2017.zip", "annotations_trainval2017.zip"):
+        (empty / "coco" / name).write_bytes(b"")
+    monkeypatch.setenv("AXLIB_COCO", str(empty / "coco"))
+    assert {n.name: n for n in doctor.needs("paper")}["coco-val2017"].status == "present"
     with pytest.raises(ValueError, match="profile must be one of"):
         doctor.needs("huge")

@@ -31,6 +31,7 @@ PAPER_MODELS = {
     "imagenet-mobilenetv2-robust": "05 (robust study)",
     "imagenet-resnet50-advprop-pgd1": "05 (robust study)",
     "imagenet-resnet50-advprop-pgd5": "05 (robust study)",
+    "coco-fasterrcnn-resnet50-fpn-v2": "08 (AXAI App. E.2)",
 }
 """Pretrained models of :mod:`axlib.models.pretrained` -> the pages that need them."""
 
@@ -40,6 +41,7 @@ PAPER_DATA = {
     "cifar100": "AXAI's VGG16 / CIFAR-100 column",
     "speech-commands-v0.02": "07 (AXAI App. C.4)",
     "rt-polarity": "07 (AXAI App. C.4)",
+    "coco-val2017": "08 (AXAI App. E.2: COCO val2017 images and boxes)",
 }
 """Data sets (:data:`axlib.data.registry.DATASETS`, and ImageNet's local copy) -> pages."""
 
@@ -82,6 +84,14 @@ def _data_need(name: str, pages: str) -> Need:
                     folder or f"${imagenet_val.ENV} (not set)", imagenet_val.status(),
                     f"download {imagenet_val.IMAGES_ARCHIVE[0]} and {imagenet_val.BOXES_ARCHIVE[0]} from "
                     f"image-net.org into one folder and set {imagenet_val.ENV} to it (axlib.data.imagenet_val)")
+    if name == "coco-val2017":
+        from axlib.data import coco
+
+        present = all((coco._folder() / file).is_file() for file, *_ in coco.ARCHIVES.values())
+        return Need(name, "data", pages, "http://images.cocodataset.org (val2017.zip, annotations_trainval2017.zip)",
+                    f"{sum(mb for *_, mb in coco.ARCHIVES.values()):,} MB", str(coco._folder()),
+                    "present" if present else "missing",
+                    f"axlib doctor --profile paper --fetch (or put both zips in ${coco.ENV})")
     dataset = registry.DATASETS[name]
     status = "present" if registry.is_cached(name) else "missing"
     return Need(name, "data", pages, dataset.url, registry._human(dataset.bytes), str(registry.target_path(name)),
@@ -117,6 +127,9 @@ def _fetch(found: list[Need]) -> None:
             pretrained.load(need.name, download=True)
         elif need.name in registry.DATASETS:
             registry.fetch(need.name)
+        elif need.name == "coco-val2017":
+            from axlib.data import coco
+            coco.archive_paths(download=True)
 
 
 def doctor_cli(args) -> int:

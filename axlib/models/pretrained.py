@@ -8,7 +8,9 @@ Three kinds of source, each row of :data:`SOURCES` naming its origin, licence an
   carries the first digits of the file's sha256 (``resnet34-b627a593.pth``); the file is
   checked against them on download *and* whenever it is loaded (``torch.hub`` checks only on
   download). AXAI's ResNet34, EXIAA's ResNet-18 and ViT-B/16, the robust study's five vanilla
-  models (their top-1 in the paper's Table 1 equals torchvision's to 0.1 point).
+  models (their top-1 in the paper's Table 1 equals torchvision's to 0.1 point); and AXAI App.
+  E.2's detector in the paper profile, torchvision's COCO Faster R-CNN (task "detection": it
+  takes a list of (3, H, W) images in [0, 1] and normalises them itself, so it loads unwrapped).
 - ``"robustness"``: checkpoints of the MadryLab ``robustness`` library (Salman et al. 2020,
   "Do adversarially robust ImageNet models transfer better?"; L2 PGD training at eps 3, the
   robust study's "PGD [35]" rows with footnote 2's eps 3). Their format is ``{"model":
@@ -63,7 +65,9 @@ class PretrainedSource:
     ("torchvision" only); file: the checkpoint's file name (robustness); used_by: the paper
     and rows that use it; top1: the upstream's reported ImageNet top-1 (%), where it reports
     one; size_mb: the download size, where known; licence, citation: of the weights;
-    note: what else a reader should know (for "unavailable": what would be needed)."""
+    note: what else a reader should know (for "unavailable": what would be needed); task:
+    "classification" (ImageNet logits, loaded behind ImageNet normalisation) or "detection"
+    (torchvision's detection interface, loaded as it is)."""
 
     name: str
     kind: str
@@ -76,6 +80,7 @@ class PretrainedSource:
     top1: float | None = None
     size_mb: float | None = None
     note: str = ""
+    task: str = "classification"
 
     @property
     def url(self) -> str | None:
@@ -88,9 +93,16 @@ class PretrainedSource:
     @property
     def reported_top1(self) -> float | None:
         """The upstream's ImageNet top-1 (%): torchvision's metadata, or the row's ``top1``."""
-        if self.kind == "torchvision":
+        if self.kind == "torchvision" and self.task == "classification":
             return float(_weights(self).meta["_metrics"]["ImageNet-1K"]["acc@1"])
         return self.top1
+
+    @property
+    def reported_box_map(self) -> float | None:
+        """A detector's COCO val2017 box mAP (%, IoU 0.5:0.95) as torchvision reports it, else None."""
+        if self.kind == "torchvision" and self.task == "detection":
+            return float(_weights(self).meta["_metrics"]["COCO-val2017"]["box_map"])
+        return None
 
     @property
     def download_mb(self) -> float | None:
@@ -112,10 +124,10 @@ class PretrainedSource:
         return found.group(1) if found else None
 
 
-def _tv(name, architecture, weights, used_by, note=""):
+def _tv(name, architecture, weights, used_by, note="", task="classification"):
     return PretrainedSource(name, "torchvision", architecture, used_by, _TORCHVISION,
                             "torchvision.models, https://pytorch.org/vision/stable/models.html", weights=weights,
-                            note=note)
+                            note=note, task=task)
 
 
 def _robust(name, architecture, file, used_by, top1, note=""):
@@ -135,6 +147,10 @@ SOURCES: dict[str, PretrainedSource] = {s.name: s for s in (
     _tv("imagenet-mobilenetv2-tv", "mobilenet_v2", "MobileNet_V2_Weights.IMAGENET1K_V1",
         "robust study, MobileNet-v2 vanilla",
         note="the float weights; the embedded imagenet-mobilenetv2 is torchvision's int8 model dequantised"),
+    _tv("coco-fasterrcnn-resnet50-fpn-v2", "detection.fasterrcnn_resnet50_fpn_v2",
+        "FasterRCNN_ResNet50_FPN_V2_Weights.COCO_V1", "AXAI App. E.2 (paper profile of page 08)", task="detection",
+        note="COCO's 80 classes in torchvision's 91-entry label space (label = COCO category id); the paper's "
+             "YOLOv3 SpaceNet building detector is not public"),
     _robust("imagenet-resnet50-robust", "resnet50", "resnet50_l2_eps3.ckpt", "robust study, ResNet-50 PGD", 62.83,
             note="the paper's Table 1 gives 56.25 % for its robust ResNet-50, Salman et al. 62.83 %: "
                  "it may have used another L2 eps-3 ResNet-50; this is the public one"),
@@ -195,6 +211,9 @@ def locate(name: str) -> Path | None:
 def _architecture(source: PretrainedSource) -> nn.Module:
     import torchvision
 
+    if source.task == "detection":          # no backbone weights: the checkpoint holds every weight
+        module, builder_name = source.architecture.split(".")
+        return getattr(getattr(torchvision.models, module), builder_name)(weights=None, weights_backbone=None)
     builder = getattr(torchvision.models, source.architecture)
     # torchvision builds its pretrained GoogLeNet with transform_input=True (the weights expect it)
     kwargs = {"aux_logits": False, "transform_input": True, "init_weights": False} \
@@ -307,7 +326,9 @@ def load(name: str, *, download: bool = False, device: str = "cpu", progress: bo
     -------
     torch.nn.Module
         Takes (B, 3, 224, 224) pixels in [0, 1] (ImageNet preprocessing:
-        :func:`axlib.data.imagenet.preprocess`), returns (B, 1000) logits.
+        :func:`axlib.data.imagenet.preprocess`), returns (B, 1000) logits; a detector (task
+        "detection") takes a list of (3, H, W) images in [0, 1] and returns torchvision's
+        detection dicts.
 
     Raises
     ------
@@ -344,4 +365,6 @@ def load(name: str, *, download: bool = False, device: str = "cpu", progress: bo
     _check_keys_and_shapes(source, net, state)
     net.load_state_dict(state)
     _pin(source, digest)
+    if source.task == "detection":
+        return net.to(device).eval()
     return nn.Sequential(Normalize(IMAGENET_MEAN, IMAGENET_STD), net).to(device).eval()

@@ -32,13 +32,14 @@ def evaluation_scenes(n: int):
 
 @torch.no_grad()
 def detector_map(model, scenes, *, batch_size: int = 64) -> dict:
-    """mAP@0.5 of ``model`` (eval mode) on ``scenes``."""
+    """mAP@0.5 of ``model`` (eval mode) on ``scenes`` (:class:`~axlib.data.scenes.Scenes` or
+    :class:`~axlib.data.coco.DetectionImages`: images passed as a list, torchvision's interface)."""
     from axlib.metrics.detection import mean_average_precision
 
     model.eval()
     detections = []
     for start in range(0, len(scenes), batch_size):
-        detections += model(scenes.x[start:start + batch_size])
+        detections += model(list(scenes.x[start:start + batch_size]))
     return mean_average_precision(detections, scenes.targets())
 
 
