@@ -24,7 +24,7 @@ def test_paper_profile_lists_every_need_and_fails_while_they_are_missing(empty, 
     out = capsys.readouterr().out
     for name in [*doctor.PAPER_MODELS, *doctor.PAPER_DATA]:
         assert name in out
-    assert "22 of 22 are not here (4 have no public source)" in out
+    assert "23 of 23 are not here (4 have no public source)" in out
     assert "put both zips in $AXLIB_COCO" in out
     assert "axlib data fetch speech-commands-v0.02" in out and "set AXLIB_IMAGENET" in out
     assert "https://download.pytorch.org/models/resnet34-b627a593.pth" in out
@@ -55,3 +55,18 @@ def test_present_things_are_reported_where_they_are(empty, monkeypatch):
     assert {n.name: n for n in doctor.needs("paper")}["coco-val2017"].status == "present"
     with pytest.raises(ValueError, match="profile must be one of"):
         doctor.needs("huge")
+
+
+def test_paper_run_stops_up_front_naming_what_its_pages_need(empty, tmp_path):
+    from axlib.companion.runner import run_notebooks
+
+    needed = {n.name for n in doctor.page_needs(["07_speech_text"], "paper")}
+    assert needed == {"speech-commands-v0.02", "rt-polarity"}
+    assert {n.name for n in doctor.page_needs(["06_exiaa"], "paper", {"models": ["imagenet-vit-b16"]})} == {
+        "imagenet-vit-b16", "imagenet-samples"}                     # a parameter naming a model adds it
+    assert doctor.page_needs(["07_speech_text"], "default") == []
+    with pytest.raises(FileNotFoundError, match=r"(?s)the paper profile needs what is not on this machine:\n"
+                       r"  speech-commands-v0.02 \(data, missing, .*axlib data fetch speech-commands-v0.02.*"
+                       r"rt-polarity .*--fetch` downloads what can be downloaded"):
+        run_notebooks(["07"], "paper", out=tmp_path / "out")
+    assert not (tmp_path / "out" / "07_speech_text.ipynb").exists()        # nothing ran

@@ -11,9 +11,10 @@ The ``default`` and ``smoke`` profiles need nothing beyond the repository: their
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
-__all__ = ["Need", "PAPER_MODELS", "PAPER_DATA", "needs", "rows", "doctor_cli"]
+__all__ = ["Need", "PAPER_MODELS", "PAPER_DATA", "needs", "page_needs", "missing_message", "rows", "doctor_cli"]
 
 PAPER_MODELS = {
     "imagenet-resnet34": "03, 04 (AXAI: Table 5, Fig. 10, App. E.1)",
@@ -36,14 +37,16 @@ PAPER_MODELS = {
 """Pretrained models of :mod:`axlib.models.pretrained` -> the pages that need them."""
 
 PAPER_DATA = {
-    "imagenet-val": "03, 04, 05, 06 (ILSVRC2012 validation images and boxes, a local copy)",
+    "imagenet-val": "none yet (ILSVRC2012 validation images and boxes, a local copy; planned for 03-06)",
+    "imagenet-samples": "02, 06 (the 1,000 ImageNet sample images, one per class)",
     "cifar10": "02, 03 (the official CIFAR-10)",
     "cifar100": "AXAI's VGG16 / CIFAR-100 column",
     "speech-commands-v0.02": "07 (AXAI App. C.4)",
     "rt-polarity": "07 (AXAI App. C.4)",
     "coco-val2017": "08 (AXAI App. E.2: COCO val2017 images and boxes)",
 }
-"""Data sets (:data:`axlib.data.registry.DATASETS`, and ImageNet's local copy) -> pages."""
+"""Data sets (:data:`axlib.data.registry.DATASETS`, ImageNet's and COCO's copies) -> the pages whose
+paper profile reads them today (the page numbers before the parenthesis)."""
 
 @dataclass(frozen=True)
 class Need:
@@ -108,6 +111,43 @@ def needs(profile: str) -> list[Need]:
         return []
     return ([_model_need(n, p) for n, p in PAPER_MODELS.items()]
             + [_data_need(n, p) for n, p in PAPER_DATA.items()])
+
+
+def _names_in(value) -> set[str]:
+    """Every string inside a page's sizes or parameters (models are named by registry name)."""
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        return set().union(*map(_names_in, value.values())) if value else set()
+    if isinstance(value, (list, tuple, set)):
+        return set().union(*map(_names_in, value)) if value else set()
+    return set()
+
+
+def page_needs(stems: list[str], profile: str, parameters: dict | None = None) -> list[Need]:
+    """What the pages ``stems`` (notebook file stems) need under ``profile``: the pretrained
+    models their sizes (or ``parameters``) name, and the data sets :data:`PAPER_DATA` lists for
+    them. Empty for every profile but ``paper``."""
+    from axlib.companion.sizes import PAGE_SIZES
+
+    if profile != "paper":
+        return []
+    pages = {stem.split("_", 1)[0] for stem in stems}
+    named = _names_in(parameters or {}).union(*(_names_in(PAGE_SIZES[s]["paper"]) for s in stems if s in PAGE_SIZES))
+    return ([_model_need(n, p) for n, p in PAPER_MODELS.items() if n in named]
+            + [_data_need(n, p) for n, p in PAPER_DATA.items()
+               if pages & set(re.findall(r"\b\d\d\b", p.split("(", 1)[0]))])
+
+
+def missing_message(found: list[Need]) -> str | None:
+    """The text ``axlib run --profile paper`` stops with when some of ``found`` is not here
+    (None when everything is): one line per missing item with how to get it."""
+    short = [n for n in found if n.status != "present"]
+    if not short:
+        return None
+    lines = [f"  {n.name} ({n.kind}, {n.status}, {n.size}, pages {n.pages}): {n.how}" for n in short]
+    return ("the paper profile needs what is not on this machine:\n" + "\n".join(lines)
+            + "\n`axlib doctor --profile paper` lists everything; `--fetch` downloads what can be downloaded")
 
 
 def rows(found: list[Need]) -> list[tuple[str, ...]]:

@@ -471,7 +471,9 @@ def run_notebooks(names=None, profile: str = "default", parameters: dict | None 
     folder: the notebooks folder (default :func:`notebooks_dir`); keep_going: run the rest
     after a failure (default: stop, and report the rest as "not run"); log: a print-like
     callable. Raises ValueError for an unknown notebook or parameter, or a parameter value the
-    page's profile refuses (:func:`check_parameter_values`), before anything runs.
+    page's profile refuses (:func:`check_parameter_values`), and FileNotFoundError when the
+    paper profile's models or data for these pages are not here
+    (:func:`axlib.companion.doctor.page_needs`), before anything runs.
     """
     import papermill
     from tqdm.std import tqdm
@@ -488,6 +490,11 @@ def run_notebooks(names=None, profile: str = "default", parameters: dict | None 
     for notebook in notebooks:                       # validate everything before running
         check_parameters(notebook, params)
         check_parameter_values(notebook, profile, params)
+    from axlib.companion.doctor import missing_message, page_needs
+
+    missing = missing_message(page_needs([nb.stem for nb in notebooks], profile, parameters))
+    if missing:                                      # stop up front, not in a cell
+        raise FileNotFoundError(missing)
     out = Path(out if out is not None else REPO_ROOT / "runs" / profile).resolve()
     out.mkdir(parents=True, exist_ok=True)
     log = log or (lambda message: tqdm.write(str(message), file=sys.stdout))
