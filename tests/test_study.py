@@ -145,6 +145,9 @@ def test_study_shard_rows_are_scored_and_deterministic():
         study.study_shard("canvas64-resnet", "gradient", [0], {}, weights="0" * 64)
     with pytest.raises(ValueError, match="threads"):
         study.study_shard("canvas64-resnet", "gradient", [0], {}, threads=0)
+    # "auto" on a worker without a GPU is its CPU: the very same rows
+    auto = study.study_shard("canvas64-resnet", "rise", [0, 3], settings["rise"], device="auto")
+    assert torch.cuda.is_available() or a.drop(columns="ms_per_image").equals(auto.drop(columns="ms_per_image"))
 
 
 def test_wsl_is_max_box_accuracy_with_one_threshold_per_model_and_method():
@@ -177,6 +180,12 @@ def test_study_shards_cover_the_grid_and_carry_the_weights():
     json.dumps([s.params for s in shards])  # JSON-serialisable params: the scale-out runner's contract
     with pytest.raises(ValueError, match="shard_size"):
         study.study_shards(["canvas64-resnet"], [0], {}, shard_size=0)
+    # a device other than the CPU enters the shards (and their keys); the CPU leaves them as they were
+    on_gpus = study.study_shards(["canvas64-resnet"], [0], SIZES["smoke"]["method_settings"], device="auto")
+    assert {s.params["device"] for s in on_gpus} == {"auto"}
+    assert all("device" not in s.params for s in shards)
+    with pytest.raises(ValueError, match=r"device must be 'cpu', 'auto', 'cuda' or 'cuda:N', got 'gpu0'"):
+        study.tuning_shards(["canvas64-resnet"], [0], SIZES["smoke"]["method_settings"], {}, device="gpu0")
 
 
 # --------------------------------------------------------------------------- analyses on planted tables

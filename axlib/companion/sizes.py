@@ -113,7 +113,8 @@ PAGE_SIZES["04b_attack_appendices"] = {
 # hyperparameter search (the paper: 250); shard_size: images per Dask shard; tune_models: the
 # models whose RISE/LIME/MP/EP are tuned; causal_step: pixels per Insertion/Deletion step (None:
 # 37 of 64x64, the paper's 112 steps; 410: 10 steps); scheduler: where the shards run ("serial":
-# this process, "local": a Dask cluster on this machine, or a scheduler's address);
+# this process, "local": a Dask cluster on this machine, or a scheduler's address); shard_device:
+# where each shard computes its maps ("auto": the worker's own GPU when it has one);
 # method_settings: method -> keywords of axlib.explain.methods.attribute (paper: appendix A1.1's
 # defaults, axlib.papers.robust.paper.DEFAULT_SETTINGS; default and smoke: fewer samples and
 # iterations); tuning_grid: method -> the configurations the held-out search tries, each overriding
@@ -136,7 +137,7 @@ def _tuning_grid(space: dict) -> dict:
 
 _ROBUST_DEFAULT = {
     "n_study_images": 24, "n_tune": 4, "shard_size": 8, "tune_models": _STUDY_MODELS, "causal_step": None,
-    "scheduler": "local",
+    "scheduler": "local", "shard_device": "cpu",
     "method_settings": _study_settings(
         ig={"n_steps": 50}, shap={"n_samples": 50}, rise={"n_masks": 500, "mask_size": 7},
         lime={"num_samples": 200, "n_segments": 50}, mp={"iterations": 50},
@@ -154,7 +155,8 @@ PAGE_SIZES["05_robust_study"] = {
                    tuning_grid=_tuning_grid({"rise": {"mask_size": (3, 7)}, "lime": {"n_segments": (20, 50)},
                                              "mp": {"iterations": (5,)}, "ep": {"areas": ([0.05, 0.2],)}})),
     "default": _ROBUST_DEFAULT,
-    "paper": _with(_ROBUST_DEFAULT, n_study_images=500, n_tune=250, shard_size=25, method_settings=_study_settings(),
+    "paper": _with(_ROBUST_DEFAULT, n_study_images=500, n_tune=250, shard_size=25, shard_device="auto",
+                   method_settings=_study_settings(),
                    tuning_grid=_tuning_grid(_robust_paper.value(_robust_paper.SEARCH_SPACE))),
 }
 # ----------------------------------------------------------------------- 06 EXIAA

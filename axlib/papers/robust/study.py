@@ -35,6 +35,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import re
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -43,7 +44,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from axlib._util.checks import check_int, torch_threads
+from axlib._util.checks import check_device, check_int, torch_threads
 from axlib.companion import scaleout
 from axlib.models.registry import CANVAS_ALGORITHMS as ALGORITHMS
 from axlib.models.registry import CANVAS_ARCHITECTURES
@@ -153,7 +154,7 @@ def model_macs(model: str, size: int = 64) -> int:
 @scaleout.task("robust.study_shard.wsol")   # ".wsol": rows carry the framework's IoUs since stop 25
 def study_shard(model: str, method: str, indices: Sequence[int], settings: dict,
                 seed: int = 0, config: str = "", weights: str | None = None,
-                step: int | None = None, threads: int = 1) -> pd.DataFrame:
+                step: int | None = None, threads: int = 1, device: str = "cpu") -> pd.DataFrame:
     """Explain and score the benchmark images ``indices`` for one model and one method.
 
     model: a registry name (:data:`STUDY_MODELS` or any shipped 64x64 model); method: one of
@@ -162,7 +163,10 @@ def study_shard(model: str, method: str, indices: Sequence[int], settings: dict,
     the checkpoint's sha256 the shard was planned for (None: not checked); a different
     checkpoint raises ValueError instead of mixing two models' results; threads: torch threads
     while the shard runs (restored afterwards): 1, so that worker processes sharing the cores
-    do not oversubscribe them.
+    do not oversubscribe them; device: where the attribution maps are computed (the scores are
+    always computed on the CPU), "cpu", "cuda[:N]", or "auto" (the worker's own GPU when it sees
+    one, else its CPU: on a cluster of GPU workers, each started with ``CUDA_VISIBLE_DEVICES``
+    naming its GPU, every shard uses its worker's GPU). Only the CPU path is tested (no GPU).
     Returns one row per image: model, method, config, image (id), index, label,
     confidence (softmax probability of the label on the clean image), pointing_game,
     wsl_ious (255 floats: the IoU of the WSOL framework's box at each of its thresholds,
@@ -181,14 +185,17 @@ def study_shard(model: str, method: str, indices: Sequence[int], settings: dict,
         raise ValueError(f"the checkpoint of {model!r} changed since the shard was planned "
                          f"(expected sha256 {weights[:12]}...): plan the shards again")
     threads = check_int("threads", threads, low=1)
+    device = shard_device(device)
     with torch_threads(threads):
-        net = load(model)
+        net = load(model, device=device)
         data = benchmark(seed).subset(list(indices))
+        x, y = data.x.to(device), data.y.to(device)
         with torch.no_grad():
-            confidence = net(data.x).softmax(1).gather(1, data.y[:, None])[:, 0]
+            confidence = net(x).softmax(1).gather(1, y[:, None])[:, 0].cpu()
         t0 = time.perf_counter()
-        maps = attribute(method, net, data.x, data.y, **settings)
+        maps = attribute(method, net, x, y, **settings).cpu()      # the attribution on the device
         seconds = time.perf_counter() - t0
+        net = net.cpu()                                            # the scores on the CPU, as always
         scores = localisation_scores(net, data.x, maps, data.y, data.boxes, step=step)
         ious = wsol_ious(maps, data.boxes)
     return pd.DataFrame({
@@ -201,6 +208,22 @@ def study_shard(model: str, method: str, indices: Sequence[int], settings: dict,
     })
 
 
+def _device_param(device: str) -> dict:
+    """The shard parameter for ``device``; a bad name is refused when planning, not on a worker
+    (the planning machine need not have the workers' GPUs)."""
+    if not (isinstance(device, str) and re.fullmatch(r"cpu|auto|cuda(:\d+)?", device)):
+        raise ValueError(f"device must be 'cpu', 'auto', 'cuda' or 'cuda:N', got {device!r}")
+    return {} if device == "cpu" else {"device": device}
+
+
+def shard_device(device: str) -> torch.device:
+    """The device a shard computes on: ``"auto"`` is CUDA when this process (the worker) sees a
+    GPU, else the CPU; anything else as :func:`axlib._util.checks.check_device` accepts."""
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return check_device(device)
+
+
 def _chunks(indices: Sequence[int], size: int) -> list[list[int]]:
     size = check_int("shard_size", size, low=1)
     indices = [int(i) for i in indices]
@@ -211,11 +234,13 @@ def _chunks(indices: Sequence[int], size: int) -> list[list[int]]:
 
 def study_shards(models: Sequence[str], indices: Sequence[int], settings: dict[str, dict], *,
                  methods: Sequence[str] | None = None, shard_size: int = 8,
-                 seed: int = 0, step: int | None = None) -> list[scaleout.Shard]:
+                 seed: int = 0, step: int | None = None, device: str = "cpu") -> list[scaleout.Shard]:
     """The study's grid as shards: models x methods (None: each model's
     :func:`applicable_methods`) x image chunks of ``shard_size``. settings: method -> keywords
     (e.g. a profile's ``method_settings``, or per-model tuned ones as ``{model: {method: ...}}``);
-    seed, step: as :func:`study_shard`."""
+    seed, step, device: as :func:`study_shard` (a shard's device enters its key unless it is
+    the CPU, so CPU shards computed before devices existed stay valid)."""
+    where = _device_param(device)
     shards = []
     for model in models:
         sha = weights_sha256(model)
@@ -225,7 +250,7 @@ def study_shards(models: Sequence[str], indices: Sequence[int], settings: dict[s
                 shards.append(scaleout.Shard(
                     f"{model}__{method}__{chunk[0]}-{chunk[-1]}",
                     {"model": model, "method": method, "indices": chunk, "settings": kw, "seed": seed,
-                     "weights": sha, "step": step}))
+                     "weights": sha, "step": step} | where))
     return shards
 
 
@@ -262,18 +287,19 @@ def with_max_box_accuracy(table: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- hyperparameter search
 def tuning_shards(models: Sequence[str], indices: Sequence[int], settings: dict[str, dict],
                   grid: dict[str, list[dict]], *, shard_size: int = 8, seed: int = 0,
-                  step: int | None = None) -> list[scaleout.Shard]:
+                  step: int | None = None, device: str = "cpu") -> list[scaleout.Shard]:
     """Appendix A1's grid search as shards: models x tuned methods x configurations x image
     chunks, on held-out ``indices``.
 
     settings: method -> keywords (a profile's ``method_settings``); grid: method -> the
     configurations tried (a profile's ``tuning_grid``), each a dict of keywords that overrides
-    that method's settings; seed, step: as :func:`study_shard`. Raises ValueError for a method
+    that method's settings; seed, step, device: as :func:`study_shards`. Raises ValueError for a method
     of ``grid`` that ``settings`` lacks.
     """
     missing = sorted(set(grid) - set(settings))
     if missing:
         raise ValueError(f"grid tunes methods {missing} that settings has no keywords for")
+    where = _device_param(device)
     shards = []
     for model in models:
         sha = weights_sha256(model)
@@ -285,7 +311,7 @@ def tuning_shards(models: Sequence[str], indices: Sequence[int], settings: dict[
                     shards.append(scaleout.Shard(
                         f"tune__{model}__{method}__{label}__{chunk[0]}",
                         {"model": model, "method": method, "indices": chunk, "settings": kw,
-                         "seed": seed, "config": label, "weights": sha, "step": step}))
+                         "seed": seed, "config": label, "weights": sha, "step": step} | where))
     return shards
 
 
