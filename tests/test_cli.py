@@ -67,7 +67,7 @@ def test_version_matches_the_package_and_its_metadata():
 
     proc = axlib("--version")
     assert proc.returncode == 0 and proc.stdout.strip() == f"axlib {package.__version__}"
-    assert version("axlib") == package.__version__
+    assert version("axai-companion") == package.__version__
     assert "``" not in axlib("--help").stdout            # no reST markup in the help
 
 

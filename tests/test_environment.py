@@ -58,7 +58,7 @@ def test_one_repository_url_version_and_licence_for_citation_book_and_package():
     book = yaml.safe_load((ROOT / "book" / "_config.yml").read_text())
     url = project["urls"]["Repository"]
     assert citation["repository-code"] == url == book["repository"]["url"]
-    assert citation["version"] == axlib.__version__ == version("axlib")
+    assert citation["version"] == axlib.__version__ == version("axai-companion")
     assert project["license"]["text"] == citation["license"] == "MIT"
     assert (ROOT / "LICENSE").read_text().startswith("MIT License")
     assert (ROOT / "axlib" / "py.typed").is_file()

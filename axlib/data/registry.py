@@ -68,7 +68,7 @@ __all__ = [
 ]
 
 _CHUNK = 1 << 20
-_USER_AGENT = "axlib (https://pypi.org/project/axlib; data registry)"
+_USER_AGENT = "axlib (the axai-companion package; data registry)"
 _TIMEOUT_S = 60
 
 

@@ -1,9 +1,11 @@
 """Training the detection-scenes detector (``axlib train scenes-centernet``; AXAI appendix E.2).
 
 Every training step draws fresh scenes (:func:`axlib.data.scenes.make_scenes`) from the batch's
-CIFAR-10 training objects: ``recipe["scenes_per_epoch"]`` scenes an epoch, each of 1 to 3 of
-the batch's objects on a photograph crop, seeded by the step number, so the run is
-reproducible and never sees the same scene twice. The card's accuracy is mAP@0.5
+CIFAR-10 training objects: ``recipe["scenes_per_epoch"]`` scenes an epoch, from as many training
+images drawn at random once (seeded; the training set is stored sorted by class, so its first
+images would be four classes only), each scene 1 to 3 of the batch's objects on a photograph
+crop, seeded by the step number, so the run is reproducible and never sees the same scene
+twice (a resumed run counts steps from its resume point again, so its scenes differ). The card's accuracy is mAP@0.5
 (:func:`axlib.metrics.detection.mean_average_precision`) on ``recipe["eval_scenes"]`` held-out
 scenes built from the embedded CIFAR-10 *test* subset (seed 12345): objects the detector never
 saw, on the same backgrounds.
@@ -56,7 +58,8 @@ def train_scenes_detector(name: str, spec, *, epochs: int | None, out, device: s
     out = Path(out) if out else checkpoint_path(name).parent
     x_all, y_all, _ = cifar10("train", source=source)
     per_epoch = min(recipe["scenes_per_epoch"], len(y_all))
-    x_train, y_train = x_all[:per_epoch], y_all[:per_epoch]
+    chosen = torch.randperm(len(y_all), generator=torch.Generator().manual_seed(recipe["seed"]))[:per_epoch]
+    x_train, y_train = x_all[chosen], y_all[chosen]        # a seeded random subset: the set is sorted by class
     torch.manual_seed(recipe["seed"])
     model = spec.build().to(device)
     step_counter = {"n": 0}

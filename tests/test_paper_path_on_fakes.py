@@ -1,0 +1,88 @@
+"""Pages run on their paper-profile code path, on fakes in the upstreams' formats.
+
+The paper profile needs downloads this machine cannot make. Each test here builds small fakes
+in the upstream's exact format (tests/test_detection_page.py's COCO archives, a torchvision
+detection checkpoint whose file name carries its own sha256 prefix), points the page at them,
+and executes every code cell of the notebook, in order, with the paper profile and sizes
+overridden down: the same calls the published page makes, on the paper's names. The cells run
+in this process (not a kernel) so that the fakes' registrations apply.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import types
+from pathlib import Path
+
+import nbformat
+import pytest
+import torch
+from test_detection_page import _fake_coco
+
+pytestmark = pytest.mark.slow
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def run_cells(notebook: str, **parameters) -> dict:
+    """Execute the code cells of ``notebook``; ``parameters`` replace the parameters cell's
+    values (as papermill injects them). Returns the namespace."""
+    nb = nbformat.read(NOTEBOOKS / notebook, as_version=4)
+    namespace: dict = {}
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        exec(compile(cell.source, f"{notebook}:{cell.get('id', '?')}", "exec"), namespace)
+        if "parameters" in cell.metadata.get("tags", []):
+            namespace.update(parameters)
+    return namespace
+
+
+def _fake_torchvision_detector(folder: Path, monkeypatch, name: str):
+    """A torchvision detection checkpoint of a small architecture registered under ``name``
+    (the class-1 bias raised so that the untrained detector finds boxes, at most 3 an image)."""
+    import torchvision
+
+    from axlib.models import pretrained as P
+
+    builder = torchvision.models.detection.fasterrcnn_mobilenet_v3_large_320_fpn
+    monkeypatch.setattr(torchvision.models.detection, "fasterrcnn_mobilenet_v3_large_320_fpn",
+                        functools.partial(builder, box_detections_per_img=3))      # 3 boxes an image: seconds
+    torch.manual_seed(0)
+    net = builder(weights=None, weights_backbone=None, num_classes=91)
+    state = net.state_dict()
+    state["roi_heads.box_predictor.cls_score.bias"][1] = 8.0
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.save(state, folder / "tmp.pth")
+    prefix = hashlib.sha256((folder / "tmp.pth").read_bytes()).hexdigest()[:8]
+    (folder / "tmp.pth").rename(folder / f"fasterrcnn-fake-{prefix}.pth")
+    source = P.PretrainedSource(name, "torchvision", "detection.fasterrcnn_mobilenet_v3_large_320_fpn", "test", "-",
+                                "-", weights="x", task="detection")
+    fake = types.SimpleNamespace(url=f"https://download.invalid/models/fasterrcnn-fake-{prefix}.pth",
+                                 meta={"_metrics": {"COCO-val2017": {"box_map": 22.8}}, "_file_size": 74.2})
+    monkeypatch.setattr(P, "_weights", lambda s: fake)
+    monkeypatch.setitem(P.SOURCES, name, source)
+
+
+def test_page_08_paper_path_on_fake_coco_and_a_fake_torchvision_detector(tmp_path, monkeypatch):
+    from axlib.companion.sizes import PAGE_SIZES
+
+    paper = PAGE_SIZES["08_detection"]["paper"]
+    monkeypatch.setenv("AXLIB_DATA", str(tmp_path / "cache"))
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    monkeypatch.setenv("AXLIB_RESULTS_DIR", str(tmp_path))
+    monkeypatch.setenv("AXLIB_NOTEBOOK", "08_detection")
+    _fake_coco(tmp_path / "coco", monkeypatch)
+    _fake_torchvision_detector(tmp_path / "cache" / "pretrained", monkeypatch, paper["detector"])
+    monkeypatch.setitem(PAGE_SIZES["08_detection"], "paper", dict(paper, n_scenes=2, n_map_scenes=2, steps=1,
+                                                                  random_draws=1, n_figure=1))
+    ns = run_cells("08_detection.ipynb", profile="paper")
+    cfg, result = ns["cfg"], ns["result"]
+    assert cfg.name == "paper" and cfg.data == "coco-val2017" and cfg.detector == paper["detector"]
+    assert result["counts"]["scenes"] == 2 and result["counts"]["detections"] > 0
+    assert len(ns["data"].class_names) == 91                                   # COCO's label space
+    recorded = json.loads((tmp_path / "08_detection.results.json").read_text())["claims"]
+    assert {"axai.appE2.on_object", "axai.appE2.beyond_random", "axai.appE2.ignores_background",
+            f"models.{paper['detector']}.map50"} <= set(recorded)
+    assert {r["profile"] for r in recorded.values()} == {"paper"}
