@@ -95,6 +95,18 @@ def test_explanations_are_deterministic_and_too_few_detections_are_inconclusive(
     assert set(_judged(run[0]).values()) == {"inconclusive"}          # fewer than 100 detections
 
 
+def test_batches_of_detections_and_the_score_floor(scenes):
+    few = detection.page_scenes(4, seed=3)
+    kw = dict(segmentation=SEGMENTATION, k=5, a=15, steps=2, random_draws=1, progress=False)
+    one = detection.explain_scenes(PlantedDetector(few, "object"), few, per_batch=1, **kw)
+    all_at_once = detection.explain_scenes(PlantedDetector(few, "object"), few, per_batch=16, **kw)
+    assert one["table"].equals(all_at_once["table"]) and one["counts"] == all_at_once["counts"]
+    floor = detection.explain_scenes(PlantedDetector(few, "object"), few, min_score=0.999, **kw)
+    assert floor["counts"]["detections"] == 0 and floor["counts"]["scenes_without_detection"] == 4
+    with pytest.raises(ValueError, match="per_batch must be an integer >= 1, got 0"):
+        detection.explain_scenes(PlantedDetector(few, "object"), few, per_batch=0, **kw)
+
+
 def test_a_detector_that_finds_nothing_gives_n_zero_not_an_error(scenes):
     class Blind(nn.Module):
         def forward(self, images):

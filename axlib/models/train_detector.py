@@ -35,13 +35,16 @@ def evaluation_scenes(n: int):
 @torch.no_grad()
 def detector_map(model, scenes, *, batch_size: int = 64) -> dict:
     """mAP@0.5 of ``model`` (eval mode) on ``scenes`` (:class:`~axlib.data.scenes.Scenes` or
-    :class:`~axlib.data.coco.DetectionImages`: images passed as a list, torchvision's interface)."""
+    :class:`~axlib.data.coco.DetectionImages`: images passed as a list, torchvision's interface,
+    on the model's device)."""
     from axlib.metrics.detection import mean_average_precision
 
     model.eval()
+    device = next(model.parameters()).device
     detections = []
     for start in range(0, len(scenes), batch_size):
-        detections += model(list(scenes.x[start:start + batch_size]))
+        found = model([image.to(device) for image in scenes.x[start:start + batch_size]])
+        detections += [{key: value.cpu() for key, value in d.items()} for d in found]
     return mean_average_precision(detections, scenes.targets())
 
 

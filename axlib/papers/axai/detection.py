@@ -124,7 +124,8 @@ def detector_fields(table: pd.DataFrame) -> dict:
 
 
 def explain_scenes(detector, scenes, *, segmentation: dict, k: int, a: float, steps: int, random_draws: int,
-                   seed: int = 0, device: str = "cpu", progress: bool = True) -> dict:
+                   min_score: float = 0.0, per_batch: int = 16, seed: int = 0, device: str = "cpu",
+                   progress: bool = True) -> dict:
     """AXAI for every detection of every scene, and the shares of :func:`explanation_shares`.
 
     Parameters
@@ -139,6 +140,12 @@ def explain_scenes(detector, scenes, *, segmentation: dict, k: int, a: float, st
         AXAI's top segments, tail percentage and PGD iterations.
     random_draws : int
         Random K-segment draws per detection (the null of ``random_inside_share``).
+    min_score : float
+        Explain the detections scoring at least this (a detector's own threshold may be lower:
+        torchvision's keep boxes from 0.05).
+    per_batch : int
+        Detections attacked together (one image copy each): bounds the memory of images with
+        many detections.
     seed : int
         Seed of those draws.
     device : str
@@ -149,8 +156,8 @@ def explain_scenes(detector, scenes, *, segmentation: dict, k: int, a: float, st
     Returns
     -------
     dict
-        ``table``: one row per detection that matches an object (scene, index, object, label,
-        score, score_after and the shares); ``explained``: per scene, the list of
+        ``table``: one row per explained detection that matches an object (scene, index,
+        object, label, score and the shares); ``explained``: per scene, the list of
         :class:`~axlib.explain.axai_detection.DetectionExplanation` (empty when nothing was
         detected); ``segments``: per scene its (H, W) segment labels; ``counts``: detections, matched
         detections, objects and scenes without a detection.
@@ -161,18 +168,20 @@ def explain_scenes(detector, scenes, *, segmentation: dict, k: int, a: float, st
     from axlib.segment import quickshift
 
     generator = torch.Generator().manual_seed(check_int("seed", seed, low=0))
+    per_batch = check_int("per_batch", per_batch, low=1)
     rows, explained, segments, detections, empty = [], [], [], 0, 0
     for i in tqdm(range(len(scenes)), desc="AXAI per detection", unit="scene", disable=not progress,
                   file=sys.stderr, mininterval=5):
         segments.append(quickshift(scenes.x[i], **segmentation))
         image = scenes.x[i].to(device)
-        found = detect(detector, image)
-        if len(found["scores"]) == 0:
+        chosen = [j for j, score in enumerate(detect(detector, image)["scores"].tolist()) if score >= min_score]
+        if not chosen:
             explained.append([])
             empty += 1
             continue
-        result = axai_detection(detector, image, segments[i].to(device), k=k, a=a, steps=steps)
-        result = [_to_cpu(e) for e in result]
+        result = [_to_cpu(e) for start in range(0, len(chosen), per_batch)
+                  for e in axai_detection(detector, image, segments[i].to(device), indices=chosen[start:start + per_batch],
+                                          k=k, a=a, steps=steps)]
         explained.append(result)
         detections += len(result)
         for row in explanation_shares(result, scenes.boxes[i], scenes.labels[i], segments[i], k=k,
