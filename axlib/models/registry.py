@@ -177,7 +177,7 @@ for _arch, (_build, _layout) in CANVAS_ARCHITECTURES.items():
 
 # --- the detector of AXAI's appendix E.2 (notebook 08): CIFAR-10 objects in multi-object scenes
 SCENES_RECIPE = {
-    "epochs": 3, "batch_size": 64, "optimizer": "adamw", "lr": 2e-3, "weight_decay": 1e-4,
+    "epochs": 6, "batch_size": 64, "optimizer": "adamw", "lr": 2e-3, "weight_decay": 1e-4,
     "schedule": "onecycle(pct_start=0.25)", "seed": 0, "scenes_per_epoch": 40_000, "eval_scenes": 500,
     "augment": "fresh scenes every step (axlib.data.scenes.make_scenes, 1-3 objects, photograph crops)",
 }
