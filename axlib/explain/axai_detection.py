@@ -11,6 +11,12 @@ detector with torchvision's detection interface:
   perturbed image its score is the largest score among the detections of label l_j whose box
   overlaps b_j with IoU >= 0.5 (``match_iou``); 0 once there is none (suppressed), after which
   that copy is not moved further.
+- **Why the score alone**: the detector's loss for the box (its regression against the
+  detection's own box) is at its minimum on the clean image, so its gradient there is zero (a
+  distance from a box to itself, or an IoU of 1, is flat to first order) and PGD without a
+  random start would never move it; shifting a box needs a target box or a random start,
+  which Algorithm 1 does not have. Lowering the score suppresses the detection, the
+  counterpart of the classifier attack's raising of its loss on the predicted label.
 - **The attack**: L2 PGD that lowers that score, with AXAI's budget and step rule
   (:func:`axlib.explain.axai.default_attack_params`: eps = 2/255 sqrt(C H W), step 2.5 eps /
   steps, 20 steps), the perturbed image clipped to [0, 1] after every step. All requested
