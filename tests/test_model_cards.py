@@ -30,6 +30,8 @@ def test_model_table_has_one_row_per_shipped_model():
     table = cards.model_table()
     assert list(table.index) == cards.shipped()
     assert {"data", "parameters", "accuracy", "measured on", "trained on"} <= set(table.columns)
+    detector = table.loc["scenes-centernet"]
+    assert detector["measured on"].startswith("mAP@0.5 on 500 held-out scenes") and 0.5 <= detector["accuracy"] <= 1
 
 
 def test_card_summary_side_by_side():

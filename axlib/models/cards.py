@@ -24,11 +24,12 @@ SUMMARY_FIELDS = {
     "top1_sample_images_1000": "top-1 on the 1,000 sample images",
     "top1_embedded_250": "top-1 on the 250 embedded",
     "int8_top1_agreement": "agreement with the int8 model",
+    "map50": "mAP@0.5 (held-out scenes)",
     "train_wall_seconds": "training wall time (s)",
 }
 """Card key -> row label of :func:`card_summary`, in row order (keys a card lacks are left out)."""
 
-_ACCURACY_KEYS = ("test_accuracy", "held_out_accuracy", "top1_sample_images_1000")
+_ACCURACY_KEYS = ("test_accuracy", "held_out_accuracy", "top1_sample_images_1000", "map50")
 _ACCURACY_SETS = ("test_set", "held_out_set")
 
 
@@ -51,13 +52,16 @@ def card_row(name: str) -> dict:
     """One row of the model table from the card of ``name``.
 
     Keys: data, parameters, accuracy (the card's headline accuracy: test, held-out or ImageNet
-    sample-image top-1, rounded to 4 digits), measured on, trained on ("converted" for converted
+    sample-image top-1, or a detector's mAP@0.5, rounded to 4 digits), measured on (for a
+    detector: "mAP@0.5 on" its evaluation set), trained on ("converted" for converted
     weights); for a card with robustness figures also adversarial accuracy, attack and
     "vanilla, same attack". Raises ValueError for an unknown model.
     """
     c = card(name)
     accuracy_key = next(k for k in _ACCURACY_KEYS if k in c)
     measured_on = next((c[k] for k in _ACCURACY_SETS if c.get(k)), "the 1,000 ImageNet sample images")
+    if accuracy_key == "map50":
+        measured_on = f"mAP@0.5 on {c['eval_set']}"
     row = {"data": c["dataset"], "parameters": c["parameters"], "accuracy": round(c[accuracy_key], 4),
            "measured on": measured_on, "trained on": c.get("train_device", "converted")}
     if "robustness" in c:
