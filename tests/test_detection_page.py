@@ -105,6 +105,10 @@ def test_batches_of_detections_and_the_score_floor(scenes):
     assert floor["counts"]["detections"] == 0 and floor["counts"]["scenes_without_detection"] == 4
     with pytest.raises(ValueError, match="per_batch must be an integer >= 1, got 0"):
         detection.explain_scenes(PlantedDetector(few, "object"), few, per_batch=0, **kw)
+    with pytest.raises(ValueError, match="min_score"):
+        detection.explain_scenes(PlantedDetector(few, "object"), few, min_score=1.5, **kw)
+    with pytest.raises(ValueError, match="random_draws must be an integer >= 1, got 0"):
+        detection.explain_scenes(PlantedDetector(few, "object"), few, **dict(kw, random_draws=0))
 
 
 def test_a_detector_that_finds_nothing_gives_n_zero_not_an_error(scenes):

@@ -11,7 +11,6 @@ The ``default`` and ``smoke`` profiles need nothing beyond the repository: their
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 
 __all__ = ["Need", "PAPER_MODELS", "PAPER_DATA", "needs", "page_needs", "missing_message", "rows", "doctor_cli"]
@@ -37,16 +36,20 @@ PAPER_MODELS = {
 """Pretrained models of :mod:`axlib.models.pretrained` -> the pages that need them."""
 
 PAPER_DATA = {
-    "imagenet-val": "none yet (ILSVRC2012 validation images and boxes, a local copy; planned for 03-06)",
-    "imagenet-samples": "02, 06 (the 1,000 ImageNet sample images, one per class)",
-    "cifar10": "02, 03 (the official CIFAR-10)",
-    "cifar100": "AXAI's VGG16 / CIFAR-100 column",
-    "speech-commands-v0.02": "07 (AXAI App. C.4)",
-    "rt-polarity": "07 (AXAI App. C.4)",
-    "coco-val2017": "08 (AXAI App. E.2: COCO val2017 images and boxes)",
+    "imagenet-val": ((), "ILSVRC2012 validation images and boxes, a local copy; planned for 03-06"),
+    "imagenet-samples": (("02", "06"), "the 1,000 ImageNet sample images, one per class"),
+    "cifar10": (("02", "03"), "the official CIFAR-10"),
+    "cifar100": ((), "AXAI's VGG16 / CIFAR-100 column"),
+    "speech-commands-v0.02": (("07",), "AXAI App. C.4"),
+    "rt-polarity": (("07",), "AXAI App. C.4"),
+    "coco-val2017": (("08",), "AXAI App. E.2: COCO val2017 images and boxes"),
 }
-"""Data sets (:data:`axlib.data.registry.DATASETS`, ImageNet's and COCO's copies) -> the pages whose
-paper profile reads them today (the page numbers before the parenthesis)."""
+"""Data sets (:data:`axlib.data.registry.DATASETS`, ImageNet's and COCO's copies) -> (the pages
+whose paper profile reads them today, what they are for)."""
+
+
+def _pages_text(pages: tuple[str, ...], what: str) -> str:
+    return f"{', '.join(pages) or 'none yet'} ({what})"
 
 @dataclass(frozen=True)
 class Need:
@@ -90,10 +93,8 @@ def _data_need(name: str, pages: str) -> Need:
     if name == "coco-val2017":
         from axlib.data import coco
 
-        present = all((coco._folder() / file).is_file() for file, *_ in coco.ARCHIVES.values())
         return Need(name, "data", pages, "http://images.cocodataset.org (val2017.zip, annotations_trainval2017.zip)",
-                    f"{sum(mb for *_, mb in coco.ARCHIVES.values()):,} MB", str(coco._folder()),
-                    "present" if present else "missing",
+                    f"{sum(mb for *_, mb in coco.ARCHIVES.values()):,} MB", str(coco.folder()), coco.status(),
                     f"axlib doctor --profile paper --fetch (or put both zips in ${coco.ENV})")
     dataset = registry.DATASETS[name]
     status = "present" if registry.is_cached(name) else "missing"
@@ -110,7 +111,7 @@ def needs(profile: str) -> list[Need]:
     if profile != "paper":
         return []
     return ([_model_need(n, p) for n, p in PAPER_MODELS.items()]
-            + [_data_need(n, p) for n, p in PAPER_DATA.items()])
+            + [_data_need(n, _pages_text(*p)) for n, p in PAPER_DATA.items()])
 
 
 def _names_in(value) -> set[str]:
@@ -135,8 +136,7 @@ def page_needs(stems: list[str], profile: str, parameters: dict | None = None) -
     pages = {stem.split("_", 1)[0] for stem in stems}
     named = _names_in(parameters or {}).union(*(_names_in(PAGE_SIZES[s]["paper"]) for s in stems if s in PAGE_SIZES))
     return ([_model_need(n, p) for n, p in PAPER_MODELS.items() if n in named]
-            + [_data_need(n, p) for n, p in PAPER_DATA.items()
-               if pages & set(re.findall(r"\b\d\d\b", p.split("(", 1)[0]))])
+            + [_data_need(n, _pages_text(*p)) for n, p in PAPER_DATA.items() if pages & set(p[0])])
 
 
 def missing_message(found: list[Need]) -> str | None:

@@ -42,7 +42,7 @@ import torch
 from axlib._util.checks import check_int
 from axlib._util.paths import cache_dir
 
-__all__ = ["ENV", "ARCHIVES", "DetectionImages", "coco_val", "archive_paths", "verify_archive"]
+__all__ = ["ENV", "ARCHIVES", "DetectionImages", "coco_val", "archive_paths", "verify_archive", "folder", "status"]
 
 ENV = "AXLIB_COCO"
 ARCHIVES = {
@@ -83,9 +83,15 @@ class DetectionImages:
         return [{"boxes": b, "labels": lab} for b, lab in zip(self.boxes, self.labels)]
 
 
-def _folder() -> Path:
+def folder() -> Path:
+    """Where the two archives are looked for: ``$AXLIB_COCO``, else ``<cache>/coco``."""
     value = os.environ.get(ENV)
     return Path(value).expanduser() if value else cache_dir() / "coco"
+
+
+def status() -> str:
+    """"present" when both archives are in :func:`folder` (not verified here), else "missing"."""
+    return "present" if all((folder() / name).is_file() for name, *_ in ARCHIVES.values()) else "missing"
 
 
 def _stat_key(path: Path) -> list:
@@ -128,14 +134,14 @@ def archive_paths(*, download: bool = False, progress: bool = True) -> dict[str,
     """
     from axlib.data.registry import DataUnavailableError, _download
 
-    folder = _folder()
+    where = folder()
     found = {}
     for kind, (name, url, sha1, size) in ARCHIVES.items():
-        path = folder / name
+        path = where / name
         if not path.is_file():
             if not download:
                 raise DataUnavailableError(
-                    f"COCO val2017: {path} is missing. Download {url} (about {size} MB) into {folder}, or set "
+                    f"COCO val2017: {path} is missing. Download {url} (about {size} MB) into {where}, or set "
                     f"${ENV} to a folder holding {ARCHIVES['images'][0]} and {ARCHIVES['annotations'][0]}, or call "
                     "with download=True")
             _download(url, path, sha256=None, dataset=f"coco-{kind}", expected_size=None, progress=progress,

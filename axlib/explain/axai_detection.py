@@ -37,6 +37,7 @@ import torch
 from axlib import attacks as _attacks
 from axlib._util.checks import check_choice, check_images, check_int, check_number, eval_mode
 from axlib.explain.axai import CHANNEL_RULES, _check_segments, default_attack_params, explain_delta
+from axlib.metrics.detection import box_iou_matrix
 
 __all__ = ["DetectionExplanation", "detect", "matched_score", "axai_detection"]
 
@@ -109,9 +110,7 @@ def matched_score(output: dict, box: torch.Tensor, label: int, *, match_iou: flo
     detections of ``label`` whose box has IoU >= ``match_iou`` with ``box``; a zero (without
     gradient) when there is none. Returns a scalar tensor."""
     boxes, scores, labels = output["boxes"], output["scores"], output["labels"]
-    from axlib.metrics.detection import box_iou_matrix
-
-    overlap = box_iou_matrix(boxes.detach().cpu(), box.detach().cpu()[None])[:, 0].to(labels.device)
+    overlap = box_iou_matrix(boxes.detach(), box.detach().to(boxes.device)[None])[:, 0]
     same = (labels == label) & (overlap >= match_iou)
     if not bool(same.any()):
         return scores.new_zeros(())

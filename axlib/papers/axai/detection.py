@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from axlib._util.checks import check_int
+from axlib._util.checks import check_int, check_number
 from axlib.companion.rules import Estimate
 from axlib.data.boxes import box_masks
 from axlib.intervals import bootstrap_ci
@@ -169,6 +169,8 @@ def explain_scenes(detector, scenes, *, segmentation: dict, k: int, a: float, st
 
     generator = torch.Generator().manual_seed(check_int("seed", seed, low=0))
     per_batch = check_int("per_batch", per_batch, low=1)
+    random_draws = check_int("random_draws", random_draws, low=1)
+    min_score = check_number("min_score", min_score, 0, 1)
     rows, explained, segments, detections, empty = [], [], [], 0, 0
     for i in tqdm(range(len(scenes)), desc="AXAI per detection", unit="scene", disable=not progress,
                   file=sys.stderr, mininterval=5):
