@@ -534,3 +534,41 @@ def test_an_interrupted_download_resumes_from_its_part_file(cache, source, monke
     finally:
         server.shutdown()
     assert len(good) > 100 and seen == ["bytes=100-"] and not partial.exists()
+
+
+@pytest.mark.parametrize("status, requests_made", [(503, 2), (404, 1)])
+def test_a_failed_http_download_is_retried_by_pooch_unless_the_file_is_missing(cache, source, monkeypatch,
+                                                                               status, requests_made):
+    """A server error is tried again (pooch's retry, 1 s later); a 404 is not asked twice."""
+    import http.server
+    import threading
+
+    _, good = source
+    seen = []
+
+    class FailsOnce(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the http.server API
+            seen.append(self.path)
+            if len(seen) == 1:
+                self.send_error(status)
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(good)))
+            self.end_headers()
+            self.wfile.write(good)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), FailsOnce)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        _register(monkeypatch, "fake", f"http://127.0.0.1:{server.server_port}/fake.tar.gz", good)
+        if status == 503:
+            assert fetch("fake", progress=False).read_bytes() == good
+        else:
+            with pytest.raises(DataUnavailableError, match="404"):
+                fetch("fake", progress=False)
+    finally:
+        server.shutdown()
+    assert len(seen) == requests_made

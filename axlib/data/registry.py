@@ -13,8 +13,10 @@ returns a verified local copy, downloading it when asked:
 
 Guarantees:
 
-- A download goes to a temporary file beside its target, is hashed, and only a copy whose sha256
-  matches is renamed (atomically) into place.
+- Downloads go through pooch (``pooch.core.stream_download``): to a temporary file beside the
+  target, hashed, and only a copy whose sha256 matches is moved into place; an http(s) download
+  that fails is tried twice more. What pooch lacks is kept here: mirrors, resuming, locks, the
+  stamps below and the messages saying where a manual copy goes.
 - A file whose sha256 differs (corrupted, truncated, the wrong file) is never used: a failed
   download is deleted; a file found in the cache (a manual copy, or one that changed since it
   was verified) is moved aside to ``<file>.corrupt`` and a ``ChecksumError`` names the data set,
@@ -70,6 +72,7 @@ __all__ = [
 _CHUNK = 1 << 20
 _USER_AGENT = "axlib (the axai-companion package; data registry)"
 _TIMEOUT_S = 60
+_RETRIES = 2   # further tries of a failed http(s) download (pooch waits 1 s, then 2 s)
 
 
 class DataUnavailableError(FileNotFoundError):
@@ -222,12 +225,10 @@ def _get(name: str) -> Dataset:
 
 
 def sha256_file(path) -> str:
-    """Hex sha256 of a file, read in 1 MiB chunks."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(_CHUNK), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    """Hex sha256 of a file (pooch's :func:`pooch.file_hash`)."""
+    import pooch
+
+    return pooch.file_hash(str(path), alg="sha256")
 
 
 def target_path(name: str) -> Path:
@@ -304,75 +305,122 @@ def _check_existing(dataset: str, path: Path, sha256: str, expected_size: int | 
 
 def _download(url: str, dest: Path, *, sha256: str | None, dataset: str, expected_size: int | None,
               progress: bool, label: str, stamp: bool = True) -> None:
-    """Download ``url`` to ``.<name>.part`` beside ``dest``, verify, then atomically rename.
+    """Download ``url`` to ``dest`` through pooch: verified, atomic, retried, resumable.
 
     ``sha256``: the file's hex digest, or a prefix of it (torchvision's file names carry the
     first 8 digits and nothing else is published), or None where the upstream publishes none
     (the caller then checks the content and pins the digest itself); only a full digest is
     stamped.
 
-    A ``.part`` left by an interrupted download (Ctrl-C, a lost connection, a killed process)
-    is resumed with an HTTP range request when the server honours it, and started over when it
-    does not; downloads of one file are serialised by a lock. Raises ChecksumError (partial
-    file deleted) or OSError/urllib errors (network; the partial file is kept to resume).
+    pooch (:func:`pooch.core.stream_download`) writes the download to a temporary file beside
+    ``dest``, checks a full digest, moves the file into place only when it matches and retries
+    an http(s) download up to ``_RETRIES`` times. What pooch lacks is added here: the bytes
+    arrive through :class:`_ResumingDownloader`, which keeps ``.<name>.part`` beside ``dest`` so
+    that a download cut off (Ctrl-C, a lost connection, a killed process) continues with an HTTP
+    range request on the next call; downloads of one file are serialised by a lock; a digest
+    prefix is checked here. Raises ChecksumError (nothing kept) or OSError / urllib errors
+    (network; the part file is kept to resume).
     """
+    import pooch.core
     from filelock import FileLock
 
     dest.parent.mkdir(parents=True, exist_ok=True)
     partial = dest.parent / f".{dest.name}.part"
+    full_digest = sha256 if sha256 is not None and len(sha256) == 64 else None
+    downloader = _ResumingDownloader(partial, expected_size, progress, label)
+    retries = _RETRIES if urllib.parse.urlsplit(url).scheme in ("http", "https") else 0
     key = hashlib.sha256(str(partial.resolve()).encode()).hexdigest()[:16]
     with FileLock(Path(tempfile.gettempdir()) / f"axlib-download-{key}.lock"):
         try:
-            digest, received, resumed_at = _fetch_to(url, partial, expected_size, progress, label)
-        except urllib.error.HTTPError as error:
-            if error.code != 416:                       # 416: the partial file is not a prefix
+            pooch.core.stream_download(url, dest, f"sha256:{full_digest}" if full_digest else None,
+                                       downloader, retry_if_failed=retries)
+        except ValueError:
+            if not downloader.completed:                # not pooch's digest check: a bad URL, say
                 raise
-            partial.unlink(missing_ok=True)
-            digest, received, resumed_at = _fetch_to(url, partial, expected_size, progress, label)
-        actual = digest.hexdigest()
-        if sha256 is not None and not actual.startswith(sha256):
-            partial.unlink(missing_ok=True)
-            resumed = f" (resumed at byte {resumed_at:,})" if resumed_at else ""
-            raise ChecksumError(_mismatch_message(
-                dataset, f"the download from {url}{resumed}", sha256, actual,
-                "The downloaded file was NOT used; it was deleted.", received, expected_size))
-        os.chmod(partial, 0o644)
-        os.replace(partial, dest)
-        if stamp and sha256 is not None and len(sha256) == 64:
-            _write_stamp(dest, sha256)
-
-
-def _fetch_to(url: str, partial: Path, expected_size: int | None, progress: bool, label: str):
-    """Write ``url`` into ``partial``, continuing after its present bytes when the server
-    answers a range request with 206 for exactly that offset. Returns (sha256 object of the
-    whole file, its size, the offset resumed at (0: from the start))."""
-    have = partial.stat().st_size if partial.is_file() else 0
-    headers = {"User-Agent": _USER_AGENT} | ({"Range": f"bytes={have}-"} if have else {})
-    digest = hashlib.sha256()
-    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=_TIMEOUT_S) as response:
-        resumed = have > 0 and getattr(response, "status", None) == 206 and \
-            response.headers.get("Content-Range", "").startswith(f"bytes {have}-")
-        if resumed:
-            with open(partial, "rb") as done:
-                for chunk in iter(lambda: done.read(_CHUNK), b""):
-                    digest.update(chunk)
+            digest_mismatch = True                      # pooch: the digest differs (file deleted)
         else:
-            have = 0
-        length = response.headers.get("Content-Length")
-        total = have + int(length) if length and length.isdigit() else expected_size
-        received = have
-        bar = _progress_bar(total, label, progress)
-        bar.update(have)
+            digest_mismatch = sha256 is not None and not downloader.sha256.startswith(sha256)
+            if digest_mismatch:
+                dest.unlink(missing_ok=True)
+        if digest_mismatch:
+            resumed = f" (resumed at byte {downloader.resumed_at:,})" if downloader.resumed_at else ""
+            raise ChecksumError(_mismatch_message(
+                dataset, f"the download from {url}{resumed}", sha256, downloader.sha256,
+                "The downloaded file was NOT used; it was deleted.", downloader.received, expected_size))
+        os.chmod(dest, 0o644)
+        if stamp and full_digest is not None:
+            _write_stamp(dest, full_digest)
+
+
+class _ResumingDownloader:
+    """A pooch downloader (``downloader(url, output_file, pooch)``) that resumes.
+
+    The bytes go to ``partial``, a stable file beside the target, continuing after its present
+    bytes when the server answers a range request with 206 for exactly that offset (an HTTP 416,
+    a part file that is no prefix of the file, starts it over); once complete, the part file
+    becomes pooch's ``output_file``. Serves http(s) and file:// URLs (urllib). A network error of
+    an http(s) download is raised as a ``requests`` ConnectionError so that pooch retries it.
+
+    After a call: ``completed`` (the whole file was handed to pooch), ``sha256`` (hex digest of
+    the whole file), ``received`` (its size in bytes), ``resumed_at`` (the byte the download
+    continued at; 0: from the start).
+    """
+
+    def __init__(self, partial: Path, expected_size: int | None, progress: bool, label: str):
+        self.partial, self.expected_size, self.progress, self.label = partial, expected_size, progress, label
+        self.sha256, self.received, self.resumed_at, self.completed = "", 0, 0, False
+
+    def __call__(self, url: str, output_file: str, pooch_object=None) -> None:
+        import requests.exceptions
+
+        self.completed = False
         try:
-            with open(partial, "ab" if resumed else "wb") as out:
-                for chunk in iter(lambda: response.read(_CHUNK), b""):
-                    out.write(chunk)
-                    digest.update(chunk)
-                    received += len(chunk)
-                    bar.update(len(chunk))
-        finally:
-            bar.close()
-    return digest, received, have
+            try:
+                self._fetch(url)
+            except urllib.error.HTTPError as error:
+                if error.code != 416:                   # 416: the part file is not a prefix
+                    raise
+                self.partial.unlink(missing_ok=True)
+                self._fetch(url)
+        except urllib.error.HTTPError as error:
+            if error.code < 500:                        # 4xx: asking again will not help
+                raise
+            raise requests.exceptions.ConnectionError(f"{url}: {error}") from error
+        except (urllib.error.URLError, TimeoutError, ConnectionError) as error:
+            if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+                raise
+            raise requests.exceptions.ConnectionError(f"{url}: {error}") from error
+        os.replace(self.partial, output_file)
+        self.completed = True
+
+    def _fetch(self, url: str) -> None:
+        have = self.partial.stat().st_size if self.partial.is_file() else 0
+        headers = {"User-Agent": _USER_AGENT} | ({"Range": f"bytes={have}-"} if have else {})
+        digest = hashlib.sha256()
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=_TIMEOUT_S) as response:
+            resumed = have > 0 and getattr(response, "status", None) == 206 and \
+                response.headers.get("Content-Range", "").startswith(f"bytes {have}-")
+            if resumed:
+                with open(self.partial, "rb") as done:
+                    for chunk in iter(lambda: done.read(_CHUNK), b""):
+                        digest.update(chunk)
+            else:
+                have = 0
+            length = response.headers.get("Content-Length")
+            total = have + int(length) if length and length.isdigit() else self.expected_size
+            received = have
+            bar = _progress_bar(total, self.label, self.progress)
+            bar.update(have)
+            try:
+                with open(self.partial, "ab" if resumed else "wb") as out:
+                    for chunk in iter(lambda: response.read(_CHUNK), b""):
+                        out.write(chunk)
+                        digest.update(chunk)
+                        received += len(chunk)
+                        bar.update(len(chunk))
+            finally:
+                bar.close()
+        self.sha256, self.received, self.resumed_at = digest.hexdigest(), received, have
 
 
 def _progress_bar(total, label, enabled):
