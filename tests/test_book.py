@@ -33,6 +33,7 @@ def test_book_has_a_page_per_notebook(smoke_book):
         page = html / "notebooks" / name.replace(".ipynb", ".html")
         assert page.is_file(), f"no HTML page for {name}"
         assert "cell_output" in page.read_text() or "output" in page.read_text()
+        assert "git clone" not in page.read_text(), f"{name}: the Colab install cell shows in the book"
     toc = (build.parent / "book" / "_toc.yml").read_text()
     positions = {n: toc.index(f"notebooks/{n.removesuffix('.ipynb')}") for n in NOTEBOOKS}
     assert toc.index("file: notebooks/claims") < min(positions.values()) < toc.index("file: reproduce")

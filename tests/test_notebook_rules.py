@@ -18,8 +18,10 @@ MAX_CODE_LINES = 120
 
 
 def code_cells(path: Path) -> list[tuple[list[str], str]]:
+    """(tags, source) of each code cell but the Colab install cell (machinery the book hides)."""
     cells = json.loads(path.read_text())["cells"]
-    return [(c.get("metadata", {}).get("tags", []), "".join(c["source"])) for c in cells if c["cell_type"] == "code"]
+    return [(c.get("metadata", {}).get("tags", []), "".join(c["source"])) for c in cells
+            if c["cell_type"] == "code" and "colab-install" not in c.get("metadata", {}).get("tags", [])]
 
 
 def code_lines(source: str) -> list[str]:
@@ -118,3 +120,18 @@ def test_notebook_is_valid_nbformat_with_cell_ids(path):
     nb = nbformat.read(str(path), as_version=4)
     nbformat.validate(nb)
     assert all(cell.get("id") for cell in nb.cells)
+
+
+def test_every_page_opens_with_the_same_colab_install_cell_hidden_in_the_book():
+    """Colab has no axlib: a page's first cell clones the repository named in pyproject.toml (its
+    one URL) and installs it; the cell is identical on every page and removed from the book."""
+    import tomllib
+
+    url = tomllib.loads((NOTEBOOKS[0].parents[1] / "pyproject.toml").read_text())["project"]["urls"]["Repository"]
+    firsts = [json.loads(path.read_text())["cells"][0] for path in NOTEBOOKS]
+    for path, cell in zip(NOTEBOOKS, firsts, strict=True):
+        assert cell["cell_type"] == "code", path.name
+        assert {"colab-install", "remove-cell"} <= set(cell["metadata"]["tags"]), path.name
+        source = "".join(cell["source"])
+        assert f"git clone -q --depth 1 {url} " in source and 'find_spec("axlib") is None' in source, path.name
+        assert source == "".join(firsts[0]["source"]), f"{path.name}: another Colab cell than {NOTEBOOKS[0].name}"
