@@ -65,3 +65,19 @@ def test_an_unverified_folder_is_not_archived(tmp_path):
 
 def test_the_repository_url_comes_from_pyproject():
     assert embedded_archive.repository_url().startswith("https://github.com/")
+
+
+def test_loading_a_model_without_embedded_data_says_where_it_looked_and_how_to_get_it(tmp_path, monkeypatch):
+    """A plain `pip install` has no data/: loading a shipped model fails with one message naming
+    the places looked in and the two ways to get the data, not a bare missing-file path."""
+    import axlib.models
+
+    monkeypatch.setenv("AXLIB_DATA", str(tmp_path / "cache"))
+    monkeypatch.delenv("AXLIB_EMBEDDED", raising=False)
+    monkeypatch.setattr(paths, "REPO_ROOT", tmp_path / "site-packages")
+    with pytest.raises(FileNotFoundError) as error:
+        axlib.models.load("cifar10-alexnet")
+    message = str(error.value)
+    assert "cifar10-alexnet.safetensors not found: the embedded data (its MANIFEST.json) was not found" in message
+    assert "site-packages/data (beside the package)" in message and "(fetched)" in message
+    assert "axlib data fetch embedded" in message and "AXLIB_EMBEDDED" in message

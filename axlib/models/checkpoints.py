@@ -51,13 +51,16 @@ def load_state(path, *, verify: bool = True) -> dict[str, torch.Tensor]:
 
     Raises FileNotFoundError when the file is missing, ValueError when its hash differs.
     """
-    from axlib._util.paths import repo_data_dir
-    from axlib.data.manifest import verified
+    from axlib._util.paths import missing_embedded_message, repo_data_dir
+    from axlib.data.manifest import manifest_path, verified
 
     path = Path(path)
+    embedded = path.resolve().is_relative_to(repo_data_dir().resolve())
     if not path.exists():
+        if embedded and not manifest_path().is_file():      # no embedded data at all (a plain pip install)
+            raise FileNotFoundError(f"checkpoint {path.name} not found: {missing_embedded_message()}")
         raise FileNotFoundError(f"checkpoint {path} not found")
-    if verify and path.resolve().is_relative_to(repo_data_dir().resolve()):
+    if verify and embedded:
         verified(path)
         verified(path.with_suffix(".json"))
     elif verify:
