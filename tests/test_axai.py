@@ -274,3 +274,45 @@ def test_projection_binds_on_cifar_and_not_on_imagenet_at_the_default_budget(nam
     norms = (pgd(net, x, y, steps=20, norm="l2", **params) - x).flatten(1).norm(dim=1)
     on_ball = (norms >= 0.999 * params["eps"]).float().mean().item()
     assert on_ball >= 0.75 if binds else on_ball == 0.0
+
+
+def test_a_segmentation_given_as_a_callable_runs_beside_the_attack_and_changes_nothing():
+    """QuickShift passed as a callable runs on a worker thread while the attack runs (the
+    attack below waits for it: run one after the other, they could not meet) and gives, bit for
+    bit, the explanation its labels give as a tensor."""
+    import functools
+    import threading
+
+    from axlib.attacks import pgd
+    from axlib.data.cifar import cifar10_test
+    from axlib.models import load
+    from axlib.models.registry import checkpoint_path
+    from axlib.segment import quickshift
+
+    if not checkpoint_path("cifar10-alexnet").exists():
+        pytest.skip("cifar10-alexnet is not shipped in this checkout")
+    net, x = load("cifar10-alexnet"), cifar10_test()[0][:4]
+    segmentation = functools.partial(quickshift, kernel_size=2, max_dist=6, ratio=0.5)
+    params = default_attack_params(x.shape)
+    done, seen = threading.Event(), {}
+
+    def segment_and_signal(images):
+        seen["thread"] = threading.current_thread().name
+        labels = segmentation(images)
+        done.set()
+        return labels
+
+    def attack_that_waits(model, images, y):
+        seen["met"] = done.wait(timeout=30)     # only true if the segmentation ran meanwhile
+        return pgd(model, images, y, steps=20, **params)
+
+    beside = axai(net, x, segment_and_signal, attack=attack_that_waits, k=5)
+    assert seen["met"] and seen["thread"].startswith("axai-segmentation")
+    given = axai(net, x, segmentation(x), k=5)
+    for field in ("ranking", "density", "sizes", "top_k", "mask", "attacked", "delta", "target", "adv_label",
+                  "segments"):
+        assert torch.equal(getattr(beside, field), getattr(given, field)), field
+    overlapped = axai(net, x, segmentation, k=5)
+    assert torch.equal(overlapped.mask, given.mask) and torch.equal(overlapped.delta, given.delta)
+    with pytest.raises(ValueError, match=r"segments must have shape \(B, H, W\)"):
+        axai(net, x, lambda images: torch.zeros(3, 3, dtype=torch.long), k=5)

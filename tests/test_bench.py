@@ -140,12 +140,13 @@ def test_targets_and_table(result):
     assert 0 <= shares["segmentation"] <= 1 and 0 <= shares["rest"] <= 1
     assert 0 < shares["attack"] <= 1
     # medians of per-call shares: their sum is 1 for each call, near 1 for the medians
-    assert 0.5 < shares["attack"] + shares["segmentation"] + shares["rest"] < 1.5
+    assert 0.5 < shares["attack"] + shares["segmentation"] - shares["overlap"] + shares["rest"] < 1.5
+    assert 0 <= shares["overlap"] <= min(shares["attack"], shares["segmentation"]) + 1e-9
     rows = B.table(result)
     assert [r["method"] for r in rows] == [B.NAMES[m] for m in result["results"]]
     assert rows[0]["paper s"] == 6.6 and rows[1]["paper ratio"] == pytest.approx(105 / 6.6)
     assert "3" in result["results"]["axai"]["throughput"]
-    assert set(result["results"]["axai"]["throughput"]["3"]["parts"]) == {"attack", "segmentation", "rest"}
+    assert set(result["results"]["axai"]["throughput"]["3"]["parts"]) == {"attack", "segmentation", "overlap", "rest"}
     synthetic = {"ratios": {"lime/axai": 20.0, "shap/axai": 5.0},
                  "results": {"axai": {"shares": {"segmentation": 0.31, "rest": 0.05}}}}
     assert {k: v["met"] for k, v in B.targets(synthetic).items()} == {
@@ -203,3 +204,9 @@ def test_bench_threads_zero_means_every_core_and_bad_threads_are_refused():
     for bad in (-1, 1.5, "two"):
         with pytest.raises(ValueError, match="threads must be"):
             profile_settings("smoke", threads=bad)
+
+
+def test_parts_account_for_overlap_from_clock_readings():
+    """Attack 0-3 s, segmentation 1-2 s, total 4 s: overlap 1 s, rest 1 s; apart: no overlap."""
+    assert B._parts((0.0, 3.0), (1.0, 2.0), 4.0) == {"attack": 3.0, "segmentation": 1.0, "overlap": 1.0, "rest": 1.0}
+    assert B._parts((0.0, 1.0), (1.5, 2.0), 2.5) == {"attack": 1.0, "segmentation": 0.5, "overlap": 0.0, "rest": 1.0}

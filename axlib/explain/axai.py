@@ -82,6 +82,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import torch
@@ -122,6 +123,8 @@ class AxaiExplanation:
         The labels attacked (the prediction when target=None).
     adv_label : torch.Tensor, shape (B,), int64
         The model's prediction on X'.
+    segments : torch.Tensor, shape (B, H, W), int64
+        The segment labels the explanation ranks (given, or computed beside the attack).
     """
 
     ranking: torch.Tensor
@@ -133,6 +136,7 @@ class AxaiExplanation:
     delta: torch.Tensor
     target: torch.Tensor
     adv_label: torch.Tensor
+    segments: torch.Tensor
 
 
 # --------------------------------------------------------------------------- defaults
@@ -288,7 +292,8 @@ def _check_segments(segments, x: torch.Tensor) -> torch.Tensor:
 
 
 # --------------------------------------------------------------------------- AXAI
-def axai(model, x: torch.Tensor, segments: torch.Tensor, *, target=None, k: int = 10,
+def axai(model, x: torch.Tensor, segments: torch.Tensor | Callable[[torch.Tensor], torch.Tensor], *,
+         target=None, k: int = 10,
          a: float = 15.0, attack: str | Callable = "pgd", eps: float | None = None,
          step: float | None = None, steps: int = 20, norm: str = "l2",
          channel_rule: str = "any", random_start: bool = False,
@@ -305,8 +310,13 @@ def axai(model, x: torch.Tensor, segments: torch.Tensor, *, target=None, k: int 
         attack, parameters untouched.
     x : torch.Tensor, shape (B, C, H, W), floating
         Pixels in [0, 1].
-    segments : torch.Tensor, shape (B, H, W) or (H, W), integer
-        Labels 0..S-1 per image, or one (H, W) map for all images.
+    segments : torch.Tensor, shape (B, H, W) or (H, W), integer; or callable
+        Labels 0..S-1 per image, or one (H, W) map for all images. Or a segmentation, called
+        as ``segments(x)`` with x on the CPU and returning such labels (for example
+        ``functools.partial(axlib.segment.quickshift, kernel_size=4, max_dist=200, ratio=0.2)``):
+        it runs on a worker thread while the attack runs, since neither needs the other
+        (scikit-image's QuickShift releases the GIL), and the explanation is bit for bit the
+        one the same labels passed as a tensor give.
     target : None, int or torch.Tensor, shape (B,), optional
         None: attack the model's prediction, as the reference code does; an int or (B,)
         labels: the labels to move away from.
@@ -360,8 +370,10 @@ def axai(model, x: torch.Tensor, segments: torch.Tensor, *, target=None, k: int 
     if not callable(attack) and attack not in ATTACKS:
         raise ValueError(f"attack must be one of {ATTACKS} or a callable (model, x, y) -> x_adv, got {attack!r}")
     x = check_images(x)
-    segments = _check_segments(segments, x)
     x = x.detach()
+    segmentation = segments if callable(segments) else None
+    if segmentation is None:
+        segments = _check_segments(segments, x)
 
     if target is None:
         y = _attacks.predicted_labels(model, x)
@@ -371,20 +383,24 @@ def axai(model, x: torch.Tensor, segments: torch.Tensor, *, target=None, k: int 
     defaults = default_attack_params(x.shape, norm=norm, steps=steps)
     eps = defaults["eps"] if eps is None else eps
     step = 2.5 * eps / steps if step is None else step
-    if callable(attack):
-        x_adv = attack(model, x, y)
-    elif attack == "fgm":
-        x_adv = _attacks.fgm(model, x, y, eps=eps, norm=norm)
-    else:
-        x_adv = _attacks.pgd(model, x, y, eps=eps, step=step, steps=steps, norm=norm,
-                             random_start=random_start, generator=generator)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="axai-segmentation") as pool:
+        pending = pool.submit(segmentation, x.cpu().clone()) if segmentation is not None else None
+        if callable(attack):
+            x_adv = attack(model, x, y)
+        elif attack == "fgm":
+            x_adv = _attacks.fgm(model, x, y, eps=eps, norm=norm)
+        else:
+            x_adv = _attacks.pgd(model, x, y, eps=eps, step=step, steps=steps, norm=norm,
+                                 random_start=random_start, generator=generator)
+        if pending is not None:
+            segments = _check_segments(pending.result(), x)
     if not isinstance(x_adv, torch.Tensor) or x_adv.shape != x.shape:
         raise ValueError("attack must return a tensor shaped like x")
     x_adv = x_adv.detach()
     delta = x_adv - x
     parts = explain_delta(delta, segments, k=k, a=a, channel_rule=channel_rule)
     adv_label = _attacks.predicted_labels(model, x_adv)
-    return AxaiExplanation(**parts, delta=delta, target=y, adv_label=adv_label)
+    return AxaiExplanation(**parts, delta=delta, target=y, adv_label=adv_label, segments=segments)
 
 
 def explain_delta(delta: torch.Tensor, segments: torch.Tensor, *, k: int, a: float,
@@ -441,8 +457,8 @@ def attribute(model, x: torch.Tensor, target=None, *, segments: torch.Tensor, k:
         Pixels in [0, 1].
     target : None, int or torch.Tensor, shape (B,), optional
         As in :func:`axai` (None: the model's prediction).
-    segments : torch.Tensor, shape (B, H, W) or (H, W), integer
-        Segment labels 0..S-1, as in :func:`axai`.
+    segments : torch.Tensor, shape (B, H, W) or (H, W), integer; or callable
+        Segment labels 0..S-1, or a segmentation run beside the attack, as in :func:`axai`.
     k : int or None, default 10
         Segments kept, >= 1; None: every segment keeps its density (a full segment ranking
         map).
@@ -462,7 +478,7 @@ def attribute(model, x: torch.Tensor, target=None, *, segments: torch.Tensor, k:
     """
     exp = axai(model, x, segments, target=target, k=1 if k is None else k, **kw)
     B = x.shape[0]
-    seg = _check_segments(segments, x).reshape(B, -1)
+    seg = exp.segments.reshape(B, -1)
     amap = exp.density.gather(1, seg).reshape(B, *x.shape[-2:])
     if k is not None:
         amap = torch.where(exp.mask, amap, torch.zeros_like(amap))

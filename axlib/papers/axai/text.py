@@ -119,7 +119,7 @@ def axai_embeddings(model: nn.Module, tokens, *, target: int | None = None, k: i
     Returns an :class:`axlib.explain.AxaiExplanation` for B = 1 with "pixels" = (token,
     dimension) entries: density (1, n_tokens) = attacked entries / D per token, ranking /
     top_k token positions, mask and attacked (1, n_tokens, D), delta (1, 1, n_tokens, D) the
-    change of the embeddings (real tokens only).
+    change of the embeddings (real tokens only), segments (1, n_tokens, D) each entry's token.
     """
     k = check_int("k", k, low=1)
     ids = _sentence_ids(tokens)
@@ -136,7 +136,8 @@ def axai_embeddings(model: nn.Module, tokens, *, target: int | None = None, k: i
     chosen[0, top_k[0][top_k[0] >= 0]] = True
     keep = chosen[:, :, None].expand(1, n, D)
     return AxaiExplanation(ranking=ranking, density=density.float(), sizes=sizes, top_k=top_k,
-                           mask=keep, attacked=attacked, delta=delta, target=y, adv_label=adv_label)
+                           mask=keep, attacked=attacked, delta=delta, target=y, adv_label=adv_label,
+                           segments=segments)
 
 
 def embedding_attack_magnitudes(model: nn.Module, token_rows, *, rel: float = 0.1, steps: int = 20,
