@@ -7,6 +7,7 @@ import pytest
 import torch
 from torch import nn
 
+from axlib._util.checks import torch_threads
 from axlib.explain import AxaiExplanation, axai, default_attack_params, rank_segments, tail_mask
 from axlib.explain.axai import attribute, segment_density
 
@@ -306,13 +307,27 @@ def test_a_segmentation_given_as_a_callable_runs_beside_the_attack_and_changes_n
         seen["met"] = done.wait(timeout=30)     # only true if the segmentation ran meanwhile
         return pgd(model, images, y, steps=20, **params)
 
-    beside = axai(net, x, segment_and_signal, attack=attack_that_waits, k=5)
+    beside = axai(net, x, segment_and_signal, attack=attack_that_waits, k=5, overlap=True)
     assert seen["met"] and seen["thread"].startswith("axai-segmentation")
     given = axai(net, x, segmentation(x), k=5)
     for field in ("ranking", "density", "sizes", "top_k", "mask", "attacked", "delta", "target", "adv_label",
                   "segments"):
         assert torch.equal(getattr(beside, field), getattr(given, field)), field
-    overlapped = axai(net, x, segmentation, k=5)
-    assert torch.equal(overlapped.mask, given.mask) and torch.equal(overlapped.delta, given.delta)
+    first = axai(net, x, segment_and_signal, k=5, overlap=False)
+    assert seen["thread"] == threading.main_thread().name
+    assert torch.equal(first.mask, given.mask) and torch.equal(first.delta, given.delta)
     with pytest.raises(ValueError, match=r"segments must have shape \(B, H, W\)"):
         axai(net, x, lambda images: torch.zeros(3, 3, dtype=torch.long), k=5)
+
+
+def test_overlap_is_chosen_where_it_was_measured_to_pay(monkeypatch):
+    """Beside the attack with a free core or a batch of >= 8 ImageNet-sized images, else first."""
+    from axlib.explain import axai_module as module
+
+    monkeypatch.setattr(module.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    small, large = torch.zeros(1, 3, 224, 224), torch.zeros(8, 3, 224, 224)
+    with torch_threads(1):
+        assert module._overlaps(small, None)
+    with torch_threads(2):
+        assert not module._overlaps(small, None) and module._overlaps(large, None)
+        assert module._overlaps(small, True) and not module._overlaps(large, False)
