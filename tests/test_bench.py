@@ -126,8 +126,9 @@ def test_cli_smoke(tmp_path, capsys):
     assert main(["bench", "--profile", "smoke", "--out", str(out)]) == 0
     data = json.loads(out.read_text())
     assert data["profile"] == "smoke" and data["model"] == "cifar10-alexnet"
-    assert data["image_size"] == [3, 32, 32]
-    assert set(data["ratios"]) == {"lime/axai", "shap/axai"}
+    (run,) = data["runs"]
+    assert run["image_size"] == [3, 32, 32] and run["threads"] == 1
+    assert set(run["ratios"]) == {"lime/axai", "shap/axai"}
     assert "LIME" in capsys.readouterr().out
 
 
@@ -198,9 +199,11 @@ def test_bench_threads_zero_means_every_core_and_bad_threads_are_refused():
 
     from axlib.papers.axai.bench import profile_settings
 
-    assert profile_settings("smoke", threads=0)["threads"] == (os.cpu_count() or 1)
-    assert profile_settings("smoke", threads=2)["threads"] == 2
-    assert profile_settings("smoke")["threads"] == 1
+    assert profile_settings("smoke", threads=0)["threads"] == (os.cpu_count() or 1,)
+    assert profile_settings("smoke", threads=2)["threads"] == (2,)
+    assert profile_settings("smoke")["threads"] == (1,)
+    assert profile_settings("default")["threads"] == tuple(dict.fromkeys((1, os.cpu_count() or 1)))
+    assert profile_settings("smoke", threads=(1, 1, 0))["threads"] == tuple(dict.fromkeys((1, os.cpu_count() or 1)))
     for bad in (-1, 1.5, "two"):
         with pytest.raises(ValueError, match="threads must be"):
             profile_settings("smoke", threads=bad)
@@ -210,3 +213,17 @@ def test_parts_account_for_overlap_from_clock_readings():
     """Attack 0-3 s, segmentation 1-2 s, total 4 s: overlap 1 s, rest 1 s; apart: no overlap."""
     assert B._parts((0.0, 3.0), (1.0, 2.0), 4.0) == {"attack": 3.0, "segmentation": 1.0, "overlap": 1.0, "rest": 1.0}
     assert B._parts((0.0, 1.0), (1.5, 2.0), 2.5) == {"attack": 1.0, "segmentation": 0.5, "overlap": 0.0, "rest": 1.0}
+
+
+def test_run_profile_times_every_method_at_each_thread_budget(monkeypatch):
+    """One run per budget, in turn, each with its threads and the load average before and after;
+    the text gives the ratios of every budget side by side."""
+    monkeypatch.setitem(B.PROFILES["smoke"], "threads", (1, 2))
+    result = B.run_profile("smoke")
+    assert [run["threads"] for run in result["runs"]] == [1, 2]
+    for run in result["runs"]:
+        assert set(run["results"]) == {"axai", "lime", "shap"} and set(run["ratios"]) == {"lime/axai", "shap/axai"}
+        assert len(run["load_average_1_5_15"]["before"]) == 3 and len(run["load_average_1_5_15"]["after"]) == 3
+    text = B.format_runs(result)
+    assert text.count("load average (1, 5, 15 min)") == 2
+    assert "ratios at equal thread budgets: 1 thread(s): lime/axai" in text and "; 2 thread(s): lime/axai" in text

@@ -86,7 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", default=None, help="JSON path (default: runs/bench/<profile>.json)")
     bench.add_argument("--repeats", type=int, default=None, help="override the profile's repeats")
     bench.add_argument("--threads", type=int, default=None,
-                       help="torch CPU threads (axai suite; default: the profile's, 1 under default; 0: every core)")
+                       help="one thread budget instead of the profile's (axai suite; the profile's: 1, then every core; "
+                            "0: every core)")
 
     explain = sub.add_parser("explain", help="AXAI and baselines on your own images: one figure and one JSON each")
     explain.add_argument("images", nargs="+", help="image files, or skimage:NAME (e.g. skimage:chelsea)")

@@ -26,9 +26,11 @@ explains one image at a time, so it has none. The images of a batch are the benc
 repeated cyclically when there are fewer than the batch size.
 
 ``bench_cli`` (``axlib bench --profile smoke|default|paper``) picks the model, images and
-settings of a profile, prints the table and writes the JSON (default
-``runs/bench/<profile>.json``). The default and paper profiles time the CPU and, when a GPU
-is present, the same run again on the GPU (the JSON's "gpu" entry). :func:`targets` checks a
+settings of a profile, times every method at each of the profile's thread budgets in turn
+(default and paper: 1 thread, then every core, so each ratio compares methods at an equal
+budget), prints the tables and writes the JSON (default ``runs/bench/<profile>.json``), with
+the load average before and after each budget. The default and paper profiles time the CPU
+and, when a GPU is present, the same run again on the GPU (the JSON's "gpu" entry). :func:`targets` checks a
 result against the targets of :data:`axlib.papers.axai.claims.TABLE5_TARGETS` (the paper's
 CPU ratios; AXAI's segmentation and its remaining work as shares of its time), and
 :func:`table` gives Table 5's rows for a notebook. The verdict rules of the ratios are
@@ -63,24 +65,23 @@ plain numbers {"cpu" | "gpu": {"lime" | "shap" | "axai": seconds}} (from the pap
 PROFILES: dict[str, dict] = {
     # seconds: the CIFAR-10 AlexNet, 2 images, tiny sample counts; proves the code path
     "smoke": dict(model="cifar10-alexnet", data="cifar10", n_images=2, repeats=1, warmup=0,
-                  batch_sizes=(1, 2), device="cpu", threads=1,
+                  batch_sizes=(1, 2), device="cpu", threads=(1,),
                   segment=dict(LIME_DEFAULTS, kernel_size=1),
                   axai=dict(k=10, a=15.0, steps=20),
                   lime=dict(LIME_DEFAULTS, num_samples=20, num_features=5, kernel_size=1, batch_size=20),
                   shap=dict(nsamples=4, batch_size=50), n_background=2,
                   throughput_methods=("axai", "shap")),
-    # the book: MobileNetV2 224x224 at the paper's settings, sized for <= 15 min on 2 CPU cores
-    # measured on 2 CPU cores shared with other jobs: with 2 torch threads a MobileNetV2
-    # forward took 3-6 s (OpenMP threads fighting for busy cores), with 1 thread 0.15 s; so one
-    # thread (recorded). Per image then (2-image trial, 239 s in all): AXAI 1.3 s, LIME 48 s,
-    # SHAP 18 s. 5 images, one repeat, AXAI throughput at batch 32 (SHAP loops per image
-    # inside and LIME takes one image: no throughput) keep a run near 10 minutes.
+    # MobileNetV2 224x224 at the paper's settings, every method at each thread budget in turn:
+    # 1 thread, then every core (0), so the ratios are measured at equal budgets. Per image on
+    # a quiet 2-core machine at 1 thread: AXAI about 1 s, LIME about 45 s, SHAP about 18 s, so
+    # 10 images, one repeat and AXAI's throughput at batch 32 (SHAP loops per image inside and
+    # LIME takes one image: no throughput) take about 20 minutes for both budgets.
     # warm-up: AXAI's first call only (it also warms the model); LIME and SHAP calls take tens
     # of seconds, so one-off costs weigh little in them, and warming them would add a minute.
     # With a GPU present the same run follows on it (gpu_also).
-    "default": dict(model="imagenet-mobilenetv2", data="imagenet", n_images=5, repeats=1,
+    "default": dict(model="imagenet-mobilenetv2", data="imagenet", n_images=10, repeats=1,
                     warmup={"axai": 1}, gpu_also=True,
-                    batch_sizes=(1, 32), throughput_methods=("axai",), device="cpu", threads=1,
+                    batch_sizes=(1, 32), throughput_methods=("axai",), device="cpu", threads=(1, 0),
                     segment=dict(LIME_DEFAULTS),
                     axai=dict(k=10, a=15.0, steps=20),
                     lime=dict(LIME_DEFAULTS, num_samples=1000, num_features=5, batch_size=50),
@@ -88,7 +89,7 @@ PROFILES: dict[str, dict] = {
     # the paper's scale: more images and repeats, batch 32, the GPU when there is one
     "paper": dict(model="imagenet-mobilenetv2", data="imagenet", n_images=16, repeats=3, warmup=1,
                   gpu_also=True,
-                  batch_sizes=(1, 32), device="cpu", threads=None,
+                  batch_sizes=(1, 32), device="cpu", threads=(1, 0),
                   segment=dict(LIME_DEFAULTS),
                   axai=dict(k=10, a=15.0, steps=20),
                   lime=dict(LIME_DEFAULTS, num_samples=1000, num_features=5, batch_size=100),
@@ -469,12 +470,29 @@ def format_table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def format_runs(result: dict) -> str:
+    """A :func:`run_profile` result as text: each thread budget's table with the load average
+    before and after it, then the ratios at every budget side by side."""
+    blocks = []
+    for run in result["runs"]:
+        load = run["load_average_1_5_15"]
+        blocks.append(format_table(run) + f"\nload average (1, 5, 15 min): before {load['before']}, "
+                                          f"after {load['after']}")
+    ratios = "; ".join(f"{run['threads']} thread(s): " + ", ".join(f"{k} {v:.1f}x" for k, v in run["ratios"].items())
+                       for run in result["runs"])
+    blocks.append(f"ratios at equal thread budgets: {ratios}")
+    if result.get("gpu"):
+        blocks.append(format_table(result["gpu"]))
+    return "\n\n".join(blocks)
+
+
 def profile_settings(profile: str, **overrides) -> dict:
     """The benchmark settings of ``profile`` (smoke | default | paper), with overrides.
 
-    ``threads`` 0 means every core of the machine. Raises ValueError for an unknown profile, a
-    device this machine does not have, repeats that is not an integer >= 1 or threads that is
-    not an integer >= 0 (before any data or model is loaded)."""
+    ``threads``: the thread budgets, each timed in turn (an int overrides them with one); 0
+    means every core of the machine, and a budget named twice is timed once. Raises ValueError
+    for an unknown profile, a device this machine does not have, repeats that is not an
+    integer >= 1 or a budget that is not an integer >= 0 (before any data or model is loaded)."""
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {tuple(PROFILES)}, got {profile!r}")
     cfg = {k: (dict(v) if isinstance(v, dict) else v) for k, v in PROFILES[profile].items()}
@@ -485,17 +503,23 @@ def profile_settings(profile: str, **overrides) -> dict:
         cfg["device"] = "cuda" if torch.cuda.is_available() else "cpu"
     check_device(cfg["device"])
     check_int("repeats", cfg["repeats"], low=1)
-    if cfg["threads"] == 0:                       # 0: every core of the machine
-        cfg["threads"] = os.cpu_count() or 1
-    elif cfg["threads"] is not None:
-        check_int("threads", cfg["threads"], low=1)
+    budgets = tuple(cfg["threads"]) if isinstance(cfg["threads"], (list, tuple)) else (cfg["threads"],)
+    budgets = [check_int("threads", t, low=0) or (os.cpu_count() or 1) for t in budgets]   # 0: every core
+    if not budgets:
+        raise ValueError("threads must name at least one thread budget")
+    cfg["threads"] = tuple(dict.fromkeys(budgets))
     return cfg
 
 
+def _load_average() -> list[float] | None:
+    return list(os.getloadavg()) if hasattr(os, "getloadavg") else None
+
+
 def run_profile(profile: str = "default", *, progress=None, **overrides) -> dict:
-    """Load the profile's model and images and run :func:`bench`; returns its dict plus
-    the profile name and the model's name. With the profile's ``gpu_also`` and a GPU present,
-    a CPU run is followed by the same run on the GPU, stored under "gpu"."""
+    """Load the profile's model and images and run :func:`bench` at each of its thread budgets
+    in turn. Returns {"profile", "model", "data", "runs": [one :func:`bench` dict per budget,
+    each with "load_average_1_5_15" {"before", "after"}]}. With the profile's ``gpu_also`` and
+    a GPU present, the CPU runs are followed by the same run on the GPU, stored under "gpu"."""
     from axlib import models
 
     cfg = profile_settings(profile, **overrides)
@@ -510,11 +534,12 @@ def run_profile(profile: str = "default", *, progress=None, **overrides) -> dict
     kw = dict(repeats=cfg["repeats"], warmup=cfg["warmup"], batch_sizes=cfg["batch_sizes"],
               settings=settings, n_background=min(cfg["n_background"], x.shape[0]),
               throughput_methods=cfg["throughput_methods"], progress=progress)
-    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
-    result = bench(model, x, device=cfg["device"], threads=cfg["threads"], **kw)
-    load = {"before": load_before, "after": os.getloadavg() if hasattr(os, "getloadavg") else None}
-    result = {"profile": profile, "model": cfg["model"], "data": cfg["data"], "load_average_1_5_15": load,
-              **result}
+    runs = []
+    for threads in cfg["threads"]:
+        load_before = _load_average()
+        run = bench(model, x, device=cfg["device"], threads=threads, **kw)
+        runs.append({"load_average_1_5_15": {"before": load_before, "after": _load_average()}, **run})
+    result = {"profile": profile, "model": cfg["model"], "data": cfg["data"], "runs": runs}
     if cfg.get("gpu_also") and cfg["device"] == "cpu" and torch.cuda.is_available():
         # the same run on the GPU, so that one JSON holds both columns of Table 5
         gpu = bench(model, x, device="cuda", threads=None, **kw)
@@ -537,7 +562,7 @@ def bench_cli(args) -> int:
     out = Path(args.out) if getattr(args, "out", None) else REPO_ROOT / "runs" / "bench" / f"{args.profile}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1, default=_json_default))
-    print(format_table(result))
+    print(format_runs(result))
     print(f"wrote {out} ({result['wall_seconds']:.0f} s)")
     return 0
 
