@@ -48,16 +48,9 @@ import torch
 import torch.nn.functional as F
 
 from axlib._util.checks import check_choice, check_images, check_int, check_labels, check_number, eval_mode
+from axlib._util.layout import compute_layout
 
 NORMS = ("l2", "linf")
-
-CHANNELS_LAST_MIN_PIXELS = 16_384
-"""An attack computes in channels-last layout when its batch holds at least this many pixels
-(B x H x W): a 224x224 image, or 16 CIFAR images. Measured (PGD-20, 1 thread, 2-core x86_64
-CPU, Dec 2026): MobileNetV2 at 224 px 0.91 vs 1.13 s per image at batch 1 and 0.70 vs 1.05 at
-batch 32; the CIFAR-10 AlexNet / ResNet-18 at batch 128 27 vs 33 / 40 vs 48 ms per image, but
-at batch 1 4-14 % slower, hence the threshold. The layout changes which convolution kernels
-run, so results differ from the contiguous layout's in the last bits; they stay deterministic."""
 
 __all__ = ["NORMS", "fgm", "pgd", "predicted_labels", "adversarial_accuracy"]
 
@@ -290,7 +283,7 @@ def pgd(model, x: torch.Tensor, y, *, eps: float, step: float, steps: int, norm:
     mask = _check_mask(mask, x)
     if generator is not None and not isinstance(generator, torch.Generator):
         raise ValueError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
-    x = _compute_layout(x.detach())
+    x = compute_layout(x.detach())
     delta = torch.zeros_like(x)
     if random_start:
         delta = _random_start(x, eps, norm, mask, generator)
@@ -301,14 +294,6 @@ def pgd(model, x: torch.Tensor, y, *, eps: float, step: float, steps: int, norm:
             delta = _project(delta + step * direction, eps, norm)
             delta = _clip(x, x + delta, bounds) - x
     return (x + delta).detach().contiguous()
-
-
-def _compute_layout(x: torch.Tensor) -> torch.Tensor:
-    """x in channels-last layout when it is a batch of images holding at least
-    :data:`CHANNELS_LAST_MIN_PIXELS` pixels, else x unchanged (same values either way)."""
-    if x.dim() == 4 and x.shape[0] * x.shape[2] * x.shape[3] >= CHANNELS_LAST_MIN_PIXELS:
-        return x.contiguous(memory_format=torch.channels_last)
-    return x
 
 
 def adversarial_accuracy(model, x: torch.Tensor, y: torch.Tensor, attack: Callable, *,

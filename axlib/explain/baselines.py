@@ -43,6 +43,7 @@ from axlib._util.checks import (
     eval_mode,
     model_device,
 )
+from axlib._util.layout import compute_layout
 
 REDUCTIONS = ("abs_sum", "sum")
 
@@ -98,7 +99,7 @@ class _Selected(nn.Module):
         self.label = int(label)
 
     def forward(self, x):
-        return self.model(x)[:, self.label:self.label + 1]
+        return self.model(compute_layout(x))[:, self.label:self.label + 1]
 
 
 # --------------------------------------------------------------------------- LIME (lime package)
@@ -200,7 +201,8 @@ def lime_attribution(model, x: torch.Tensor, target=None, *, num_samples: int = 
         return out
 
     @torch.no_grad()
-    def classifier_fn(images: np.ndarray) -> np.ndarray:
+    @torch.no_grad()
+    def classifier_fn(images: np.ndarray) -> np.ndarray:   # NHWC arrays: a channels-last batch
         batch = torch.from_numpy(np.ascontiguousarray(images)).permute(0, 3, 1, 2)
         batch = batch.to(device=device, dtype=torch.float32)
         return torch.softmax(model(batch), dim=1).double().cpu().numpy()
