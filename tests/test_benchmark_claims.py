@@ -316,3 +316,23 @@ def test_table5_plot_shows_ours_and_the_papers_seconds_on_a_log_scale():
     paper = ax.collections[-1].get_offsets()[:, 0].tolist()
     from axlib.papers.axai.bench import PAPER_TABLE5
     assert paper == [PAPER_TABLE5["cpu"][m] for m in ("axai", "lime", "shap")]
+
+
+def test_time_shares_count_the_overlap_once():
+    """Attack 0.6 s and segmentation 0.3 s, all of it beside the attack, rest 0.1 s: 0.7 s of wall time."""
+    t5 = synthetic_t5()
+    t5["results"]["axai"]["parts"] = {"attack": 0.6, "segmentation": 0.3, "overlap": 0.3, "rest": 0.1}
+    shares = BM.time_shares(t5)
+    assert shares.loc[1, "attack share"] == pytest.approx(0.6 / 0.7)
+    assert shares.loc[1, "overlap share"] == pytest.approx(0.3 / 0.7)
+
+
+def test_run_table5_times_each_thread_budget():
+    x = torch.rand(3, 3, 32, 32, generator=torch.Generator().manual_seed(0))
+    t5 = BM.run_table5(tiny_cnn(), x, n_images=2, batch=2, lime_samples=10, shap_samples=2, threads=(1, 2, 1))
+    frame = BM.budget_frame(t5)
+    assert list(frame.index) == [1, 2] and t5["threads"] == 1 and "axai" in t5["maps"]
+    for column in ("axai s/image", "lime s/image", "shap s/image", "lime/axai ratio", "shap/axai ratio",
+                   "axai img/s @ 1", "axai img/s @ 2", "axai overlap s", "load before", "load after"):
+        assert frame[column].notna().all(), column
+    assert frame.loc[1, "lime/axai ratio"] == pytest.approx(t5["ratios"]["lime/axai"])
