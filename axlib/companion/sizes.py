@@ -88,14 +88,17 @@ PAGE_SIZES["03_quantile_selection"] = {
 # lime_samples / shap_samples: LIME's perturbations and SHAP's samples (Table 5, Fig. 21, App. F);
 # grid_cifar: CIFAR-10 images of Fig. 21; kernel_cifar: CIFAR-10 images of appendix F;
 # property1_cifar: CIFAR-10 images of section 6's Property 1 (LIME runs three times an image);
-# cifar_background_stop: SHAP's CIFAR-10 background is the 20 test images before this index.
+# cifar_background_stop: SHAP's CIFAR-10 background is the 20 test images before this index;
+# scaling_points: points on each axis of the scaling figure (sides 32-448 px, K 1-50).
 PAGE_SIZES["04_benchmarks"] = {
     "smoke": dict(threads=1, imagenet_images=2, table5=1, table5_batch=2, lime_samples=20, shap_samples=2,
-                  grid_cifar=2, kernel_cifar=2, property1_cifar=2, cifar_background_stop=16),
+                  grid_cifar=2, kernel_cifar=2, property1_cifar=2, cifar_background_stop=16, scaling_points=2),
     "default": dict(threads=1, imagenet_images=32, table5=5, table5_batch=8, lime_samples=1000, shap_samples=200,
-                    grid_cifar=10, kernel_cifar=10, property1_cifar=20, cifar_background_stop=1000),
+                    grid_cifar=10, kernel_cifar=10, property1_cifar=20, cifar_background_stop=1000,
+                    scaling_points=5),
     "paper": dict(threads=1, imagenet_images=250, table5=16, table5_batch=32, lime_samples=1000,
-                  shap_samples=200, grid_cifar=3, kernel_cifar=8, property1_cifar=200, cifar_background_stop=2000),
+                  shap_samples=200, grid_cifar=3, kernel_cifar=8, property1_cifar=200, cifar_background_stop=2000,
+                  scaling_points=5),
 }
 # 04b (appendices B, D, E.4, E.5): b_cifar / b_imagenet: images of appendix B; e4_cifar /
 # e4_imagenet: images of the blur ablation (appendix D reuses the ImageNet ones); e5: images shown

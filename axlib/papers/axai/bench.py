@@ -218,6 +218,16 @@ def _shap_call(model, settings: dict, device: torch.device, background: torch.Te
     return run
 
 
+def method_calls(model, settings: dict, device, background: torch.Tensor) -> dict:
+    """{method: a function returning a timed call of it}: each call takes a batch of images
+    (B, 3, H, W) and returns {"total": seconds, its parts' seconds, "map": (B, H, W)} (and
+    AXAI's "segments"); ``settings`` as in :func:`bench`, ``background`` SHAP's references."""
+    device = torch.device(device)
+    return {"axai": lambda: _axai_call(model, settings, device),
+            "lime": lambda: _lime_call(model, settings, device),
+            "shap": lambda: _shap_call(model, settings, device, background)}
+
+
 BATCHED = {"axai": True, "lime": False, "shap": True}
 """Whether a method takes a batch in one call (LIME explains one image at a time)."""
 
@@ -352,9 +362,7 @@ def bench(model, x: torch.Tensor, *, methods=METHODS, repeats: int = 3, warmup: 
         background = x[:n_background]
     background = check_images(background, name="background").to(device)
 
-    calls = {"axai": lambda: _axai_call(model, settings, device),
-             "lime": lambda: _lime_call(model, settings, device),
-             "shap": lambda: _shap_call(model, settings, device, background)}
+    calls = method_calls(model, settings, device, background)
     with torch_threads(threads):
         results, maps = _time_methods(calls, methods, x, repeats, warmup, batch_sizes,
                                       throughput_methods, device, say, keep_maps=keep_maps)
