@@ -26,12 +26,13 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
 def run_cells(notebook: str, **parameters) -> dict:
-    """Execute the code cells of ``notebook``; ``parameters`` replace the parameters cell's
-    values (as papermill injects them). Returns the namespace."""
+    """Execute the code cells of ``notebook`` but its Colab install cell (IPython syntax, and a
+    no-op where axlib is installed); ``parameters`` replace the parameters cell's values (as
+    papermill injects them). Returns the namespace."""
     nb = nbformat.read(NOTEBOOKS / notebook, as_version=4)
     namespace: dict = {}
     for cell in nb.cells:
-        if cell.cell_type != "code":
+        if cell.cell_type != "code" or "colab-install" in cell.metadata.get("tags", []):
             continue
         exec(compile(cell.source, f"{notebook}:{cell.get('id', '?')}", "exec"), namespace)
         if "parameters" in cell.metadata.get("tags", []):
