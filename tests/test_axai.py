@@ -331,3 +331,5 @@ def test_overlap_is_chosen_where_it_was_measured_to_pay(monkeypatch):
     with torch_threads(2):
         assert not module._overlaps(small, None) and module._overlaps(large, None)
         assert module._overlaps(small, True) and not module._overlaps(large, False)
+    with pytest.raises(ValueError, match="overlap must be True, False or None, got 'yes'"):
+        axai(nn.Linear(1, 1), small, torch.zeros(224, 224, dtype=torch.long), overlap="yes")
