@@ -144,3 +144,14 @@ def test_runtime_plot_shows_ours_and_the_papers_milliseconds_on_a_log_scale():
     assert [t.get_text() for t in ax.get_yticklabels()] == order
     assert [p.get_width() for p in ax.patches] == [runtime.loc[m, "ms_per_image"] for m in order]
     assert ax.collections[-1].get_offsets()[:, 0].tolist() == [paper.TABLE_2_MS[m] for m in order]
+
+
+def test_a_finding_judges_itself_through_the_recorder_with_all_its_fields():
+    from axlib.papers.robust.findings import Finding
+
+    class Recorder:
+        def judge(self, *args, **kwargs):
+            return {"args": args, "kwargs": kwargs}
+
+    seen = Finding("estimate", 0.5, "why", "points").judge(Recorder(), "robust.x")
+    assert seen == {"args": ("robust.x", "estimate", "why"), "kwargs": {"ours": 0.5, "unit": "points"}}

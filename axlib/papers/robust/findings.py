@@ -56,6 +56,11 @@ class Finding:
     note: str = ""
     unit: str = ""
 
+    def judge(self, rec, claim: str) -> dict:
+        """``rec.judge(claim, statistic, note, ours=ours, unit=unit)``: the verdict of ``claim``'s
+        declared rule on this finding, recorded by ``rec`` (a results recorder)."""
+        return rec.judge(claim, self.statistic, self.note, ours=self.ours, unit=self.unit)
+
 
 def _test_images(card: dict) -> int:
     """The number of test images behind a card's ``test_accuracy`` (from its ``test_set`` text)."""
