@@ -65,6 +65,34 @@ def test_pairwise_tests_match_scipy(rng):
     assert df2.t_p.iloc[0] == pytest.approx(st.ttest_ind(ragged[0], ragged[1]).pvalue, rel=1e-9)
 
 
+@pytest.mark.filterwarnings("ignore:Precision loss occurred:RuntimeWarning")   # scipy, on the constant samples
+@pytest.mark.parametrize("case", ["ties", "clipped", "small (exact)", "constant", "ragged"])
+def test_pairwise_tests_equal_scipy_on_ties_and_small_samples(rng, case):
+    """The sorted-sample U statistic and tie term are scipy's, pair by pair: rounded values
+    (many ties), values clipped at a bound (one huge tie group per sample, as attack magnitudes
+    at +-eps), samples of at most 8 values (scipy's exact distribution), constant samples."""
+    groups = {"ties": [np.round(rng.normal(size=60), 1) for _ in range(4)],
+              "clipped": [np.clip(rng.normal(size=500), -0.3, 0.3) for _ in range(4)],
+              "small (exact)": [rng.normal(size=k) for k in (3, 5, 8, 9)],
+              "constant": [np.full(10, 1.0), np.full(12, 1.0), rng.normal(size=10)],
+              "ragged": [rng.normal(size=k) for k in (30, 31, 57)]}[case]
+    df = stats.pairwise_tests(groups)
+    for row in df.itertuples():
+        t = st.ttest_ind(groups[row.i], groups[row.j])
+        u = st.mannwhitneyu(groups[row.i], groups[row.j], alternative="two-sided")
+        np.testing.assert_allclose([row.t_stat, row.t_p, row.u_stat, row.u_p],
+                                   [t.statistic, t.pvalue, u.statistic, u.pvalue], rtol=1e-12, atol=0)
+
+
+def test_draw_pairs_covers_all_pairs():
+    all_pairs = stats.draw_pairs(5, None)
+    assert [tuple(p) for p in all_pairs] == [(0, 1), (0, 2), (0, 3), (0, 4), (1, 2), (1, 3), (1, 4), (2, 3), (2, 4), (3, 4)]
+    drawn = stats.draw_pairs(5, 10, 0)                          # all of them, by sampling
+    assert {tuple(p) for p in drawn} == {tuple(p) for p in all_pairs}
+    some = stats.draw_pairs(40, 50, np.random.default_rng(3))
+    assert len({tuple(p) for p in some}) == 50 and (some[:, 0] < some[:, 1]).all() and some.max() < 40
+
+
 def test_pairwise_sampling(rng):
     groups = rng.normal(size=(30, 50))
     a = stats.pairwise_tests(groups, max_pairs=40, generator=3)

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping, Sequence
-from itertools import combinations
 
 import numpy as np
 import pandas as pd
@@ -103,47 +102,19 @@ def _as_array(deltas) -> np.ndarray:
     return arr
 
 
-def _pairs(n: int, max_pairs: int | None, generator) -> np.ndarray:
-    """All pairs (i < j) of n items, or max_pairs of them drawn uniformly without replacement."""
-    total = n * (n - 1) // 2
-    if max_pairs is None or max_pairs >= total:
-        return np.array(list(combinations(range(n), 2)), dtype=int).reshape(-1, 2)
-    rng = generator if isinstance(generator, np.random.Generator) else np.random.default_rng(generator)
-    flat = np.sort(rng.choice(total, size=max_pairs, replace=False))
-    starts = np.array([i * n - i * (i + 1) // 2 for i in range(n)])
-    i = np.searchsorted(starts, flat, side="right") - 1
-    return np.stack([i, flat - starts[i] + i + 1], axis=1)
-
-
-def pairwise_pvalues(deltas, *, max_pairs: int | None = None, generator=None,
-                     max_bytes: int = 512 * 2**20) -> pd.DataFrame:
-    """Student t-test and Mann-Whitney U test for pairs of images, with bounded memory.
+def pairwise_pvalues(deltas, *, max_pairs: int | None = None, generator=None) -> pd.DataFrame:
+    """Student t-test and Mann-Whitney U test for pairs of images.
 
     deltas: (n_images, n_values) array or tensor (rows: one image's X_diff); n_images >= 2.
     max_pairs: None tests all n(n-1)/2 pairs; an int draws that many distinct pairs uniformly
     without replacement (``generator``: None, an int seed or a numpy Generator).
-    max_bytes: memory allowed for the stacked pairs. :func:`axlib.stats.pairwise_tests` stacks
-    up to 2,048 pairs at a time (2 x 2,048 x n_values float64, plus Mann-Whitney's ranks,
-    several times that); below the limit it is called directly, above it (ImageNet: 150,528
-    values, about 5 GB a chunk) each pair is tested on its own through the same function.
+    Memory: each image sorted once, O(n_images x n_values) (:func:`axlib.stats.pairwise_tests`).
     Returns :func:`axlib.stats.pairwise_tests`' DataFrame: i, j, t_stat, t_p, u_stat, u_p.
     """
     arr = _as_array(deltas).astype(np.float64, copy=False)
-    n, m = arr.shape
-    if n < 2:
-        raise ValueError(f"deltas must hold at least 2 images, got {n}")
-    max_bytes = check_int("max_bytes", max_bytes, low=1)
-    total = n * (n - 1) // 2
-    if max_pairs is not None:
-        max_pairs = check_int("max_pairs", max_pairs, low=1)
-    chunk = min(2048, total if max_pairs is None else min(max_pairs, total))
-    if chunk * 2 * m * 8 * 4 <= max_bytes:                     # x4: Mann-Whitney's concatenation and ranks
-        return stats.pairwise_tests(arr, max_pairs=max_pairs, generator=generator)
-    rows = []
-    for i, j in _pairs(n, max_pairs, generator):
-        row = stats.pairwise_tests(arr[[i, j]]).iloc[0]
-        rows.append((i, j, row.t_stat, row.t_p, row.u_stat, row.u_p))
-    return pd.DataFrame(rows, columns=["i", "j", "t_stat", "t_p", "u_stat", "u_p"]).astype({"i": int, "j": int})
+    if arr.shape[0] < 2:
+        raise ValueError(f"deltas must hold at least 2 images, got {arr.shape[0]}")
+    return stats.pairwise_tests(arr, max_pairs=max_pairs, generator=generator)
 
 
 def pvalue_summary(pairs: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
