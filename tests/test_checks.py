@@ -88,3 +88,24 @@ def test_eval_mode_restores_every_flag_and_threads_are_restored():
     with pytest.raises(ValueError, match="threads must be an integer >= 1"):
         with torch_threads(0):
             pass
+
+
+def test_compute_layout_switches_large_batches_to_channels_last_and_keeps_values():
+    from axlib._util.layout import CHANNELS_LAST_MIN_PIXELS, InComputeLayout, compute_layout
+
+    small, large = torch.rand(1, 3, 32, 32), torch.rand(16, 3, 32, 32)    # 1,024 and 16,384 pixels
+    assert large.shape[0] * 32 * 32 >= CHANNELS_LAST_MIN_PIXELS > small.shape[0] * 32 * 32
+    assert compute_layout(small) is small
+    assert compute_layout(large).is_contiguous(memory_format=torch.channels_last)
+    assert torch.equal(compute_layout(large), large)
+    seen = []
+
+    class Probe(nn.Module):
+        def forward(self, x):
+            seen.append(x.is_contiguous(memory_format=torch.channels_last))
+            return x.flatten(1).sum(1, keepdim=True)
+
+    wrapped = InComputeLayout(Probe())
+    assert torch.equal(wrapped(large), large.flatten(1).sum(1, keepdim=True)) and seen == [True]
+    wrapped(small)
+    assert seen == [True, False]

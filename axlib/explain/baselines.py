@@ -43,7 +43,7 @@ from axlib._util.checks import (
     eval_mode,
     model_device,
 )
-from axlib._util.layout import compute_layout
+from axlib._util.layout import InComputeLayout, compute_layout
 
 REDUCTIONS = ("abs_sum", "sum")
 
@@ -465,7 +465,7 @@ def gradient_shap(model, x: torch.Tensor, target=None, *, baselines: torch.Tenso
                          f"got {tuple(baselines.shape)}")
     y = _targets(model, x, target)
     with eval_mode(model), _private_rng(seed):
-        attr = GradientShap(model).attribute(x.detach().to(device), baselines=baselines.to(device),
+        attr = GradientShap(InComputeLayout(model)).attribute(x.detach().to(device), baselines=baselines.to(device),
                                              target=y.to(device), n_samples=n_samples, stdevs=stdevs)
     return _reduce(attr, reduce)
 
@@ -530,7 +530,7 @@ def integrated_gradients(model, x: torch.Tensor, target=None, *, baseline: float
         baseline = float(baseline)
     y = _targets(model, x, target)
     with eval_mode(model):
-        attr = IntegratedGradients(model).attribute(x.detach().to(device), baselines=baseline,
+        attr = IntegratedGradients(InComputeLayout(model)).attribute(x.detach().to(device), baselines=baseline,
                                                     target=y.to(device), n_steps=n_steps,
                                                     method=method,
                                                     internal_batch_size=internal_batch_size)

@@ -73,6 +73,7 @@ from axlib._util.checks import (
     eval_mode,
     model_device,
 )
+from axlib._util.layout import compute_layout
 
 __all__ = ["rise", "rise_masks", "meaningful_perturbation", "extremal_perturbation",
            "gaussian_blur", "tv_norm", "EP_AREAS"]
@@ -299,7 +300,7 @@ def rise(model, x: torch.Tensor, target=None, *, n_masks: int = 8000, mask_size:
         for start in range(0, masks.shape[0], per_chunk):
             m = masks[start:start + per_chunk].to(device)  # (K, H, W)
             imgs = (m[:, None, None] * xd[None]).reshape(-1, c, h, w)  # (K * B, C, H, W)
-            probs = torch.softmax(model(imgs).float(), dim=1).reshape(m.shape[0], b, -1)
+            probs = torch.softmax(model(compute_layout(imgs)).float(), dim=1).reshape(m.shape[0], b, -1)
             score = probs.gather(2, y.to(device).view(1, b, 1).expand(m.shape[0], b, 1))[..., 0]
             sal += torch.einsum("kb,khw->bhw", score.double().cpu(), m.double().cpu())
     return (sal / (masks.shape[0] * p)).float()
@@ -381,7 +382,7 @@ def meaningful_perturbation(model, x: torch.Tensor, target=None, *, iterations: 
             pert = up * xd + (1 - up) * blurred
             if noise_std > 0:
                 pert = pert + noise_std * torch.randn(pert.shape, generator=gen).to(device)
-            prob = torch.softmax(model(pert), dim=1).gather(1, yd[:, None])[:, 0]
+            prob = torch.softmax(model(compute_layout(pert)), dim=1).gather(1, yd[:, None])[:, 0]
             loss = l1_coeff * (1 - m).abs().flatten(1).mean(1) + tv_coeff * tv_norm(m, tv_beta) + prob
             opt.zero_grad()
             loss.sum().backward()
@@ -489,7 +490,7 @@ def extremal_perturbation(model, x: torch.Tensor, target=None, *, areas=EP_AREAS
             pert = m * xd + (1 - m) * blurred
             if jitter and t % 2 == 0:                            # TorchRay: flip on even iterations
                 pert = torch.flip(pert, dims=(3,))
-            logit = model(pert).gather(1, yd[:, None])[:, 0]
+            logit = model(compute_layout(pert)).gather(1, yd[:, None])[:, 0]
             penalty = (torch.sort(m.flatten(1), dim=1).values - ref).pow(2).mean(1)
             loss = -logit + lam * penalty
             opt.zero_grad()

@@ -51,6 +51,7 @@ from axlib._util.checks import (
     eval_mode,
     model_device,
 )
+from axlib._util.layout import compute_layout
 
 __all__ = ["pointing_game", "box_iou", "wsl_boxes", "wsl_iou", "wsl", "localisation_scores",
            "causal_curves", "insertion", "deletion", "default_step"]
@@ -376,7 +377,7 @@ def causal_curves(model, x: torch.Tensor, maps: torch.Tensor, target, *, mode: s
                 imgs = torch.where(changed, base[None], xc[None])
             else:
                 imgs = torch.where(changed, xc[None], base[None])
-            logits = model(imgs.reshape(-1, c, h, w).to(device)).float().cpu()
+            logits = model(compute_layout(imgs.reshape(-1, c, h, w).to(device))).float().cpu()
             probs = torch.softmax(logits, dim=1).reshape(len(ks), b, -1)
             curves[:, start:start + len(ks)] = probs.gather(
                 2, y.view(1, b, 1).expand(len(ks), b, 1))[..., 0].T.double()
