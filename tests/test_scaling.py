@@ -29,7 +29,21 @@ def test_every_method_is_timed_on_both_axes_and_the_figure_draws_them():
     assert len(by_size.lines) == 3 and len(by_k.lines) == 3 and by_size.get_xscale() == "log"
 
 
-@pytest.mark.parametrize("kw, param", [(dict(sizes=(8,)), "sizes"), (dict(ks=(0,)), "ks"), (dict(k_size=4), "k_size")])
+def test_baselines_stop_at_their_side_and_axai_goes_on():
+    image, background = torch.rand(1, 3, 40, 40), torch.rand(2, 3, 40, 40)
+    rows = scaling.scaling(_model(), image, background, sizes=(16, 32), ks=(1,), k_size=16, lime_samples=10,
+                           shap_samples=2, baselines_up_to=16)
+    size_rows = [(r["side"], r["method"]) for r in rows if r["axis"] == "size"]
+    assert size_rows == [(16, "axai"), (16, "lime"), (16, "shap"), (32, "axai")]
+    assert len(scaling.plot_scaling(rows).axes[0].lines) == 3
+    table = scaling.scaling_table(rows)
+    assert list(table.columns) == ["axai", "lime", "shap"] and len(table) == 3      # sides 16, 32; K 1
+    assert table.loc[("size", 32, 10), "lime"] != table.loc[("size", 32, 10), "lime"]   # NaN: not timed
+    assert table.loc[("size", 32, 10), "axai"] == next(r["seconds"] for r in rows if r["side"] == 32)
+
+
+@pytest.mark.parametrize("kw, param", [(dict(sizes=(8,)), "sizes"), (dict(ks=(0,)), "ks"), (dict(k_size=4), "k_size"),
+                                       (dict(baselines_up_to=8), "baselines_up_to")])
 def test_bad_axes_are_refused(kw, param):
     with pytest.raises(ValueError, match=param):
         scaling.scaling(_model(), torch.rand(1, 3, 32, 32), torch.rand(1, 3, 32, 32), **kw)

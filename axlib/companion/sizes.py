@@ -67,18 +67,19 @@ PAGE_SIZES["02_attack_distributions"] = {
 # imagenet_alphas: the grid of the flip-threshold search (percent, 50 = the whole image); pgd_max:
 # how many fooled images the two PGD readings re-attack (None: all); table4_bands /
 # imagenet_table4_bands: how many of Table 4's bands, widest tails first; eps_ref: the L2 radius
-# of the robustness yardstick; threads: one torch thread (on a 2-core CPU two
-# threads per process made a PGD step on a small batch up to 15x slower). Default ImageNet: 28
+# of the robustness yardstick; threads: torch threads (None: every core; with the allocator
+# setting of axlib.companion.environ, PGD-20 on 2 cores at 2 threads takes 0.58-0.80 of its time at
+# 1 thread, CIFAR-10 batches of 1-256 and ImageNet batches of 8, Dec 2026; smoke: 1). Default ImageNet: 28
 # images, so that about 20 are fooled (the ImageNet rules' minimum n; ~19 s per fooled image).
 _GRID = (0.5, 1, 2, 3, 4, 5, 6, 8, 10, 12.5, 15, 17.5, 20, 25, 30, 35, 40, 45, 50)  # reattack.DEFAULT_ALPHAS
 _D03 = {"cifar_images": 500, "imagenet_images": 28, "alphas": _GRID, "imagenet_alphas": _GRID, "pgd_max": 150,
-        "table4_bands": 4, "imagenet_table4_bands": 4, "eps_ref": 0.5, "threads": 1,
+        "table4_bands": 4, "imagenet_table4_bands": 4, "eps_ref": 0.5, "threads": None,
         "models": {"cifar10": "cifar10-alexnet", "imagenet": "imagenet-mobilenetv2"}}
 PAGE_SIZES["03_quantile_selection"] = {
     "smoke": _with(_D03, cifar_images=16, imagenet_images=1, alphas=(1, 5, 15, 30, 50), imagenet_alphas=(1, 15, 50),
-                   pgd_max=16),   # all four Table 4 bands: every claim of the page is recorded (axlib book checks)
+                   pgd_max=16, threads=1),   # all four Table 4 bands: every claim of the page is recorded (axlib book checks)
     "default": _D03,
-    "paper": _with(_D03, cifar_images=2000, imagenet_images=200, pgd_max=None, threads=None),
+    "paper": _with(_D03, cifar_images=2000, imagenet_images=200, pgd_max=None),
 }
 # ----------------------------------------------------------------------- 04 benchmarks
 # One torch thread: on a 2-core CPU one thread per process is far steadier (see axlib.papers.axai.bench).
@@ -89,16 +90,21 @@ PAGE_SIZES["03_quantile_selection"] = {
 # grid_cifar: CIFAR-10 images of Fig. 21; kernel_cifar: CIFAR-10 images of appendix F;
 # property1_cifar: CIFAR-10 images of section 6's Property 1 (LIME runs three times an image);
 # cifar_background_stop: SHAP's CIFAR-10 background is the 20 test images before this index;
-# scaling_points: points on each axis of the scaling figure (sides 32-448 px, K 1-50).
+# scaling_points: points on each axis of the scaling figure (sides 32-448 px, K 1-50);
+# scaling_baselines_up_to: the largest side LIME and SHAP are timed at in it (None: all; at 448 px
+# they take minutes each at one thread, and the default book keeps its build time); threads: the
+# page's torch threads outside the timings (Table 5 sets its own budgets, the scaling figure one
+# thread; None: every core).
 PAGE_SIZES["04_benchmarks"] = {
     "smoke": dict(threads=1, imagenet_images=2, table5=1, table5_batch=2, lime_samples=20, shap_samples=2,
-                  grid_cifar=2, kernel_cifar=2, property1_cifar=2, cifar_background_stop=16, scaling_points=2),
-    "default": dict(threads=1, imagenet_images=32, table5=5, table5_batch=8, lime_samples=1000, shap_samples=200,
+                  grid_cifar=2, kernel_cifar=2, property1_cifar=2, cifar_background_stop=16, scaling_points=2,
+                  scaling_baselines_up_to=None),
+    "default": dict(threads=None, imagenet_images=32, table5=5, table5_batch=8, lime_samples=1000, shap_samples=200,
                     grid_cifar=10, kernel_cifar=10, property1_cifar=20, cifar_background_stop=1000,
-                    scaling_points=5),
-    "paper": dict(threads=1, imagenet_images=250, table5=16, table5_batch=32, lime_samples=1000,
+                    scaling_points=5, scaling_baselines_up_to=224),
+    "paper": dict(threads=None, imagenet_images=250, table5=16, table5_batch=32, lime_samples=1000,
                   shap_samples=200, grid_cifar=3, kernel_cifar=8, property1_cifar=200, cifar_background_stop=2000,
-                  scaling_points=5),
+                  scaling_points=5, scaling_baselines_up_to=None),
 }
 # 04b (appendices B, D, E.4, E.5): b_cifar / b_imagenet: images of appendix B; e4_cifar /
 # e4_imagenet: images of the blur ablation (appendix D reuses the ImageNet ones); e5: images shown
@@ -106,9 +112,9 @@ PAGE_SIZES["04_benchmarks"] = {
 PAGE_SIZES["04b_attack_appendices"] = {
     "smoke": dict(threads=1, imagenet_images=2, b_cifar=4, b_imagenet=1, e4_cifar=16, e4_imagenet=2, e5=4,
                   e5_robust=16),
-    "default": dict(threads=1, imagenet_images=64, b_cifar=200, b_imagenet=16, e4_cifar=1000, e4_imagenet=64,
+    "default": dict(threads=None, imagenet_images=64, b_cifar=200, b_imagenet=16, e4_cifar=1000, e4_imagenet=64,
                     e5=6, e5_robust=200),
-    "paper": dict(threads=1, imagenet_images=250, b_cifar=2000, b_imagenet=64, e4_cifar=2000, e4_imagenet=250,
+    "paper": dict(threads=None, imagenet_images=250, b_cifar=2000, b_imagenet=64, e4_cifar=2000, e4_imagenet=250,
                   e5=8, e5_robust=2000),
 }
 # ----------------------------------------------------------------------- 05 robust study

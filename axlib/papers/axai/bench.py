@@ -73,18 +73,19 @@ PROFILES: dict[str, dict] = {
                   throughput_methods=("axai", "shap")),
     # MobileNetV2 224x224 at the paper's settings, every method at each thread budget in turn:
     # 1 thread, then every core (0), so the ratios are measured at equal budgets. Per image on
-    # a quiet 2-core machine at 1 thread: AXAI about 1 s, LIME about 45 s, SHAP about 18 s, so
+    # a quiet 2-core machine at 1 thread: AXAI about 1 s, LIME about 20 s, SHAP about 16 s, so
     # 10 images, one repeat and AXAI's throughput at batch 32 (SHAP loops per image inside and
     # LIME takes one image: no throughput) take about 20 minutes for both budgets.
     # warm-up: AXAI's first call only (it also warms the model); LIME and SHAP calls take tens
     # of seconds, so one-off costs weigh little in them, and warming them would add a minute.
+    # Batches: each library's default (LIME 10 images per forward pass, the fastest here; SHAP 50).
     # With a GPU present the same run follows on it (gpu_also).
     "default": dict(model="imagenet-mobilenetv2", data="imagenet", n_images=10, repeats=1,
                     warmup={"axai": 1}, gpu_also=True,
                     batch_sizes=(1, 32), throughput_methods=("axai",), device="cpu", threads=(1, 0),
                     segment=dict(LIME_DEFAULTS),
                     axai=dict(k=10, a=15.0, steps=20),
-                    lime=dict(LIME_DEFAULTS, num_samples=1000, num_features=5, batch_size=50),
+                    lime=dict(LIME_DEFAULTS, num_samples=1000, num_features=5, batch_size=10),
                     shap=dict(nsamples=200, batch_size=50), n_background=5),
     # the paper's scale: more images and repeats, batch 32, the GPU when there is one
     "paper": dict(model="imagenet-mobilenetv2", data="imagenet", n_images=16, repeats=3, warmup=1,
@@ -92,7 +93,7 @@ PROFILES: dict[str, dict] = {
                   batch_sizes=(1, 32), device="cpu", threads=(1, 0),
                   segment=dict(LIME_DEFAULTS),
                   axai=dict(k=10, a=15.0, steps=20),
-                  lime=dict(LIME_DEFAULTS, num_samples=1000, num_features=5, batch_size=100),
+                  lime=dict(LIME_DEFAULTS, num_samples=1000, num_features=5, batch_size=10),
                   shap=dict(nsamples=200, batch_size=50), n_background=8,
                   throughput_methods=("axai", "shap")),
 }

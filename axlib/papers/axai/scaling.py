@@ -7,6 +7,9 @@ same image at ``k_size`` pixels with AXAI's K and LIME's number of features set 
 ``ks`` (SHAP has no K: its map covers every pixel, so it is timed once at ``k_size``). Each
 point is one call (AXAI's after an untimed warm-up call at that size, as in Table 5), every
 method at the same torch thread budget; the model must accept every size (MobileNetV2 pools globally).
+``baselines_up_to`` stops LIME and SHAP at a side length (the default book: 224 px; at 448 px
+they take minutes each at one thread, AXAI seconds), so a profile can keep the book's build
+time; their lines then end there.
 :func:`plot_scaling` draws seconds per image against pixels and against K, log scales.
 """
 from __future__ import annotations
@@ -18,7 +21,7 @@ import torch.nn.functional as F
 
 from axlib._util.checks import check_images, check_int, torch_threads
 
-__all__ = ["SIZES", "KS", "scaling", "plot_scaling"]
+__all__ = ["SIZES", "KS", "scaling", "scaling_table", "plot_scaling"]
 
 SIZES = (32, 64, 128, 224, 448)
 """Side lengths (pixels) of the size axis."""
@@ -34,7 +37,7 @@ def _resized(x: torch.Tensor, side: int) -> torch.Tensor:
 
 def scaling(model, image: torch.Tensor, background: torch.Tensor, *, sizes=SIZES, ks=KS, points: int | None = None,
             k_size: int = 64, lime_samples: int = 1000, shap_samples: int = 200, threads: int = 1, seed: int = 0,
-            progress=None) -> list[dict]:
+            baselines_up_to: int | None = None, progress=None) -> list[dict]:
     """Seconds per image of AXAI, LIME and SHAP against image size and against K.
 
     Parameters
@@ -59,6 +62,9 @@ def scaling(model, image: torch.Tensor, background: torch.Tensor, *, sizes=SIZES
         torch CPU threads for every call (restored after).
     seed : int, default 0
         LIME's seed.
+    baselines_up_to : int, optional
+        LIME and SHAP are timed on the size axis only at sides up to this (>= 16 pixels); None:
+        at every side. AXAI is timed at every side.
     progress : callable, optional
         Told what is being timed.
 
@@ -81,6 +87,8 @@ def scaling(model, image: torch.Tensor, background: torch.Tensor, *, sizes=SIZES
     sizes = [check_int("sizes", s, low=16) for s in sizes]
     ks = [check_int("ks", k, low=1) for k in ks]
     k_size = check_int("k_size", k_size, low=16)
+    if baselines_up_to is not None:
+        baselines_up_to = check_int("baselines_up_to", baselines_up_to, low=16)
     say = progress or (lambda message: None)
     device = image.device
     rows = []
@@ -90,7 +98,11 @@ def scaling(model, image: torch.Tensor, background: torch.Tensor, *, sizes=SIZES
         settings["axai"]["k"], settings["lime"]["num_features"] = k, lime_features
         x, bg = _resized(image, side), _resized(background, side)
         calls = method_calls(model, settings, device, bg)
-        methods = ("axai", "lime", "shap") if axis == "size" or k == ks[0] else ("axai", "lime")
+        if axis == "size":
+            baselines = baselines_up_to is None or side <= baselines_up_to
+            methods = ("axai", "lime", "shap") if baselines else ("axai",)
+        else:
+            methods = ("axai", "lime", "shap") if k == ks[0] else ("axai", "lime")
         for method in methods:
             call = calls[method]()
             if method == "axai":          # one-off costs weigh in a 1 s call, hardly in LIME's or SHAP's
@@ -107,6 +119,17 @@ def scaling(model, image: torch.Tensor, background: torch.Tensor, *, sizes=SIZES
         for k in ks:
             timed("k", k_size, k, k)
     return rows
+
+
+def scaling_table(rows: list[dict]):
+    """The figure's numbers: seconds per image, one row per point of each axis (axis, side, k),
+    one column per method (NaN where a method was not timed: SHAP on the K axis after its one
+    call, LIME and SHAP beyond ``baselines_up_to``). Returns a pandas DataFrame."""
+    import pandas as pd
+
+    frame = pd.DataFrame(rows, columns=["axis", "side", "pixels", "k", "method", "seconds"])
+    table = frame.pivot_table(index=["axis", "side", "k"], columns="method", values="seconds", sort=False)
+    return table.reindex(columns=[m for m in ("axai", "lime", "shap") if m in table.columns])
 
 
 def plot_scaling(rows: list[dict]):
