@@ -416,7 +416,7 @@ def test_gradient_vs_rivals_reads_the_planted_lead_and_speedup():
     assert list(side.index) == ["gradient", "lime", "ig", "shap", "mp"]
     assert side.loc["gradient", "wsl"] == pytest.approx(60) and side.loc["mp", "ms_per_image"] == 800
     assert side.loc["ig", "paper_ms_per_image"] == paper.TABLE_2_MS["ig"] and side.loc["lime", "paper_wsl"] == 45.47
-    assert sa.gradient_wsl_lead(table) == pytest.approx(10) and sa.gradient_speedup(table) == pytest.approx(8)
+    assert sa.gradient_wsl_lead(side) == pytest.approx(10) and sa.gradient_speedup(side) == pytest.approx(8)
     f = findings.gradient_vs_perturbation(table, "smoke", n_boot=100)
     assert set(f.statistic) == {"wsl", "runtime"} and f.statistic["wsl"].n == 20
     assert (f.statistic["wsl"].low, f.statistic["wsl"].high) == pytest.approx((10, 10))
@@ -486,3 +486,38 @@ def test_fig_a2_finding_and_figure():
     fig = sa.plot_accuracy_vs_pg_deletion(summary)
     low, high = fig.axes[1].get_ylim()
     assert len(fig.axes) == 2 and low > high and "inverted" in fig.axes[1].get_ylabel()
+
+
+def test_image_bootstraps_prepare_once_per_resample_and_match_image_bootstrap():
+    rng = np.random.default_rng(0)
+    table = _constant_table(lambda model, method: {"pointing_game": 1.0, "wsl": 0.5, "insertion": 0.5,
+                                                   "deletion": 0.1}, n_images=12)
+    table["insertion"] = rng.random(len(table))                 # images now differ
+    calls = []
+
+    def mean_insertion_by_method(t):
+        calls.append(len(t))
+        return t.groupby("method")["insertion"].mean()
+
+    picks = {"gradient": lambda m: m["gradient"], "rise": lambda m: m["rise"]}
+    both = sa.image_bootstraps(table, mean_insertion_by_method, picks, n_boot=200, seed=3)
+    assert len(calls) == 201                                    # the estimate and 200 resamples, shared by both picks
+    for name, pick in picks.items():
+        alone = sa.image_bootstrap(table, lambda t, pick=pick: pick(t.groupby("method")["insertion"].mean()),
+                                   n_boot=200, seed=3)
+        assert both[name] == pytest.approx(alone) and both[name][3] == 12
+        assert both[name][1] < both[name][0] < both[name][2]
+
+
+def test_model_summary_pareto_front_on_planted_scores():
+    models = list(study.STUDY_MODELS)
+    pg = {m: 0.1 * i for i, m in enumerate(models)}                         # rises with the index
+    table = _constant_table(lambda model, method: {"pointing_game": pg[model], "wsl": 0.5, "insertion": 0.5,
+                                                   "deletion": 0.1})
+    accuracy = {m: 0.9 - 0.1 * i for i, m in enumerate(models)}             # falls with the index
+    accuracy[models[4]] = 0.1                                                # worse than models[5] in both
+    cards = {m: {"test_accuracy": accuracy[m]} for m in models}
+    summary = sa.model_summary(table, cards, {m: 1.0 for m in models})
+    front = summary["pareto_pointing_game"]
+    assert not front[models[4]] and front.drop(models[4]).all()              # a trade-off everywhere else
+    assert summary["pareto_wsl"].sum() == 1 and summary["pareto_wsl"][models[0]]   # WSL ties: accuracy decides

@@ -40,7 +40,7 @@ __all__ = ["LOWER_IS_BETTER", "PAPER_TABLE_A2", "PAPER_METRIC_CORRELATIONS", "PA
            "with_model_columns", "paired_differences", "compare_algorithms", "advprop_position", "method_ranking",
            "architecture_ranking", "runtime_table", "plot_runtime", "gradient_vs_rivals", "model_summary", "cnn_ranking",
            "cnn_ranking_beside_paper", "a4_agreement", "confidence_correlation", "metric_correlations",
-           "image_bootstrap", "method_ranks", "runtime_order_rho", "gradient_wsl_lead", "gradient_speedup",
+           "image_bootstrap", "image_bootstraps", "method_ranks", "runtime_order_rho", "gradient_wsl_lead", "gradient_speedup",
            "model_table", "by_algorithm", "tuned_pairs", "labelled", "cell_counts", "per_model_scores", "localisation_by_family", "at_ceiling",
            "ceiling_text", "ranking_beside_paper", "correlations_beside_paper",
            "plot_comparison", "plot_advprop", "plot_ranking", "plot_accuracy_vs", "plot_accuracy_vs_pg_deletion",
@@ -96,8 +96,15 @@ and GoogLeNet-AdvProp have none (the paper trains AdvProp ResNet-50s only)."""
 _A4_LOWER_IS_BETTER = {"deletion", "macs"}
 
 
+_MODEL_COLUMNS = {"architecture", "algorithm", "label", "family"}
+
+
 def with_model_columns(table: pd.DataFrame) -> pd.DataFrame:
-    """The table with architecture, algorithm, label (the paper's model name) and family columns."""
+    """The table with architecture, algorithm, label (the paper's model name) and family columns
+    (a copy; a table that has all four already is copied as it is, so that statistics called
+    a thousand times in a bootstrap do not derive them each time)."""
+    if _MODEL_COLUMNS.issubset(table.columns):
+        return table.copy()
     out = table.copy()
     unknown = set(out["model"]) - set(STUDY_MODELS)
     if unknown:
@@ -349,13 +356,13 @@ def model_summary(table: pd.DataFrame, cards: dict[str, dict], macs: dict[str, f
     out["label"] = [model_label(m) for m in out.index]
     out["accuracy"] = [cards[m]["test_accuracy"] for m in out.index]
     out["macs"] = [macs[m] for m in out.index]
+    acc = out["accuracy"].to_numpy(dtype=float)
     for metric in ("pointing_game", "wsl", "insertion"):
-        front = []
-        for m in out.index:
-            dominated = ((out["accuracy"] >= out.loc[m, "accuracy"]) & (out[metric] >= out.loc[m, metric])
-                         & ((out["accuracy"] > out.loc[m, "accuracy"]) | (out[metric] > out.loc[m, metric])))
-            front.append(not dominated.any())
-        out[f"pareto_{metric}"] = front
+        score = out[metric].to_numpy(dtype=float)
+        # dominated[j, m]: model j is at least as good as m in both and better in one
+        dominated = ((acc[:, None] >= acc[None]) & (score[:, None] >= score[None])
+                     & ((acc[:, None] > acc[None]) | (score[:, None] > score[None])))
+        out[f"pareto_{metric}"] = ~dominated.any(axis=0)
     return out
 
 
@@ -470,14 +477,32 @@ def image_bootstrap(table: pd.DataFrame, statistic, *, seed: int = 0, n_boot: in
     tuple
         (estimate, low, high, n_images).
     """
+    return image_bootstraps(table, statistic, {"value": float}, seed=seed, n_boot=n_boot)["value"]
+
+
+def image_bootstraps(table: pd.DataFrame, prepare, picks: dict, *, seed: int = 0,
+                     n_boot: int = 1000) -> dict[str, tuple[float, float, float, int]]:
+    """Several statistics of one intermediate, each with :func:`image_bootstrap`'s interval:
+    ``prepare(sub_table)`` runs once per resample of images (the resamples are the same for
+    every pick: same seed), and each ``picks[name](prepared) -> float`` reads its statistic from it.
+
+    Returns {name: (estimate, low, high, n_images)}.
+    """
+    table = with_model_columns(table)                           # derived once, not per resample
     codes, images = pd.factorize(table["image"], sort=True)
     rows = [np.flatnonzero(codes == i) for i in range(len(images))]
+    prepared: dict[bytes, object] = {}
 
-    def on_images(picked: np.ndarray) -> float:
-        return float(statistic(table.iloc[np.concatenate([rows[int(i)] for i in picked])]))
+    def on_images(picked: np.ndarray):
+        key = picked.tobytes()
+        if key not in prepared:
+            prepared[key] = prepare(table.iloc[np.concatenate([rows[int(i)] for i in picked])])
+        return prepared[key]
 
-    value, low, high = bootstrap_ci(on_images, np.arange(len(images)), n_boot=n_boot, seed=seed)
-    return value, low, high, len(images)
+    units = np.arange(len(images))
+    return {name: (*bootstrap_ci(lambda picked, pick=pick: float(pick(on_images(picked))), units,
+                                 n_boot=n_boot, seed=seed), len(images))
+            for name, pick in picks.items()}
 
 
 def method_ranks(table: pd.DataFrame) -> pd.DataFrame:
@@ -497,17 +522,16 @@ def runtime_order_rho(table: pd.DataFrame) -> float:
     return float(_st.spearmanr(ms[theirs.index], theirs).statistic)
 
 
-def gradient_wsl_lead(table: pd.DataFrame) -> float:
-    """Gradient's WSL minus the best WSL of LIME, IG, SHAP and MP, in points of %
-    (:func:`gradient_vs_rivals`)."""
-    wsl = gradient_vs_rivals(table)["wsl"]
-    return float(wsl["gradient"] - wsl[list(paper.GRADIENT_RIVALS)].max())
+def gradient_wsl_lead(side: pd.DataFrame) -> float:
+    """Gradient's WSL minus the best WSL of LIME, IG, SHAP and MP, in points of %; side:
+    :func:`gradient_vs_rivals` of a table."""
+    return float(side.loc["gradient", "wsl"] - side.loc[list(paper.GRADIENT_RIVALS), "wsl"].max())
 
 
-def gradient_speedup(table: pd.DataFrame) -> float:
-    """The median ms per image of the fastest of LIME, IG, SHAP and MP over Gradient's
-    (:func:`gradient_vs_rivals`): above 1 when Gradient is faster."""
-    ms = gradient_vs_rivals(table)["ms_per_image"]
+def gradient_speedup(side: pd.DataFrame) -> float:
+    """The median ms per image of the fastest of LIME, IG, SHAP and MP over Gradient's (above 1
+    when Gradient is faster); side: :func:`gradient_vs_rivals` of a table."""
+    ms = side["ms_per_image"]
     return float(ms[list(paper.GRADIENT_RIVALS)].min() / ms["gradient"])
 
 

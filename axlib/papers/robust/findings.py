@@ -28,6 +28,7 @@ from axlib.papers.robust.analysis import (
     gradient_vs_rivals,
     gradient_wsl_lead,
     image_bootstrap,
+    image_bootstraps,
     method_ranks,
     metric_correlations,
     model_summary,
@@ -194,10 +195,8 @@ def best_methods(table: pd.DataFrame) -> Finding:
     parts = {"gradcam worst rank": lambda r: r.loc["gradcam", metric_ranks].max(),
              "rise worst rank": lambda r: r.loc["rise", metric_ranks].max(),
              "mp position": lambda r: r.loc["mp", "position"]}
-    estimates = {}
-    for name, pick in parts.items():
-        value, low, high, n = image_bootstrap(table, lambda t, pick=pick: pick(method_ranks(t)))
-        estimates[name] = Estimate(value, low, high, n, "images", "bootstrap over images")
+    estimates = {name: Estimate(*interval, "images", "bootstrap over images")
+                 for name, interval in image_bootstraps(table, method_ranks, parts).items()}
     order = list(ranks.sort_values("position").index)
     return Finding(estimates, f"top-3 by average rank: {', '.join(order[:3])}; last: {order[-1]}",
                    f"{len(ranks)} methods ranked (CAM excluded, as it does not run on every architecture)")
@@ -235,10 +234,9 @@ def gradient_vs_perturbation(table: pd.DataFrame, profile: str, *, n_boot: int =
     each bootstrapped over images, ``n_boot`` resamples), from :func:`analysis.gradient_vs_rivals`
     (vanilla and robust models). profile: the profile's name, for the note (sample counts set the
     runtimes)."""
-    estimates = {}
-    for part, statistic in (("wsl", gradient_wsl_lead), ("runtime", gradient_speedup)):
-        value, low, high, n = image_bootstrap(table, statistic, n_boot=n_boot)
-        estimates[part] = Estimate(value, low, high, n, "images", "bootstrap over images")
+    parts = {"wsl": gradient_wsl_lead, "runtime": gradient_speedup}
+    estimates = {name: Estimate(*interval, "images", "bootstrap over images")
+                 for name, interval in image_bootstraps(table, gradient_vs_rivals, parts, n_boot=n_boot).items()}
     side = gradient_vs_rivals(table)
     rivals = side.drop(index="gradient")
     best, fastest = rivals["wsl"].idxmax(), rivals["ms_per_image"].idxmin()
