@@ -300,3 +300,27 @@ def test_shard_files_are_read_through_python_open_so_page_traces_see_them(tmp_pa
     S.load_table(score_task, shards, tmp_path)
     seen, opened = list(opened), None
     assert seen, "the shard was not opened through Python's open"
+
+
+def test_session_shares_one_local_cluster_between_runs_and_passes_others_through(tmp_path):
+    import cloudpickle
+    from distributed import Client
+
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    with S.session("serial") as same:
+        assert same == "serial"
+    with S.session("tcp://host:8786") as address:
+        assert address == "tcp://host:8786"
+    shards = S.grid(8, 4, model=["a"], method=["ig"])
+    with S.session("local", n_workers=1) as client:
+        assert isinstance(client, Client) and len(client.scheduler_info()["workers"]) == 1
+        first = S.run(score_task, shards, tmp_path / "one", scheduler=client, progress=False)
+        second = S.run(score_task, shards, tmp_path / "two", scheduler=client, progress=False)
+        assert client.status == "running"                      # the second run found the cluster open
+    assert client.status == "closed"
+    pd.testing.assert_frame_equal(first, second)
+    pd.testing.assert_frame_equal(first, S.run(score_task, shards, tmp_path / "serial", scheduler="serial",
+                                               progress=False))
+    with pytest.raises(ValueError, match="n_workers"):
+        with S.session("local", n_workers=0):
+            pass

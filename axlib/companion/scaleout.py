@@ -38,6 +38,7 @@ them). Put identifying columns (model, method, image id) in the task's table.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import itertools
@@ -55,7 +56,7 @@ import pandas as pd
 from axlib._util.checks import check_int
 
 __all__ = ["Shard", "ShardError", "task", "work_dir", "grid", "shard_key", "shard_path", "run", "load_table",
-           "pending"]
+           "pending", "session", "local_cluster"]
 
 
 @dataclass(frozen=True)
@@ -360,6 +361,28 @@ def local_cluster(n_workers: int = 2, threads_per_worker: int = 1, worker_env: d
     with temporary_environ(spawn), dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
         return LocalCluster(n_workers=n_workers, threads_per_worker=threads_per_worker,
                             processes=True, dashboard_address=None)
+
+
+@contextlib.contextmanager
+def session(scheduler=None, n_workers: int = 2, threads_per_worker: int = 1):
+    """One scheduler for several :func:`run` calls in a block: ``"local"`` or None start one
+    :func:`local_cluster` and its Client for the whole block (instead of one per call, about 7 s
+    each on a 2-core CPU: start-up and every worker importing torch), closed at its end;
+    ``"serial"``, an address or a Client are yielded as they are. Yields what to pass to
+    :func:`run`'s ``scheduler``."""
+    if scheduler is None or (isinstance(scheduler, str) and scheduler == "local"):
+        from distributed import Client
+
+        cluster = local_cluster(check_int("n_workers", n_workers, low=1),
+                                check_int("threads_per_worker", threads_per_worker, low=1))
+        client = Client(cluster)
+        try:
+            yield client
+        finally:
+            client.close()
+            cluster.close()
+    else:
+        yield scheduler
 
 
 def _run_dask(fn, todo, scheduler, n_workers, threads_per_worker, retries, finished) -> None:

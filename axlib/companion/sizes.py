@@ -171,7 +171,8 @@ PAGE_SIZES["05_robust_study"] = {
 # ----------------------------------------------------------------------- 06 EXIAA
 # Grids of the paper's alpha and top-k (axlib.papers.exiaa.paper.ALPHAS / TOP_KS) under default
 # and paper; n_originals / n_imagenet_originals are the page's n_images / n_imagenet parameters
-# (Profile has fields of those names); scheduler: "serial" | "local" | "tcp://host:8786".
+# (Profile has fields of those names); scheduler: "serial" | "local" | "tcp://host:8786" (local: two
+# workers, one cluster per figure; smoke: serial, as a cluster's start-up outweighs its seconds of work).
 _EXIAA_ALPHAS = (0.03, 0.06, 0.09, 0.12, 0.15)
 _EXIAA_TOP_KS = (0.01, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
 _EXIAA_DEFAULT = dict(
@@ -180,12 +181,12 @@ _EXIAA_DEFAULT = dict(
     alphas=_EXIAA_ALPHAS, top_ks=_EXIAA_TOP_KS, side_alphas=(0.09,), side_top_ks=_EXIAA_TOP_KS,
     top_ranks=(1, 2, 3, 4, 5), low_ranks=(96, 97, 98, 99, 100),
     imagenet_alphas=(0.06, 0.15), imagenet_top_ks=(0.05, 0.5), imagenet_pool=250, imagenet_source="embedded",
-    example_method="deeplift_shap", example_alpha=0.15, example_top_k=0.2, scheduler="serial")
+    example_method="deeplift_shap", example_alpha=0.15, example_top_k=0.2, scheduler="local")
 PAGE_SIZES["06_exiaa"] = {
     "smoke": _with(_EXIAA_DEFAULT, n_originals=2, n_side=1, n_imagenet_originals=1, ig_steps=4, dls_baselines=2,
                    alphas=(0.03, 0.15), top_ks=(0.05, 0.5), side_alphas=(0.15,), side_top_ks=(0.05, 0.5),
                    top_ranks=(1,), low_ranks=(96,), imagenet_alphas=(0.15,), imagenet_top_ks=(0.1,),
-                   imagenet_pool=16),
+                   imagenet_pool=16, scheduler="serial"),
     "default": _EXIAA_DEFAULT,
     "paper": _with(_EXIAA_DEFAULT, n_originals=100, n_side=50, n_imagenet_originals=50, attack_ranks=3,
                    ig_steps=50, dls_baselines=10, side_alphas=_EXIAA_ALPHAS, imagenet_alphas=_EXIAA_ALPHAS,

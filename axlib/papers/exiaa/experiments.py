@@ -173,6 +173,13 @@ def accuracy_records(setup: CifarSetup) -> list[dict]:
     return out
 
 
+IMAGE_RANGES = 2
+"""Image ranges per cell of the CIFAR-10 grids (:func:`_method_grids`): fig. 5's grid on the
+default profile (10 originals x 9 classes, 10 cells, 4 methods) took 110 s serial, 87 s on two
+local workers with one range (each worker explaining all 90 originals and attack images once
+per method) and 60 s with two, on a 2-core CPU (Dec 2026)."""
+
+
 def _method_grids(setup: CifarSetup, model: str, attack_idx: torch.Tensor, attack_target, *, out_dir, alphas,
                   top_ks, seed: int, scheduler, baseline: bool = False, rank_column: str | None = None, ranks=(),
                   timings: dict | None = None) -> list[pd.DataFrame]:
@@ -184,23 +191,28 @@ def _method_grids(setup: CifarSetup, model: str, attack_idx: torch.Tensor, attac
     an original (None: no column). timings: updated with {(model, method): seconds}.
     Returns one grid per method, in :data:`METHODS` order, with an ``original`` column (the
     original image each row attacks: the unit of the claims' estimates).
+    Each grid's images are split into :data:`IMAGE_RANGES` shards per cell, whatever the
+    scheduler (so the table is the same under every one): two workers then share a grid without
+    both explaining every original and attack image (a worker caches those per range).
     """
     m, r = attack_idx.shape
+    per_shard = -(-m * r // IMAGE_RANGES)
     frames = []
-    for method in METHODS:
-        start = time.perf_counter()
-        f = run_grid(setup.names[model], setup.images(np.repeat(np.arange(m), r)),
-                     setup.images(setup.n + attack_idx.reshape(-1)), method=method, out_dir=Path(out_dir),
-                     alphas=alphas, top_ks=top_ks, attack_target=attack_target, baseline=baseline,
-                     noise_mean=setup.noise_mean, noise_std=setup.noise_std, seed=seed,
-                     explain_kw=setup.grid_explain[method], tags={"model": model}, device=setup.device,
-                     scheduler=scheduler)
-        if timings is not None:
-            timings[(model, method)] = round(time.perf_counter() - start, 1)
+    with scaleout.session(scheduler) as shared:                # one local cluster for every method
+        for method in METHODS:
+            start = time.perf_counter()
+            frames.append(run_grid(setup.names[model], setup.images(np.repeat(np.arange(m), r)),
+                                   setup.images(setup.n + attack_idx.reshape(-1)), method=method,
+                                   out_dir=Path(out_dir), alphas=alphas, top_ks=top_ks, attack_target=attack_target,
+                                   baseline=baseline, noise_mean=setup.noise_mean, noise_std=setup.noise_std,
+                                   seed=seed, explain_kw=setup.grid_explain[method], tags={"model": model},
+                                   device=setup.device, scheduler=shared, images_per_shard=per_shard))
+            if timings is not None:
+                timings[(model, method)] = round(time.perf_counter() - start, 1)
+    for f in frames:
         f[_tables.ORIGINAL] = f["image"] // r                       # the unit of every estimate
         if rank_column is not None:
             f[rank_column] = [ranks[i % r] for i in f["image"]]
-        frames.append(f)
     return frames
 
 
@@ -216,12 +228,13 @@ def main_grid(setup: CifarSetup, *, out_dir, alphas, top_ks, attack_ranks: int =
     """
     ranks = range(1, check_int("attack_ranks", attack_ranks, low=1) + 1)
     frames, timings = [], {}
-    for key in setup.names:
-        _, runner = running_up_class(setup.p_orig[key])
-        idx = rank_pool(setup.p_pool[key], runner, ranks, pool_labels=setup.pool_y)          # (n, ranks)
-        frames += _method_grids(setup, key, idx, runner.repeat_interleave(len(ranks)), out_dir=out_dir,
-                                alphas=alphas, top_ks=top_ks, seed=seed, scheduler=scheduler, baseline=True,
-                                timings=timings)
+    with scaleout.session(scheduler) as shared:
+        for key in setup.names:
+            _, runner = running_up_class(setup.p_orig[key])
+            idx = rank_pool(setup.p_pool[key], runner, ranks, pool_labels=setup.pool_y)      # (n, ranks)
+            frames += _method_grids(setup, key, idx, runner.repeat_interleave(len(ranks)), out_dir=out_dir,
+                                    alphas=alphas, top_ks=top_ks, seed=seed, scheduler=shared, baseline=True,
+                                    timings=timings)
     return pd.concat(frames, ignore_index=True), timings
 
 
@@ -321,12 +334,13 @@ def imagenet_grid(setup: ImagenetSetup, *, out_dir, alphas, top_ks, seed: int = 
     """EXIAA and the baseline on the ImageNet originals, every method; returns the grid (one row
     per method, alpha, top_k, kind and original; summarise it with
     :func:`~axlib.papers.exiaa.tables.summarise`)."""
-    frames = [run_grid(setup.name, setup.images(setup.perm[:setup.k]), setup.images(setup.bar), method=method,
-                       out_dir=Path(out_dir), alphas=alphas, top_ks=top_ks, attack_target=setup.runner,
-                       noise_mean=setup.noise_mean, noise_std=setup.noise_std, seed=seed,
-                       explain_kw=setup.grid_explain[method], batch_size=4, tags={"model": IMAGENET_KEY},
-                       device=setup.device, scheduler=scheduler)
-              for method in METHODS]
+    with scaleout.session(scheduler) as shared:
+        frames = [run_grid(setup.name, setup.images(setup.perm[:setup.k]), setup.images(setup.bar), method=method,
+                           out_dir=Path(out_dir), alphas=alphas, top_ks=top_ks, attack_target=setup.runner,
+                           noise_mean=setup.noise_mean, noise_std=setup.noise_std, seed=seed,
+                           explain_kw=setup.grid_explain[method], batch_size=4, tags={"model": IMAGENET_KEY},
+                           device=setup.device, scheduler=shared)
+                  for method in METHODS]
     return pd.concat(frames, ignore_index=True)
 
 
