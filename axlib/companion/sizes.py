@@ -53,14 +53,16 @@ PAGE_SIZES["01_quickshift"] = {
 # capped at 32 under default: 200 PGD-20 attacks on MobileNetV2 take 10 to 25 minutes on 2 CPU
 # cores); steps: PGD iterations (20 as in the paper, 5 under smoke, which only proves the cells
 # run); max_pairs: image pairs of Table 1 (None: all, or a uniform sample of pairs_cap when there
-# are more); batch: images per PGD call; models: the model of each data set.
+# are more); batch: images per PGD call; models: the model of each data set (paper: the paper's
+# ResNet34 on ImageNet, torchvision's weights; default: MobileNetV2, shipped).
 _D02 = {"cifar_images": 1000, "imagenet_images": 100, "steps": 20, "max_pairs": None, "pairs_cap": 10_000,
         "batch": {"cifar10": 250, "imagenet": 8},
         "models": {"cifar10": "cifar10-alexnet", "imagenet": "imagenet-mobilenetv2"}}
 PAGE_SIZES["02_attack_distributions"] = {
     "smoke": _with(_D02, cifar_images=16, imagenet_images=4, steps=5),
     "default": _D02,
-    "paper": _with(_D02, cifar_images=10_000, imagenet_images=1000, batch={"cifar10": 250, "imagenet": 64}),
+    "paper": _with(_D02, cifar_images=10_000, imagenet_images=1000, batch={"cifar10": 250, "imagenet": 64},
+                   models={"cifar10": "cifar10-alexnet", "imagenet": "imagenet-resnet34"}),
 }
 # ----------------------------------------------------------------------- 03 quantile selection
 # cifar_images / imagenet_images: images attacked (the page's n_cifar / n_imagenet); alphas /
@@ -79,7 +81,8 @@ PAGE_SIZES["03_quantile_selection"] = {
     "smoke": _with(_D03, cifar_images=16, imagenet_images=1, alphas=(1, 5, 15, 30, 50), imagenet_alphas=(1, 15, 50),
                    pgd_max=16, threads=1),   # all four Table 4 bands: every claim of the page is recorded (axlib book checks)
     "default": _D03,
-    "paper": _with(_D03, cifar_images=2000, imagenet_images=200, pgd_max=None),
+    "paper": _with(_D03, cifar_images=2000, imagenet_images=200, pgd_max=None,
+                   models={"cifar10": "cifar10-alexnet", "imagenet": "imagenet-resnet34"}),
 }
 # ----------------------------------------------------------------------- 04 benchmarks
 # One torch thread: on a 2-core CPU one thread per process is far steadier (see axlib.papers.axai.bench).
@@ -94,28 +97,29 @@ PAGE_SIZES["03_quantile_selection"] = {
 # scaling_baselines_up_to: the largest side LIME and SHAP are timed at in it (None: all; at 448 px
 # they take minutes each at one thread, and the default book keeps its build time); threads: the
 # page's torch threads outside the timings (Table 5 sets its own budgets, the scaling figure one
-# thread; None: every core).
+# thread; None: every core); imagenet_model: the ImageNet classifier (paper: the paper's ResNet34).
 PAGE_SIZES["04_benchmarks"] = {
     "smoke": dict(threads=1, imagenet_images=2, table5=1, table5_batch=2, lime_samples=20, shap_samples=2,
                   grid_cifar=2, kernel_cifar=2, property1_cifar=2, cifar_background_stop=16, scaling_points=2,
-                  scaling_baselines_up_to=None),
+                  scaling_baselines_up_to=None, imagenet_model="imagenet-mobilenetv2"),
     "default": dict(threads=None, imagenet_images=32, table5=5, table5_batch=8, lime_samples=1000, shap_samples=200,
                     grid_cifar=10, kernel_cifar=10, property1_cifar=20, cifar_background_stop=1000,
-                    scaling_points=5, scaling_baselines_up_to=224),
+                    scaling_points=5, scaling_baselines_up_to=224, imagenet_model="imagenet-mobilenetv2"),
     "paper": dict(threads=None, imagenet_images=250, table5=16, table5_batch=32, lime_samples=1000,
                   shap_samples=200, grid_cifar=3, kernel_cifar=8, property1_cifar=200, cifar_background_stop=2000,
-                  scaling_points=5, scaling_baselines_up_to=None),
+                  scaling_points=5, scaling_baselines_up_to=None, imagenet_model="imagenet-resnet34"),
 }
 # 04b (appendices B, D, E.4, E.5): b_cifar / b_imagenet: images of appendix B; e4_cifar /
 # e4_imagenet: images of the blur ablation (appendix D reuses the ImageNet ones); e5: images shown
-# in Fig. 20; e5_robust: images of the robustness check and the centre-share statistic.
+# in Fig. 20; e5_robust: images of the robustness check and the centre-share statistic;
+# imagenet_model: the ImageNet classifier (paper: the paper's ResNet34).
 PAGE_SIZES["04b_attack_appendices"] = {
     "smoke": dict(threads=1, imagenet_images=2, b_cifar=4, b_imagenet=1, e4_cifar=16, e4_imagenet=2, e5=4,
-                  e5_robust=16),
+                  e5_robust=16, imagenet_model="imagenet-mobilenetv2"),
     "default": dict(threads=None, imagenet_images=64, b_cifar=200, b_imagenet=16, e4_cifar=1000, e4_imagenet=64,
-                    e5=6, e5_robust=200),
+                    e5=6, e5_robust=200, imagenet_model="imagenet-mobilenetv2"),
     "paper": dict(threads=None, imagenet_images=250, b_cifar=2000, b_imagenet=64, e4_cifar=2000, e4_imagenet=250,
-                  e5=8, e5_robust=2000),
+                  e5=8, e5_robust=2000, imagenet_model="imagenet-resnet34"),
 }
 # ----------------------------------------------------------------------- 05 robust study
 # n_study_images: study images per model (the paper: 2,000); n_tune: held-out images of the
@@ -190,6 +194,7 @@ PAGE_SIZES["06_exiaa"] = {
     "default": _EXIAA_DEFAULT,
     "paper": _with(_EXIAA_DEFAULT, n_originals=100, n_side=50, n_imagenet_originals=50, attack_ranks=3,
                    ig_steps=50, dls_baselines=10, side_alphas=_EXIAA_ALPHAS, imagenet_alphas=_EXIAA_ALPHAS,
+                   imagenet_model="imagenet-resnet18",
                    imagenet_top_ks=_EXIAA_TOP_KS, imagenet_pool=1000, imagenet_source="full"),
 }
 # ----------------------------------------------------------------------- 07 speech and text

@@ -87,8 +87,9 @@ PROFILES: dict[str, dict] = {
                     axai=dict(k=10, a=15.0, steps=20),
                     lime=dict(LIME_DEFAULTS, num_samples=1000, num_features=5, batch_size=10),
                     shap=dict(nsamples=200, batch_size=50), n_background=5),
-    # the paper's scale: more images and repeats, batch 32, the GPU when there is one
-    "paper": dict(model="imagenet-mobilenetv2", data="imagenet", n_images=16, repeats=3, warmup=1,
+    # the paper's scale: its ResNet34 (torchvision's weights), more images and repeats, batch 32, the
+    # GPU when there is one
+    "paper": dict(model="imagenet-resnet34", data="imagenet", n_images=16, repeats=3, warmup=1,
                   gpu_also=True,
                   batch_sizes=(1, 32), device="cpu", threads=(1, 0),
                   segment=dict(LIME_DEFAULTS),
