@@ -30,6 +30,15 @@ def test_paper_profile_lists_every_need_and_fails_while_they_are_missing(empty, 
     assert "https://download.pytorch.org/models/resnet34-b627a593.pth" in out
 
 
+def test_a_models_pages_are_those_whose_paper_sizes_name_it(empty):
+    found = {n.name: n for n in doctor.needs("paper")}
+    assert found["imagenet-resnet34"].pages == "02, 03, 04, 04b (AXAI: Table 5, Fig. 10, App. E.1)"
+    assert found["imagenet-resnet18"].pages == "06 (EXIAA's ResNet-18)"
+    assert found["coco-fasterrcnn-resnet50-fpn-v2"].pages == "08 (AXAI App. E.2)"
+    assert found["imagenet-vit-b16"].pages == "none yet (EXIAA's ViT-B/16)"       # no page's paper sizes name it
+    assert {n.name for n in doctor.page_needs(["04_benchmarks"], "paper")} == {"imagenet-resnet34"}
+
+
 def test_other_profiles_need_nothing(empty, capsys):
     assert cli.main(["doctor", "--profile", "default"]) == 0
     assert "needs nothing beyond the repository" in capsys.readouterr().out
@@ -63,7 +72,7 @@ def test_paper_run_stops_up_front_naming_what_its_pages_need(empty, tmp_path):
     needed = {n.name for n in doctor.page_needs(["07_speech_text"], "paper")}
     assert needed == {"speech-commands-v0.02", "rt-polarity"}
     assert {n.name for n in doctor.page_needs(["06_exiaa"], "paper", {"models": ["imagenet-vit-b16"]})} == {
-        "imagenet-vit-b16", "imagenet-samples"}                     # a parameter naming a model adds it
+        "imagenet-vit-b16", "imagenet-resnet18", "imagenet-samples"}  # a parameter naming a model adds it
     assert doctor.page_needs(["07_speech_text"], "default") == []
     with pytest.raises(FileNotFoundError, match=r"(?s)the paper profile needs what is not on this machine:\n"
                        r"  speech-commands-v0.02 \(data, missing, .*axlib data fetch speech-commands-v0.02.*"

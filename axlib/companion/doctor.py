@@ -13,27 +13,28 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-__all__ = ["Need", "PAPER_MODELS", "PAPER_DATA", "needs", "page_needs", "missing_message", "rows", "doctor_cli"]
+__all__ = ["Need", "PAPER_MODELS", "PAPER_DATA", "pages_naming", "needs", "page_needs", "missing_message", "rows", "doctor_cli"]
 
 PAPER_MODELS = {
-    "imagenet-resnet34": "03, 04 (AXAI: Table 5, Fig. 10, App. E.1)",
-    "imagenet-resnet18": "06 (EXIAA)",
-    "imagenet-vit-b16": "06 (EXIAA)",
-    "imagenet-alexnet": "05 (robust study)",
-    "imagenet-googlenet": "05 (robust study)",
-    "imagenet-resnet50": "05 (robust study)",
-    "imagenet-densenet161": "05 (robust study)",
-    "imagenet-mobilenetv2-tv": "05 (robust study)",
-    "imagenet-alexnet-robust": "05 (robust study)",
-    "imagenet-googlenet-robust": "05 (robust study)",
-    "imagenet-resnet50-robust": "05 (robust study)",
-    "imagenet-densenet161-robust": "05 (robust study)",
-    "imagenet-mobilenetv2-robust": "05 (robust study)",
-    "imagenet-resnet50-advprop-pgd1": "05 (robust study)",
-    "imagenet-resnet50-advprop-pgd5": "05 (robust study)",
-    "coco-fasterrcnn-resnet50-fpn-v2": "08 (AXAI App. E.2)",
+    "imagenet-resnet34": "AXAI: Table 5, Fig. 10, App. E.1",
+    "imagenet-resnet18": "EXIAA's ResNet-18",
+    "imagenet-vit-b16": "EXIAA's ViT-B/16",
+    "imagenet-alexnet": "robust study",
+    "imagenet-googlenet": "robust study",
+    "imagenet-resnet50": "robust study",
+    "imagenet-densenet161": "robust study",
+    "imagenet-mobilenetv2-tv": "robust study",
+    "imagenet-alexnet-robust": "robust study",
+    "imagenet-googlenet-robust": "robust study",
+    "imagenet-resnet50-robust": "robust study",
+    "imagenet-densenet161-robust": "robust study",
+    "imagenet-mobilenetv2-robust": "robust study",
+    "imagenet-resnet50-advprop-pgd1": "robust study",
+    "imagenet-resnet50-advprop-pgd5": "robust study",
+    "coco-fasterrcnn-resnet50-fpn-v2": "AXAI App. E.2",
 }
-"""Pretrained models of :mod:`axlib.models.pretrained` -> the pages that need them."""
+"""Pretrained models of :mod:`axlib.models.pretrained` -> what they are for; the pages that
+need them are those whose paper sizes name them (:func:`pages_naming`)."""
 
 PAPER_DATA = {
     "imagenet-val": ((), "ILSVRC2012 validation images and boxes, a local copy; planned for 03-06"),
@@ -50,6 +51,14 @@ whose paper profile reads them today, what they are for)."""
 
 def _pages_text(pages: tuple[str, ...], what: str) -> str:
     return f"{', '.join(pages) or 'none yet'} ({what})"
+
+
+def pages_naming(name: str) -> tuple[str, ...]:
+    """The pages (number prefixes) whose paper profile names ``name`` among its sizes."""
+    from axlib.companion.sizes import PAGE_SIZES
+
+    return tuple(stem.split("_", 1)[0] for stem, sizes in sorted(PAGE_SIZES.items())
+                 if name in _names_in(sizes["paper"]))
 
 @dataclass(frozen=True)
 class Need:
@@ -110,7 +119,7 @@ def needs(profile: str) -> list[Need]:
         raise ValueError(f"profile must be one of {tuple(PROFILE_NAMES)}, got {profile!r}")
     if profile != "paper":
         return []
-    return ([_model_need(n, p) for n, p in PAPER_MODELS.items()]
+    return ([_model_need(n, _pages_text(pages_naming(n), what)) for n, what in PAPER_MODELS.items()]
             + [_data_need(n, _pages_text(*p)) for n, p in PAPER_DATA.items()])
 
 
@@ -135,7 +144,7 @@ def page_needs(stems: list[str], profile: str, parameters: dict | None = None) -
         return []
     pages = {stem.split("_", 1)[0] for stem in stems}
     named = _names_in(parameters or {}).union(*(_names_in(PAGE_SIZES[s]["paper"]) for s in stems if s in PAGE_SIZES))
-    return ([_model_need(n, p) for n, p in PAPER_MODELS.items() if n in named]
+    return ([_model_need(n, _pages_text(pages_naming(n), what)) for n, what in PAPER_MODELS.items() if n in named]
             + [_data_need(n, _pages_text(*p)) for n, p in PAPER_DATA.items() if pages & set(p[0])])
 
 
