@@ -87,3 +87,50 @@ def test_page_08_paper_path_on_fake_coco_and_a_fake_torchvision_detector(tmp_pat
     assert {"axai.appE2.on_object", "axai.appE2.beyond_random", "axai.appE2.ignores_background",
             f"models.{paper['detector']}.map50"} <= set(recorded)
     assert {r["profile"] for r in recorded.values()} == {"paper"}
+
+
+def _fake_torchvision_classifier(folder: Path, monkeypatch, name: str, architecture: str = "resnet18") -> list[str]:
+    """A torchvision ImageNet classifier checkpoint (random weights of ``architecture``, small
+    so the pages run in seconds) in torchvision's file-name format (its own sha256 prefix),
+    registered under ``name``. Returns the list that records every pretrained model loaded."""
+    import torchvision
+
+    from axlib.models import pretrained as P
+
+    torch.manual_seed(0)
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.save(getattr(torchvision.models, architecture)(weights=None).state_dict(), folder / "tmp.pth")
+    prefix = hashlib.sha256((folder / "tmp.pth").read_bytes()).hexdigest()[:8]
+    (folder / "tmp.pth").rename(folder / f"{architecture}-fake-{prefix}.pth")
+    fake = types.SimpleNamespace(url=f"https://download.invalid/models/{architecture}-fake-{prefix}.pth",
+                                 meta={"_metrics": {"ImageNet-1K": {"acc@1": 73.3}}, "_file_size": 83.3})
+    monkeypatch.setattr(P, "_weights", lambda s: fake)
+    monkeypatch.setitem(P.SOURCES, name, P.PretrainedSource(name, "torchvision", architecture, "test", "-", "-",
+                                                            weights="x"))
+    loaded, load = [], P.load
+    monkeypatch.setattr(P, "load", lambda model, **kw: loaded.append(model) or load(model, **kw))
+    return loaded
+
+
+@pytest.mark.parametrize("page, size", [("02_attack_distributions", "models"), ("03_quantile_selection", "models"),
+                                        ("04_benchmarks", "imagenet_model"),
+                                        ("04b_attack_appendices", "imagenet_model")])
+def test_axai_pages_paper_path_load_the_papers_resnet34(page, size, tmp_path, monkeypatch):
+    """The AXAI pages under the paper profile load the paper's ResNet34 by name (here a fake
+    torchvision checkpoint of a small ResNet), at the smoke profile's sizes."""
+    from axlib.companion.sizes import PAGE_SIZES
+
+    paper = PAGE_SIZES[page]["paper"]
+    names = paper[size] if isinstance(paper[size], dict) else {"imagenet": paper[size]}
+    assert names["imagenet"] == "imagenet-resnet34"
+    monkeypatch.setenv("AXLIB_DATA", str(tmp_path / "cache"))
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    monkeypatch.setenv("AXLIB_RESULTS_DIR", str(tmp_path))
+    monkeypatch.setenv("AXLIB_NOTEBOOK", page)
+    loaded = _fake_torchvision_classifier(tmp_path / "cache" / "pretrained", monkeypatch, "imagenet-resnet34")
+    monkeypatch.setitem(PAGE_SIZES[page], "paper", dict(PAGE_SIZES[page]["smoke"], **{size: paper[size]}))
+    ns = run_cells(f"{page}.ipynb", profile="paper")
+    assert ns["cfg"].name == "paper" and getattr(ns["cfg"], size) == paper[size]
+    assert set(loaded) == {"imagenet-resnet34"}
+    recorded = json.loads((tmp_path / f"{page}.results.json").read_text())["claims"]
+    assert recorded and {r["profile"] for r in recorded.values()} == {"paper"}
