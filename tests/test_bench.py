@@ -227,3 +227,24 @@ def test_run_profile_times_every_method_at_each_thread_budget(monkeypatch):
     text = B.format_runs(result)
     assert text.count("load average (1, 5, 15 min)") == 2
     assert "ratios at equal thread budgets: 1 thread(s): lime/axai" in text and "; 2 thread(s): lime/axai" in text
+
+
+@pytest.mark.parametrize("cores, threads, overlap", [(4, 1, False), (4, 2, False), (2, 2, None), (1, 1, None)])
+def test_axai_overlaps_only_when_the_thread_budget_is_the_whole_machine(monkeypatch, cores, threads, overlap):
+    """AXAI's segmentation thread is a core: below the machine's cores (a budget that leaves a
+    core free) the bench turns the overlap off, at the whole machine it leaves axai's own rule."""
+    import importlib
+
+    import axlib.explain
+    from axlib._util.checks import torch_threads
+
+    A = importlib.import_module("axlib.explain.axai")          # the module (axlib.explain.axai is also a function)
+
+    seen = []
+    real = axlib.explain.attribute
+    monkeypatch.setattr(A, "cpu_cores", lambda: cores)
+    monkeypatch.setattr(axlib.explain, "attribute", lambda *a, **kw: seen.append(kw.get("overlap", "unset"))
+                        or real(*a, **kw))
+    with torch_threads(threads):
+        B.method_calls(tiny_cnn(), SETTINGS, "cpu", images(1))["axai"]()(images(1))
+    assert seen == [overlap]
