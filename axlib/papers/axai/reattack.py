@@ -550,9 +550,9 @@ def plot_flip_example(e: dict):
     ax = fig.subplots(1, 4, gridspec_kw=dict(width_ratios=[1, 1, 1, 2.2]))
     ax[0].imshow(to_hwc(e["x"][i]))
     ax[0].set_title("clean image")
-    ax[1].imshow(d.abs().sum(0), cmap="magma")
+    ax[1].imshow(d.abs().sum(0).numpy(), cmap="magma")
     ax[1].set_title("|X_diff|, summed over channels")
-    ax[2].imshow(mask.any(0), cmap="gray")
+    ax[2].imshow(mask.any(0).numpy(), cmap="gray")
     ax[2].set_title(f"features in the {a:g}% tails")
     for axis in ax[:3]:
         axis.set_axis_off()
