@@ -324,7 +324,7 @@ def test_overlap_is_chosen_where_it_was_measured_to_pay(monkeypatch):
     """Beside the attack with a free core or a batch of >= 8 ImageNet-sized images, else first."""
     from axlib.explain import axai_module as module
 
-    monkeypatch.setattr(module.os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(module, "cpu_cores", lambda: 2)
     small, large = torch.zeros(1, 3, 224, 224), torch.zeros(8, 3, 224, 224)
     with torch_threads(1):
         assert module._overlaps(small, None)

@@ -233,16 +233,12 @@ def test_run_profile_times_every_method_at_each_thread_budget(monkeypatch):
 def test_axai_overlaps_only_when_the_thread_budget_is_the_whole_machine(monkeypatch, cores, threads, overlap):
     """AXAI's segmentation thread is a core: below the machine's cores (a budget that leaves a
     core free) the bench turns the overlap off, at the whole machine it leaves axai's own rule."""
-    import importlib
-
     import axlib.explain
     from axlib._util.checks import torch_threads
 
-    A = importlib.import_module("axlib.explain.axai")          # the module (axlib.explain.axai is also a function)
-
     seen = []
     real = axlib.explain.attribute
-    monkeypatch.setattr(A, "cpu_cores", lambda: cores)
+    monkeypatch.setattr(B, "cpu_cores", lambda: cores)
     monkeypatch.setattr(axlib.explain, "attribute", lambda *a, **kw: seen.append(kw.get("overlap", "unset"))
                         or real(*a, **kw))
     with torch_threads(threads):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from collections.abc import Iterable
 from contextlib import contextmanager
 
@@ -319,6 +320,11 @@ def eval_mode(model):
     finally:
         for module, mode in modes:
             module.training = mode
+
+
+def cpu_cores() -> int:
+    """The CPU cores this process may run on (its affinity where the OS tells it, else all)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 @contextmanager

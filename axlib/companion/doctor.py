@@ -60,6 +60,7 @@ def pages_naming(name: str) -> tuple[str, ...]:
     return tuple(stem.split("_", 1)[0] for stem, sizes in sorted(PAGE_SIZES.items())
                  if name in _names_in(sizes["paper"]))
 
+
 @dataclass(frozen=True)
 class Need:
     """One row: name, kind ("model" or "data"), pages, source (URL or citation), size (text),

@@ -81,7 +81,6 @@ Determinism: without ``random_start`` the explanation is a deterministic functio
 from __future__ import annotations
 
 import math
-import os
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -89,7 +88,15 @@ from dataclasses import dataclass
 import torch
 
 from axlib import attacks as _attacks
-from axlib._util.checks import check_choice, check_classes, check_images, check_int, check_labels, check_number
+from axlib._util.checks import (
+    check_choice,
+    check_classes,
+    check_images,
+    check_int,
+    check_labels,
+    check_number,
+    cpu_cores,
+)
 
 CHANNEL_RULES = ("any", "sum")
 ATTACKS = ("pgd", "fgm")
@@ -420,11 +427,6 @@ x86_64 CPU, Dec 2026), seconds per image, beside vs. first: 1 torch thread, batc
 1.27; 2 threads, batch 1: 1.25 vs 0.93 (the segmentation thread preempts one of torch's two
 OpenMP threads, and a small batch's many short parallel regions then wait for it); 2 threads,
 batch 8: 0.62 vs 0.70; batch 32: 0.58 vs 0.72."""
-
-
-def cpu_cores() -> int:
-    """The CPU cores this process may run on (its affinity where the OS tells it, else all)."""
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
 
 def _overlaps(x: torch.Tensor, overlap: bool | None) -> bool:

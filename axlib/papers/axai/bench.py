@@ -50,7 +50,7 @@ from pathlib import Path
 import torch
 
 from axlib import attacks as _attacks
-from axlib._util.checks import check_device, check_images, check_int, torch_threads
+from axlib._util.checks import check_device, check_images, check_int, cpu_cores, torch_threads
 from axlib._util.paths import REPO_ROOT
 from axlib._util.quotes import unquote
 from axlib.papers.axai import claims as _axai_claims
@@ -142,7 +142,6 @@ def _axai_call(model, settings: dict, device: torch.device):
     threads) is below the machine's cores, AXAI does not overlap, so it runs within the same
     budget as LIME and SHAP instead of borrowing the core the budget leaves free."""
     from axlib.explain import attribute, default_attack_params
-    from axlib.explain.axai import cpu_cores
     from axlib.segment import quickshift
 
     seg_params = settings.get("segment", {})
@@ -519,7 +518,7 @@ def profile_settings(profile: str, **overrides) -> dict:
     check_device(cfg["device"])
     check_int("repeats", cfg["repeats"], low=1)
     budgets = tuple(cfg["threads"]) if isinstance(cfg["threads"], (list, tuple)) else (cfg["threads"],)
-    budgets = [check_int("threads", t, low=0) or (os.cpu_count() or 1) for t in budgets]   # 0: every core
+    budgets = [check_int("threads", t, low=0) or cpu_cores() for t in budgets]   # 0: every core
     if not budgets:
         raise ValueError("threads must name at least one thread budget")
     cfg["threads"] = tuple(dict.fromkeys(budgets))

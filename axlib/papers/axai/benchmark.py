@@ -24,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from axlib._util.checks import check_images, check_int
+from axlib._util.checks import check_images, check_int, cpu_cores
 from axlib.companion.results import REFERENCE
 from axlib.companion.rules import Estimate
 from axlib.papers.axai import claims as _claims
@@ -79,7 +79,7 @@ def run_table5(model, x: torch.Tensor, *, n_images: int, batch: int, lime_sample
     from axlib.papers.axai import bench
 
     n_images = check_int("n_images", n_images, 1, len(x))
-    budgets = list(dict.fromkeys(check_int("threads", t, low=0) or (os.cpu_count() or 1) for t in threads))
+    budgets = list(dict.fromkeys(check_int("threads", t, low=0) or cpu_cores() for t in threads))
     background = x[n_images:][:SHAP_BACKGROUND] if len(x) > n_images else x[-1:]
     runs = []
     for i, budget in enumerate(budgets):

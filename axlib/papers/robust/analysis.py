@@ -103,9 +103,9 @@ def with_model_columns(table: pd.DataFrame) -> pd.DataFrame:
     """The table with architecture, algorithm, label (the paper's model name) and family columns
     (a copy; a table that has all four already is copied as it is, so that statistics called
     a thousand times in a bootstrap do not derive them each time)."""
-    if _MODEL_COLUMNS.issubset(table.columns):
-        return table.copy()
     out = table.copy()
+    if _MODEL_COLUMNS.issubset(out.columns):
+        return out
     unknown = set(out["model"]) - set(STUDY_MODELS)
     if unknown:
         raise ValueError(f"table has models outside the study: {sorted(unknown)}")
