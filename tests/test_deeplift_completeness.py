@@ -87,3 +87,25 @@ def test_completeness_error_checks_shapes():
     x, _ = _planted_inputs()
     with pytest.raises(ValueError, match=r"attributions must have the shape of x \(3, 3, 8, 8\), got \(3, 8, 8\)"):
         completeness_error(model, x, x[:, 0])
+
+
+@pytest.mark.parametrize("architecture", ["resnet18", "resnet50"])
+def test_torchvision_resnets_load_ready_for_deeplift_and_complete(architecture):
+    """The paper profile's torchvision ResNets (EXIAA's ResNet-18, the robust study's ResNet-50)
+    call one ReLU per use after pretrained.one_relu_per_use: Captum refuses the blocks as
+    torchvision builds them (a ReLU called twice), accepts them after, same outputs and state
+    dict, complete to float precision (random weights, 64 px)."""
+    import torchvision
+
+    from axlib.models.pretrained import one_relu_per_use
+
+    torch.manual_seed(0)
+    net = getattr(torchvision.models, architecture)(weights=None).eval()
+    x, refs = torch.rand(2, 3, 64, 64), torch.rand(3, 3, 64, 64)
+    with pytest.raises(RuntimeError, match="being used more than once"):
+        pixel_attribution(net, x, method="deeplift_shap", baselines=refs)
+    before, keys = net(x), list(net.state_dict())
+    one_relu_per_use(net)
+    assert torch.equal(net(x), before) and list(net.state_dict()) == keys
+    attr = pixel_attribution(net, x, method="deeplift_shap", baselines=refs)
+    assert completeness_error(net, x, attr, baselines=refs).max() < 1e-4

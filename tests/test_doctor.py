@@ -35,7 +35,9 @@ def test_a_models_pages_are_those_whose_paper_sizes_name_it(empty):
     assert found["imagenet-resnet34"].pages == "02, 03, 04, 04b (AXAI: Table 5, Fig. 10, App. E.1)"
     assert found["imagenet-resnet18"].pages == "06 (EXIAA's ResNet-18)"
     assert found["coco-fasterrcnn-resnet50-fpn-v2"].pages == "08 (AXAI App. E.2)"
-    assert found["imagenet-vit-b16"].pages == "none yet (EXIAA's ViT-B/16)"       # no page's paper sizes name it
+    assert found["imagenet-vit-b16"].pages == "06 (EXIAA's ViT-B/16)"
+    assert found["imagenet-resnet50"].pages == "none yet (robust study)"            # no page's paper sizes name it
+    assert found["imagenet-val"].pages.startswith("06 (")
     assert {n.name for n in doctor.page_needs(["04_benchmarks"], "paper")} == {"imagenet-resnet34"}
 
 
@@ -71,8 +73,11 @@ def test_paper_run_stops_up_front_naming_what_its_pages_need(empty, tmp_path):
 
     needed = {n.name for n in doctor.page_needs(["07_speech_text"], "paper")}
     assert needed == {"speech-commands-v0.02", "rt-polarity"}
-    assert {n.name for n in doctor.page_needs(["06_exiaa"], "paper", {"models": ["imagenet-vit-b16"]})} == {
-        "imagenet-vit-b16", "imagenet-resnet18", "imagenet-samples"}  # a parameter naming a model adds it
+    assert {n.name for n in doctor.page_needs(["06_exiaa"], "paper")} == {
+        "imagenet-vit-b16", "imagenet-resnet18", "imagenet-samples", "imagenet-val"}
+    assert {n.name for n in doctor.page_needs(["06_exiaa"], "paper", {"models": ["imagenet-resnet50"]})} == {
+        "imagenet-vit-b16", "imagenet-resnet18", "imagenet-resnet50", "imagenet-samples",
+        "imagenet-val"}                                                     # a parameter naming a model adds it
     assert doctor.page_needs(["07_speech_text"], "default") == []
     with pytest.raises(FileNotFoundError, match=r"(?s)the paper profile needs what is not on this machine:\n"
                        r"  speech-commands-v0.02 \(data, missing, .*axlib data fetch speech-commands-v0.02.*"

@@ -375,14 +375,15 @@ def test_page_grids_name_the_original_of_each_row(monkeypatch):
 
     monkeypatch.setattr(experiments, "run_grid", fake_run_grid)
     setup = SimpleNamespace(names={"resnet18": "x"}, n=4, noise_mean=None, noise_std=None, device="cpu",
-                            grid_explain=dict.fromkeys(experiments.METHODS, {}),
-                            images=lambda positions: {"index": list(positions)})
+                            grid_explain=dict.fromkeys(experiments.METHODS, {}), data="cifar10",
+                            originals=lambda idx: {"index": list(idx)}, pool=lambda idx: {"index": list(idx)})
     frames = experiments._method_grids(setup, "resnet18", torch.zeros(3, 2, dtype=torch.long), None, out_dir="w",
                                        alphas=(0.1,), top_ks=(0.1,), seed=0, scheduler="serial",
                                        rank_column="attack_rank", ranks=(1, 96))
     assert len(frames) == len(experiments.METHODS)
     assert frames[0]["original"].tolist() == [0, 0, 1, 1, 2, 2]
     assert frames[0]["attack_rank"].tolist() == [1, 96] * 3
+    assert set(frames[0]["data"]) == {"cifar10"}
 
 
 def test_figures_of_the_page(tmp_path):
@@ -412,6 +413,13 @@ def test_work_dir_and_setup_checks(tmp_path, monkeypatch):
         experiments.cifar_setup({}, n_originals=0, ig_steps=4, dls_baselines=2)
     with pytest.raises(ValueError, match="dls_baselines"):
         experiments.cifar_setup({}, n_originals=2, ig_steps=4, dls_baselines=0)
+    sizes = dict(n_originals=2, ig_steps=4, dls_baselines=2)
+    with pytest.raises(ValueError, match="data must be one of .'cifar10', 'imagenet-val'., got 'cifar100'"):
+        experiments.grid_setup({}, "cifar100", **sizes)
+    with pytest.raises(ValueError, match="n_classes must be None for CIFAR-10"):
+        experiments.grid_setup({}, "cifar10", n_classes=500, **sizes)
+    with pytest.raises(ValueError, match="n_classes must be given for imagenet-val"):
+        experiments.grid_setup({}, "imagenet-val", **sizes)
 
 
 def test_deeplift_completeness_table_on_the_shipped_models():

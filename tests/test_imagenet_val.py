@@ -102,3 +102,30 @@ def test_missing_copy_says_how_to_get_it(tmp_path, monkeypatch):
     assert imagenet_val.status() == "missing"
     with pytest.raises(DataUnavailableError, match="neither ILSVRC2012_img_val.tar nor a folder"):
         imagenet_val.imagenet_val_dirs(tmp_path)
+
+
+def test_validation_images_load_only_the_positions_asked_for_with_labels_from_the_box_files(tmp_path, monkeypatch):
+    from axlib.data.imagenet import IMAGENET_WNIDS, preprocess
+
+    root = tmp_path / "extracted"
+    (root / "val").mkdir(parents=True)
+    (root / "bbox" / "val").mkdir(parents=True)
+    classes = [3, 0, 999]                                          # the label of each position, by its box file
+    for i, label in enumerate(classes, start=1):
+        stem = f"ILSVRC2012_val_{i:08d}"
+        Image.new("RGB", (64, 48), (80 * i, 20, 200)).save(root / "val" / f"{stem}.JPEG")
+        (root / "bbox" / "val" / f"{stem}.xml").write_text(XML.format(stem=stem, wnid=IMAGENET_WNIDS[label]))
+    monkeypatch.setenv(imagenet_val.ENV, str(root))
+    imagenet_val.validation_images.cache_clear()
+    split = imagenet_val.validation_images()
+    assert len(split) == 3 and split.labels.tolist() == classes
+    x = split[[2, 0]]
+    with Image.open(root / "val" / "ILSVRC2012_val_00000003.JPEG") as image:
+        assert x.shape == (2, 3, 224, 224) and x[0].equal(preprocess(image))
+    with pytest.raises(IndexError, match=r"positions in \[0, 2\]"):
+        split[[3]]
+    (root / "bbox" / "val" / "ILSVRC2012_val_00000002.xml").unlink()
+    imagenet_val.validation_images.cache_clear()
+    with pytest.raises(FileNotFoundError, match="ILSVRC2012_val_00000002.JPEG has no box file"):
+        imagenet_val.validation_images()
+    imagenet_val.validation_images.cache_clear()

@@ -16,6 +16,7 @@ import types
 from pathlib import Path
 
 import nbformat
+import numpy as np
 import pytest
 import torch
 from test_detection_page import _fake_coco
@@ -89,24 +90,27 @@ def test_page_08_paper_path_on_fake_coco_and_a_fake_torchvision_detector(tmp_pat
     assert {r["profile"] for r in recorded.values()} == {"paper"}
 
 
-def _fake_torchvision_classifier(folder: Path, monkeypatch, name: str, architecture: str = "resnet18") -> list[str]:
-    """A torchvision ImageNet classifier checkpoint (random weights of ``architecture``, small
-    so the pages run in seconds) in torchvision's file-name format (its own sha256 prefix),
-    registered under ``name``. Returns the list that records every pretrained model loaded."""
+def _fake_torchvision_classifiers(folder: Path, monkeypatch, architectures: dict[str, str]) -> list[str]:
+    """ImageNet classifier checkpoints (random weights of each architecture, small so the pages
+    run in seconds) in torchvision's file-name format (each with its own sha256 prefix),
+    registered under their names: ``architectures`` maps name -> a ``torchvision.models``
+    builder. Returns the list that records every pretrained model loaded."""
     import torchvision
 
     from axlib.models import pretrained as P
 
-    torch.manual_seed(0)
     folder.mkdir(parents=True, exist_ok=True)
-    torch.save(getattr(torchvision.models, architecture)(weights=None).state_dict(), folder / "tmp.pth")
-    prefix = hashlib.sha256((folder / "tmp.pth").read_bytes()).hexdigest()[:8]
-    (folder / "tmp.pth").rename(folder / f"{architecture}-fake-{prefix}.pth")
-    fake = types.SimpleNamespace(url=f"https://download.invalid/models/{architecture}-fake-{prefix}.pth",
-                                 meta={"_metrics": {"ImageNet-1K": {"acc@1": 73.3}}, "_file_size": 83.3})
-    monkeypatch.setattr(P, "_weights", lambda s: fake)
-    monkeypatch.setitem(P.SOURCES, name, P.PretrainedSource(name, "torchvision", architecture, "test", "-", "-",
-                                                            weights="x"))
+    weights = {}
+    for i, (name, architecture) in enumerate(architectures.items()):
+        torch.manual_seed(i)
+        torch.save(getattr(torchvision.models, architecture)(weights=None).state_dict(), folder / "tmp.pth")
+        prefix = hashlib.sha256((folder / "tmp.pth").read_bytes()).hexdigest()[:8]
+        (folder / "tmp.pth").rename(folder / f"{architecture}-fake-{prefix}.pth")
+        weights[name] = types.SimpleNamespace(url=f"https://download.invalid/models/{architecture}-fake-{prefix}.pth",
+                                              meta={"_metrics": {"ImageNet-1K": {"acc@1": 73.3}}, "_file_size": 83.3})
+        monkeypatch.setitem(P.SOURCES, name, P.PretrainedSource(name, "torchvision", architecture, "test", "-", "-",
+                                                                weights="x"))
+    monkeypatch.setattr(P, "_weights", lambda source: weights[source.name])
     loaded, load = [], P.load
     monkeypatch.setattr(P, "load", lambda model, **kw: loaded.append(model) or load(model, **kw))
     return loaded
@@ -127,10 +131,83 @@ def test_axai_pages_paper_path_load_the_papers_resnet34(page, size, tmp_path, mo
     monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
     monkeypatch.setenv("AXLIB_RESULTS_DIR", str(tmp_path))
     monkeypatch.setenv("AXLIB_NOTEBOOK", page)
-    loaded = _fake_torchvision_classifier(tmp_path / "cache" / "pretrained", monkeypatch, "imagenet-resnet34")
+    loaded = _fake_torchvision_classifiers(tmp_path / "cache" / "pretrained", monkeypatch,
+                                           {"imagenet-resnet34": "resnet18"})
     monkeypatch.setitem(PAGE_SIZES[page], "paper", dict(PAGE_SIZES[page]["smoke"], **{size: paper[size]}))
     ns = run_cells(f"{page}.ipynb", profile="paper")
     assert ns["cfg"].name == "paper" and getattr(ns["cfg"], size) == paper[size]
     assert set(loaded) == {"imagenet-resnet34"}
     recorded = json.loads((tmp_path / f"{page}.results.json").read_text())["claims"]
     assert recorded and {r["profile"] for r in recorded.values()} == {"paper"}
+
+
+def fake_imagenet_val(root: Path, monkeypatch, per_class: int = 3) -> list[int]:
+    """An extracted ILSVRC2012 validation copy in the official file names: ``per_class`` small
+    JPEGs of each of the 1,000 classes under ``root/val`` and their PASCAL VOC box files under
+    ``root/bbox/val``; ``$AXLIB_IMAGENET`` points at it. Returns the label of each position."""
+    from PIL import Image
+
+    from axlib.data import imagenet_val
+    from axlib.data.imagenet import IMAGENET_WNIDS
+
+    (root / "val").mkdir(parents=True)
+    (root / "bbox" / "val").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    labels = [int(c) for c in rng.permutation(np.repeat(np.arange(len(IMAGENET_WNIDS)), per_class))]
+    for i, label in enumerate(labels):
+        stem = f"ILSVRC2012_val_{i + 1:08d}"
+        Image.fromarray(rng.integers(0, 256, (30, 40, 3), dtype=np.uint8)).save(root / "val" / f"{stem}.JPEG")
+        (root / "bbox" / "val" / f"{stem}.xml").write_text(
+            f"<annotation><filename>{stem}</filename><size><width>40</width><height>30</height></size><object>"
+            f"<name>{IMAGENET_WNIDS[label]}</name><bndbox><xmin>5</xmin><ymin>4</ymin><xmax>25</xmax><ymax>20</ymax>"
+            "</bndbox></object></annotation>")
+    monkeypatch.setenv(imagenet_val.ENV, str(root))
+    imagenet_val.validation_images.cache_clear()
+    return labels
+
+
+def _tiny_vit(**kw):
+    """torchvision's VisionTransformer (the ViT-B/16 class) at a tiny size: 224 px, patch 32, one
+    layer; its head drawn at random (torchvision initialises it to zeros: constant logits, zero maps)."""
+    from torchvision.models.vision_transformer import VisionTransformer
+
+    vit = VisionTransformer(image_size=224, patch_size=32, num_layers=1, num_heads=2, hidden_dim=32, mlp_dim=64)
+    torch.nn.init.normal_(vit.heads.head.weight, std=0.5)
+    return vit
+
+
+def test_page_06_paper_path_on_a_fake_imagenet_validation_split(tmp_path, monkeypatch):
+    """EXIAA's main grid under the paper profile: the paper's ResNet-18 and ViT-B/16 by name
+    (fakes: a random ResNet-18 and a one-layer torchvision ViT) on the ImageNet validation split
+    (a fake in the official layout), Fig. 5 and A.1 on CIFAR-10 as the paper."""
+    import torchvision
+
+    from axlib.companion.sizes import PAGE_SIZES
+
+    paper = PAGE_SIZES["06_exiaa"]["paper"]
+    assert paper["models"] == {"resnet18": "imagenet-resnet18", "vit": "imagenet-vit-b16"}
+    assert paper["grid_data"] == "imagenet-val" and paper["n_classes"] == 500
+    monkeypatch.setenv("AXLIB_DATA", str(tmp_path / "cache"))
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    monkeypatch.setenv("AXLIB_RESULTS_DIR", str(tmp_path))
+    monkeypatch.setenv("AXLIB_NOTEBOOK", "06_exiaa")
+    labels = fake_imagenet_val(tmp_path / "imagenet", monkeypatch)
+    monkeypatch.setattr(torchvision.models, "tiny_vit", _tiny_vit, raising=False)
+    loaded = _fake_torchvision_classifiers(tmp_path / "cache" / "pretrained", monkeypatch,
+                                           {"imagenet-resnet18": "resnet18", "imagenet-vit-b16": "tiny_vit"})
+    sizes = {k: paper[k] for k in ("models", "grid_data", "n_classes", "side_models", "imagenet_model")}
+    monkeypatch.setitem(PAGE_SIZES["06_exiaa"], "paper", dict(PAGE_SIZES["06_exiaa"]["smoke"], **sizes))
+    ns = run_cells("06_exiaa.ipynb", profile="paper")
+    main, grid = ns["main"], ns["grid"]
+    assert ns["cfg"].name == "paper" and main.data == "imagenet-val" and ns["side"].data == "cifar10"
+    assert set(loaded) == {"imagenet-resnet18", "imagenet-vit-b16"}
+    originals = main.orig_positions.tolist()
+    assert len({labels[i] for i in originals}) == len(originals) == ns["cfg"].n_originals    # one image a class
+    assert set(grid["model"]) == {"resnet18", "vit"} and set(grid["data"]) == {"imagenet-val"}
+    for key in main.names:                       # each attack image is labelled its original's running-up class
+        runner = main.p_orig[key].argsort(1, descending=True)[:, 1]
+        assert set(main.pool_y.tolist()) >= set(runner.tolist())
+    recorded = json.loads((tmp_path / "06_exiaa.results.json").read_text())["claims"]
+    assert {"exiaa.above_baseline", "exiaa.model_accuracy.vit", "exiaa.running_up_best"} <= set(recorded)
+    assert recorded["exiaa.model_accuracy.vit"]["unit"].startswith("top-1 on the upstream's reported ImageNet")
+    assert {r["profile"] for r in recorded.values()} == {"paper"}

@@ -37,7 +37,7 @@ PAPER_MODELS = {
 need them are those whose paper sizes name them (:func:`pages_naming`)."""
 
 PAPER_DATA = {
-    "imagenet-val": ((), "ILSVRC2012 validation images and boxes, a local copy; planned for 03-06"),
+    "imagenet-val": (("06",), "ILSVRC2012 validation images and boxes, a local copy (EXIAA's main grid)"),
     "imagenet-samples": (("02", "06"), "the 1,000 ImageNet sample images, one per class"),
     "cifar10": (("02", "03"), "the official CIFAR-10"),
     "cifar100": ((), "AXAI's VGG16 / CIFAR-100 column"),

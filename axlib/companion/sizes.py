@@ -177,10 +177,16 @@ PAGE_SIZES["05_robust_study"] = {
 # and paper; n_originals / n_imagenet_originals are the page's n_images / n_imagenet parameters
 # (Profile has fields of those names); scheduler: "serial" | "local" | "tcp://host:8786" (local: two
 # workers, one cluster per figure; smoke: serial, as a cluster's start-up outweighs its seconds of work).
+# models / grid_data / n_classes: the main grid's models (our key -> registry name), its data set
+# (axlib.papers.exiaa.experiments.GRID_DATA) and, on ImageNet, the random class subset its originals
+# come from (paper: the paper's ResNet-18 and ViT-B/16 on the validation split, 500 classes);
+# side_models: the model of Fig. 5 and A.1, which the paper runs on CIFAR-10; imagenet_model: the
+# model of the ImageNet-samples part.
 _EXIAA_ALPHAS = (0.03, 0.06, 0.09, 0.12, 0.15)
 _EXIAA_TOP_KS = (0.01, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
 _EXIAA_DEFAULT = dict(
-    models={"resnet18": "cifar10-resnet18", "vit": "cifar10-vit"}, imagenet_model="imagenet-mobilenetv2",
+    models={"resnet18": "cifar10-resnet18", "vit": "cifar10-vit"}, grid_data="cifar10", n_classes=None,
+    side_models={"resnet18": "cifar10-resnet18"}, imagenet_model="imagenet-mobilenetv2",
     n_originals=12, n_side=10, n_imagenet_originals=2, attack_ranks=1, ig_steps=16, dls_baselines=4,
     alphas=_EXIAA_ALPHAS, top_ks=_EXIAA_TOP_KS, side_alphas=(0.09,), side_top_ks=_EXIAA_TOP_KS,
     top_ranks=(1, 2, 3, 4, 5), low_ranks=(96, 97, 98, 99, 100),
@@ -194,7 +200,8 @@ PAGE_SIZES["06_exiaa"] = {
     "default": _EXIAA_DEFAULT,
     "paper": _with(_EXIAA_DEFAULT, n_originals=100, n_side=50, n_imagenet_originals=50, attack_ranks=3,
                    ig_steps=50, dls_baselines=10, side_alphas=_EXIAA_ALPHAS, imagenet_alphas=_EXIAA_ALPHAS,
-                   imagenet_model="imagenet-resnet18",
+                   models={"resnet18": "imagenet-resnet18", "vit": "imagenet-vit-b16"}, grid_data="imagenet-val",
+                   n_classes=500, imagenet_model="imagenet-resnet18",
                    imagenet_top_ks=_EXIAA_TOP_KS, imagenet_pool=1000, imagenet_source="full"),
 }
 # ----------------------------------------------------------------------- 07 speech and text

@@ -16,9 +16,13 @@ a copy obtained from image-net.org, in either form:
 :func:`imagenet_val_dirs` returns ``(images_dir, boxes_dir)`` for
 :func:`axlib.data.boxes.imagenet_localisation` / :func:`axlib.data.boxes.imagenet_cl`, which
 apply the robust study's filter (one box, at most 50 % of the image) and its ImageNet-CL subset.
+:func:`validation_images` is the whole split as a sequence loaded on demand (position i is
+``ILSVRC2012_val_{i+1:08d}``, its label read from its box file): what EXIAA's ImageNet grid
+draws its originals and attack images from, a few files at a time.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -26,9 +30,13 @@ import shutil
 import tarfile
 from pathlib import Path
 
+import numpy as np
+import torch
+
 from axlib._util.paths import cache_dir
 
-__all__ = ["ENV", "IMAGES_ARCHIVE", "BOXES_ARCHIVE", "VALIDATION_IMAGES", "imagenet_val_dirs", "status"]
+__all__ = ["ENV", "IMAGES_ARCHIVE", "BOXES_ARCHIVE", "VALIDATION_IMAGES", "imagenet_val_dirs", "status",
+           "ValidationImages", "validation_images"]
 
 ENV = "AXLIB_IMAGENET"
 IMAGES_ARCHIVE = ("ILSVRC2012_img_val.tar", "29b22e2961454d5413ddabcf34fc5622")
@@ -164,3 +172,66 @@ def status(root=None) -> str:
     parts = [(root / name).is_file() or _find(root, first) is not None
              for (name, _), first in ((IMAGES_ARCHIVE, _FIRST_IMAGE), (BOXES_ARCHIVE, _FIRST_BOX))]
     return "present" if all(parts) else "missing"
+
+
+class ValidationImages:
+    """The validation split as a sequence loaded on demand, in file-name order.
+
+    files: the N JPEG paths (position i: ``ILSVRC2012_val_{i+1:08d}.JPEG`` in the full split);
+    labels: (N,) int64, the index in :data:`axlib.data.imagenet.IMAGENET_WNIDS` of the WordNet id
+    of each image's box file (every object of a validation image is of its one class).
+    ``images[index]`` (a position list or LongTensor) decodes and preprocesses only those files:
+    (len(index), 3, 224, 224) float32 in [0, 1] (:func:`axlib.data.imagenet.preprocess`), so an
+    :func:`axlib.papers.exiaa.grid.image_set` over it loads a shard's images, not the split.
+    """
+
+    def __init__(self, files, labels) -> None:
+        self.files = tuple(files)
+        self.labels = torch.as_tensor(labels, dtype=torch.int64)
+        if self.labels.shape != (len(self.files),):
+            raise ValueError(f"labels must have shape ({len(self.files)},), got {tuple(self.labels.shape)}")
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def __getitem__(self, index) -> torch.Tensor:
+        from PIL import Image
+
+        from axlib.data.imagenet import preprocess
+
+        positions = np.asarray(torch.as_tensor(index).reshape(-1), dtype=np.int64)
+        if positions.size and (positions.min() < 0 or positions.max() >= len(self)):
+            raise IndexError(f"index must hold positions in [0, {len(self) - 1}], got {positions.min()}..{positions.max()}")
+        images = []
+        for i in positions:
+            with Image.open(self.files[i]) as image:
+                images.append(preprocess(image))
+        return torch.stack(images) if images else torch.empty(0, 3, 224, 224)
+
+
+@functools.lru_cache(maxsize=2)
+def validation_images(root: str | None = None) -> ValidationImages:
+    """Every validation image of the local copy (:func:`imagenet_val_dirs`), loaded on demand,
+    with its label from its box file. Cached per process (a worker reads the 50,000 box files
+    once, about 10 s). Raises FileNotFoundError when an image has no box file, ValueError for
+    a box file whose WordNet id is not an ILSVRC2012 class."""
+    from axlib.data.boxes import read_box_xml
+    from axlib.data.imagenet import IMAGENET_WNIDS
+
+    images_dir, boxes_dir = imagenet_val_dirs(root)
+    files = sorted((p for p in images_dir.rglob("ILSVRC2012_val_*") if p.suffix.upper() == ".JPEG"),
+                   key=lambda p: p.name)
+    xml = {p.stem: p for p in boxes_dir.rglob("ILSVRC2012_val_*.xml")}
+    index = {w: i for i, w in enumerate(IMAGENET_WNIDS)}
+    labels = []
+    for path in files:
+        if path.stem not in xml:
+            raise FileNotFoundError(f"{path.name} has no box file {path.stem}.xml under {boxes_dir}: its label is unknown")
+        objects = read_box_xml(xml[path.stem]).objects
+        if not objects:
+            raise ValueError(f"{xml[path.stem]}: no <object>, so no label")
+        wnid = objects[0][0]
+        if wnid not in index:
+            raise ValueError(f"{xml[path.stem]}: {wnid!r} is not one of the 1,000 ILSVRC2012 wnids")
+        labels.append(index[wnid])
+    return ValidationImages(files, labels)

@@ -24,12 +24,19 @@ Three kinds of source, each row of :data:`SOURCES` naming its origin, licence an
   AlexNet and GoogLeNet, Chen et al. 2020; its two AdvProp ResNet-50s, PGD-1 and PGD-5). The row
   says what would be needed; :func:`load` raises with that text.
 
+Classifiers are loaded ready for DeepLIFT (Captum records each nonlinear module's input and
+output in hooks, so a module must be called once per forward pass and not in place):
+torchvision's ResNet blocks, which call one ``relu`` two or three times, get one ReLU per use
+(:func:`one_relu_per_use`: the same function and state dict), and every ReLU computes out of
+place.
+
 Files live in ``<cache>/pretrained/`` (``$AXLIB_DATA`` or ``~/.cache/axlib``); a torchvision
 file already in torch's hub cache (``~/.cache/torch/hub/checkpoints``) is used where it is.
 Checkpoints are read with ``torch.load(weights_only=True)``: no code is unpickled.
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -41,8 +48,8 @@ from torch import nn
 from axlib._util.paths import cache_dir
 from axlib.models.normalize import Normalize
 
-__all__ = ["PretrainedSource", "SOURCES", "IMAGENET_MEAN", "IMAGENET_STD", "locate", "status", "load",
-           "network_state", "PretrainedUnavailableError"]
+__all__ = ["PretrainedSource", "SOURCES", "IMAGENET_MEAN", "IMAGENET_STD", "locate", "status", "load", "card",
+           "one_relu_per_use", "network_state", "PretrainedUnavailableError"]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -221,6 +228,52 @@ def _architecture(source: PretrainedSource) -> nn.Module:
     return builder(weights=None, **kwargs)
 
 
+class _BasicBlockOneReluPerUse(nn.Module):
+    """Forward of torchvision's ``BasicBlock`` with a separate ReLU at each of its two uses."""
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        return self.relu_out(self.bn2(self.conv2(out)) + identity)
+
+
+class _BottleneckOneReluPerUse(nn.Module):
+    """Forward of torchvision's ``Bottleneck`` with a separate ReLU at each of its three uses."""
+
+    def forward(self, x):
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu_mid(self.bn2(self.conv2(out)))
+        return self.relu_out(self.bn3(self.conv3(out)) + identity)
+
+
+@functools.cache
+def _one_relu_class(block: type) -> type:
+    """``block`` (BasicBlock or Bottleneck) with the forward that calls one ReLU per use."""
+    forward = _BasicBlockOneReluPerUse if block.__name__ == "BasicBlock" else _BottleneckOneReluPerUse
+    return type(f"{block.__name__}OneReluPerUse", (forward, block), {})
+
+
+def one_relu_per_use(net: nn.Module) -> nn.Module:
+    """Make ``net`` (in place, returned) callable by Captum's DeepLift: every torchvision
+    ``BasicBlock`` / ``Bottleneck`` calls a separate ``nn.ReLU`` at each use (its ``relu``
+    first, then ``relu_mid`` and ``relu_out``: new modules without state, so the state dict
+    and the function are unchanged), and every ReLU computes out of place (an in-place ReLU
+    overwrites the input DeepLift's hook recorded)."""
+    from torchvision.models.resnet import BasicBlock, Bottleneck
+
+    for module in list(net.modules()):
+        uses = {BasicBlock: ("relu_out",), Bottleneck: ("relu_mid", "relu_out")}.get(type(module))
+        if uses is not None:
+            for name in uses:
+                setattr(module, name, nn.ReLU())
+            module.__class__ = _one_relu_class(type(module))
+    for module in net.modules():
+        if isinstance(module, nn.ReLU):
+            module.inplace = False
+    return net
+
+
 _DENSENET_OLD_KEY = re.compile(r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$")
 
 
@@ -300,6 +353,28 @@ def _pin(source: PretrainedSource, digest: str) -> None:
     _pins_path().write_text(json.dumps(pins, indent=1, sort_keys=True) + "\n")
 
 
+def card(name: str) -> dict:
+    """A card for pretrained model ``name`` with the fields the pages read from a shipped
+    model's card: name, description, architecture, parameters (counted on the architecture),
+    dataset ("imagenet" or "coco"), test_accuracy (the upstream's reported ImageNet top-1 as a
+    fraction, *not measured here*; None where it reports none), accuracy_source, source (URL or
+    citation), licence, sha256 (of the checkpoint on this machine, verified as :func:`load`
+    verifies it; None when it is not here) and recipe / train_wall_seconds None (trained
+    elsewhere)."""
+    source = _source(name)
+    top1 = source.reported_top1
+    path = locate(name)
+    return {"name": name, "description": f"{source.architecture}, {source.used_by} ({source.kind})",
+            "architecture": source.architecture,
+            "parameters": sum(p.numel() for p in _architecture(source).parameters()),
+            "dataset": "coco" if source.task == "detection" else "imagenet",
+            "test_accuracy": None if top1 is None else top1 / 100.0,
+            "accuracy_source": "the upstream's reported ImageNet top-1, not measured here",
+            "source": source.url or source.citation, "licence": source.licence,
+            "sha256": None if path is None else _verify(source, path), "recipe": None,
+            "train_wall_seconds": None}
+
+
 def status(name: str) -> str:
     """"present", "missing" or "unavailable" (no public source) for model ``name`` (not verified)."""
     source = _source(name)
@@ -367,4 +442,4 @@ def load(name: str, *, download: bool = False, device: str = "cpu", progress: bo
     _pin(source, digest)
     if source.task == "detection":
         return net.to(device).eval()
-    return nn.Sequential(Normalize(IMAGENET_MEAN, IMAGENET_STD), net).to(device).eval()
+    return nn.Sequential(Normalize(IMAGENET_MEAN, IMAGENET_STD), one_relu_per_use(net)).to(device).eval()

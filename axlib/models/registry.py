@@ -263,7 +263,13 @@ def load(name: str, device: str = "cpu") -> nn.Module:
 
 
 def card(name: str) -> dict:
-    """The model card (recipe, accuracies, sha256) of the shipped model ``name``."""
+    """The model card (recipe, accuracies, sha256) of the shipped model ``name``; for a
+    pretrained model of the paper profile, :func:`axlib.models.pretrained.card` (what its
+    upstream reports)."""
+    from axlib.models import pretrained
+
+    if name in pretrained.SOURCES:
+        return pretrained.card(name)
     _spec(name)
     return read_card(checkpoint_path(name))
 

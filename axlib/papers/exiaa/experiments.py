@@ -4,9 +4,11 @@ resumable shards under one work folder), the pictures, and the records of every 
 estimate from :mod:`axlib.papers.exiaa.tables`, with the original image as its unit; the
 verdict from the claim's rule declared in :mod:`axlib.papers.exiaa.claims`).
 
-* :func:`cifar_setup`: CIFAR-10 originals and pool, the models and their probabilities;
+* :func:`grid_setup`: originals, pool, the models and their probabilities, on CIFAR-10
+  (:func:`cifar_setup`, the default) or the ImageNet validation split as the paper
+  (:func:`imagenet_val_setup`, a local copy);
 * :func:`main_grid` (Fig. 2-4, Tables 1, B.1-B.3), :func:`class_rank_grid` (Fig. 5),
-  :func:`attack_rank_grid` (Fig. A.1);
+  :func:`attack_rank_grid` (Fig. A.1; the paper runs these two on CIFAR-10);
 * :func:`imagenet_setup` and :func:`imagenet_grid` (MobileNetV2 on ImageNet sample images);
 * :func:`pictures`: one attack per model;
 * ``*_records``: the claims each part records, as keyword dicts for ``Recorder.judge``
@@ -30,10 +32,10 @@ from axlib.companion.rules import Estimate
 from axlib.papers.exiaa import claims as _claims
 from axlib.papers.exiaa import tables as _tables
 from axlib.papers.exiaa.attack import probabilities, rank_pool, running_up_class
-from axlib.papers.exiaa.grid import image_set, run_grid
+from axlib.papers.exiaa.grid import image_set, load_images, run_grid
 
-__all__ = ["METHODS", "work_dir", "CifarSetup", "cifar_setup", "deeplift_completeness", "model_cards", "main_grid", "class_rank_grid",
-           "attack_rank_grid", "ImagenetSetup", "imagenet_setup", "imagenet_grid", "pictures",
+__all__ = ["METHODS", "work_dir", "GRID_DATA", "GridSetup", "grid_setup", "cifar_setup", "imagenet_val_setup",
+           "deeplift_completeness", "model_cards", "main_grid", "class_rank_grid", "attack_rank_grid", "ImagenetSetup", "imagenet_setup", "imagenet_grid", "pictures",
            "accuracy_records", "grid_records", "magnitude_records", "running_up_records", "top_ranks_record",
            "imagenet_record"]
 
@@ -51,24 +53,34 @@ def work_dir(path=None) -> Path:
     return scaleout.work_dir("exiaa", path)
 
 
-# --------------------------------------------------------------------------- CIFAR-10
-@dataclass
-class CifarSetup:
-    """What every CIFAR-10 grid of the page shares.
+# --------------------------------------------------------------------------- the grids' data
+GRID_DATA = {"cifar10": "CIFAR-10", "imagenet-val": "ImageNet validation"}
+"""The data sets a grid can run on -> how the page names them: the embedded CIFAR-10 test subset
+(the default) or the ILSVRC2012 validation split of a local copy (the paper's, section 4)."""
+VAL_LOADER = "axlib.data.imagenet_val:validation_images"
 
-    n: number of originals, the first n images of ``cifar10_test()``; x_orig (n, 3, 32, 32),
-    y_orig (n,); pool_x, pool_y: the other images (the attack images' pool, labelled);
-    classes: the class names; noise_mean, noise_std (3,): the pool's per-channel pixel mean
-    and std (the Gaussian baseline's); ref_idx: positions in the pool of the DeepLIFT SHAP
-    references; explain: pixel_attribution keywords per method (tensors, for pictures);
-    grid_explain: the same as run_grid takes them (references as an image_set spec);
-    names: our model key -> registry name; models, p_orig (n, 10), p_pool: per model key.
+
+@dataclass
+class GridSetup:
+    """What every grid on one data set shares.
+
+    data: a key of :data:`GRID_DATA`; loader: the :func:`~axlib.papers.exiaa.grid.image_set`
+    loader of its images; orig_positions (n,) and pool_positions (P,): positions in the
+    loader's images of the originals and of the pool (the attack images' candidates);
+    x_orig (n, 3, H, W) the originals, y_orig (n,) and pool_y (P,) labels; classes: the class
+    names; noise_mean, noise_std (3,): the pool's per-channel pixel mean and std (the Gaussian
+    baseline's); ref_idx: positions in the pool of the DeepLIFT SHAP references; explain:
+    pixel_attribution keywords per method (tensors, for pictures); grid_explain: the same as
+    run_grid takes them (references as an image_set spec); names: our model key -> registry
+    name; models, p_orig (n, K), p_pool (P, K): per model key.
     """
 
-    n: int
+    data: str
+    loader: str
+    orig_positions: torch.Tensor
+    pool_positions: torch.Tensor
     x_orig: torch.Tensor
     y_orig: torch.Tensor
-    pool_x: torch.Tensor
     pool_y: torch.Tensor
     classes: tuple
     noise_mean: torch.Tensor
@@ -82,14 +94,28 @@ class CifarSetup:
     p_pool: dict
     device: str = "cpu"
 
-    def images(self, positions) -> dict:
-        """An image_set spec of positions in ``cifar10_test()``'s output (originals are
-        [0, n), the pool [n, ...))."""
-        return image_set(CIFAR_LOADER, positions)
+    @property
+    def n(self) -> int:
+        """The number of originals."""
+        return len(self.orig_positions)
+
+    def originals(self, idx) -> dict:
+        """An image_set spec of originals ``idx`` (positions in ``x_orig``)."""
+        return image_set(self.loader, self.orig_positions[torch.as_tensor(idx, dtype=torch.long)])
+
+    def pool(self, idx) -> dict:
+        """An image_set spec of pool images ``idx`` (positions in the pool)."""
+        return image_set(self.loader, self.pool_positions[torch.as_tensor(idx, dtype=torch.long)])
+
+
+def _explain(ig_steps: int, refs: torch.Tensor, refs_spec: dict) -> tuple[dict, dict]:
+    """The methods' keywords as tensors (for pictures) and as run_grid takes them (specs)."""
+    explain = {"saliency": {}, "integrated_gradients": {"n_steps": ig_steps}, "deeplift_shap": {"baselines": refs}}
+    return explain, dict(explain, deeplift_shap={"baselines": refs_spec})
 
 
 def cifar_setup(models: dict, *, n_originals: int, ig_steps: int, dls_baselines: int, seed: int = 0,
-                device: str = "cpu") -> CifarSetup:
+                device: str = "cpu") -> GridSetup:
     """Originals, pool and models of the CIFAR-10 grids.
 
     models: our key -> registry name (``{"resnet18": "cifar10-resnet18", "vit": "cifar10-vit"}``);
@@ -109,21 +135,96 @@ def cifar_setup(models: dict, *, n_originals: int, ig_steps: int, dls_baselines:
         raise ValueError(f"n_originals must be below {len(x_all)} (the pool needs images), got {n}")
     x_orig, y_orig = x_all[:n], y_all[:n]
     pool_x, pool_y = x_all[n:], y_all[n:]
-    noise_mean, noise_std = pool_x.mean((0, 2, 3)), pool_x.std((0, 2, 3))
     ref_idx = torch.randperm(len(pool_x), generator=torch.Generator().manual_seed(seed))[:dls_baselines]
-    explain = {"saliency": {}, "integrated_gradients": {"n_steps": ig_steps},
-               "deeplift_shap": {"baselines": pool_x[ref_idx]}}
-    grid_explain = dict(explain, deeplift_shap={"baselines": image_set(CIFAR_LOADER, n + ref_idx)})
+    explain, grid_explain = _explain(ig_steps, pool_x[ref_idx], image_set(CIFAR_LOADER, n + ref_idx))
     nets, p_orig, p_pool = {}, {}, {}
     for key, name in models.items():
         nets[key] = _models.load(name, device=device)
         p_orig[key] = probabilities(nets[key], x_orig.to(device))
         p_pool[key] = probabilities(nets[key], pool_x.to(device))
-    return CifarSetup(n, x_orig, y_orig, pool_x, pool_y, tuple(classes), noise_mean, noise_std, ref_idx, explain,
-                      grid_explain, dict(models), nets, p_orig, p_pool, device)
+    return GridSetup("cifar10", CIFAR_LOADER, torch.arange(n), torch.arange(n, len(x_all)), x_orig, y_orig, pool_y,
+                     tuple(classes), pool_x.mean((0, 2, 3)), pool_x.std((0, 2, 3)), ref_idx, explain, grid_explain,
+                     dict(models), nets, p_orig, p_pool, device)
 
 
-def deeplift_completeness(setup: CifarSetup) -> pd.DataFrame:
+def imagenet_val_setup(models: dict, *, n_originals: int, n_classes: int, ig_steps: int, dls_baselines: int,
+                       seed: int = 0, device: str = "cpu", batch_size: int = 32) -> GridSetup:
+    """The paper's ImageNet setting (section 4) on the validation split of a local copy
+    (:func:`axlib.data.imagenet_val.validation_images`, ``$AXLIB_IMAGENET``).
+
+    A random subset of ``n_classes`` classes is drawn (``numpy.random.default_rng(seed)``,
+    among the classes the copy holds: all 1,000 in the official split; the paper: 500), and one
+    random validation image of each of its first ``n_originals`` classes is an original. The
+    pool is every other validation image of a class that is the running-up class of some
+    original for some model (50 an class in the official split), so that each attack image is
+    the pool image of its running-up class with the highest probability, as the paper picks
+    them ("the 3 images from the running-up class with the highest classification score").
+    The pool's probabilities and per-channel pixel statistics are computed ``batch_size``
+    images at a time, so the pool is never in memory whole. ig_steps, dls_baselines: as
+    :func:`cifar_setup` (the references drawn from the pool).
+    Raises ValueError for counts out of range; DataUnavailableError without a local copy.
+    """
+    from axlib import models as _models
+    from axlib.data.imagenet import IMAGENET_CLASSES
+    from axlib.data.imagenet_val import validation_images
+
+    split = validation_images()
+    labels = split.labels.numpy()
+    present = np.unique(labels)
+    n = check_int("n_originals", n_originals, low=1)
+    n_classes = check_int("n_classes", n_classes, low=n, high=len(present))
+    check_int("ig_steps", ig_steps, low=1)
+    check_int("dls_baselines", dls_baselines, low=1)
+    batch_size = check_int("batch_size", batch_size, low=1)
+    rng = np.random.default_rng(seed)
+    chosen = rng.permutation(present)[:n_classes]
+    orig = torch.tensor([int(rng.choice(np.flatnonzero(labels == c))) for c in chosen[:n]])
+    x_orig, y_orig = split[orig], split.labels[orig]
+    nets, p_orig = {}, {}
+    for key, name in models.items():
+        nets[key] = _models.load(name, device=device)
+        p_orig[key] = probabilities(nets[key], x_orig.to(device), batch_size=batch_size)
+    runners = torch.cat([running_up_class(p)[1] for p in p_orig.values()]).unique().numpy()
+    in_pool = np.isin(labels, runners)
+    in_pool[orig.numpy()] = False
+    pool = torch.from_numpy(np.flatnonzero(in_pool))
+    if not len(pool):
+        raise ValueError("the running-up classes have no validation image besides the originals")
+    p_pool, total, squares = {key: [] for key in nets}, torch.zeros(3, dtype=torch.float64), torch.zeros(3, dtype=torch.float64)
+    for start in range(0, len(pool), batch_size):
+        x = split[pool[start:start + batch_size]]
+        total += x.double().sum((0, 2, 3))
+        squares += x.double().square().sum((0, 2, 3))
+        for key, net in nets.items():
+            p_pool[key].append(probabilities(net, x.to(device), batch_size=batch_size))
+    count = len(pool) * x_orig.shape[2] * x_orig.shape[3]
+    mean = total / count
+    std = ((squares - count * mean.square()) / max(count - 1, 1)).clamp_min(0).sqrt()
+    ref_idx = torch.randperm(len(pool), generator=torch.Generator().manual_seed(seed))[:dls_baselines]
+    explain, grid_explain = _explain(ig_steps, split[pool[ref_idx]], image_set(VAL_LOADER, pool[ref_idx]))
+    return GridSetup("imagenet-val", VAL_LOADER, orig, pool, x_orig, y_orig, split.labels[pool], IMAGENET_CLASSES,
+                     mean.float(), std.float(), ref_idx, explain, grid_explain, dict(models), nets, p_orig,
+                     {key: torch.cat(parts) for key, parts in p_pool.items()}, device)
+
+
+def grid_setup(models: dict, data: str, *, n_originals: int, ig_steps: int, dls_baselines: int,
+               n_classes: int | None = None, seed: int = 0, device: str = "cpu") -> GridSetup:
+    """:func:`cifar_setup` (``data="cifar10"``) or :func:`imagenet_val_setup` (``"imagenet-val"``,
+    which needs ``n_classes``). Raises ValueError for another data set, or n_classes given for
+    CIFAR-10 (it has no class subset)."""
+    if data not in GRID_DATA:
+        raise ValueError(f"data must be one of {tuple(GRID_DATA)}, got {data!r}")
+    common = dict(n_originals=n_originals, ig_steps=ig_steps, dls_baselines=dls_baselines, seed=seed, device=device)
+    if data == "cifar10":
+        if n_classes is not None:
+            raise ValueError(f"n_classes must be None for CIFAR-10 (its originals are the first images), got {n_classes!r}")
+        return cifar_setup(models, **common)
+    if n_classes is None:
+        raise ValueError("n_classes must be given for imagenet-val (the paper: 500)")
+    return imagenet_val_setup(models, n_classes=n_classes, **common)
+
+
+def deeplift_completeness(setup: GridSetup) -> pd.DataFrame:
     """How far each model's DeepLIFT SHAP maps of the originals are from complete.
 
     Completeness: a map sums to the explained logit's change from the references, averaged
@@ -146,30 +247,37 @@ def deeplift_completeness(setup: CifarSetup) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("model")
 
 
-def model_cards(setup: CifarSetup) -> pd.DataFrame:
-    """One row per model: registry name, parameters, epochs, test accuracy, training minutes
-    (from its card) and its accuracy on the originals."""
+def _card(name: str) -> tuple[dict, str]:
+    """The card of model ``name`` and the set its test accuracy was measured on."""
     from axlib import models as _models
 
+    card = _models.card(name)
+    return card, card.get("accuracy_source", "the CIFAR-10 test split (JPEG copy), measured here")
+
+
+def model_cards(setup: GridSetup) -> pd.DataFrame:
+    """One row per model: registry name, parameters, epochs, test accuracy and where it comes
+    from, training minutes (from its card; a pretrained model's upstream trained it: None) and
+    its accuracy on the originals."""
     rows = []
     for key, name in setup.names.items():
-        card = _models.card(name)
-        rows.append({"model": name, "parameters": card["parameters"], "epochs": card["recipe"]["epochs"],
-                     "test accuracy": card["test_accuracy"], "train minutes": round(card["train_wall_seconds"] / 60),
+        card, measured_on = _card(name)
+        wall = card["train_wall_seconds"]
+        rows.append({"model": name, "parameters": card["parameters"], "epochs": (card["recipe"] or {}).get("epochs"),
+                     "test accuracy": card["test_accuracy"], "accuracy from": measured_on,
+                     "train minutes": None if wall is None else round(wall / 60),
                      "accuracy on the originals": float((setup.p_orig[key].argmax(1) == setup.y_orig).float().mean())})
     return pd.DataFrame(rows)
 
 
-def accuracy_records(setup: CifarSetup) -> list[dict]:
-    """``exiaa.model_accuracy.<key>``: each model's CIFAR-10 test accuracy (a reference number)."""
-    from axlib import models as _models
-
+def accuracy_records(setup: GridSetup) -> list[dict]:
+    """``exiaa.model_accuracy.<key>``: each model's test accuracy (a reference number)."""
     out = []
     for key, name in setup.names.items():
-        card = _models.card(name)
+        card, measured_on = _card(name)
         out.append(dict(claim=f"exiaa.model_accuracy.{key}", ours=card["test_accuracy"], verdict=REFERENCE,
-                        unit="top-1 on CIFAR-10 test (JPEG copy)",
-                        note=f"{name}: {card['description']}; the paper's ImageNet models report no accuracy"))
+                        unit=f"top-1 on {measured_on}",
+                        note=f"{name}: {card['description']}; the paper reports no accuracy for its models"))
     return out
 
 
@@ -180,7 +288,7 @@ local workers with one range (each worker explaining all 90 originals and attack
 per method) and 60 s with two, on a 2-core CPU (Dec 2026)."""
 
 
-def _method_grids(setup: CifarSetup, model: str, attack_idx: torch.Tensor, attack_target, *, out_dir, alphas,
+def _method_grids(setup: GridSetup, model: str, attack_idx: torch.Tensor, attack_target, *, out_dir, alphas,
                   top_ks, seed: int, scheduler, baseline: bool = False, rank_column: str | None = None, ranks=(),
                   timings: dict | None = None) -> list[pd.DataFrame]:
     """:func:`~axlib.papers.exiaa.grid.run_grid` on model ``model`` (our key) for every method.
@@ -201,8 +309,8 @@ def _method_grids(setup: CifarSetup, model: str, attack_idx: torch.Tensor, attac
     with scaleout.session(scheduler) as shared:                # one local cluster for every method
         for method in METHODS:
             start = time.perf_counter()
-            frames.append(run_grid(setup.names[model], setup.images(np.repeat(np.arange(m), r)),
-                                   setup.images(setup.n + attack_idx.reshape(-1)), method=method,
+            frames.append(run_grid(setup.names[model], setup.originals(np.repeat(np.arange(m), r)),
+                                   setup.pool(attack_idx.reshape(-1)), method=method,
                                    out_dir=Path(out_dir), alphas=alphas, top_ks=top_ks, attack_target=attack_target,
                                    baseline=baseline, noise_mean=setup.noise_mean, noise_std=setup.noise_std,
                                    seed=seed, explain_kw=setup.grid_explain[method], tags={"model": model},
@@ -211,12 +319,13 @@ def _method_grids(setup: CifarSetup, model: str, attack_idx: torch.Tensor, attac
                 timings[(model, method)] = round(time.perf_counter() - start, 1)
     for f in frames:
         f[_tables.ORIGINAL] = f["image"] // r                       # the unit of every estimate
+        f["data"] = setup.data
         if rank_column is not None:
             f[rank_column] = [ranks[i % r] for i in f["image"]]
     return frames
 
 
-def main_grid(setup: CifarSetup, *, out_dir, alphas, top_ks, attack_ranks: int = 1, seed: int = 0,
+def main_grid(setup: GridSetup, *, out_dir, alphas, top_ks, attack_ranks: int = 1, seed: int = 0,
               scheduler="serial") -> tuple[pd.DataFrame, dict]:
     """Fig. 2-4 and Tables B.1-B.3: every model, method, alpha and top-k, EXIAA and baseline.
 
@@ -238,7 +347,7 @@ def main_grid(setup: CifarSetup, *, out_dir, alphas, top_ks, attack_ranks: int =
     return pd.concat(frames, ignore_index=True), timings
 
 
-def class_rank_grid(setup: CifarSetup, *, out_dir, n_side: int, alphas, top_ks, seed: int = 0,
+def class_rank_grid(setup: GridSetup, *, out_dir, n_side: int, alphas, top_ks, seed: int = 0,
                     scheduler="serial", model: str = "resnet18") -> pd.DataFrame:
     """Fig. 5: for each of the first ``n_side`` originals, every class in the order of the
     model's probabilities (rank 2 is the running-up class, ranks 3..K the others) supplies its
@@ -255,7 +364,7 @@ def class_rank_grid(setup: CifarSetup, *, out_dir, n_side: int, alphas, top_ks, 
                                    ranks=class_ranks), ignore_index=True)
 
 
-def attack_rank_grid(setup: CifarSetup, *, out_dir, n_side: int, alphas, top_ks, top_ranks, low_ranks,
+def attack_rank_grid(setup: GridSetup, *, out_dir, n_side: int, alphas, top_ks, top_ranks, low_ranks,
                      seed: int = 0, scheduler="serial", model: str = "resnet18") -> pd.DataFrame:
     """Fig. A.1: the first ``n_side`` originals attacked with the running-up class's pool
     images of confidence ranks ``top_ranks`` and ``low_ranks``; EXIAA only, every method.
@@ -345,7 +454,7 @@ def imagenet_grid(setup: ImagenetSetup, *, out_dir, alphas, top_ks, seed: int = 
 
 
 # --------------------------------------------------------------------------- pictures
-def pictures(cifar: CifarSetup, imagenet: ImagenetSetup | None = None, *, method: str, alpha: float,
+def pictures(cifar: GridSetup, imagenet: ImagenetSetup | None = None, *, method: str, alpha: float,
              top_k: float, seed: int = 0) -> list:
     """One attack per model (the first original, its rank-1 attack image) as
     :func:`~axlib.papers.exiaa.tables.plot_example` figures: each CIFAR model, then the
@@ -353,18 +462,19 @@ def pictures(cifar: CifarSetup, imagenet: ImagenetSetup | None = None, *, method
     figures = []
     for key, model in cifar.models.items():
         _, runner = running_up_class(cifar.p_orig[key][:1])
-        bar = cifar.pool_x[rank_pool(cifar.p_pool[key], runner, [1], pool_labels=cifar.pool_y)[:, 0]]
+        bar = load_images(cifar.pool(rank_pool(cifar.p_pool[key], runner, [1], pool_labels=cifar.pool_y)[:, 0]))
         parts = _tables.example(model, cifar.x_orig[:1].to(cifar.device), bar.to(cifar.device), method=method,
                                 alpha=alpha, top_k=top_k, attack_target=int(runner), noise_mean=cifar.noise_mean,
                                 noise_std=cifar.noise_std, seed=seed, explain_kw=cifar.explain[method])
-        figures.append(_tables.plot_example(parts, class_names=cifar.classes, title=_tables.MODEL_LABELS[key]))
+        figures.append(_tables.plot_example(parts, class_names=cifar.classes,
+                                            title=f"{_tables.MODEL_LABELS[key]} ({GRID_DATA[cifar.data]})"))
     if imagenet is not None:
         parts = _tables.example(imagenet.model, imagenet.x_orig[:1].to(imagenet.device),
                                 imagenet.x_bar[:1].to(imagenet.device), method=method, alpha=alpha, top_k=top_k,
                                 attack_target=int(imagenet.runner[0]), noise_mean=imagenet.noise_mean,
                                 noise_std=imagenet.noise_std, seed=seed, explain_kw=imagenet.explain[method])
         figures.append(_tables.plot_example(parts, class_names=[c.split(",")[0] for c in imagenet.classes],
-                                            title=_tables.MODEL_LABELS[IMAGENET_KEY]))
+                                            title=f"{_tables.MODEL_LABELS[IMAGENET_KEY]} (ImageNet samples)"))
     return figures
 
 
@@ -376,10 +486,16 @@ def _judged(claim: str, estimate, note: str, unit: str = "", **extra) -> dict:
     return dict(claim=claim, estimate=estimate, note=note, unit=unit, **extra)
 
 
+def _data_label(grid: pd.DataFrame) -> str:
+    """The data set of a grid's rows (the ``data`` column; grids without it are CIFAR-10's)."""
+    data = sorted(set(grid["data"])) if "data" in grid.columns else ["cifar10"]
+    return " and ".join(GRID_DATA[d] for d in data)
+
+
 def _originals_text(grid: pd.DataFrame) -> str:
     n = int(_tables.originals(grid).nunique())
     per = int(grid["image"].nunique() // max(n, 1)) if "image" in grid.columns else 1
-    return f"{n} CIFAR-10 originals x {per} attack image{'s' if per > 1 else ''}"
+    return f"{n} {_data_label(grid)} originals x {per} attack image{'s' if per > 1 else ''}"
 
 
 def grid_records(grid: pd.DataFrame, paper: pd.DataFrame, *, models) -> list[dict]:
@@ -452,7 +568,7 @@ def magnitude_records(grid: pd.DataFrame, paper: pd.DataFrame, *, models) -> lis
             estimate, cells = found
             out.append(_judged(f"exiaa.magnitude.{model}.{method}", estimate,
                                f"{cells} shared cells, {_originals_text(grid[grid['model'] == model])}; our "
-                               f"{_tables.MODEL_LABELS[model]} at 32x32 vs the paper's "
+                               f"{_tables.MODEL_LABELS[model]} on {_data_label(grid)} vs the paper's "
                                f"{_tables.PAPER_MODEL_LABELS[model]} on ImageNet at 224x224", "median ratio of EXIAA explanation change, ours / paper",
                                ours=round(estimate.value, 3)))
     return out
@@ -465,7 +581,7 @@ def running_up_records(fig5: pd.DataFrame, *, alphas) -> list[dict]:
     n = int(_tables.originals(fig5).nunique())
     ranks = sorted(set(fig5["class_rank"]))
     common = (f"per original image, the mean explanation change over the (alpha, top-k) cells for each method and "
-              f"class rank {ranks[0]}-{ranks[-1]}; ResNet-18 on CIFAR-10, {n} originals, alpha {tuple(alphas)}")
+              f"class rank {ranks[0]}-{ranks[-1]}; ResNet-18 on {_data_label(fig5)}, {n} originals, alpha {tuple(alphas)}")
     return [_judged("exiaa.running_up_best", estimates["best"],
                     f"A = the running-up class, B = the other rank with the largest mean, in the method where A fares "
                     f"worst; {common}", "relative advantage, worst method"),
@@ -482,7 +598,7 @@ def top_ranks_record(fig_a1: pd.DataFrame, *, top_ranks) -> dict:
                    _tables.relative_advantage(groups, "group", "top", "low", cells=("method", "alpha", "top_k")),
                    f"A = attack images of confidence ranks {tuple(top_ranks)}, B = ranks {tuple(low)} of the "
                    f"running-up class; per original image, the mean explanation change over the (method, alpha, "
-                   f"top-k) cells; ResNet-18 on CIFAR-10, {int(_tables.originals(fig_a1).nunique())} originals",
+                   f"top-k) cells; ResNet-18 on {_data_label(fig_a1)}, {int(_tables.originals(fig_a1).nunique())} originals",
                    _ADVANTAGE)
 
 

@@ -40,8 +40,9 @@ LABELS = {"explanation_change": "explanation change (%)", "ssim": "SSIM(x, x_hat
           "confidence_change": "confidence change (points)", "perturbation_l2": "||x_hat - x||_2",
           "saliency": "Saliency",
           "integrated_gradients": "Integrated Gradients", "deeplift_shap": "DeepLIFT SHAP"}
-MODEL_LABELS = {"resnet18": "ResNet-18 (CIFAR-10)", "vit": "ViT (CIFAR-10)", "mobilenetv2": "MobileNetV2 (ImageNet)"}
-"""Our models, by the key the grid's ``model`` column holds."""
+MODEL_LABELS = {"resnet18": "ResNet-18", "vit": "ViT", "mobilenetv2": "MobileNetV2"}
+"""Our models, by the key the grid's ``model`` column holds (the data set is the grid's: CIFAR-10
+in the default profile, ImageNet validation in the paper's; the MobileNetV2 part: ImageNet samples)."""
 PAPER_MODEL_LABELS = {"resnet18": "ResNet-18", "vit": "ViT-B16"}
 """The paper's model standing behind each of ours."""
 FIGURES = {"explanation_change": "Fig. 2", "ssim": "Fig. 3", "confidence_change": "Fig. 4"}
@@ -371,7 +372,7 @@ def plot_figure(summary: pd.DataFrame, value: str, *, models, methods):
 def plot_beside_paper(ours: pd.DataFrame, paper: pd.DataFrame, *, models, methods=("saliency",
                       "integrated_gradients", "deeplift_shap"), value: str = "explanation_change"):
     """Tables B.1-B.3 as curves: EXIAA's mean ``value`` against top-k, ours solid, the paper's
-    dotted, one colour per alpha; rows models (ours: CIFAR-10; the paper: ImageNet), columns the
+    dotted, one colour per alpha; rows models (ours: the grid's data set; the paper: ImageNet), columns the
     methods (B.1 saliency, B.2 IG, B.3 DeepLIFT SHAP).
 
     ours, paper: :func:`summarise` outputs (the paper's from
