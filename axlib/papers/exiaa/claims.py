@@ -76,10 +76,12 @@ def _above_baseline(which: str) -> AtLeast:
                   "and an interval above it is the significance the paper claims")
 
 
-_MAGNITUDE_REASON = ("the size of the explanation change depends on model, data and image size: ours are small "
-                     "CIFAR-10 models at 32x32 trained here, the paper's pretrained ImageNet ResNet-18 / ViT-B16 at "
-                     "224x224, so our percentages can neither confirm nor refute the paper's (the median ratio ours / "
-                     "paper is recorded as ours)")
+_MAGNITUDE_REASON = ("the size of the explanation change depends on model, data, image size and on which images "
+                     "are attacked: in the default profile ours are small CIFAR-10 models at 32x32 trained here, the "
+                     "paper's pretrained ImageNet ResNet-18 / ViT-B16 at 224x224; the paper profile runs those models "
+                     "on ImageNet validation images, but the paper names neither its originals nor how many each cell "
+                     "averages, so no tolerance around its percentages can be derived; our percentages can neither "
+                     "confirm nor refute the paper's (the median ratio ours / paper is recorded as ours)")
 
 
 def _trend(along: str, column: str) -> AtLeast:
