@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from axlib._util.paths import repo_data_dir, shared_data_dir
 from axlib.companion import cli
@@ -572,3 +573,53 @@ def test_a_failed_http_download_is_retried_by_pooch_unless_the_file_is_missing(c
     finally:
         server.shutdown()
     assert len(seen) == requests_made
+
+
+def fake_cifar100_tarball(path, n_train: int = 256, n_test: int = 20, seed: int = 0) -> dict:
+    """A ``cifar-100-python.tar.gz`` in the official layout (python-2 pickles of ``train``,
+    ``test`` and ``meta`` under ``cifar-100-python/``) holding random images; returns the
+    images (N, 32, 32, 3) and fine labels of each split, and the label names."""
+    rng = np.random.default_rng(seed)
+    names = [f"class{i:02d}".encode() for i in range(100)]
+    splits = {}
+    with tarfile.open(path, "w:gz") as archive:
+        for split, n in (("train", n_train), ("test", n_test)):
+            images = rng.integers(0, 256, size=(n, 32, 32, 3), dtype=np.uint8)
+            fine = [int(v) for v in rng.integers(0, 100, n)]
+            splits[split] = (images, fine)
+            blob = _python2_pickle({b"filenames": [b"x.png"] * n, b"batch_label": b"fake", b"fine_labels": fine,
+                                    b"coarse_labels": [f // 5 for f in fine],
+                                    b"data": images.transpose(0, 3, 1, 2).reshape(n, 3072)})
+            info = tarfile.TarInfo(f"cifar-100-python/{split}")
+            info.size = len(blob)
+            archive.addfile(info, io.BytesIO(blob))
+        blob = _python2_pickle({b"fine_label_names": names, b"coarse_label_names": [b"c"] * 20})
+        info = tarfile.TarInfo("cifar-100-python/meta")
+        info.size = len(blob)
+        archive.addfile(info, io.BytesIO(blob))
+    return {"splits": splits, "names": tuple(n.decode() for n in names)}
+
+
+def test_cifar100_is_read_from_the_official_layout_and_vgg16_trains_on_it(tmp_path, monkeypatch):
+    """AXAI's CIFAR-100 column (paper profile): the official tarball's fine labels and names,
+    and one epoch of `axlib train cifar100-vgg16` (two batches of 128) on a fake of it writes
+    weights and a card."""
+    from axlib.data import cifar
+    from axlib.data import registry as data_registry
+    from axlib.models import registry
+
+    path = tmp_path / "cifar-100-python.tar.gz"
+    fake = fake_cifar100_tarball(path)
+    x, y, names = cifar.read_cifar100_tarball(path, "test")
+    images, fine = fake["splits"]["test"]
+    assert np.array_equal(x, images) and y.tolist() == fine and names == fake["names"] and len(names) == 100
+    monkeypatch.setattr(data_registry, "fetch", lambda name, **kw: path if name == "cifar100" else 1 / 0)
+    xt, yt, classes = cifar.cifar100("train")
+    assert xt.shape == (256, 3, 32, 32) and xt.dtype == torch.float32 and float(xt.max()) <= 1.0
+    assert yt.tolist() == fake["splits"]["train"][1] and classes == fake["names"]
+    with pytest.raises(ValueError, match="split must be 'train' or 'test', got 'val'"):
+        cifar.cifar100("val")
+    card = registry.train("cifar100-vgg16", epochs=1, out=tmp_path / "out")
+    assert card["dataset"] == "cifar100" and card["test_set"].startswith("CIFAR-100 test split, 20 images")
+    assert 0.0 <= card["validation_accuracy"] <= 1.0 and card["parameters"] == 14_770_212
+    assert (tmp_path / "out" / "cifar100-vgg16.safetensors").is_file()

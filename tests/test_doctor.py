@@ -22,9 +22,9 @@ def empty(tmp_path, monkeypatch):
 def test_paper_profile_lists_every_need_and_fails_while_they_are_missing(empty, capsys):
     assert cli.main(["doctor", "--profile", "paper"]) == 1
     out = capsys.readouterr().out
-    for name in [*doctor.PAPER_MODELS, *doctor.PAPER_DATA]:
+    for name in [*doctor.PAPER_MODELS, *doctor.TRAINED_MODELS, *doctor.PAPER_DATA]:
         assert name in out
-    assert "23 of 23 are not here (4 have no public source)" in out
+    assert "25 of 25 are not here (4 have no public source)" in out
     assert "put both zips in $AXLIB_COCO" in out
     assert "axlib data fetch speech-commands-v0.02" in out and "set AXLIB_IMAGENET" in out
     assert "https://download.pytorch.org/models/resnet34-b627a593.pth" in out
@@ -38,6 +38,9 @@ def test_a_models_pages_are_those_whose_paper_sizes_name_it(empty):
     assert found["imagenet-vit-b16"].pages == "06 (EXIAA's ViT-B/16)"
     assert found["imagenet-resnet50"].pages == "none yet (robust study)"            # no page's paper sizes name it
     assert found["imagenet-val"].pages.startswith("06 (")
+    vgg = found["cifar100-vgg16"]                                   # no upstream: trained by its recipe
+    assert (vgg.status, vgg.size, vgg.how) == ("missing", "59 MB", "axlib train cifar100-vgg16 (its recipe: 60 epochs "
+                                                                    "on cifar100)")
     assert {n.name for n in doctor.page_needs(["04_benchmarks"], "paper")} == {"imagenet-resnet34"}
 
 
@@ -72,7 +75,7 @@ def test_paper_run_stops_up_front_naming_what_its_pages_need(empty, tmp_path):
     from axlib.companion.runner import run_notebooks
 
     needed = {n.name for n in doctor.page_needs(["07_speech_text"], "paper")}
-    assert needed == {"speech-commands-v0.02", "rt-polarity"}
+    assert needed == {"speech-lenet-v002", "speech-commands-v0.02", "rt-polarity"}   # a model trained by its recipe too
     assert {n.name for n in doctor.page_needs(["06_exiaa"], "paper")} == {
         "imagenet-vit-b16", "imagenet-resnet18", "imagenet-samples", "imagenet-val"}
     assert {n.name for n in doctor.page_needs(["06_exiaa"], "paper", {"models": ["imagenet-resnet50"]})} == {
@@ -80,6 +83,7 @@ def test_paper_run_stops_up_front_naming_what_its_pages_need(empty, tmp_path):
         "imagenet-val"}                                                     # a parameter naming a model adds it
     assert doctor.page_needs(["07_speech_text"], "default") == []
     with pytest.raises(FileNotFoundError, match=r"(?s)the paper profile needs what is not on this machine:\n"
+                       r"  speech-lenet-v002 \(model, missing, .*axlib train speech-lenet-v002 .*\n"
                        r"  speech-commands-v0.02 \(data, missing, .*axlib data fetch speech-commands-v0.02.*"
                        r"rt-polarity .*--fetch` downloads what can be downloaded"):
         run_notebooks(["07"], "paper", out=tmp_path / "out")

@@ -1,7 +1,8 @@
 """``axlib doctor --profile paper``: what the papers' own scale needs, and whether it is here.
 
 One row per model and data set the ``paper`` profile is built around (the papers' pretrained
-ImageNet models, ImageNet validation with boxes, the full public data sets): its source, size,
+ImageNet models, the models no upstream publishes that ``axlib train`` trains by their recipe,
+ImageNet validation with boxes, the full public data sets): its source, size,
 where it is looked for, its status (``present``, ``missing``, ``unavailable``: no public
 source) and the command or manual step that gets it. The exit status is 1 while anything is
 missing or unavailable. ``--fetch`` downloads (verified) whatever can be downloaded first.
@@ -13,7 +14,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-__all__ = ["Need", "PAPER_MODELS", "PAPER_DATA", "pages_naming", "needs", "page_needs", "missing_message", "rows", "doctor_cli"]
+__all__ = ["Need", "PAPER_MODELS", "TRAINED_MODELS", "PAPER_DATA", "pages_naming", "needs", "page_needs", "missing_message", "rows", "doctor_cli"]
 
 PAPER_MODELS = {
     "imagenet-resnet34": "AXAI: Table 5, Fig. 10, App. E.1",
@@ -36,11 +37,18 @@ PAPER_MODELS = {
 """Pretrained models of :mod:`axlib.models.pretrained` -> what they are for; the pages that
 need them are those whose paper sizes name them (:func:`pages_naming`)."""
 
+TRAINED_MODELS = {
+    "speech-lenet-v002": "AXAI 4.1 / App. C.4 on all 35 words of Speech Commands v0.02",
+    "cifar100-vgg16": "AXAI's VGG16 / CIFAR-100 column",
+}
+"""Models of the paper profile that no upstream publishes and this project does not ship: each is
+trained by its registry recipe (``axlib train NAME``, a GPU advised) -> what it is for."""
+
 PAPER_DATA = {
     "imagenet-val": (("06",), "ILSVRC2012 validation images and boxes, a local copy (EXIAA's main grid)"),
     "imagenet-samples": (("02", "06"), "the 1,000 ImageNet sample images, one per class"),
     "cifar10": (("02", "03"), "the official CIFAR-10"),
-    "cifar100": ((), "AXAI's VGG16 / CIFAR-100 column"),
+    "cifar100": ((), "AXAI's VGG16 / CIFAR-100 column (the training data of cifar100-vgg16)"),
     "speech-commands-v0.02": (("07",), "AXAI App. C.4"),
     "rt-polarity": (("07",), "AXAI App. C.4"),
     "coco-val2017": (("08",), "AXAI App. E.2: COCO val2017 images and boxes"),
@@ -89,6 +97,17 @@ def _model_need(name: str, pages: str) -> Need:
     return Need(name, "model", pages, source.url or source.citation, size, where, status, how)
 
 
+def _trained_need(name: str, pages: str) -> Need:
+    from axlib.models import registry
+
+    path = registry.checkpoint_path(name)
+    spec = registry.MODELS[name]
+    size = sum(p.numel() for p in spec.build().parameters()) * 4 / 1e6
+    return Need(name, "model", pages, "trained here by its recipe (axlib.models.registry)", f"{size:.0f} MB",
+                str(path), "present" if path.is_file() else "missing",
+                f"axlib train {name} (its recipe: {spec.recipe['epochs']} epochs on {spec.dataset})")
+
+
 def _data_need(name: str, pages: str) -> Need:
     from axlib.data import registry
 
@@ -121,6 +140,7 @@ def needs(profile: str) -> list[Need]:
     if profile != "paper":
         return []
     return ([_model_need(n, _pages_text(pages_naming(n), what)) for n, what in PAPER_MODELS.items()]
+            + [_trained_need(n, _pages_text(pages_naming(n), what)) for n, what in TRAINED_MODELS.items()]
             + [_data_need(n, _pages_text(*p)) for n, p in PAPER_DATA.items()])
 
 
@@ -146,6 +166,8 @@ def page_needs(stems: list[str], profile: str, parameters: dict | None = None) -
     pages = {stem.split("_", 1)[0] for stem in stems}
     named = _names_in(parameters or {}).union(*(_names_in(PAGE_SIZES[s]["paper"]) for s in stems if s in PAGE_SIZES))
     return ([_model_need(n, _pages_text(pages_naming(n), what)) for n, what in PAPER_MODELS.items() if n in named]
+            + [_trained_need(n, _pages_text(pages_naming(n), what)) for n, what in TRAINED_MODELS.items()
+               if n in named]
             + [_data_need(n, _pages_text(*p)) for n, p in PAPER_DATA.items() if pages & set(p[0])])
 
 
@@ -171,7 +193,7 @@ def _fetch(found: list[Need]) -> None:
     from axlib.models import pretrained
 
     for need in found:
-        if need.status != "missing":
+        if need.status != "missing" or need.name in TRAINED_MODELS:      # trained, not downloaded
             continue
         if need.kind == "model":
             pretrained.load(need.name, download=True)

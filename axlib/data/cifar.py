@@ -1,7 +1,8 @@
-"""CIFAR-10 loaders: the embedded test subset, the official python tarball, the JPEG copy.
+"""CIFAR-10 loaders: the embedded test subset, the official python tarball, the JPEG copy; and
+CIFAR-100 from its official python tarball (AXAI's VGG16 column, the paper profile).
 
 Every loader returns ``(x, y, classes)``: x float32 (N, 3, 32, 32) in [0, 1], y int64 (N,),
-classes the 10 class names in label order.
+classes the class names in label order (CIFAR-100: its 100 fine labels).
 """
 from __future__ import annotations
 
@@ -128,6 +129,12 @@ class _ArrayUnpickler(pickle.Unpickler):
         raise pickle.UnpicklingError(f"refusing to load {module}.{name} from a CIFAR batch")
 
 
+def _batch_arrays(batch: dict, label_key: bytes) -> tuple[np.ndarray, np.ndarray]:
+    """x uint8 (N, 32, 32, 3), y int64 (N,) of one unpickled python batch (rows: R, G, B planes)."""
+    return (np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1),
+            np.asarray(batch[label_key], dtype=np.int64))
+
+
 def read_python_tarball(path, split: str):
     """Read the official ``cifar-10-python.tar.gz``: x uint8 (N, 32, 32, 3), y int64 (N,)."""
     members = [f"data_batch_{i}" for i in range(1, 6)] if split == "train" else ["test_batch"]
@@ -135,7 +142,30 @@ def read_python_tarball(path, split: str):
     with tarfile.open(path, "r:gz") as archive:
         for member in members:
             handle = archive.extractfile(f"cifar-10-batches-py/{member}")
-            batch = _ArrayUnpickler(handle, encoding="bytes").load()
-            xs.append(np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32).transpose(0, 2, 3, 1))
-            ys.append(np.asarray(batch[b"labels"], dtype=np.int64))
+            x, y = _batch_arrays(_ArrayUnpickler(handle, encoding="bytes").load(), b"labels")
+            xs.append(x)
+            ys.append(y)
     return np.concatenate(xs), np.concatenate(ys)
+
+
+def read_cifar100_tarball(path, split: str) -> tuple[np.ndarray, np.ndarray, tuple[str, ...]]:
+    """Read the official ``cifar-100-python.tar.gz`` (members ``cifar-100-python/train``,
+    ``test`` and ``meta``, python pickles of arrays, read without unpickling code): x uint8
+    (N, 32, 32, 3), y int64 (N,) the fine labels, and the 100 fine label names."""
+    with tarfile.open(path, "r:gz") as archive:
+        batch = _ArrayUnpickler(archive.extractfile(f"cifar-100-python/{split}"), encoding="bytes").load()
+        meta = _ArrayUnpickler(archive.extractfile("cifar-100-python/meta"), encoding="bytes").load()
+    x, y = _batch_arrays(batch, b"fine_labels")
+    return x, y, tuple(name.decode() for name in meta[b"fine_label_names"])
+
+
+def cifar100(split: str = "test"):
+    """The CIFAR-100 split (50,000 train or 10,000 test images, 100 fine classes) from the
+    official python tarball (the registry's ``cifar100``: downloaded on demand, sha256-checked).
+    Returns (x, y, classes). Raises ValueError for another split."""
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    from axlib.data import registry
+
+    x, y, classes = read_cifar100_tarball(registry.fetch("cifar100"), split)
+    return to_tensor(x), torch.from_numpy(y), classes
