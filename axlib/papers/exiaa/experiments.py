@@ -35,9 +35,9 @@ from axlib.papers.exiaa.attack import probabilities, rank_pool, running_up_class
 from axlib.papers.exiaa.grid import image_set, load_images, run_grid
 
 __all__ = ["METHODS", "work_dir", "GRID_DATA", "GridSetup", "grid_setup", "cifar_setup", "imagenet_val_setup",
-           "deeplift_completeness", "model_cards", "main_grid", "class_rank_grid", "attack_rank_grid", "ImagenetSetup", "imagenet_setup", "imagenet_grid", "pictures",
-           "accuracy_records", "grid_records", "magnitude_records", "running_up_records", "top_ranks_record",
-           "imagenet_record"]
+           "deeplift_completeness", "model_cards", "main_grid", "class_rank_grid", "attack_rank_grid",
+           "ImagenetSetup", "imagenet_setup", "imagenet_grid", "pictures", "accuracy_records", "grid_records",
+           "magnitude_records", "running_up_records", "top_ranks_record", "imagenet_record"]
 
 METHODS = ("saliency", "integrated_gradients", "deeplift_shap")
 """The paper's explanation methods (keys of ``axlib.explain.baselines.PIXEL_METHODS``)."""
@@ -156,7 +156,7 @@ def imagenet_val_setup(models: dict, *, n_originals: int, n_classes: int, ig_ste
     among the classes the copy holds: all 1,000 in the official split; the paper: 500), and one
     random validation image of each of its first ``n_originals`` classes is an original. The
     pool is every other validation image of a class that is the running-up class of some
-    original for some model (50 an class in the official split), so that each attack image is
+    original for some model (50 a class in the official split), so that each attack image is
     the pool image of its running-up class with the highest probability, as the paper picks
     them ("the 3 images from the running-up class with the highest classification score").
     The pool's probabilities and per-channel pixel statistics are computed ``batch_size``
@@ -190,7 +190,8 @@ def imagenet_val_setup(models: dict, *, n_originals: int, n_classes: int, ig_ste
     pool = torch.from_numpy(np.flatnonzero(in_pool))
     if not len(pool):
         raise ValueError("the running-up classes have no validation image besides the originals")
-    p_pool, total, squares = {key: [] for key in nets}, torch.zeros(3, dtype=torch.float64), torch.zeros(3, dtype=torch.float64)
+    p_pool = {key: [] for key in nets}
+    total, squares = torch.zeros(3, dtype=torch.float64), torch.zeros(3, dtype=torch.float64)
     for start in range(0, len(pool), batch_size):
         x = split[pool[start:start + batch_size]]
         total += x.double().sum((0, 2, 3))
