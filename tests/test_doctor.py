@@ -36,8 +36,9 @@ def test_a_models_pages_are_those_whose_paper_sizes_name_it(empty):
     assert found["imagenet-resnet18"].pages == "06 (EXIAA's ResNet-18)"
     assert found["coco-fasterrcnn-resnet50-fpn-v2"].pages == "08 (AXAI App. E.2)"
     assert found["imagenet-vit-b16"].pages == "06 (EXIAA's ViT-B/16)"
-    assert found["imagenet-resnet50"].pages == "none yet (robust study)"            # no page's paper sizes name it
-    assert found["imagenet-val"].pages.startswith("06 (")
+    assert found["imagenet-resnet50"].pages == "05 (robust study)"
+    assert found["imagenet-alexnet-robust"].pages == "none yet (robust study)"   # no public checkpoint: no page names it
+    assert found["imagenet-val"].pages.startswith("05, 06 (")
     vgg = found["cifar100-vgg16"]                                   # no upstream: trained by its recipe
     assert (vgg.status, vgg.size, vgg.how) == ("missing", "59 MB", "axlib train cifar100-vgg16 (its recipe: 60 epochs "
                                                                     "on cifar100)")

@@ -141,29 +141,39 @@ def test_axai_pages_paper_path_load_the_papers_resnet34(page, size, tmp_path, mo
     assert recorded and {r["profile"] for r in recorded.values()} == {"paper"}
 
 
-def fake_imagenet_val(root: Path, monkeypatch, per_class: int = 3) -> list[int]:
-    """An extracted ILSVRC2012 validation copy in the official file names: ``per_class`` small
-    JPEGs of each of the 1,000 classes under ``root/val`` and their PASCAL VOC box files under
-    ``root/bbox/val``; ``$AXLIB_IMAGENET`` points at it. Returns the label of each position."""
+def fake_imagenet_val(root: Path, monkeypatch, per_class: int = 3, labels: list[int] | None = None) -> list[int]:
+    """An extracted ILSVRC2012 validation copy in the official file names: small JPEGs under
+    ``root/val`` and their PASCAL VOC box files (one box, 27 % of the image) under
+    ``root/bbox/val``, ``per_class`` of each of the 1,000 classes in random order (or one per
+    entry of ``labels``); ``$AXLIB_IMAGENET`` points at it. Returns the label of each position."""
     from PIL import Image
 
     from axlib.data import imagenet_val
-    from axlib.data.imagenet import IMAGENET_WNIDS
 
     (root / "val").mkdir(parents=True)
-    (root / "bbox" / "val").mkdir(parents=True)
     rng = np.random.default_rng(0)
-    labels = [int(c) for c in rng.permutation(np.repeat(np.arange(len(IMAGENET_WNIDS)), per_class))]
+    if labels is None:
+        labels = [int(c) for c in rng.permutation(np.repeat(np.arange(1000), per_class))]
+    for i in range(len(labels)):
+        Image.fromarray(rng.integers(0, 256, (30, 40, 3), dtype=np.uint8)).save(
+            root / "val" / f"ILSVRC2012_val_{i + 1:08d}.JPEG")
+    write_box_files(root, labels)
+    monkeypatch.setenv(imagenet_val.ENV, str(root))
+    imagenet_val.validation_images.cache_clear()
+    return labels
+
+
+def write_box_files(root: Path, labels: list[int]) -> None:
+    """(Re)write the box file of each image of a :func:`fake_imagenet_val` copy with ``labels``."""
+    from axlib.data.imagenet import IMAGENET_WNIDS
+
+    (root / "bbox" / "val").mkdir(parents=True, exist_ok=True)
     for i, label in enumerate(labels):
         stem = f"ILSVRC2012_val_{i + 1:08d}"
-        Image.fromarray(rng.integers(0, 256, (30, 40, 3), dtype=np.uint8)).save(root / "val" / f"{stem}.JPEG")
         (root / "bbox" / "val" / f"{stem}.xml").write_text(
             f"<annotation><filename>{stem}</filename><size><width>40</width><height>30</height></size><object>"
             f"<name>{IMAGENET_WNIDS[label]}</name><bndbox><xmin>5</xmin><ymin>4</ymin><xmax>25</xmax><ymax>20</ymax>"
             "</bndbox></object></annotation>")
-    monkeypatch.setenv(imagenet_val.ENV, str(root))
-    imagenet_val.validation_images.cache_clear()
-    return labels
 
 
 def _tiny_vit(**kw):
@@ -210,4 +220,63 @@ def test_page_06_paper_path_on_a_fake_imagenet_validation_split(tmp_path, monkey
     recorded = json.loads((tmp_path / "06_exiaa.results.json").read_text())["claims"]
     assert {"exiaa.above_baseline", "exiaa.model_accuracy.vit", "exiaa.running_up_best"} <= set(recorded)
     assert recorded["exiaa.model_accuracy.vit"]["unit"].startswith("top-1 on the upstream's reported ImageNet")
+    assert {r["profile"] for r in recorded.values()} == {"paper"}
+
+
+def test_page_05_paper_path_on_a_fake_validation_split(tmp_path, monkeypatch):
+    """The robust study under the paper profile: the paper's ImageNet CNNs by name (fakes: a
+    random ResNet-18 as the vanilla ResNet-50, the same with perturbed classifiers as the robust
+    ResNet-50 and the vanilla DenseNet-161) on the filtered validation split (a fake in the official
+    layout whose labels are the vanilla model's predictions, so that ImageNet-CL is not empty);
+    Table 1's fields measured for pretrained models; every cell runs."""
+
+    from axlib.companion.sizes import PAGE_SIZES
+    from axlib.models import pretrained as P
+    from axlib.papers.robust import study
+
+    paper = PAGE_SIZES["05_robust_study"]["paper"]
+    assert paper["data"] == "imagenet-val" and paper["models"] == paper["tune_models"]
+    assert {study.MODEL_ROLES[m] for m in paper["models"]} >= {("resnet50", "vanilla"), ("resnet50", "robust")}
+    assert all(P.SOURCES[m].kind != "unavailable" for m in paper["models"])      # only public checkpoints
+    monkeypatch.setenv("AXLIB_DATA", str(tmp_path / "cache"))
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    monkeypatch.setenv("AXLIB_RESULTS_DIR", str(tmp_path))
+    monkeypatch.setenv("AXLIB_NOTEBOOK", "05_robust_study")
+    models = ["imagenet-resnet50", "imagenet-resnet50-robust", "imagenet-densenet161"]
+    folder = tmp_path / "cache" / "pretrained"
+    loaded = _fake_torchvision_classifiers(folder, monkeypatch, dict.fromkeys(models, "resnet18"))
+    vanilla = P.load("imagenet-resnet50")     # the other fakes: the vanilla one, its classifier perturbed
+    urls = {}
+    for i, name in enumerate(models[1:], start=1):
+        state = vanilla[1].state_dict()
+        state["fc.weight"] = state["fc.weight"] + 1e-3 * torch.randn(state["fc.weight"].shape,
+                                                                     generator=torch.Generator().manual_seed(i))
+        torch.save(state, folder / "tmp.pth")
+        prefix = hashlib.sha256((folder / "tmp.pth").read_bytes()).hexdigest()[:8]
+        (folder / "tmp.pth").rename(folder / f"resnet18-perturbed-{prefix}.pth")
+        urls[name] = f"https://download.invalid/models/resnet18-perturbed-{prefix}.pth"
+    weights = P._weights
+    monkeypatch.setattr(P, "_weights", lambda source: types.SimpleNamespace(
+        url=urls[source.name], meta=weights(source).meta) if source.name in urls else weights(source))
+    fake_imagenet_val(tmp_path / "imagenet", monkeypatch, labels=[0] * 48)
+    from axlib.data.imagenet_val import validation_images
+    with torch.no_grad():
+        predicted = vanilla(validation_images()[list(range(48))]).argmax(1).tolist()
+    write_box_files(tmp_path / "imagenet", predicted)                      # labels the vanilla model gets right
+    study.benchmark.cache_clear()
+    sizes = {k: paper[k] for k in ("data", "shard_device")}
+    monkeypatch.setitem(PAGE_SIZES["05_robust_study"], "paper", dict(
+        PAGE_SIZES["05_robust_study"]["smoke"], **sizes, models=models, tune_models=models[:2], n_pool=48,
+        card_images=4, causal_step=224 * 224 // 4))
+    try:
+        ns = run_cells("05_robust_study.ipynb", profile="paper")
+    finally:
+        study.benchmark.cache_clear()
+    cfg, table, cards = ns["cfg"], ns["table"], ns["cards"]
+    assert cfg.name == "paper" and cfg.data == "imagenet-val" and set(loaded) >= set(models)
+    assert set(table["model"]) == set(models) and table["image"].str.startswith("ILSVRC2012_val_").all()
+    assert cards["imagenet-resnet50"]["recipe"] is None and cards["imagenet-resnet50"]["robustness"]["n"] == 4
+    assert cards["imagenet-resnet50"]["robustness"]["attack"]["eps"] == study.IMAGENET_PGD["eps"]
+    recorded = json.loads((tmp_path / "05_robust_study.results.json").read_text())["claims"]
+    assert recorded["robust.table1.advprop_accuracy"]["verdict"] == "inconclusive"    # no AdvProp model
     assert {r["profile"] for r in recorded.values()} == {"paper"}

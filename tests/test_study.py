@@ -268,6 +268,8 @@ def test_model_table_and_table1_findings():
     assert t1.loc["ResNet-R", "test accuracy (%)"] == pytest.approx(70) and t1.loc["ResNet", "MMACs"] == 2
     assert t1.loc["ResNet", "training"] == "vanilla" and t1.loc["ResNet", "train minutes"] == 10
     with pytest.raises(ValueError, match="missing"):
+        sa.model_table(cards, {})
+    with pytest.raises(ValueError, match="cards must name a model"):
         sa.model_table({}, macs)
     ratio = findings.confidence_ratio(cards)
     assert ratio.statistic.value == pytest.approx(1.5) and ratio.ours == 1.5 and "2, 2, 2 epochs" in ratio.note
@@ -276,6 +278,33 @@ def test_model_table_and_table1_findings():
     assert gap.statistic.value == pytest.approx(1.0) and "+0.9 and +1.2 points" in gap.note and gap.unit
     assert gap.statistic.n == 10000 and gap.statistic.high - gap.statistic.low == pytest.approx(
         2 * 1.96 * 100 * np.sqrt(0.81 * 0.19 + 0.8 * 0.2) / 100 / np.sqrt(3), rel=1e-3)   # 3 architectures, se / 3
+
+
+def test_table1_findings_pair_models_by_architecture_whatever_the_profile_has():
+    """The paper profile's ImageNet CNNs: pretrained (no recipe), no AdvProp model, AlexNet and
+    GoogLeNet without their robust model; pairs are formed per architecture, and a finding with
+    no pair has n = 0, which its rule's minimum n makes inconclusive."""
+    from axlib.companion.claims import CATALOGUE
+
+    models = ["imagenet-alexnet", "imagenet-resnet50", "imagenet-resnet50-robust", "imagenet-densenet161",
+              "imagenet-densenet161-robust"]
+    conf = {"imagenet-resnet50": 0.9, "imagenet-resnet50-robust": 0.5, "imagenet-densenet161": 0.8,
+            "imagenet-densenet161-robust": 0.4, "imagenet-alexnet": 0.1}
+    cards = {m: {"parameters": 1000, "test_accuracy": 0.7, "robustness": {"adversarial_accuracy": 0.3},
+                 "confidence_correct": {"mean": conf[m], "std": 0.1, "n": 500}, "train_wall_seconds": None,
+                 "test_set": "the first 1000 images of the study set's tuning half", "recipe": None} for m in models}
+    t1 = sa.model_table(cards, dict.fromkeys(models, 4e9))
+    assert list(t1.index) == ["AlexNet", "ResNet-50", "ResNet-50-R", "DenseNet-161", "DenseNet-161-R"]
+    assert t1.loc["ResNet-50-R", "training"] == "pretrained" and t1["epochs"].isna().all()
+    ratio = findings.confidence_ratio(cards)                    # (0.9 / 0.5 + 0.8 / 0.4) / 2; AlexNet unpaired
+    assert ratio.statistic.value == pytest.approx(1.9) and "2 architectures (resnet50, densenet161)" in ratio.note
+    assert "Salman et al." in ratio.note
+    gap = findings.advprop_accuracy(cards)
+    assert gap.statistic.n == 0 and "no AdvProp model" in gap.note
+    rule = next(c.rule for c in CATALOGUE if c.id == "robust.table1.advprop_accuracy")
+    assert rule.judge(gap.statistic).verdict == "inconclusive"
+    pairs = sa.tuned_pairs({m: {"mp": {"iterations": 5}, "rise": {"mask_size": 7}} for m in models}, models)
+    assert list(pairs.index) == ["densenet161", "resnet50"]
 
 
 def test_tuned_pairs_and_their_finding():
@@ -448,8 +477,9 @@ def _a4_scores(sign=1.0):
 
 
 def test_cnn_ranking_beside_table_a4_on_a_planted_copy():
-    assert set(sa.PAPER_A4_NAMES.values()) == {"AlexNet", "AlexNet-R", "GoogleNet", "GoogleNet-R", "ResNet",
-                                                "ResNet-R", "PGD-1"}
+    assert {sa.PAPER_A4_NAMES[m] for m in study.STUDY_MODELS if m in sa.PAPER_A4_NAMES} == {
+        "AlexNet", "AlexNet-R", "GoogleNet", "GoogleNet-R", "ResNet", "ResNet-R", "PGD-1"}
+    assert {sa.PAPER_A4_NAMES[m] for m in study.IMAGENET_STUDY_MODELS} == set(sa.PAPER_TABLE_A4.index)  # all 12
     assert sa.PAPER_TABLE_A4.shape == (12, 6) and sa.PAPER_TABLE_A4.loc["PGD-1", "accuracy"] == 77.31
     table = _constant_table(_a4_scores())
     cards, macs = _a4_cards_and_macs()

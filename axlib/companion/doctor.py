@@ -45,7 +45,7 @@ TRAINED_MODELS = {
 trained by its registry recipe (``axlib train NAME``, a GPU advised) -> what it is for."""
 
 PAPER_DATA = {
-    "imagenet-val": (("06",), "ILSVRC2012 validation images and boxes, a local copy (EXIAA's main grid)"),
+    "imagenet-val": (("05", "06"), "ILSVRC2012 validation images and boxes, a local copy (the robust study, EXIAA's main grid)"),
     "imagenet-samples": (("02", "06"), "the 1,000 ImageNet sample images, one per class"),
     "cifar10": (("02", "03"), "the official CIFAR-10"),
     "cifar100": ((), "AXAI's VGG16 / CIFAR-100 column (the training data of cifar100-vgg16)"),

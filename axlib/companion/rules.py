@@ -100,6 +100,13 @@ class Estimate:
 
         return cls.bootstrap(np.mean, values, n_of=n_of, seed=seed)
 
+    @classmethod
+    def nothing(cls, n_of: str, why: str) -> Estimate:
+        """No unit to estimate from (say, no model of a role in this profile): n = 0, which every
+        rule's minimum n (at least 1) judges "inconclusive"; ``why`` is kept as the interval's
+        description, and the value 0 is a placeholder no rule reads."""
+        return cls(0.0, 0.0, 0.0, 0, n_of, why)
+
     def text(self) -> str:
         """``"0.42 [0.31, 0.55], n = 24 images"``."""
         return f"{_g(self.value)} [{_g(self.low)}, {_g(self.high)}], n = {self.n} {self.n_of}"

@@ -132,9 +132,17 @@ PAGE_SIZES["04b_attack_appendices"] = {
 # defaults, axlib.papers.robust.paper.DEFAULT_SETTINGS; default and smoke: fewer samples and
 # iterations); tuning_grid: method -> the configurations the held-out search tries, each overriding
 # that method's settings (paper: A1.1's search spaces, paper.SEARCH_SPACE, RISE's number of masks
-# not searched; default and smoke: subsets of them).
+# not searched; default and smoke: subsets of them); models, data, n_pool: the study's models and
+# image set (axlib.papers.robust.study.STUDY_DATA; n_pool: images drawn from the set, None: all;
+# paper: the paper's ImageNet CNNs that have a public checkpoint, on every filtered validation
+# image, halves for the study and the tuning); card_images: the tuning-half images Table 1's
+# accuracy, PGD accuracy and confidence are measured on for a pretrained model (a shipped model's
+# card has them from its training).
 _STUDY_MODELS = [f"canvas64-{arch}{algo}" for arch in ("alexnet", "resnet", "googlenet")
                  for algo in ("", "-robust", "-advprop")]
+_PAPER_STUDY_MODELS = ["imagenet-alexnet", "imagenet-googlenet", "imagenet-resnet50", "imagenet-resnet50-robust",
+                       "imagenet-densenet161", "imagenet-densenet161-robust", "imagenet-mobilenetv2-tv",
+                       "imagenet-mobilenetv2-robust"]
 _A11_DEFAULTS = _robust_paper.value(_robust_paper.DEFAULT_SETTINGS)
 
 
@@ -150,7 +158,8 @@ def _tuning_grid(space: dict) -> dict:
 
 _ROBUST_DEFAULT = {
     "n_study_images": 24, "n_tune": 4, "shard_size": 8, "tune_models": _STUDY_MODELS, "causal_step": None,
-    "scheduler": "local", "shard_device": "cpu",
+    "scheduler": "local", "shard_device": "cpu", "models": _STUDY_MODELS, "data": "canvas64", "n_pool": None,
+    "card_images": 1000,
     "method_settings": _study_settings(
         ig={"n_steps": 50}, shap={"n_samples": 50}, rise={"n_masks": 500, "mask_size": 7},
         lime={"num_samples": 200, "n_segments": 50}, mp={"iterations": 50},
@@ -168,7 +177,8 @@ PAGE_SIZES["05_robust_study"] = {
                    tuning_grid=_tuning_grid({"rise": {"mask_size": (3, 7)}, "lime": {"n_segments": (20, 50)},
                                              "mp": {"iterations": (5,)}, "ep": {"areas": ([0.05, 0.2],)}})),
     "default": _ROBUST_DEFAULT,
-    "paper": _with(_ROBUST_DEFAULT, n_study_images=500, n_tune=250, shard_size=25, shard_device="auto",
+    "paper": _with(_ROBUST_DEFAULT, n_study_images=2000, n_tune=250, shard_size=25, shard_device="auto",
+                   models=_PAPER_STUDY_MODELS, tune_models=_PAPER_STUDY_MODELS, data="imagenet-val",
                    method_settings=_study_settings(),
                    tuning_grid=_tuning_grid(_robust_paper.value(_robust_paper.SEARCH_SPACE))),
 }

@@ -49,7 +49,7 @@ from axlib._util.checks import check_images, check_int, check_number, model_devi
 
 __all__ = ["BACKGROUNDS", "LocalisationSet", "BoxAnnotation", "background", "place_on_canvas",
            "training_canvases", "cifar_localisation", "box_masks", "check_boxes", "read_box_xml", "paper_filter", "map_box",
-           "imagenet_localisation", "imagenet_cl", "correctly_classified", "correct_subset"]
+           "imagenet_localisation", "ImagenetBoxes", "imagenet_cl", "correctly_classified", "correct_subset"]
 
 BACKGROUNDS = ("smooth-noise", "gray", "uniform-noise")
 
@@ -416,6 +416,71 @@ def imagenet_localisation(images_dir, boxes_dir, *, n: int | None = 2000, seed: 
         pick = np.sort(np.random.default_rng(seed).choice(len(kept), size=n, replace=False))
         kept = [kept[i] for i in pick]
     return _load(kept, _image_index(images_dir), images_dir, resize, crop)
+
+
+class ImagenetBoxes:
+    """The paper's filtered ILSVRC2012 validation images as a set loaded on demand.
+
+    The box files are filtered as :func:`imagenet_localisation` filters them (one box, at most
+    ``max_box_fraction`` of the image) and, here before drawing, to boxes that stay visible in
+    the centre crop; ``n`` of the survivors are drawn with ``numpy.random.default_rng(seed)``
+    (None: all) and kept in file-name order. ``y`` (N,), ``boxes`` (N, 4) and ``ids`` come from
+    the box files alone; :meth:`subset` decodes only the images asked for, so a shard of the
+    robust study loads its own images, not the set (0.6 MB an image at 224 px).
+    Raises FileNotFoundError / ValueError as :func:`imagenet_localisation`; ValueError when n
+    exceeds the survivors.
+    """
+
+    def __init__(self, images_dir, boxes_dir, *, n: int | None = None, seed: int = 0,
+                 max_box_fraction: float = 0.5, resize: int = 256, crop: int = 224) -> None:
+        from axlib.data.imagenet import IMAGENET_WNIDS
+
+        self.images_dir, boxes_dir = _check_folders(images_dir, boxes_dir)
+        seed = check_int("seed", seed, low=0)
+        self.resize, self.crop = resize, crop
+        index = {w: i for i, w in enumerate(IMAGENET_WNIDS)}
+        kept = []
+        for ann in _filtered(boxes_dir, max_box_fraction):
+            wnid, box = ann.objects[0]
+            if wnid not in index:
+                raise ValueError(f"{ann.filename}: {wnid!r} is not one of the 1,000 ILSVRC2012 wnids")
+            mapped = map_box(box, ann.width, ann.height, resize=resize, crop=crop)
+            if mapped[2] > mapped[0] and mapped[3] > mapped[1]:
+                kept.append((ann, index[wnid], mapped))
+        if n is not None:
+            n = check_int("n", n, low=1, high=len(kept))
+            kept = [kept[i] for i in np.sort(np.random.default_rng(seed).choice(len(kept), size=n, replace=False))]
+        self.annotations = tuple(a for a, _, _ in kept)
+        self.y = torch.tensor([label for _, label, _ in kept], dtype=torch.int64)
+        self.boxes = torch.tensor([box for _, _, box in kept], dtype=torch.float32).reshape(-1, 4)
+        self.ids = tuple(a.filename for a in self.annotations)
+        self._files = None
+
+    def __len__(self) -> int:
+        return len(self.annotations)
+
+    def subset(self, index) -> LocalisationSet:
+        """The images at ``index`` (positions, a LongTensor or a slice), decoded and preprocessed."""
+        from PIL import Image
+
+        from axlib.data.imagenet import preprocess
+
+        positions = range(len(self))[index] if isinstance(index, slice) else torch.as_tensor(index).reshape(-1).tolist()
+        if self._files is None:
+            self._files = _image_index(self.images_dir)
+        xs = []
+        for i in positions:
+            ann = self.annotations[i]
+            if ann.filename not in self._files:
+                raise FileNotFoundError(f"image {ann.filename}.JPEG not found under {self.images_dir}")
+            with Image.open(self._files[ann.filename]) as image:
+                if image.size != (ann.width, ann.height):
+                    raise ValueError(f"{ann.filename}: image is {image.size[0]}x{image.size[1]}, "
+                                     f"its XML says {ann.width}x{ann.height}")
+                xs.append(preprocess(image, resize=self.resize, crop=self.crop))
+        idx = torch.tensor(list(positions), dtype=torch.long)
+        x = torch.stack(xs) if xs else torch.empty(0, 3, self.crop, self.crop)
+        return LocalisationSet(x, self.y[idx], self.boxes[idx], tuple(self.ids[i] for i in idx.tolist()))
 
 
 def imagenet_cl(images_dir, boxes_dir, models: Sequence, *, n: int = 2000, seed: int = 0,

@@ -33,7 +33,7 @@ from matplotlib.figure import Figure
 from axlib.explain.methods import FAMILIES
 from axlib.intervals import bootstrap_ci, holm
 from axlib.papers.robust import paper
-from axlib.papers.robust.study import ALGORITHMS, METRICS, STUDY_MODELS, model_label, model_name
+from axlib.papers.robust.study import METRICS, MODEL_ROLES, model_label
 
 __all__ = ["LOWER_IS_BETTER", "PAPER_TABLE_A2", "PAPER_METRIC_CORRELATIONS", "PAPER_ARCHITECTURE_ORDER",
            "PAPER_TABLE_A4", "PAPER_A4_NAMES",
@@ -86,12 +86,23 @@ PAPER_TABLE_A4 = pd.DataFrame([paper.value(q) for q in paper.TABLE_A4.values()],
 Deletion, top-1 accuracy (%) and MACs (G) of the paper's 12 CNNs, from
 :data:`axlib.papers.robust.paper.TABLE_A4`."""
 
-PAPER_A4_NAMES = {model_name(a, g): f"{row}{'-R' if g == 'robust' else ''}"
-                  for a, row in (("alexnet", "AlexNet"), ("googlenet", "GoogleNet"), ("resnet", "ResNet"))
-                  for g in ("vanilla", "robust")} | {model_name("resnet", "advprop"): "PGD-1"}
+_A4_ARCHITECTURES = {"alexnet": "AlexNet", "googlenet": "GoogleNet", "resnet": "ResNet", "resnet50": "ResNet",
+                     "densenet161": "DenseNet", "mobilenetv2": "MobileNet"}
+_A4_ADVPROP = {"advprop": "PGD-1", "advprop-pgd5": "PGD-5"}
+
+
+def _a4_row(architecture: str, algorithm: str) -> str | None:
+    """The Table A4 row of a model with this role, None where the paper has no such model."""
+    if algorithm in _A4_ADVPROP:
+        return _A4_ADVPROP[algorithm] if architecture in ("resnet", "resnet50") else None
+    return _A4_ARCHITECTURES[architecture] + ("-R" if algorithm == "robust" else "")
+
+
+PAPER_A4_NAMES = {m: row for m, role in MODEL_ROLES.items() if (row := _a4_row(*role)) is not None}
 """Our study models that have a Table A4 counterpart -> its row: the vanilla and robust AlexNet,
 GoogLeNet and ResNet, and the ResNet-AdvProp (PGD-1, as the paper's PGD-1 ResNet-50). Our AlexNet-
-and GoogLeNet-AdvProp have none (the paper trains AdvProp ResNet-50s only)."""
+and GoogLeNet-AdvProp have none (the paper trains AdvProp ResNet-50s only). Each of the paper
+profile's ImageNet CNNs is its own row."""
 
 _A4_LOWER_IS_BETTER = {"deletion", "macs"}
 
@@ -106,11 +117,11 @@ def with_model_columns(table: pd.DataFrame) -> pd.DataFrame:
     out = table.copy()
     if _MODEL_COLUMNS.issubset(out.columns):
         return out
-    unknown = set(out["model"]) - set(STUDY_MODELS)
+    unknown = set(out["model"]) - set(MODEL_ROLES)
     if unknown:
         raise ValueError(f"table has models outside the study: {sorted(unknown)}")
-    out["architecture"] = out["model"].map(lambda m: STUDY_MODELS[m][0])
-    out["algorithm"] = out["model"].map(lambda m: STUDY_MODELS[m][1])
+    out["architecture"] = out["model"].map(lambda m: MODEL_ROLES[m][0])
+    out["algorithm"] = out["model"].map(lambda m: MODEL_ROLES[m][1])
     out["label"] = out["model"].map(model_label)
     out["family"] = out["method"].map(FAMILIES)
     return out
@@ -294,7 +305,7 @@ def runtime_table(table: pd.DataFrame) -> pd.DataFrame:
 
 def plot_runtime(runtime: pd.DataFrame) -> Figure:
     """Table 2 as a picture: milliseconds per image of each method on a log scale, ours (bars:
-    64 x 64 canvases on this CPU) beside the paper's (diamonds: 224 x 224 on its GPUs), the
+    the study set's images on this machine) beside the paper's (diamonds: 224 x 224 on its GPUs), the
     methods in the paper's order. Only the order compares: models, inputs and hardware differ.
 
     runtime: :func:`runtime_table`. Returns the Figure."""
@@ -302,7 +313,7 @@ def plot_runtime(runtime: pd.DataFrame) -> Figure:
     fig = Figure(figsize=(6.4, 0.45 * len(t) + 1.6), layout="constrained")
     ax = fig.subplots()
     rows = np.arange(len(t))
-    ax.barh(rows, t["ms_per_image"], color="#4c72b0", label="ours: median ms per 64x64 image, this CPU")
+    ax.barh(rows, t["ms_per_image"], color="#4c72b0", label="ours: median ms per image of the study set, this machine")
     known = t["paper_ms_per_image"].notna().to_numpy()
     ax.scatter(t["paper_ms_per_image"][known], rows[known], marker="D", color="#c44e52", zorder=3,
                label="paper: ms per 224x224 image, its GPUs (Table 2)")
@@ -537,45 +548,57 @@ def gradient_speedup(side: pd.DataFrame) -> float:
 
 # --------------------------------------------------------------------------- models and tables of the page
 def model_table(cards: dict[str, dict], macs: dict[str, float]) -> pd.DataFrame:
-    """Table 1 of our models: one row per study model (the paper's name), with its parameters,
-    MMACs (``macs``: name -> multiply-accumulates per 64x64 image), clean test accuracy (%), L2
-    PGD-7 accuracy (%), mean ± std confidence on correctly classified canvases (text), training
-    ("vanilla" or the adversarial method), epochs and training minutes, from ``cards`` (name ->
-    model card; every study model)."""
-    missing = [m for m in STUDY_MODELS if m not in cards or m not in macs]
-    if missing:
-        raise ValueError(f"cards and macs must cover every study model; missing {missing}")
+    """Table 1 of the page's models: one row per model of ``cards`` (name -> card, from
+    :func:`axlib.papers.robust.study.model_cards`; the paper's name), with its parameters,
+    MMACs (``macs``: name -> multiply-accumulates per image of the study set), test accuracy
+    (%), L2 PGD-7 accuracy (%), mean ± std confidence on correctly classified images (text),
+    training ("vanilla", the adversarial method, or "pretrained" for a model its upstream
+    trained), epochs and training minutes (None for a pretrained model)."""
+    missing = [m for m in cards if m not in macs]
+    if not cards or missing:
+        raise ValueError(f"cards must name a model and macs cover every model of cards; missing {missing}")
     rows = []
-    for m in STUDY_MODELS:
-        card = cards[m]
-        conf = card["confidence_correct"]
+    for m, card in cards.items():
+        conf, recipe, wall = card["confidence_correct"], card["recipe"], card["train_wall_seconds"]
         rows.append({
             "model": model_label(m), "parameters": card["parameters"], "MMACs": macs[m] / 1e6,
             "test accuracy (%)": 100 * card["test_accuracy"],
             "L2 PGD-7 accuracy (%)": 100 * card["robustness"]["adversarial_accuracy"],
             "confidence (correct)": f'{conf["mean"]:.2f} ± {conf["std"]:.2f}',
-            "training": card["recipe"].get("adversarial", {}).get("method", "vanilla"),
-            "epochs": card["recipe"]["epochs"], "train minutes": round(card["train_wall_seconds"] / 60, 1)})
+            "training": "pretrained" if recipe is None else recipe.get("adversarial", {}).get("method", "vanilla"),
+            "epochs": None if recipe is None else recipe["epochs"],
+            "train minutes": None if wall is None else round(wall / 60, 1)})
     return pd.DataFrame(rows).set_index("model")
 
 
-def by_algorithm(cards: dict[str, dict], key) -> dict[str, np.ndarray]:
-    """algorithm -> array over architectures (in :data:`ARCHITECTURES` order) of ``key(card)``
-    for each study model's card (``cards``: name -> model card)."""
-    return {g: np.array([key(cards[m]) for m in STUDY_MODELS if STUDY_MODELS[m][1] == g]) for g in ALGORITHMS}
+def by_algorithm(cards: dict[str, dict], key) -> dict[str, dict[str, object]]:
+    """algorithm -> {architecture: ``key(card)``} over the models of ``cards`` (name -> card), in
+    their order: the vanilla, robust and AdvProp model of an architecture are then paired by
+    architecture, whichever of them a profile has."""
+    out: dict[str, dict[str, object]] = {}
+    for m, card in cards.items():
+        arch, algorithm = MODEL_ROLES[m]
+        out.setdefault(algorithm, {})[arch] = key(card)
+    return out
+
+
+def _pairs(models, a: str, b: str) -> list[tuple[str, str, str]]:
+    """(architecture, model a, model b) for each architecture of ``models`` with both algorithms."""
+    roles = {MODEL_ROLES[m]: m for m in models}
+    return [(arch, roles[(arch, a)], roles[(arch, b)]) for arch in dict.fromkeys(MODEL_ROLES[m][0] for m in models)
+            if (arch, a) in roles and (arch, b) in roles]
 
 
 def tuned_pairs(tuned: dict[str, dict], models) -> pd.DataFrame:
-    """Per architecture of ``models`` (sorted): the tuned MP iterations and RISE mask size of
-    its vanilla and robust model, as (vanilla, robust) pairs (Table A1's comparison).
+    """Per architecture of ``models`` with a vanilla and a robust model: the tuned MP iterations
+    and RISE mask size of both, as (vanilla, robust) pairs (Table A1's comparison).
     tuned: {model: {method: settings}} (:func:`axlib.papers.robust.study.best_settings`)."""
-    rows = []
-    for arch in sorted({STUDY_MODELS[m][0] for m in models}):
-        v, r = model_name(arch, "vanilla"), model_name(arch, "robust")
-        rows.append({"architecture": arch,
-                     "MP iterations (vanilla, robust)": (tuned[v]["mp"]["iterations"], tuned[r]["mp"]["iterations"]),
-                     "RISE mask size (vanilla, robust)": (tuned[v]["rise"]["mask_size"], tuned[r]["rise"]["mask_size"])})
-    return pd.DataFrame(rows).set_index("architecture")
+    rows = [{"architecture": arch,
+             "MP iterations (vanilla, robust)": (tuned[v]["mp"]["iterations"], tuned[r]["mp"]["iterations"]),
+             "RISE mask size (vanilla, robust)": (tuned[v]["rise"]["mask_size"], tuned[r]["rise"]["mask_size"])}
+            for arch, v, r in sorted(_pairs(models, "vanilla", "robust"))]
+    return pd.DataFrame(rows, columns=["architecture", "MP iterations (vanilla, robust)",
+                                       "RISE mask size (vanilla, robust)"]).set_index("architecture")
 
 
 def labelled(frame: pd.DataFrame) -> pd.DataFrame:
@@ -700,7 +723,7 @@ def plot_accuracy_vs(summary: pd.DataFrame, metrics=("wsl", "insertion")) -> Fig
         for _, row in summary.iterrows():
             ax.annotate(row["label"], (row["accuracy"] * 100, row[metric]), fontsize=7,
                         xytext=(3, 3), textcoords="offset points")
-        ax.set_xlabel("test accuracy on canvases (%)")
+        ax.set_xlabel("test accuracy (%)")
         ax.set_ylabel(METRIC_NAMES[metric])
     return fig
 
@@ -732,16 +755,16 @@ def plot_confidence(table: pd.DataFrame) -> Figure:
     return fig
 
 
-def plot_benchmark(data, ncols: int = 6) -> Figure:
-    """Benchmark canvases with the object's box kept bright and the rest dimmed, titled with the
-    CIFAR-10 class. data: a :class:`~axlib.data.boxes.LocalisationSet` (x (B, 3, 64, 64) in [0, 1])."""
+def plot_benchmark(data, classes, ncols: int = 6) -> Figure:
+    """The study's images with the object's box kept bright and the rest dimmed, titled with
+    the class. data: a :class:`~axlib.data.boxes.LocalisationSet` (x (B, 3, H, W) in [0, 1]);
+    classes: the class names by label (:func:`axlib.papers.robust.study.class_names`)."""
     from axlib import plots
     from axlib.data.boxes import box_masks
-    from axlib.data.cifar import CIFAR10_CLASSES
 
     height, width = data.x.shape[-2:]
     shaded = data.x * (0.55 + 0.45 * box_masks(data.boxes, height, width)[:, None])
-    return plots.show_images(shaded, [CIFAR10_CLASSES[int(c)] for c in data.y], ncols=ncols)
+    return plots.show_images(shaded, [classes[int(c)] for c in data.y], ncols=ncols)
 
 
 def plot_maps(maps, titles, ncols: int = 9, size: float = 1.4) -> Figure:

@@ -37,7 +37,7 @@ from axlib.papers.robust.analysis import (
     tuned_pairs,
 )
 from axlib.papers.robust.analysis import architecture_ranking as _architecture_table
-from axlib.papers.robust.study import ARCHITECTURES, METRICS, PAPER_NAMES, STUDY_MODELS, model_label
+from axlib.papers.robust.study import METRICS, MODEL_ROLES, PAPER_NAMES, model_label
 
 __all__ = ["Finding", "confidence_ratio", "advprop_accuracy", "robust_prefers_smaller", "gradient_localisation",
            "cam_perturbation_no_difference", "score_based", "advprop_between", "best_methods", "architecture_ranking",
@@ -76,42 +76,64 @@ def _normal(value: float, se: float, n: int, n_of: str, how: str) -> Estimate:
     return Estimate(value, value - half, value + half, n, n_of, how)
 
 
+def _none_paired(what: str, n_of: str, note: str, unit: str = "") -> Finding:
+    """A finding with no pair to estimate from (its rule's minimum n makes it inconclusive)."""
+    return Finding(Estimate.nothing(n_of, f"no {what}"), "no pair", note, unit)
+
+
 def confidence_ratio(cards: dict[str, dict]) -> Finding:
     """Table 1: the mean over architectures of the vanilla / robust mean confidence on correctly
-    classified canvases, with a normal (delta-method) 95 % interval from each card's mean, std
-    and n; n is the fewest correct canvases of a model. cards: model name -> model card."""
+    classified images, with a normal (delta-method) 95 % interval from each card's mean, std
+    and n; n is the fewest correct images of a model. cards: model name -> card
+    (:func:`axlib.papers.robust.study.model_cards`); architectures without both models are left out."""
     conf = by_algorithm(cards, lambda c: c["confidence_correct"])
+    archs = [a for a in conf.get("vanilla", {}) if a in conf.get("robust", {})]
+    if not archs:
+        return _none_paired("architecture with a vanilla and a robust model", "correct images (fewest of a model)",
+                            "no architecture has both a vanilla and a robust model in this profile")
     ratios, variances = [], []
-    for v, r in zip(conf["vanilla"], conf["robust"]):
+    for arch in archs:
+        v, r = conf["vanilla"][arch], conf["robust"][arch]
         ratio = v["mean"] / r["mean"]
         ratios.append(ratio)
         variances.append(ratio ** 2 * (v["std"] ** 2 / (v["n"] * v["mean"] ** 2) + r["std"] ** 2 / (r["n"] * r["mean"] ** 2)))
     value, se = float(np.mean(ratios)), float(np.sqrt(np.sum(variances)) / len(ratios))
-    n = min(c["n"] for g in ("vanilla", "robust") for c in conf[g])
-    epochs = ", ".join(str(cards[m]["recipe"]["epochs"]) for m in STUDY_MODELS if STUDY_MODELS[m][1] == "robust")
-    return Finding(_normal(value, se, n, "correct canvases (fewest of a model)", "normal, delta method from the cards"),
-                   round(value, 2),
-                   "mean over architectures of vanilla / robust confidence on correct images; the paper's "
-                   f"robust ImageNet models are trained at eps 3 from scratch, ours fine-tuned at eps 0.5 for {epochs} epochs")
+    n = min(conf[g][a]["n"] for g in ("vanilla", "robust") for a in archs)
+    recipes = by_algorithm(cards, lambda c: c["recipe"])["robust"]
+    how = ("the paper's robust ImageNet models (Salman et al.'s L2 eps-3 checkpoints here)"
+           if any(recipes[a] is None for a in archs) else
+           "the paper's robust ImageNet models are trained at eps 3 from scratch, ours fine-tuned at eps 0.5 for "
+           + ", ".join(str(recipes[a]["epochs"]) for a in archs) + " epochs")
+    return Finding(_normal(value, se, n, "correct images (fewest of a model)", "normal, delta method from the cards"),
+                   round(value, 2), f"mean over {len(archs)} architectures ({', '.join(archs)}) of vanilla / robust "
+                   f"confidence on correct images; {how}")
 
 
 def advprop_accuracy(cards: dict[str, dict]) -> Finding:
     """Table 1: the mean over architectures of AdvProp - vanilla test accuracy, in points, with a
     normal 95 % interval (the two accuracies' binomial variances added: errors treated as
     independent, conservative when the two models err on the same images); the note gives each
-    architecture's difference beside the paper's two AdvProp ResNet-50s."""
+    architecture's difference beside the paper's two AdvProp ResNet-50s. Architectures without
+    both models are left out."""
     acc = by_algorithm(cards, lambda c: c["test_accuracy"])
-    n = min(_test_images(cards[m]) for m in STUDY_MODELS)
-    diffs = 100 * (acc["advprop"] - acc["vanilla"])
-    variance = (acc["advprop"] * (1 - acc["advprop"]) + acc["vanilla"] * (1 - acc["vanilla"])) / n * 100 ** 2
-    value, se = float(diffs.mean()), float(np.sqrt(variance.sum()) / len(diffs))
+    archs = [a for a in acc.get("vanilla", {}) if a in acc.get("advprop", {})]
     pub = paper.value(paper.TABLE_1_ACCURACY)
-    ours = ", ".join(f"{a} {d:+.1f}" for a, d in zip(ARCHITECTURES, diffs))
-    return Finding(_normal(value, se, n, "test canvases", "normal, binomial variances of both accuracies"),
-                   round(value, 2),
-                   f"the paper's AdvProp ResNet-50s are {pub['advprop_pgd5'] - pub['vanilla']:+.1f} and "
-                   f"{pub['advprop_pgd1'] - pub['vanilla']:+.1f} points from the vanilla one; ours per architecture: {ours}",
-                   unit="AdvProp - vanilla accuracy, points")
+    paper_note = (f"the paper's AdvProp ResNet-50s are {pub['advprop_pgd5'] - pub['vanilla']:+.1f} and "
+                  f"{pub['advprop_pgd1'] - pub['vanilla']:+.1f} points from the vanilla one")
+    unit = "AdvProp - vanilla accuracy, points"
+    if not archs:
+        return _none_paired("architecture with a vanilla and an AdvProp model", "test images",
+                            f"no AdvProp model in this profile (none has a public ImageNet checkpoint); {paper_note}",
+                            unit)
+    n = min(_test_images(cards[m]) for m in cards if MODEL_ROLES[m][0] in archs
+            and MODEL_ROLES[m][1] in ("vanilla", "advprop"))
+    vanilla, advprop = np.array([acc["vanilla"][a] for a in archs]), np.array([acc["advprop"][a] for a in archs])
+    diffs = 100 * (advprop - vanilla)
+    variance = (advprop * (1 - advprop) + vanilla * (1 - vanilla)) / n * 100 ** 2
+    value, se = float(diffs.mean()), float(np.sqrt(variance.sum()) / len(diffs))
+    ours = ", ".join(f"{a} {d:+.1f}" for a, d in zip(archs, diffs))
+    return Finding(_normal(value, se, n, "test images", "normal, binomial variances of both accuracies"),
+                   round(value, 2), f"{paper_note}; ours per architecture: {ours}", unit=unit)
 
 
 def robust_prefers_smaller(tuned: dict[str, dict], models, n_images: int, grid: dict) -> Finding:
@@ -206,14 +228,17 @@ def architecture_ranking(table: pd.DataFrame, *, n_boot: int = 1000) -> Finding:
     """Fig. A1, Table A5 (statistic: our ResNet's position among the architectures by average
     rank over the four metrics, 1 = best, bootstrap over images, ``n_boot`` resamples), from
     :func:`analysis.architecture_ranking` (vanilla and robust models, CAM excluded)."""
-    value, low, high, n = image_bootstrap(table, lambda t: _architecture_table(t).loc["resnet", "position"],
+    resnet = "resnet50" if "imagenet-resnet50" in set(table["model"]) else "resnet"
+    value, low, high, n = image_bootstrap(table, lambda t: _architecture_table(t).loc[resnet, "position"],
                                           n_boot=n_boot)
     ranking = _architecture_table(table)
     order = ", ".join(f"{PAPER_NAMES[a]} ({r:.2f})" for a, r in ranking["average_rank"].items())
+    theirs = ("the paper's: ResNet-50 first, GoogLeNet and DenseNet-161 next" if resnet == "resnet50" else
+              "the paper's order of these three: ResNet-50, GoogLeNet, AlexNet (DenseNet-161 and MobileNet-v2 "
+              "not trained here)")
     return Finding(Estimate(value, low, high, n, "images", "bootstrap over images"), value,
-                   f"by average rank over the 4 metrics: {order}; the paper's order of these three: ResNet-50, "
-                   "GoogLeNet, AlexNet (DenseNet-161 and MobileNet-v2 not trained here)",
-                   unit="ResNet's position among our 3 architectures")
+                   f"by average rank over the 4 metrics: {order}; {theirs}",
+                   unit=f"ResNet's position among our {len(ranking)} architectures")
 
 
 def runtime(table: pd.DataFrame, profile: str) -> Finding:

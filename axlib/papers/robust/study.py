@@ -6,9 +6,12 @@ which models, which method settings per profile, which images, and runs the grid
 (Mann-Whitney tests, rankings, correlations, figures) are in :mod:`axlib.papers.robust.analysis`.
 
 - **Models**: the 9 canvas models, 3 architectures x 3 training algorithms
-  (:data:`STUDY_MODELS`; cards in ``data/models/canvas64-*.json``).
+  (:data:`STUDY_MODELS`; cards in ``data/models/canvas64-*.json``); under the paper profile
+  the paper's ImageNet CNNs that have a public checkpoint (:data:`IMAGENET_STUDY_MODELS`).
 - **Images**: the CIFAR-10 localisation benchmark (:func:`benchmark`: the embedded 2,000-image
-  test subset placed on 64x64 canvases, seed 0). Its first half gives the study's images, its
+  test subset placed on 64x64 canvases, seed 0), or under the paper profile the paper's
+  filtered ILSVRC2012 validation images (one box of at most half the image, drawn at random,
+  decoded per shard). Its first half gives the study's images, its
   second half the held-out images of the hyperparameter search (the paper tunes on images
   outside ImageNet-CL). Within each half only images that *every* study model classifies
   correctly are used (:func:`cl_indices`): stricter than the paper's per-architecture CL
@@ -51,28 +54,52 @@ from axlib.models.registry import CANVAS_ARCHITECTURES
 from axlib.models.registry import canvas_model_name as model_name
 from axlib.papers.robust import paper
 
-__all__ = ["ARCHITECTURES", "ALGORITHMS", "STUDY_MODELS", "model_name", "PAPER_SETTINGS",
-           "model_label", "applicable_methods", "benchmark", "cl_indices",
-           "weights_sha256", "model_macs", "study_shard", "study_shards", "run_study", "with_max_box_accuracy",
+__all__ = ["ARCHITECTURES", "ALGORITHMS", "STUDY_MODELS", "IMAGENET_STUDY_MODELS", "MODEL_ROLES", "STUDY_DATA",
+           "model_name", "PAPER_SETTINGS",
+           "model_label", "applicable_methods", "benchmark", "class_names", "cl_indices",
+           "IMAGENET_PGD", "model_cards", "weights_sha256", "model_macs", "study_shard", "study_shards", "run_study", "with_max_box_accuracy",
            "tuning_shards", "best_settings",
            "example_maps", "METRICS"]
 
 ARCHITECTURES = tuple(CANVAS_ARCHITECTURES)
-PAPER_NAMES = {"alexnet": "AlexNet", "resnet": "ResNet", "googlenet": "GoogLeNet"}
+PAPER_NAMES = {"alexnet": "AlexNet", "resnet": "ResNet", "googlenet": "GoogLeNet", "resnet50": "ResNet-50",
+               "densenet161": "DenseNet-161", "mobilenetv2": "MobileNet-v2"}
 METRICS = ("pointing_game", "wsl", "insertion", "deletion")
 
 
 STUDY_MODELS: dict[str, tuple[str, str]] = {
     model_name(a, g): (a, g) for a in ARCHITECTURES for g in ALGORITHMS}
-"""model name -> (architecture, algorithm), architectures outer, algorithms inner."""
+"""The canvas models (default profile): name -> (architecture, algorithm), architectures outer,
+algorithms inner."""
+
+IMAGENET_STUDY_MODELS: dict[str, tuple[str, str]] = {
+    "imagenet-alexnet": ("alexnet", "vanilla"), "imagenet-alexnet-robust": ("alexnet", "robust"),
+    "imagenet-googlenet": ("googlenet", "vanilla"), "imagenet-googlenet-robust": ("googlenet", "robust"),
+    "imagenet-resnet50": ("resnet50", "vanilla"), "imagenet-resnet50-robust": ("resnet50", "robust"),
+    "imagenet-resnet50-advprop-pgd1": ("resnet50", "advprop"),
+    "imagenet-resnet50-advprop-pgd5": ("resnet50", "advprop-pgd5"),
+    "imagenet-densenet161": ("densenet161", "vanilla"), "imagenet-densenet161-robust": ("densenet161", "robust"),
+    "imagenet-mobilenetv2-tv": ("mobilenetv2", "vanilla"), "imagenet-mobilenetv2-robust": ("mobilenetv2", "robust")}
+"""The paper's 12 ImageNet CNNs (its Table 1; :mod:`axlib.models.pretrained`): name ->
+(architecture, algorithm). Its PGD-1 AdvProp ResNet-50 plays the "advprop" role (as
+:data:`analysis.PAPER_A4_NAMES` maps ours); the PGD-5 one is kept apart. Four have no public
+checkpoint (robust AlexNet and GoogLeNet, both AdvProp ResNet-50s)."""
+
+MODEL_ROLES: dict[str, tuple[str, str]] = STUDY_MODELS | IMAGENET_STUDY_MODELS
+"""Every model the study knows: name -> (architecture, algorithm)."""
+
+
+def _role(name: str) -> tuple[str, str]:
+    if name not in MODEL_ROLES:
+        raise ValueError(f"name must be one of {tuple(MODEL_ROLES)}, got {name!r}")
+    return MODEL_ROLES[name]
 
 
 def model_label(name: str) -> str:
     """The paper's way of naming a model: "ResNet", "ResNet-R" (robust), "ResNet-AdvProp"."""
-    if name not in STUDY_MODELS:
-        raise ValueError(f"name must be one of {tuple(STUDY_MODELS)}, got {name!r}")
-    arch, algo = STUDY_MODELS[name]
-    return PAPER_NAMES[arch] + {"vanilla": "", "robust": "-R", "advprop": "-AdvProp"}[algo]
+    arch, algo = _role(name)
+    return PAPER_NAMES[arch] + {"vanilla": "", "robust": "-R", "advprop": "-AdvProp",
+                                "advprop-pgd5": "-AdvProp (PGD-5)"}[algo]
 
 
 # --------------------------------------------------------------------------- settings
@@ -87,38 +114,72 @@ def applicable_methods(name: str) -> tuple[str, ...]:
     """The methods run on model ``name``: all 9, less CAM for an architecture without global
     average pooling before the classifier (AlexNet), as in the paper."""
     from axlib.explain.methods import METHODS
-    if name not in STUDY_MODELS:
-        raise ValueError(f"name must be one of {tuple(STUDY_MODELS)}, got {name!r}")
-    return tuple(m for m in METHODS if not (m == "cam" and STUDY_MODELS[name][0] == "alexnet"))
+    return tuple(m for m in METHODS if not (m == "cam" and _role(name)[0] == "alexnet"))
 
 
 # --------------------------------------------------------------------------- images
+STUDY_DATA = {"canvas64": 64, "imagenet-val": 224}
+"""The study's image sets -> their side in pixels: the CIFAR-10 canvases (default) and the
+paper's filtered ILSVRC2012 validation images (paper profile, a local copy)."""
+
+
 @functools.lru_cache(maxsize=2)
-def benchmark(seed: int = 0):
-    """The CIFAR-10 localisation benchmark of the study: the embedded 2,000-image test subset
-    on 64x64 smooth-noise canvases (:func:`axlib.data.boxes.cifar_localisation`, ``seed``).
-    Returns a :class:`~axlib.data.boxes.LocalisationSet` (x (2000, 3, 64, 64) in [0, 1]);
-    cached per process (shards of one worker share it): do not modify it in place."""
+def benchmark(seed: int = 0, data: str = "canvas64", n: int | None = None):
+    """The study's image set.
+
+    ``"canvas64"``: the CIFAR-10 localisation benchmark, the embedded 2,000-image test subset
+    on 64x64 smooth-noise canvases (:func:`axlib.data.boxes.cifar_localisation`, ``seed``; a
+    :class:`~axlib.data.boxes.LocalisationSet`, x (2000, 3, 64, 64) in [0, 1]; n must be None).
+    ``"imagenet-val"``: the paper's ILSVRC2012 validation images with one box of at most half
+    the image (:class:`~axlib.data.boxes.ImagenetBoxes` over ``$AXLIB_IMAGENET``'s copy, ``n``
+    of them drawn with ``seed``, decoded on demand by ``subset``).
+    Cached per process (shards of one worker share it): do not modify it in place.
+    Raises ValueError for another data set or n given for the canvases.
+    """
+    if data not in STUDY_DATA:
+        raise ValueError(f"data must be one of {tuple(STUDY_DATA)}, got {data!r}")
+    if data == "imagenet-val":
+        from axlib.data.boxes import ImagenetBoxes
+        from axlib.data.imagenet_val import imagenet_val_dirs
+        return ImagenetBoxes(*imagenet_val_dirs(), n=n, seed=seed)
+    if n is not None:
+        raise ValueError(f"n must be None for the canvases (all 2,000 embedded images), got {n!r}")
     from axlib.data.boxes import cifar_localisation
     from axlib.data.cifar import cifar10_test
     x, y, _ = cifar10_test()
     return cifar_localisation(x, y, seed=seed, ids=[f"cifar10-test-subset-{i}" for i in range(len(y))])
 
 
-def cl_indices(models: Sequence, data, part: str, n: int | None = None) -> list[int]:
+def class_names(data: str) -> tuple[str, ...]:
+    """The class names by label of the image set ``data`` (CIFAR-10's ten, or ImageNet's 1,000 short names)."""
+    if data not in STUDY_DATA:
+        raise ValueError(f"data must be one of {tuple(STUDY_DATA)}, got {data!r}")
+    if data == "canvas64":
+        from axlib.data.cifar import CIFAR10_CLASSES
+        return CIFAR10_CLASSES
+    from axlib.data.imagenet import IMAGENET_CLASSES
+    return IMAGENET_CLASSES
+
+
+def cl_indices(models: Sequence, data, part: str, n: int | None = None, *, chunk: int = 256) -> list[int]:
     """Indices into ``data`` of the images every model of ``models`` classifies correctly.
 
     part: "study" (the first half of the set) or "tuning" (the second half: held out from the
-    study). n: the first n such images (None: all). Raises ValueError for a bad part, or if
-    fewer than n images qualify.
+    study). n: the first n such images (None: all). The images are classified ``chunk`` at a
+    time (a set decoded on demand is never loaded whole). Raises ValueError for a bad part, or
+    if fewer than n images qualify.
     """
     from axlib.data.boxes import correctly_classified
     half = len(data) // 2
     if part not in ("study", "tuning"):
         raise ValueError(f"part must be 'study' or 'tuning', got {part!r}")
     span = range(0, half) if part == "study" else range(half, len(data))
-    ok = correctly_classified(list(models), data.x[span.start:span.stop], data.y[span.start:span.stop])
-    idx = [span.start + int(i) for i in torch.nonzero(ok).flatten()]
+    chunk = check_int("chunk", chunk, low=1)
+    idx = []
+    for start in range(span.start, span.stop, chunk):
+        part_set = data.subset(slice(start, min(start + chunk, span.stop)))
+        ok = correctly_classified(list(models), part_set.x, part_set.y)
+        idx += [start + int(i) for i in torch.nonzero(ok).flatten()]
     if n is not None:
         n = check_int("n", n, low=1)
         if len(idx) < n:
@@ -130,9 +191,18 @@ def cl_indices(models: Sequence, data, part: str, n: int | None = None) -> list[
 
 # --------------------------------------------------------------------------- the shard task
 def weights_sha256(model: str) -> str:
-    """sha256 of the shipped checkpoint of ``model``: part of every shard's params, so that
-    results of retrained weights are never mistaken for finished shards."""
-    from axlib.models.registry import checkpoint_path
+    """sha256 of the checkpoint of ``model`` (shipped, or a pretrained one on this machine,
+    verified): part of every shard's params, so that results of retrained weights are never
+    mistaken for finished shards."""
+    from axlib.models import pretrained
+    from axlib.models.registry import card, checkpoint_path
+
+    if model in pretrained.SOURCES:
+        digest = card(model)["sha256"]
+        if digest is None:
+            raise FileNotFoundError(f"no checkpoint for model {model!r} on this machine; "
+                                    "`axlib doctor --profile paper` says how to get it")
+        return digest
     path = checkpoint_path(model)
     if not path.exists():
         raise FileNotFoundError(f"no checkpoint for model {model!r} at {path}; train it with `axlib train {model}`")
@@ -141,7 +211,8 @@ def weights_sha256(model: str) -> str:
 
 def model_macs(model: str, size: int = 64) -> int:
     """Multiply-accumulate operations of one forward pass of ``model`` on a (1, 3, size, size)
-    image (torch.utils.flop_counter: FLOPs / 2), as the paper's Fig. 5 reports MACs."""
+    image (torch.utils.flop_counter: FLOPs / 2), as the paper's Fig. 5 reports MACs; ``size``:
+    the study set's side (:data:`STUDY_DATA`)."""
     from torch.utils.flop_counter import FlopCounterMode
 
     from axlib.models import load
@@ -151,15 +222,63 @@ def model_macs(model: str, size: int = 64) -> int:
     return int(counter.get_total_flops() // 2)
 
 
+IMAGENET_PGD = {"eps": 3.0, "steps": 7, "step": 0.5}
+"""Table 1's L2 PGD on ImageNet (the paper's footnote 2: eps 3, 7 steps of 0.5)."""
+
+
+def model_cards(models: Sequence[str], data, *, n: int = 1000, batch_size: int = 32) -> dict[str, dict]:
+    """Table 1's fields of every model: name -> card.
+
+    A shipped (canvas) model's card is the one written when it was trained (clean and L2 PGD-7
+    accuracy, confidence on correct canvases, recipe, training time). A pretrained model has no
+    such card: its fields are measured here on the first ``n`` images of ``data``'s tuning half
+    (the second half, never in the study's images): top-1 accuracy, L2 PGD accuracy at
+    :data:`IMAGENET_PGD` on the true labels, and the softmax confidence of the true class on
+    the correctly classified images (mean, std, n), with its parameter count; ``recipe`` and
+    ``train_wall_seconds`` are None (its upstream trained it; the upstream's own top-1 is kept
+    as ``reported_top1``). Raises ValueError when the tuning half has fewer than n images.
+    """
+    from axlib.models import card, load, pretrained
+    from axlib.models.adversarial import robustness
+
+    n = check_int("n", n, low=1)
+    cards, x, y = {}, None, None
+    for model in models:
+        if model not in pretrained.SOURCES:
+            cards[model] = card(model)
+            continue
+        if x is None:
+            half = len(data) // 2
+            if len(data) - half < n:
+                raise ValueError(f"n = {n} but the tuning half holds {len(data) - half} images")
+            measured = data.subset(slice(half, half + n))
+            x, y = measured.x, measured.y
+        net = load(model)
+        with torch.no_grad():
+            prob = torch.cat([net(x[i:i + batch_size]).softmax(1) for i in range(0, len(x), batch_size)])
+        correct = prob.argmax(1) == y
+        confidence = prob[correct].gather(1, y[correct, None])[:, 0]
+        source_card = card(model)
+        cards[model] = dict(source_card, test_accuracy=float(correct.float().mean()),
+                            test_set=f"the first {n} images of the study set's tuning half",
+                            reported_top1=source_card["test_accuracy"],
+                            robustness=robustness(net, x, y, norm="l2", batch_size=batch_size, **IMAGENET_PGD),
+                            confidence_correct={"mean": float(confidence.mean()), "std": float(confidence.std()),
+                                                "n": int(correct.sum())})
+    return cards
+
+
 @scaleout.task("robust.study_shard.wsol")   # ".wsol": rows carry the framework's IoUs since stop 25
 def study_shard(model: str, method: str, indices: Sequence[int], settings: dict,
                 seed: int = 0, config: str = "", weights: str | None = None,
-                step: int | None = None, threads: int = 1, device: str = "cpu") -> pd.DataFrame:
+                step: int | None = None, threads: int = 1, device: str = "cpu",
+                data: str = "canvas64", n_pool: int | None = None) -> pd.DataFrame:
     """Explain and score the benchmark images ``indices`` for one model and one method.
 
-    model: a registry name (:data:`STUDY_MODELS` or any shipped 64x64 model); method: one of
-    :data:`axlib.explain.methods.METHODS`; settings: its keyword arguments; seed: the
-    benchmark's seed; config: a label for the settings (the tuning grid's column); weights:
+    model: a registry name (:data:`MODEL_ROLES`, or any model for the set's image size);
+    method: one of :data:`axlib.explain.methods.METHODS`; settings: its keyword arguments;
+    data, seed, n_pool: the image set, ``benchmark(seed, data, n_pool)``; config: a label for
+    the settings (the tuning grid's column); weights:
     the checkpoint's sha256 the shard was planned for (None: not checked); a different
     checkpoint raises ValueError instead of mixing two models' results; threads: torch threads
     while the shard runs (restored afterwards): 1, so that worker processes sharing the cores
@@ -188,7 +307,7 @@ def study_shard(model: str, method: str, indices: Sequence[int], settings: dict,
     device = shard_device(device)
     with torch_threads(threads):
         net = load(model, device=device)
-        data = benchmark(seed).subset(list(indices))
+        data = benchmark(seed, data, n_pool).subset(list(indices))
         x, y = data.x.to(device), data.y.to(device)
         with torch.no_grad():
             confidence = net(x).softmax(1).gather(1, y[:, None])[:, 0].cpu()
@@ -224,6 +343,18 @@ def shard_device(device: str) -> torch.device:
     return check_device(device)
 
 
+def _data_param(data: str, n_pool: int | None) -> dict:
+    """The shard parameters naming the image set; none for the canvases (so canvas shards
+    computed before other sets existed stay valid). A bad name is refused when planning."""
+    if data not in STUDY_DATA:
+        raise ValueError(f"data must be one of {tuple(STUDY_DATA)}, got {data!r}")
+    if data == "canvas64":
+        if n_pool is not None:
+            raise ValueError(f"n_pool must be None for the canvases, got {n_pool!r}")
+        return {}
+    return {"data": data, "n_pool": None if n_pool is None else check_int("n_pool", n_pool, low=2)}
+
+
 def _chunks(indices: Sequence[int], size: int) -> list[list[int]]:
     size = check_int("shard_size", size, low=1)
     indices = [int(i) for i in indices]
@@ -234,13 +365,15 @@ def _chunks(indices: Sequence[int], size: int) -> list[list[int]]:
 
 def study_shards(models: Sequence[str], indices: Sequence[int], settings: dict[str, dict], *,
                  methods: Sequence[str] | None = None, shard_size: int = 8,
-                 seed: int = 0, step: int | None = None, device: str = "cpu") -> list[scaleout.Shard]:
+                 seed: int = 0, step: int | None = None, device: str = "cpu",
+                 data: str = "canvas64", n_pool: int | None = None) -> list[scaleout.Shard]:
     """The study's grid as shards: models x methods (None: each model's
     :func:`applicable_methods`) x image chunks of ``shard_size``. settings: method -> keywords
     (e.g. a profile's ``method_settings``, or per-model tuned ones as ``{model: {method: ...}}``);
-    seed, step, device: as :func:`study_shard` (a shard's device enters its key unless it is
-    the CPU, so CPU shards computed before devices existed stay valid)."""
-    where = _device_param(device)
+    seed, step, device, data, n_pool: as :func:`study_shard` (a shard's device and image set
+    enter its key unless they are the CPU and the canvases, so shards computed before those
+    existed stay valid)."""
+    where = _device_param(device) | _data_param(data, n_pool)
     shards = []
     for model in models:
         sha = weights_sha256(model)
@@ -287,19 +420,20 @@ def with_max_box_accuracy(table: pd.DataFrame) -> pd.DataFrame:
 # --------------------------------------------------------------------------- hyperparameter search
 def tuning_shards(models: Sequence[str], indices: Sequence[int], settings: dict[str, dict],
                   grid: dict[str, list[dict]], *, shard_size: int = 8, seed: int = 0,
-                  step: int | None = None, device: str = "cpu") -> list[scaleout.Shard]:
+                  step: int | None = None, device: str = "cpu", data: str = "canvas64",
+                  n_pool: int | None = None) -> list[scaleout.Shard]:
     """Appendix A1's grid search as shards: models x tuned methods x configurations x image
     chunks, on held-out ``indices``.
 
     settings: method -> keywords (a profile's ``method_settings``); grid: method -> the
     configurations tried (a profile's ``tuning_grid``), each a dict of keywords that overrides
-    that method's settings; seed, step, device: as :func:`study_shards`. Raises ValueError for a method
-    of ``grid`` that ``settings`` lacks.
+    that method's settings; seed, step, device, data, n_pool: as :func:`study_shards`. Raises
+    ValueError for a method of ``grid`` that ``settings`` lacks.
     """
     missing = sorted(set(grid) - set(settings))
     if missing:
         raise ValueError(f"grid tunes methods {missing} that settings has no keywords for")
-    where = _device_param(device)
+    where = _device_param(device) | _data_param(data, n_pool)
     shards = []
     for model in models:
         sha = weights_sha256(model)
@@ -342,7 +476,8 @@ def best_settings(tuning: pd.DataFrame, settings: dict[str, dict],
 # --------------------------------------------------------------------------- Fig. 1
 def example_maps(data, settings: dict[str, dict], models: Sequence[str] | None = None) -> tuple[torch.Tensor, list[str]]:
     """Every applicable method's map of the first image of ``data`` for each of ``models``
-    (None: the vanilla, AdvProp and robust ResNet, as the paper's Fig. 1).
+    (None: the vanilla, AdvProp and robust ResNet (ResNet-50 on ImageNet) among ``settings``'
+    models, as the paper's Fig. 1).
 
     data: a :class:`~axlib.data.boxes.LocalisationSet`; settings: {model: {method: keywords}}
     (:func:`best_settings`). Returns (maps (M, H, W), one title per map: "<model label>\\n<method>").
@@ -353,7 +488,9 @@ def example_maps(data, settings: dict[str, dict], models: Sequence[str] | None =
     if len(data) < 1:
         raise ValueError("data must hold at least one image")
     one = data.subset([0])
-    models = [model_name("resnet", g) for g in ("vanilla", "advprop", "robust")] if models is None else list(models)
+    if models is None:
+        roles = [(a, g) for a in ("resnet", "resnet50") for g in ("vanilla", "advprop", "robust")]
+        models = [m for role in roles for m in settings if MODEL_ROLES.get(m) == role]
     maps, titles = [], []
     for m in models:
         net = load(m)
