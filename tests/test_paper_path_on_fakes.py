@@ -278,5 +278,6 @@ def test_page_05_paper_path_on_a_fake_validation_split(tmp_path, monkeypatch):
     assert cards["imagenet-resnet50"]["recipe"] is None and cards["imagenet-resnet50"]["robustness"]["n"] == 4
     assert cards["imagenet-resnet50"]["robustness"]["attack"]["eps"] == study.IMAGENET_PGD["eps"]
     recorded = json.loads((tmp_path / "05_robust_study.results.json").read_text())["claims"]
-    assert recorded["robust.table1.advprop_accuracy"]["verdict"] == "inconclusive"    # no AdvProp model
+    for claim in ("robust.table1.advprop_accuracy", "robust.advprop_between"):       # no AdvProp model
+        assert recorded[claim]["verdict"] == "inconclusive" and recorded[claim]["n"] == 0
     assert {r["profile"] for r in recorded.values()} == {"paper"}

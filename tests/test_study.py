@@ -280,12 +280,16 @@ def test_model_table_and_table1_findings():
         2 * 1.96 * 100 * np.sqrt(0.81 * 0.19 + 0.8 * 0.2) / 100 / np.sqrt(3), rel=1e-3)   # 3 architectures, se / 3
 
 
+def rule_of(claim: str):
+    from axlib.companion.claims import CATALOGUE
+
+    return next(c.rule for c in CATALOGUE if c.id == claim)
+
+
 def test_table1_findings_pair_models_by_architecture_whatever_the_profile_has():
     """The paper profile's ImageNet CNNs: pretrained (no recipe), no AdvProp model, AlexNet and
     GoogLeNet without their robust model; pairs are formed per architecture, and a finding with
     no pair has n = 0, which its rule's minimum n makes inconclusive."""
-    from axlib.companion.claims import CATALOGUE
-
     models = ["imagenet-alexnet", "imagenet-resnet50", "imagenet-resnet50-robust", "imagenet-densenet161",
               "imagenet-densenet161-robust"]
     conf = {"imagenet-resnet50": 0.9, "imagenet-resnet50-robust": 0.5, "imagenet-densenet161": 0.8,
@@ -301,10 +305,15 @@ def test_table1_findings_pair_models_by_architecture_whatever_the_profile_has():
     assert "Salman et al." in ratio.note
     gap = findings.advprop_accuracy(cards)
     assert gap.statistic.n == 0 and "no AdvProp model" in gap.note
-    rule = next(c.rule for c in CATALOGUE if c.id == "robust.table1.advprop_accuracy")
-    assert rule.judge(gap.statistic).verdict == "inconclusive"
+    assert rule_of("robust.table1.advprop_accuracy").judge(gap.statistic).verdict == "inconclusive"
     pairs = sa.tuned_pairs({m: {"mp": {"iterations": 5}, "rise": {"mask_size": 7}} for m in models}, models)
     assert list(pairs.index) == ["densenet161", "resnet50"]
+    table = pd.DataFrame([dict(model=m, method=method, image=f"i{i}", pointing_game=1.0, wsl=1.0, insertion=0.5,
+                               deletion=0.1) for m in models for method in ("gradient", "rise") for i in range(3)])
+    assert sa.advprop_position(table).empty                               # no architecture has all three
+    between = findings.advprop_between(table)
+    assert between.statistic.n == 0 and rule_of("robust.advprop_between").judge(between.statistic).verdict == "inconclusive"
+    assert set(sa.architecture_ranking(table).index) == {"resnet50", "densenet161"}   # AlexNet has no robust model
 
 
 def test_tuned_pairs_and_their_finding():

@@ -220,17 +220,19 @@ def compare_algorithms(table: pd.DataFrame, a: str = "vanilla", b: str = "robust
 
 def advprop_position(table: pd.DataFrame) -> pd.DataFrame:
     """Mean score (over methods and images) of the vanilla, AdvProp and robust model of each
-    architecture, per metric, and whether AdvProp lies strictly between the other two."""
+    architecture that has all three, per metric, and whether AdvProp lies strictly between the
+    other two (no rows when no architecture has all three)."""
     t = with_model_columns(table)
     mean = t.groupby(["architecture", "algorithm"])[list(METRICS)].mean()
     rows = []
     for arch in t["architecture"].unique():
+        if not all((arch, g) in mean.index for g in ("vanilla", "advprop", "robust")):
+            continue
         for metric in METRICS:
-            v, ap, r = (mean.loc[(arch, g), metric] if (arch, g) in mean.index else np.nan
-                        for g in ("vanilla", "advprop", "robust"))
+            v, ap, r = (mean.loc[(arch, g), metric] for g in ("vanilla", "advprop", "robust"))
             rows.append({"architecture": arch, "metric": metric, "vanilla": v, "advprop": ap, "robust": r,
                          "between": bool(min(v, r) < ap < max(v, r))})
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows, columns=["architecture", "metric", "vanilla", "advprop", "robust", "between"])
 
 
 def method_ranking(table: pd.DataFrame, *, algorithms=("vanilla", "robust"), exclude=("cam",)) -> pd.DataFrame:
@@ -256,8 +258,10 @@ def method_ranking(table: pd.DataFrame, *, algorithms=("vanilla", "robust"), exc
 def architecture_ranking(table: pd.DataFrame, *, algorithms=("vanilla", "robust"), exclude=("cam",)) -> pd.DataFrame:
     """Architectures ranked per metric as the paper's Fig. A1 and Table A5.
 
-    Per architecture and metric, the mean over the maps of its ``algorithms`` models (the paper:
-    vanilla and robust, AdvProp left out for a fair comparison) and of every method but
+    Per architecture that has a model of every one of ``algorithms`` (an architecture with its
+    vanilla model alone, as the paper profile's AlexNet, would be compared on other terms) and
+    metric, the mean over the maps of its ``algorithms`` models (the paper: vanilla and robust,
+    AdvProp left out for a fair comparison) and of every method but
     ``exclude`` (CAM: it does not run on AlexNet), Pointing Game and WSL in %; rank 1 = best
     (Deletion: lowest; ties share the best rank, as Table A2); the average rank over the four
     metrics, and the position by average rank (1 = best; a tie shares the mean position).
@@ -278,6 +282,8 @@ def architecture_ranking(table: pd.DataFrame, *, algorithms=("vanilla", "robust"
     """
     t = with_model_columns(table)
     t = t[t["algorithm"].isin(algorithms) & ~t["method"].isin(exclude)]
+    complete = t.groupby("architecture")["algorithm"].nunique() == len(set(algorithms))
+    t = t[t["architecture"].isin(complete[complete].index)]        # architectures with every algorithm
     mean = t.groupby("architecture")[list(METRICS)].mean()
     mean[["pointing_game", "wsl"]] *= 100
     out = pd.DataFrame(index=mean.index)

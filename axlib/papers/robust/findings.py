@@ -171,7 +171,8 @@ def gradient_localisation(comparison: pd.DataFrame, n_images: int) -> Finding:
     rows = {m: _row(comparison, "gradient", m) for m in ("pointing_game", "wsl")}
     return Finding({m: _difference(r) for m, r in rows.items()},
                    "; ".join(f"{m}: {r.difference:+.3f}, {_p_text(r)}" for m, r in rows.items()),
-                   f"{n_images} images, each the mean over 3 architectures x 3 gradient methods")
+                   f"{n_images} images, each the mean over the architectures with a vanilla and a robust model "
+                   "(3 on the canvases) x 3 gradient methods")
 
 
 def cam_perturbation_no_difference(comparison: pd.DataFrame) -> Finding:
@@ -201,9 +202,12 @@ def advprop_between(table: pd.DataFrame) -> Finding:
         position = advprop_position(t)
         return float(position[position.metric.isin(["pointing_game", "wsl"])].between.mean())
 
-    value, low, high, n = image_bootstrap(table, share)
     loc = advprop_position(table)
     loc = loc[loc.metric.isin(["pointing_game", "wsl"])]
+    if loc.empty:
+        return Finding(Estimate.nothing("images", "no architecture with a vanilla, an AdvProp and a robust model"),
+                       "no architecture with all three models in this profile")
+    value, low, high, n = image_bootstrap(table, share)
     return Finding(Estimate(value, low, high, n, "images", "bootstrap over images"),
                    f"{int(loc.between.sum())} of {len(loc)} (architecture, localisation metric) pairs")
 
