@@ -95,3 +95,27 @@ def test_table4_rules():
     assert rule.judge(near).verdict == "reproduced"
     far = {name: Estimate(abs(v - 0.5), abs(v - 0.5), abs(v - 0.5), 100) for name, v in paper_cells.items()}
     assert rule.judge(far).verdict == "not reproduced"
+
+
+def test_cifar100_column_is_judged_only_where_the_paper_reports_it_and_inconclusive_without_a_model():
+    """Fig. 2, Tables 2 and 3 have a CIFAR-100 (VGG16) column; Table 1, Fig. 3 and App. C.1 do
+    not. A profile without a CIFAR-100 model records those three claims with n = 0
+    (inconclusive); one with it judges them and leaves the others to the page's tables."""
+    from axlib.companion.claims import CATALOGUE
+    from axlib.papers.axai import distributions as dist
+
+    rules = {c.id: c.rule for c in CATALOGUE}
+    missing = dist.not_run_records({"cifar10": "cifar10-alexnet", "imagenet": "imagenet-mobilenetv2"})
+    assert [r["claim"] for r in missing] == ["axai.skew_share.cifar100", "axai.quantiles.cifar100",
+                                             "axai.beta.cifar100"]
+    for r in missing:
+        assert rules[r["claim"]].judge(r["estimate"]).verdict == "inconclusive" and "axlib train cifar100-vgg16" in r["note"]
+    assert dist.not_run_records(dict.fromkeys(dist.DATASETS, "m")) == []
+    shapes = {ds: pd.DataFrame({"skewness": np.zeros(120), "excess_kurtosis": np.ones(120),
+                                "qq_r_middle": np.ones(120)}) for ds in dist.DATASETS}
+    assert [r["claim"] for r in dist.skew_records(shapes, dict.fromkeys(dist.DATASETS, "m"))] == [
+        "axai.skew_share.cifar10", "axai.skew_share.cifar100", "axai.skew_share.imagenet"]
+    assert [r["claim"] for r in dist.qq_records(shapes)] == ["axai.qq_heavy_tails.cifar10",
+                                                             "axai.qq_heavy_tails.imagenet"]
+    with pytest.raises(ValueError, match="'cifar100' has no embedded images"):
+        dist.load_images("cifar100", 4, embedded_only=True)

@@ -133,12 +133,41 @@ def test_axai_pages_paper_path_load_the_papers_resnet34(page, size, tmp_path, mo
     monkeypatch.setenv("AXLIB_NOTEBOOK", page)
     loaded = _fake_torchvision_classifiers(tmp_path / "cache" / "pretrained", monkeypatch,
                                            {"imagenet-resnet34": "resnet18"})
+    if "cifar100" in names:                                     # page 02: the paper's VGG16 on CIFAR-100 too
+        assert names["cifar100"] == "cifar100-vgg16"
+        _fake_cifar100_and_vgg16(tmp_path, monkeypatch)
     monkeypatch.setitem(PAGE_SIZES[page], "paper", dict(PAGE_SIZES[page]["smoke"], **{size: paper[size]}))
     ns = run_cells(f"{page}.ipynb", profile="paper")
     assert ns["cfg"].name == "paper" and getattr(ns["cfg"], size) == paper[size]
     assert set(loaded) == {"imagenet-resnet34"}
     recorded = json.loads((tmp_path / f"{page}.results.json").read_text())["claims"]
     assert recorded and {r["profile"] for r in recorded.values()} == {"paper"}
+    if "cifar100" in names:                       # Fig. 2, Tables 2 and 3 have a CIFAR-100 column, judged here
+        for claim in ("axai.skew_share.cifar100", "axai.quantiles.cifar100", "axai.beta.cifar100"):
+            record = recorded[claim]                                     # one estimate, or the parts of AllOf
+            assert {part["n"] for part in record.get("parts", {"": record}).values()} == {16}
+        assert "16 images, cifar100-vgg16" in recorded["axai.skew_share.cifar100"]["note"]
+        assert "axai.ttest.cifar100" not in recorded                 # Table 1 has none: shown, not judged
+
+
+def _fake_cifar100_and_vgg16(tmp_path: Path, monkeypatch) -> None:
+    """A fake official CIFAR-100 tarball behind the data registry and an untrained
+    ``cifar100-vgg16`` checkpoint (with its card) where the registry looks for it."""
+    from test_data import fake_cifar100_tarball
+
+    from axlib.data import registry as data_registry
+    from axlib.models import registry
+    from axlib.models.checkpoints import save_state
+
+    tarball = tmp_path / "cifar-100-python.tar.gz"
+    fake_cifar100_tarball(tarball)
+    fetch = data_registry.fetch
+    monkeypatch.setattr(data_registry, "fetch", lambda name, **kw: tarball if name == "cifar100" else fetch(name, **kw))
+    path = tmp_path / "models" / "cifar100-vgg16.safetensors"
+    torch.manual_seed(0)
+    save_state(registry.MODELS["cifar100-vgg16"].build(), path, {"name": "cifar100-vgg16", "test_accuracy": 0.01})
+    where = registry.checkpoint_path
+    monkeypatch.setattr(registry, "checkpoint_path", lambda name: path if name == "cifar100-vgg16" else where(name))
 
 
 def fake_imagenet_val(root: Path, monkeypatch, per_class: int = 3, labels: list[int] | None = None) -> list[int]:

@@ -48,7 +48,7 @@ PAPER_DATA = {
     "imagenet-val": (("05", "06"), "ILSVRC2012 validation images and boxes, a local copy (the robust study, EXIAA's main grid)"),
     "imagenet-samples": (("02", "06"), "the 1,000 ImageNet sample images, one per class"),
     "cifar10": (("02", "03"), "the official CIFAR-10"),
-    "cifar100": ((), "AXAI's VGG16 / CIFAR-100 column (the training data of cifar100-vgg16)"),
+    "cifar100": (("02",), "AXAI's VGG16 / CIFAR-100 column (and the training data of cifar100-vgg16)"),
     "speech-commands-v0.02": (("07",), "AXAI App. C.4"),
     "rt-polarity": (("07",), "AXAI App. C.4"),
     "coco-val2017": (("08",), "AXAI App. E.2: COCO val2017 images and boxes"),

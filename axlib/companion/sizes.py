@@ -54,15 +54,18 @@ PAGE_SIZES["01_quickshift"] = {
 # cores); steps: PGD iterations (20 as in the paper, 5 under smoke, which only proves the cells
 # run); max_pairs: image pairs of Table 1 (None: all, or a uniform sample of pairs_cap when there
 # are more); batch: images per PGD call; models: the model of each data set (paper: the paper's
-# ResNet34 on ImageNet, torchvision's weights; default: MobileNetV2, shipped).
-_D02 = {"cifar_images": 1000, "imagenet_images": 100, "steps": 20, "max_pairs": None, "pairs_cap": 10_000,
-        "batch": {"cifar10": 250, "imagenet": 8},
+# ResNet34 on ImageNet, torchvision's weights, and its VGG16 on CIFAR-100, trained by `axlib train
+# cifar100-vgg16`; default: MobileNetV2, shipped, and no CIFAR-100 model); cifar100_images: CIFAR-100
+# test images attacked when models names one.
+_D02 = {"cifar_images": 1000, "imagenet_images": 100, "cifar100_images": 1000, "steps": 20, "max_pairs": None,
+        "pairs_cap": 10_000, "batch": {"cifar10": 250, "cifar100": 250, "imagenet": 8},
         "models": {"cifar10": "cifar10-alexnet", "imagenet": "imagenet-mobilenetv2"}}
 PAGE_SIZES["02_attack_distributions"] = {
-    "smoke": _with(_D02, cifar_images=16, imagenet_images=4, steps=5),
+    "smoke": _with(_D02, cifar_images=16, imagenet_images=4, cifar100_images=16, steps=5),
     "default": _D02,
-    "paper": _with(_D02, cifar_images=10_000, imagenet_images=1000, batch={"cifar10": 250, "imagenet": 64},
-                   models={"cifar10": "cifar10-alexnet", "imagenet": "imagenet-resnet34"}),
+    "paper": _with(_D02, cifar_images=10_000, imagenet_images=1000, cifar100_images=10_000,
+                   batch={"cifar10": 250, "cifar100": 250, "imagenet": 64},
+                   models={"cifar10": "cifar10-alexnet", "cifar100": "cifar100-vgg16", "imagenet": "imagenet-resnet34"}),
 }
 # ----------------------------------------------------------------------- 03 quantile selection
 # cifar_images / imagenet_images: images attacked (the page's n_cifar / n_imagenet); alphas /

@@ -42,15 +42,22 @@ __all__ = [
     "EMBEDDED_IMAGES", "load_images", "attack_datasets", "attack_records", "skew_table", "skew_records",
     "qq_table", "qq_records",
     "pairwise_all", "pairwise_records", "unclipped_images", "anova_table", "anova_records", "clipping_table",
-    "shape_table", "quantile_records", "beta_fits", "beta_growth", "beta_records",
+    "shape_table", "quantile_records", "beta_fits", "beta_growth", "beta_records", "not_run_records",
+    "DATASETS", "PAPER_DATASETS", "LABELS",
     "attack_magnitudes", "pairwise_pvalues", "pvalue_summary", "shape_summary", "fixed_support",
     "table1", "table2", "plot_table2", "table3", "quantile_shape",
     "cis_beside_paper",
     "plot_magnitudes", "plot_skewness", "plot_qq", "plot_pvalues", "plot_beta_fit",
 ]
 
-DATASETS = ("cifar10", "imagenet")
-LABELS = {"cifar10": "CIFAR-10", "imagenet": "ImageNet"}
+DATASETS = ("cifar10", "cifar100", "imagenet")
+LABELS = {"cifar10": "CIFAR-10", "cifar100": "CIFAR-100", "imagenet": "ImageNet"}
+PAPER_DATASETS = {"skew_share": DATASETS, "qq_heavy_tails": ("cifar10", "imagenet"),
+                  "ttest": ("cifar10", "imagenet"), "mannwhitney": ("cifar10", "imagenet"),
+                  "anova": ("cifar10", "imagenet"), "quantiles": DATASETS, "beta": DATASETS}
+"""The data sets of each claim of the page the paper reports (``axai.<kind>.<dataset>``): Fig. 2,
+Tables 2 and 3 have a CIFAR-100 (VGG16) column; Fig. 3, Table 1 and App. C.1 do not, so the
+CIFAR-100 numbers of those appear in the page's tables only."""
 
 STAT_ORDER = ("q15", "q25", "mean", "median", "q75", "q85")
 _MIDDLE_Z = 1.2816                  # N(0, 1) 90th percentile: the central 80 % of a Q-Q plot
@@ -185,7 +192,9 @@ def table1(summaries: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         check_choice("dataset", dataset, DATASETS, case_sensitive=True)
         for test, name in (("t", "t-test"), ("u", "Mann-Whitney U")):
             s = summary.loc[test]
-            rows.append({"data set": LABELS[dataset], "test": name, "paper": paper.PVALUES[dataset][test].value,
+            quoted = paper.PVALUES.get(dataset, {}).get(test)            # Table 1 has no CIFAR-100 column
+            rows.append({"data set": LABELS[dataset], "test": name,
+                         "paper": float("nan") if quoted is None else quoted.value,
                          "pairs": int(s["pairs"]), "mean": s["mean"], "median": s["median"],
                          "rejected": s["rejected"]})
     return pd.DataFrame(rows).set_index(["data set", "test"])
@@ -407,21 +416,29 @@ def plot_beta_fit(delta, supports: Mapping[str, tuple[float, float] | str], *, b
 
 
 # --------------------------------------------------------------------------- the page (notebook 02)
-EMBEDDED_IMAGES = {"cifar10": 2000, "imagenet": 250}
-"""Test images shipped per data set: the embedded CIFAR-10 subset and ImageNet sample images."""
+EMBEDDED_IMAGES = {"cifar10": 2000, "cifar100": 0, "imagenet": 250}
+"""Test images shipped per data set: the embedded CIFAR-10 subset and ImageNet sample images
+(none of CIFAR-100: the paper profile downloads it)."""
 
 
 def load_images(dataset: str, n: int, *, embedded_only: bool = False):
     """The first ``n`` test images of ``dataset`` ("cifar10": the embedded subset up to 2,000, the
-    full test set above; "imagenet": the embedded samples up to 250, downloaded above).
-    embedded_only: never download, take at most the :data:`EMBEDDED_IMAGES` instead (page 03).
+    full test set above; "cifar100": the official test set, downloaded; "imagenet": the embedded
+    samples up to 250, downloaded above). embedded_only: never download, take at most the
+    :data:`EMBEDDED_IMAGES` instead (page 03; refused for CIFAR-100, which has none).
     Returns (x (n, 3, H, W) in [0, 1], y (n,), class names)."""
-    from axlib.data.cifar import cifar10, cifar10_test
+    from axlib.data.cifar import cifar10, cifar10_test, cifar100
     from axlib.data.imagenet import imagenet_samples
 
     check_choice("dataset", dataset, DATASETS, case_sensitive=True)
     if embedded_only:
+        if not EMBEDDED_IMAGES[dataset]:
+            raise ValueError(f"dataset {dataset!r} has no embedded images; embedded_only needs one of "
+                             f"{[d for d, k in EMBEDDED_IMAGES.items() if k]}")
         n = min(n, EMBEDDED_IMAGES[dataset])
+    if dataset == "cifar100":
+        x, y, classes = cifar100("test")
+        return x[:n], y[:n], classes
     if dataset == "cifar10":
         if n <= EMBEDDED_IMAGES["cifar10"]:
             return cifar10_test(n)
@@ -508,7 +525,7 @@ def skew_records(shapes: Mapping[str, pd.DataFrame], models: Mapping[str, str]) 
     :meth:`~axlib.companion.results.Recorder.judge`, the estimate the share of images with
     |g1| > 0.5 and its Clopper-Pearson interval (:data:`claims.SKEW_SHARE_RULE` judges it)."""
     out = []
-    for ds, s in shapes.items():
+    for ds, s in _reported(shapes, "skew_share"):
         skew = s["skewness"].to_numpy()
         out.append(dict(claim=f"axai.skew_share.{ds}", estimate=estimates.share(np.abs(skew) > 0.5),
                         unit="share of images with |skewness| > 0.5",
@@ -533,7 +550,7 @@ def qq_records(shapes: Mapping[str, pd.DataFrame], r_min: float = 0.98) -> list[
     keywords, the estimate the share of heavy-tailed images with a straight Q-Q middle
     (:data:`claims.HEAVY_TAILS_RULE`)."""
     out = []
-    for ds, s in shapes.items():
+    for ds, s in _reported(shapes, "qq_heavy_tails"):
         k, r = s["excess_kurtosis"], s["qq_r_middle"]
         out.append(dict(
             claim=f"axai.qq_heavy_tails.{ds}", estimate=estimates.share((k > 0) & (r >= r_min)),
@@ -564,7 +581,7 @@ def pairwise_records(pair_frames: Mapping[str, pd.DataFrame], deltas: Mapping[st
     pairs with p < 0.05 and its bootstrap interval over images (:data:`claims.PAIRWISE_RULE`);
     pair_frames: {dataset: :func:`pairwise_pvalues`}."""
     out = []
-    for ds, frame in pair_frames.items():
+    for ds, frame in _reported(pair_frames, "ttest"):
         for column, name in (("t_p", "ttest"), ("u_p", "mannwhitney")):
             p = frame[column]
             out.append(dict(
@@ -583,7 +600,8 @@ def unclipped_images(shapes: Mapping[str, pd.DataFrame], max_zeros: float = 1e-3
 def anova_table(deltas: Mapping[str, np.ndarray], unclipped: Mapping[str, np.ndarray]) -> pd.DataFrame:
     """One-way ANOVA over all images of each data set, and over the unclipped ones only.
     One row per dataset key: images, ANOVA p, paper, images without clipping, ANOVA p, those."""
-    return pd.DataFrame({ds: {"images": len(d), "ANOVA p": stats.anova(d), "paper": paper.ANOVA[ds].value,
+    return pd.DataFrame({ds: {"images": len(d), "ANOVA p": stats.anova(d),
+                              "paper": paper.ANOVA[ds].value if ds in paper.ANOVA else float("nan"),
                               "images without clipping": len(unclipped[ds]),
                               "ANOVA p, those": stats.anova(d[unclipped[ds]]) if len(unclipped[ds]) >= 2
                               else float("nan")}
@@ -598,7 +616,34 @@ def anova_records(table: pd.DataFrame) -> list[dict]:
                  note=(f"one-way ANOVA (scipy f_oneway) over {int(row['images'])} images as groups; on the "
                        f"{int(row['images without clipping'])} images whose attack held < 0.1 % of values at 0: "
                        f"p = {row['ANOVA p, those']:.3g}"))
-            for ds, row in table.iterrows()]
+            for ds, row in _reported(dict(table.iterrows()), "anova")]
+
+
+def _reported(per_dataset: Mapping, kind: str) -> list[tuple[str, object]]:
+    """The items of ``per_dataset`` (data set -> value) whose data set the paper reports a claim
+    of ``kind`` for (:data:`PAPER_DATASETS`), in the mapping's order."""
+    return [(ds, value) for ds, value in per_dataset.items() if ds in PAPER_DATASETS[kind]]
+
+
+def not_run_records(models: Mapping[str, str]) -> list[dict]:
+    """For each claim of the page on a data set this profile attacks no images of (``models``:
+    data set -> model name; the default profile has no CIFAR-100 model): a record with n = 0,
+    which its rule judges "inconclusive", and a note saying what would run it.
+    :meth:`~axlib.companion.results.Recorder.judge` keywords."""
+    from axlib.companion.claims import CATALOGUE
+    from axlib.companion.rules import AllOf, Estimate
+
+    rules = {c.id: c.rule for c in CATALOGUE}
+    out = []
+    for kind, datasets in PAPER_DATASETS.items():
+        for ds in (d for d in datasets if d not in models):
+            claim = f"axai.{kind}.{ds}"
+            nothing = Estimate.nothing("images", f"no {LABELS[ds]} images attacked in this profile")
+            out.append(dict(claim=claim, estimate=dict.fromkeys(rules[claim].parts, nothing)
+                            if isinstance(rules[claim], AllOf) else nothing,
+                            note=(f"this profile attacks no {LABELS[ds]} images: the paper's VGG16 is trained by "
+                                  "`axlib train cifar100-vgg16` and attacked by the paper profile")))
+    return out
 
 
 def clipping_table(data: Mapping[str, dict], shapes: Mapping[str, pd.DataFrame], deltas: Mapping[str, np.ndarray],
@@ -635,7 +680,7 @@ def quantile_records(cis: Mapping[str, pd.DataFrame], deltas: Mapping[str, np.nd
     keywords, the estimates the scale-free shape of :func:`estimates.quantile_shape` over the
     images of ``deltas`` (:data:`claims.QUANTILE_RULE`); cis: the page's Table 2 intervals."""
     out = []
-    for ds, ci in cis.items():
+    for ds, ci in _reported(cis, "quantiles"):
         theirs = quantile_shape({k: np.mean(v) for k, v in paper.QUANTILES[ds].items()})
         width = ((ci["high"] - ci["low"]) / ci["estimate"].abs()).loc[["q15", "q25", "q75", "q85"]].max()
         out.append(dict(
@@ -679,7 +724,7 @@ def beta_records(fits: Mapping[tuple[str, str], pd.DataFrame], deltas: Mapping[s
     per-image fits (:func:`claims.beta_shape_rule`), and a table of every support's verdict
     by the same rule (one row per data set)."""
     out, rows = [], []
-    for ds, d in deltas.items():
+    for ds, d in _reported(deltas, "beta"):
         rule = claims.beta_shape_rule(paper.BETA[ds])
         paper_p, paper_q = (float(np.mean(paper.BETA[ds][k])) for k in ("p", "q"))
         supports = {key[1]: ("minmax" if key[1] == "min-max" else fixed_support(d)) for key in fits if key[0] == ds}

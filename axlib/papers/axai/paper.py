@@ -100,14 +100,13 @@ QUANTILES_PRINTED = {stat: _row("3.2, Table 2", label, cells, _T2) for stat, lab
     ("q75", "75th Quantile", ("(1.071e - 02, 1.073e - 02)", "(8.102e - 03, 8.146e - 03)", "(1.011e - 03, 1.016e - 03)")),
     ("q85", "85th Quantile", ("(1.809e - 02, 1.812e - 02)", "(1.413e - 02, 1.418e - 02)", "(1.777e - 03, 1.785e - 03)")),
 )}
-QUANTILES = {ds: {stat: sci_interval(row[ds].value) for stat, row in QUANTILES_PRINTED.items()}
-             for ds in ("cifar10", "imagenet")}
+QUANTILES = {ds: {stat: sci_interval(row[ds].value) for stat, row in QUANTILES_PRINTED.items()} for ds in _T2}
 """Table 2 as numbers, {dataset: {"q15", "q25", "mean", "median", "q75", "q85": (low, high)}}."""
 BETA_PRINTED = {par: _row("3.2, Table 3", par, cells, _T2) for par, cells in (
     ("p", ("(1.124e + 01, 1.132e + 01)", "(2.129e + 01, 2.171e + 01)", "(1.306e + 02, 1.329e + 02)")),
     ("q", ("(1.136e + 01, 1.145e + 01)", "(2.124e + 01, 2.164e + 01)", "(1.303e + 02, 1.326e + 02)")),
 )}
-BETA = {ds: {par: sci_interval(row[ds].value) for par, row in BETA_PRINTED.items()} for ds in ("cifar10", "imagenet")}
+BETA = {ds: {par: sci_interval(row[ds].value) for par, row in BETA_PRINTED.items()} for ds in _T2}
 """Table 3 as numbers, {dataset: {"p", "q": (low, high)}} (95 % intervals of the beta shape parameters)."""
 
 

@@ -55,11 +55,9 @@ from axlib.models.registry import canvas_model_name as model_name
 from axlib.papers.robust import paper
 
 __all__ = ["ARCHITECTURES", "ALGORITHMS", "STUDY_MODELS", "IMAGENET_STUDY_MODELS", "MODEL_ROLES", "STUDY_DATA",
-           "model_name", "PAPER_SETTINGS",
-           "model_label", "applicable_methods", "benchmark", "class_names", "cl_indices",
-           "IMAGENET_PGD", "model_cards", "weights_sha256", "model_macs", "study_shard", "study_shards", "run_study", "with_max_box_accuracy",
-           "tuning_shards", "best_settings",
-           "example_maps", "METRICS"]
+           "model_name", "PAPER_SETTINGS", "model_label", "applicable_methods", "benchmark", "class_names",
+           "cl_indices", "IMAGENET_PGD", "model_cards", "weights_sha256", "model_macs", "study_shard", "study_shards",
+           "run_study", "with_max_box_accuracy", "tuning_shards", "best_settings", "example_maps", "METRICS"]
 
 ARCHITECTURES = tuple(CANVAS_ARCHITECTURES)
 PAPER_NAMES = {"alexnet": "AlexNet", "resnet": "ResNet", "googlenet": "GoogLeNet", "resnet50": "ResNet-50",
