@@ -30,8 +30,10 @@ def run_cells(notebook: str, **parameters) -> dict:
     """Execute the code cells of ``notebook`` but its Colab install cell (IPython syntax, and a
     no-op where axlib is installed); ``parameters`` replace the parameters cell's values (as
     papermill injects them). Returns the namespace."""
+    from IPython.display import display
+
     nb = nbformat.read(NOTEBOOKS / notebook, as_version=4)
-    namespace: dict = {}
+    namespace: dict = {"display": display}                 # as an IPython kernel provides it
     for cell in nb.cells:
         if cell.cell_type != "code" or "colab-install" in cell.metadata.get("tags", []):
             continue
@@ -309,4 +311,120 @@ def test_page_05_paper_path_on_a_fake_validation_split(tmp_path, monkeypatch):
     recorded = json.loads((tmp_path / "05_robust_study.results.json").read_text())["claims"]
     for claim in ("robust.table1.advprop_accuracy", "robust.advprop_between"):       # no AdvProp model
         assert recorded[claim]["verdict"] == "inconclusive" and recorded[claim]["n"] == 0
+    assert {r["profile"] for r in recorded.values()} == {"paper"}
+
+
+@pytest.mark.parametrize("page", ["00_models", "01_quickshift"])
+def test_pages_that_need_nothing_downloaded_run_their_paper_path(page, tmp_path, monkeypatch):
+    """Pages 00 and 01 read only the repository's data under every profile (their paper
+    profile changes sizes alone: more repeats, all 2,000 CIFAR-10 images): every cell runs
+    under the paper profile at the smoke sizes, and `axlib doctor` asks nothing for them."""
+    from axlib.companion import doctor
+    from axlib.companion.sizes import PAGE_SIZES
+
+    assert doctor.page_needs([page], "paper") == []
+    assert set(PAGE_SIZES[page]["paper"]) == set(PAGE_SIZES[page]["smoke"])
+    monkeypatch.setenv("AXLIB_RESULTS_DIR", str(tmp_path))
+    monkeypatch.setenv("AXLIB_NOTEBOOK", page)
+    monkeypatch.setitem(PAGE_SIZES[page], "paper", PAGE_SIZES[page]["smoke"])
+    ns = run_cells(f"{page}.ipynb", profile="paper")
+    assert ns["cfg"].name == "paper"
+    results = tmp_path / f"{page}.results.json"
+    if results.is_file():                                     # page 00 records the models' accuracies
+        assert {r["profile"] for r in json.loads(results.read_text())["claims"].values()} == {"paper"}
+
+
+V002_WORDS = ("backward", "bed", "bird", "cat", "dog", "down", "eight", "five", "follow", "forward", "four", "go",
+              "happy", "house", "learn", "left", "marvin", "nine", "no", "off", "on", "one", "right", "seven",
+              "sheila", "six", "stop", "three", "tree", "two", "up", "visual", "wow", "yes", "zero")
+"""The 35 words of Speech Commands v0.02."""
+
+
+def _fake_speech_commands_v002(path: Path, clips_per_word: int = 8) -> None:
+    """``speech_commands_v0.02.tar.gz`` in the official layout: ``./<word>/<speaker>_nohash_<n>.wav``
+    (16 kHz, 16-bit mono: a tone whose pitch and onset depend on the word, over noise), the validation and
+    testing lists (one clip of each word in each), and a ``_background_noise_`` file."""
+    import io
+    import tarfile
+    import wave
+
+    def wav(samples: np.ndarray) -> bytes:
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(16000)
+            w.writeframes(samples.astype("<i2").tobytes())
+        return buffer.getvalue()
+
+    def add(tar, name: str, data: bytes) -> None:
+        info = tarfile.TarInfo("./" + name)
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+
+    t = np.arange(16000) / 16000
+    rng = np.random.default_rng(0)
+    lists = {"validation": [], "testing": []}
+    with tarfile.open(path, "w:gz") as tar:
+        for w_i, word in enumerate(V002_WORDS):
+            for n in range(clips_per_word):
+                name = f"{word}/{n:04x}beef_nohash_0.wav"
+                onset = 0.1 + 0.02 * (n % 5)
+                tone = np.sin(2 * np.pi * (200 + 60 * w_i) * t) * ((t > onset) & (t < onset + 0.5))
+                add(tar, name, wav(8000 * tone + rng.normal(0, 300, t.shape)))    # a noise floor, as recordings have
+                if n == 0:
+                    lists["validation"].append(name)
+                elif n == 1:
+                    lists["testing"].append(name)
+        for key, names in lists.items():
+            add(tar, f"{key}_list.txt", ("\n".join(names) + "\n").encode())
+        add(tar, "_background_noise_/white_noise.wav", wav(np.zeros(16000)))
+
+
+def _fake_rt_polarity(path: Path) -> None:
+    """``rt-polarity.tar.gz`` in the official layout (``rt-polaritydata/rt-polarity.{neg,pos}``),
+    holding the embedded copy's bytes (the same 10,662 lines, so the shipped TextCNN's vocabulary fits)."""
+    import io
+    import tarfile
+
+    from axlib._util.paths import repo_data_dir
+
+    with tarfile.open(path, "w:gz") as tar:
+        for name in ("rt-polarity.neg", "rt-polarity.pos"):
+            data = (repo_data_dir() / "text" / name).read_bytes()
+            info = tarfile.TarInfo(f"rt-polaritydata/{name}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+
+
+def test_page_07_paper_path_on_fake_speech_commands_v002_and_a_fake_polarity_download(tmp_path, monkeypatch):
+    """Page 07 under the paper profile: the full Speech Commands v0.02 testing list (a fake
+    archive of the 35 words in the official layout), the 35-word LeNet trained by its recipe
+    because no checkpoint is there (into a temporary folder), and Sentence Polarity from the
+    downloaded tarball (a fake with the official layout); every cell runs."""
+    from axlib.companion.sizes import PAGE_SIZES
+    from axlib.data import registry as data_registry
+    from axlib.models import registry
+
+    paper = PAGE_SIZES["07_speech_text"]["paper"]
+    assert (paper["speech_data"], paper["speech_model"], paper["text_source"]) == (
+        "v002-testing", "speech-lenet-v002", "download")
+    archives = {"speech-commands-v0.02": tmp_path / "speech_commands_v0.02.tar.gz",
+                "rt-polarity": tmp_path / "rt-polarity.tar.gz"}
+    _fake_speech_commands_v002(archives["speech-commands-v0.02"])
+    _fake_rt_polarity(archives["rt-polarity"])
+    monkeypatch.setattr(data_registry, "fetch", lambda name, **kw: archives[name])
+    where = registry.checkpoint_path
+    monkeypatch.setattr(registry, "checkpoint_path", lambda name: tmp_path / "models" / f"{name}.safetensors"
+                        if name == "speech-lenet-v002" else where(name))
+    monkeypatch.setenv("AXLIB_RESULTS_DIR", str(tmp_path))
+    monkeypatch.setenv("AXLIB_NOTEBOOK", "07_speech_text")
+    sizes = {k: paper[k] for k in ("speech_data", "speech_model", "text_source")}
+    monkeypatch.setitem(PAGE_SIZES["07_speech_text"], "paper", dict(PAGE_SIZES["07_speech_text"]["smoke"], **sizes))
+    ns = run_cells("07_speech_text.ipynb", profile="paper")
+    assert ns["cfg"].name == "paper" and len(ns["clips"]["words"]) == 35 and len(ns["clips"]["held"]) == 35
+    assert (tmp_path / "models" / "speech-lenet-v002.safetensors").is_file()          # trained by its recipe
+    assert len(ns["tdata"]["sentences"]) == 10_662
+    recorded = json.loads((tmp_path / "07_speech_text.results.json").read_text())["claims"]
+    assert {"speech.lenet.held_out_accuracy", "c4.skew_share.speech", "c4.beta.text"} <= set(recorded)
     assert {r["profile"] for r in recorded.values()} == {"paper"}

@@ -103,6 +103,9 @@ def test_examples_timing_and_neighbours_on_a_small_model(clips):
     assert fields["estimate"].n == 2 and fields["estimate"].n_of == "clips"
     right = axai_speech.timing_fields("right", neighbours["right"], examples["right"], clips, k=4, cells=(8, 10))
     assert set(right["estimate"]) == {"start - middle", "end - middle"}
+    none = axai_speech.timing_fields("three", {**neighbours["three"], "timing": []}, examples["three"], clips, k=4,
+                                     cells=(8, 10))                     # no clip classified correctly: n = 0
+    assert none["estimate"].n == 0 and none["ours"] == "no correctly classified clip of 'three'"
     assert neighbours["three"]["confused"] == ["three"]                          # held-out clip 3
     fields = axai_speech.neighbour_fields("right", neighbours["right"], steps=2)
     assert fields["ours"] in clips["words"] and "PGD-2 on the 2 correctly" in fields["note"]

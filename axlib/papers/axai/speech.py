@@ -311,15 +311,19 @@ def timing_fields(word: str, result: dict, example: dict, clips: dict, *, k: int
     :func:`neighbour_attacks`), the mean per-clip difference between the share of the explanation
     in the start (and, for "right", the end) third of the word and in its middle ("three": the
     larger of middle and end), bootstrap over clips; ``example``: the Fig. 5 clip shown."""
-    t = pd.DataFrame(result["timing"])
-    if word == "right":
+    t = pd.DataFrame(result["timing"], columns=["start", "middle", "end", "outside"])
+    if t.empty:                              # no clip of the word classified correctly: nothing to measure
+        nothing = Estimate.nothing("clips", f"no correctly classified clip of '{word}'")
+        estimate = {"start - middle": nothing, "end - middle": nothing} if word == "right" else nothing
+    elif word == "right":
         estimate = {"start - middle": Estimate.mean((t.start - t.middle).to_numpy(), "clips"),
                     "end - middle": Estimate.mean((t.end - t.middle).to_numpy(), "clips")}
     else:
         estimate = Estimate.mean((t.start - t[["middle", "end"]].max(axis=1)).to_numpy(), "clips")
     shown = example["timing"]
     return {"estimate": estimate, "unit": "share of the explanation per third of the word",
-            "ours": f"mean start {t.start.mean():.2f}, middle {t.middle.mean():.2f}, end {t.end.mean():.2f}",
+            "ours": (f"no correctly classified clip of '{word}'" if t.empty else
+                     f"mean start {t.start.mean():.2f}, middle {t.middle.mean():.2f}, end {t.end.mean():.2f}"),
             "note": (f"{len(t)} correctly classified clips of '{word}', top {k} of {cells[0] * cells[1]} grid cells; the "
                      f"Fig. 5 clip {clips['files'][example['idx']]}: start {shown['start']:.2f}, middle "
                      f"{shown['middle']:.2f}, end {shown['end']:.2f}; the paper's axis is not the clip's 0-1 s, so the "
