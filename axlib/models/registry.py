@@ -81,9 +81,10 @@ MODELS: dict[str, ModelSpec] = {
 
 
 CIFAR100_RECIPE = dict(CIFAR10_RECIPE, epochs=60, memory_format="channels_last")
-"""VGG16 on CIFAR-100: the CIFAR-10 recipe for 60 epochs (one cycle, SGD, crop + flip): about
-100 minutes on one GPU, far beyond a CPU session; not shipped (the paper states no accuracy for
-its VGG16; VGG16 with batch norm reaches about 70 % on CIFAR-100 with recipes of this kind)."""
+"""VGG16 on CIFAR-100: the CIFAR-10 recipe for 60 epochs (one cycle, SGD, crop + flip): 5.6 PFLOP
+of training arithmetic (0.63 GFLOPs a forward pass, three for a training step, 3M images), minutes
+on one current GPU by that count, not measured here (no GPU) and beyond a CPU session; not
+shipped. The paper states no accuracy for its VGG16."""
 MODELS["cifar100-vgg16"] = ModelSpec(
     build=lambda: VGG16Cifar(num_classes=100), dataset="cifar100", recipe=CIFAR100_RECIPE,
     description="VGG16 with batch norm, CIFAR form (13 convolutions, one linear layer), on CIFAR-100 (AXAI's "
