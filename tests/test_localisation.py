@@ -190,6 +190,24 @@ def test_imagenet_localisation_reads_filters_and_maps(ilsvrc):
         L.imagenet_localisation(images, boxes, n=3)
 
 
+def test_imagenet_boxes_decode_only_the_images_a_subset_names(ilsvrc, monkeypatch):
+    """The robust study's ImageNet set: labels, boxes and ids from the box files alone; a subset
+    decodes its own images, the same pixels the whole set has."""
+    from axlib.data import imagenet
+
+    images, boxes = ilsvrc
+    whole = L.imagenet_localisation(images, boxes, n=None)
+    decoded = []
+    preprocess = imagenet.preprocess
+    monkeypatch.setattr(imagenet, "preprocess", lambda image, **kw: decoded.append(image.size) or preprocess(image, **kw))
+    lazy = L.ImagenetBoxes(images, boxes)
+    assert len(lazy) == 2 and lazy.y.tolist() == [1, 7] and lazy.ids == whole.ids and not decoded
+    one = lazy.subset([1])
+    assert one.ids == ("ILSVRC2012_val_00000004",) and len(decoded) == 1
+    assert torch.equal(one.x[0], whole.x[1]) and torch.equal(one.boxes, whole.boxes[1:])
+    assert lazy.subset(slice(0, 1)).ids == whole.ids[:1]
+
+
 def test_imagenet_localisation_errors(ilsvrc, tmp_path):
     images, boxes = ilsvrc
     with pytest.raises(FileNotFoundError, match="images_dir"):

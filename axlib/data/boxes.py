@@ -349,39 +349,6 @@ def _filtered(boxes_dir: Path, max_box_fraction: float) -> list[BoxAnnotation]:
                   key=lambda a: a.filename)
 
 
-def _load(annotations: Sequence[BoxAnnotation], files: dict[str, Path], images_dir: Path,
-          resize: int, crop: int) -> LocalisationSet:
-    """Decode, preprocess and box-map the annotated images; drop boxes outside the crop."""
-    from PIL import Image
-
-    from axlib.data.imagenet import IMAGENET_WNIDS, preprocess
-
-    index = {w: i for i, w in enumerate(IMAGENET_WNIDS)}
-    xs, ys, boxes, ids = [], [], [], []
-    for ann in annotations:
-        wnid, box = ann.objects[0]
-        if wnid not in index:
-            raise ValueError(f"{ann.filename}: {wnid!r} is not one of the 1,000 ILSVRC2012 wnids")
-        if ann.filename not in files:
-            raise FileNotFoundError(f"image {ann.filename}.JPEG not found under {images_dir}")
-        mapped = map_box(box, ann.width, ann.height, resize=resize, crop=crop)
-        if mapped[2] <= mapped[0] or mapped[3] <= mapped[1]:
-            continue
-        with Image.open(files[ann.filename]) as image:
-            if image.size != (ann.width, ann.height):
-                raise ValueError(f"{ann.filename}: image is {image.size[0]}x{image.size[1]}, "
-                                 f"its XML says {ann.width}x{ann.height}")
-            xs.append(preprocess(image, resize=resize, crop=crop))
-        ys.append(index[wnid])
-        boxes.append(mapped)
-        ids.append(ann.filename)
-    if not xs:
-        return LocalisationSet(torch.empty(0, 3, crop, crop), torch.empty(0, dtype=torch.int64),
-                               torch.empty(0, 4), ())
-    return LocalisationSet(torch.stack(xs), torch.tensor(ys, dtype=torch.int64),
-                           torch.tensor(boxes, dtype=torch.float32), tuple(ids))
-
-
 def _concat(parts: Sequence[LocalisationSet], crop: int) -> LocalisationSet:
     parts = [p for p in parts if len(p)]
     if not parts:
@@ -394,41 +361,35 @@ def _concat(parts: Sequence[LocalisationSet], crop: int) -> LocalisationSet:
 def imagenet_localisation(images_dir, boxes_dir, *, n: int | None = 2000, seed: int = 0,
                           max_box_fraction: float = 0.5, resize: int = 256,
                           crop: int = 224) -> LocalisationSet:
-    """The paper's ILSVRC2012 localisation set (its subset (a): random filtered images).
+    """The paper's ILSVRC2012 localisation set (its subset (a): random filtered images), loaded.
 
     images_dir: folder holding the validation JPEGs (``ILSVRC2012_val_XXXXXXXX.JPEG``, at any
     depth); boxes_dir: folder of the bounding-box XML files (one per image, same stem).
-    The XMLs are filtered with :func:`paper_filter`; of the survivors (sorted by file name)
-    ``n`` are drawn at random without replacement with ``numpy.random.default_rng(seed)``
-    (None: all; mind the memory, 0.6 MB an image), returned in file-name order; the label is
-    the box's WordNet id's index in :data:`axlib.data.imagenet.IMAGENET_WNIDS`. Images whose
-    box leaves the centre crop entirely are dropped after drawing (so fewer than n may come
-    back; ``len`` says). Returns a :class:`LocalisationSet` with x (N, 3, crop, crop) and
-    boxes mapped with :func:`map_box`.
+    The XMLs are filtered with :func:`paper_filter` and to boxes that stay visible in the centre
+    crop; of the survivors (sorted by file name) ``n`` are drawn at random without replacement
+    with ``numpy.random.default_rng(seed)`` (None: all; mind the memory, 0.6 MB an image),
+    returned in file-name order; the label is the box's WordNet id's index in
+    :data:`axlib.data.imagenet.IMAGENET_WNIDS`. Returns a :class:`LocalisationSet` with x (N, 3,
+    crop, crop) and boxes mapped with :func:`map_box` (:class:`ImagenetBoxes`, decoded whole).
     Raises FileNotFoundError when a folder is missing or holds no XML / an XML's image is
     absent; ValueError for bad n / seed or an unknown wnid.
     """
-    images_dir, boxes_dir = _check_folders(images_dir, boxes_dir)
-    seed = check_int("seed", seed, low=0)
-    kept = _filtered(boxes_dir, max_box_fraction)
-    if n is not None:
-        n = check_int("n", n, low=1, high=len(kept))
-        pick = np.sort(np.random.default_rng(seed).choice(len(kept), size=n, replace=False))
-        kept = [kept[i] for i in pick]
-    return _load(kept, _image_index(images_dir), images_dir, resize, crop)
+    data = ImagenetBoxes(images_dir, boxes_dir, n=n, seed=seed, max_box_fraction=max_box_fraction, resize=resize,
+                         crop=crop)
+    return data.subset(slice(None))
 
 
 class ImagenetBoxes:
     """The paper's filtered ILSVRC2012 validation images as a set loaded on demand.
 
-    The box files are filtered as :func:`imagenet_localisation` filters them (one box, at most
-    ``max_box_fraction`` of the image) and, here before drawing, to boxes that stay visible in
-    the centre crop; ``n`` of the survivors are drawn with ``numpy.random.default_rng(seed)``
+    The box files are filtered as the paper filters them (:func:`paper_filter`: one box, at most
+    ``max_box_fraction`` of the image) and to boxes that stay visible in the centre crop; ``n``
+    of the survivors are drawn with ``numpy.random.default_rng(seed)``
     (None: all) and kept in file-name order. ``y`` (N,), ``boxes`` (N, 4) and ``ids`` come from
     the box files alone; :meth:`subset` decodes only the images asked for, so a shard of the
     robust study loads its own images, not the set (0.6 MB an image at 224 px).
-    Raises FileNotFoundError / ValueError as :func:`imagenet_localisation`; ValueError when n
-    exceeds the survivors.
+    Raises FileNotFoundError when a folder is missing, holds no XML, or an image is absent;
+    ValueError for bad n / seed (n above the survivors) or an unknown wnid.
     """
 
     def __init__(self, images_dir, boxes_dir, *, n: int | None = None, seed: int = 0,
@@ -495,24 +456,20 @@ def imagenet_cl(images_dir, boxes_dir, models: Sequence, *, n: int = 2000, seed:
     kept, until n are found (a random sample of the correct ones). Returned in visiting order.
     Raises ValueError if fewer than n images qualify, or for bad n / seed / chunk.
     """
-    images_dir, boxes_dir = _check_folders(images_dir, boxes_dir)
-    seed = check_int("seed", seed, low=0)
+    data = ImagenetBoxes(images_dir, boxes_dir, n=None, seed=seed, max_box_fraction=max_box_fraction,
+                         resize=resize, crop=crop)
     n = check_int("n", n, low=1)
     chunk = check_int("chunk", chunk, low=1)
-    kept = _filtered(boxes_dir, max_box_fraction)
-    order = np.random.default_rng(seed).permutation(len(kept))
-    files = _image_index(images_dir)
+    order = np.random.default_rng(seed).permutation(len(data))
     found, total = [], 0
     for start in range(0, len(order), chunk):
-        part = _load([kept[i] for i in order[start:start + chunk]], files, images_dir, resize, crop)
-        if not len(part):
-            continue
+        part = data.subset(order[start:start + chunk])
         good = part.subset(correctly_classified(models, part.x, part.y, batch_size=batch_size))
         found.append(good.subset(slice(0, n - total)))
         total += len(found[-1])
         if total >= n:
             return _concat(found, crop)
-    raise ValueError(f"n = {n} but only {total} of the {len(kept)} filtered images are classified "
+    raise ValueError(f"n = {n} but only {total} of the {len(data)} filtered images are classified "
                      "correctly by every model")
 
 
