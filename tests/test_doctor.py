@@ -38,11 +38,11 @@ def test_a_models_pages_are_those_whose_paper_sizes_name_it(empty):
     assert found["imagenet-vit-b16"].pages == "06 (EXIAA's ViT-B/16)"
     assert found["imagenet-resnet50"].pages == "05 (robust study)"
     assert found["imagenet-alexnet-robust"].pages == "none yet (robust study)"   # no public checkpoint: no page names it
-    assert found["imagenet-val"].pages.startswith("05, 06 (")
+    assert found["imagenet-val"].pages.startswith("02, 03, 04, 04b, 05, 06 (")
     vgg = found["cifar100-vgg16"]                                   # no upstream: trained by its recipe
     assert (vgg.status, vgg.size, vgg.how) == ("missing", "59 MB", "axlib train cifar100-vgg16 (its recipe: 60 epochs "
                                                                     "on cifar100)")
-    assert {n.name for n in doctor.page_needs(["04_benchmarks"], "paper")} == {"imagenet-resnet34"}
+    assert {n.name for n in doctor.page_needs(["04_benchmarks"], "paper")} == {"imagenet-resnet34", "imagenet-val"}
 
 
 def test_other_profiles_need_nothing(empty, capsys):

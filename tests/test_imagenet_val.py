@@ -110,20 +110,29 @@ def test_validation_images_load_only_the_positions_asked_for_with_labels_from_th
     root = tmp_path / "extracted"
     (root / "val").mkdir(parents=True)
     (root / "bbox" / "val").mkdir(parents=True)
-    classes = [3, 0, 999]                                          # the label of each position, by its box file
-    for i, label in enumerate(classes, start=1):
+    position_labels = [3, 0, 999]                                  # the label of each position, by its box file
+    for i, label in enumerate(position_labels, start=1):
         stem = f"ILSVRC2012_val_{i:08d}"
         Image.new("RGB", (64, 48), (80 * i, 20, 200)).save(root / "val" / f"{stem}.JPEG")
         (root / "bbox" / "val" / f"{stem}.xml").write_text(XML.format(stem=stem, wnid=IMAGENET_WNIDS[label]))
     monkeypatch.setenv(imagenet_val.ENV, str(root))
     imagenet_val.validation_images.cache_clear()
     split = imagenet_val.validation_images()
-    assert len(split) == 3 and split.labels.tolist() == classes
+    assert len(split) == 3 and split.labels.tolist() == position_labels
     x = split[[2, 0]]
     with Image.open(root / "val" / "ILSVRC2012_val_00000003.JPEG") as image:
         assert x.shape == (2, 3, 224, 224) and x[0].equal(preprocess(image))
     with pytest.raises(IndexError, match=r"positions in \[0, 2\]"):
         split[[3]]
+    from axlib.data.imagenet import imagenet_images
+
+    x2, y2, classes = imagenet_images(2, "val")                          # AXAI's pages, paper profile
+    assert x2.shape == (2, 3, 224, 224) and set(y2.tolist()) <= set(position_labels) and len(classes) == 1000
+    assert imagenet_val.random_images(2)[1].tolist() == y2.tolist()      # seeded: the same draw
+    with pytest.raises(ValueError, match="n must be"):
+        imagenet_val.random_images(4)
+    with pytest.raises(ValueError, match="source must be one of .'samples', 'val'., got 'test'"):
+        imagenet_images(2, "test")
     (root / "bbox" / "val" / "ILSVRC2012_val_00000002.xml").unlink()
     imagenet_val.validation_images.cache_clear()
     with pytest.raises(FileNotFoundError, match="ILSVRC2012_val_00000002.JPEG has no box file"):

@@ -123,7 +123,8 @@ def _fake_torchvision_classifiers(folder: Path, monkeypatch, architectures: dict
                                         ("04b_attack_appendices", "imagenet_model")])
 def test_axai_pages_paper_path_load_the_papers_resnet34(page, size, tmp_path, monkeypatch):
     """The AXAI pages under the paper profile load the paper's ResNet34 by name (here a fake
-    torchvision checkpoint of a small ResNet), at the smoke profile's sizes."""
+    torchvision checkpoint of a small ResNet) and read random ImageNet validation images (a fake
+    copy in the official layout), at the smoke profile's sizes."""
     from axlib.companion.sizes import PAGE_SIZES
 
     paper = PAGE_SIZES[page]["paper"]
@@ -138,8 +139,16 @@ def test_axai_pages_paper_path_load_the_papers_resnet34(page, size, tmp_path, mo
     if "cifar100" in names:                                     # page 02: the paper's VGG16 on CIFAR-100 too
         assert names["cifar100"] == "cifar100-vgg16"
         _fake_cifar100_and_vgg16(tmp_path, monkeypatch)
-    monkeypatch.setitem(PAGE_SIZES[page], "paper", dict(PAGE_SIZES[page]["smoke"], **{size: paper[size]}))
+    assert paper["imagenet_source"] == "val"
+    labels = fake_imagenet_val(tmp_path / "imagenet", monkeypatch)
+    monkeypatch.setitem(PAGE_SIZES[page], "paper", dict(PAGE_SIZES[page]["smoke"], **{size: paper[size]},
+                                                        imagenet_source="val"))
+    read = []
+    from axlib.data import imagenet_val
+    random_images = imagenet_val.random_images
+    monkeypatch.setattr(imagenet_val, "random_images", lambda n, **kw: read.append(n) or random_images(n, **kw))
     ns = run_cells(f"{page}.ipynb", profile="paper")
+    assert read and len(labels) == 3000                     # the ImageNet images came from the validation copy
     assert ns["cfg"].name == "paper" and getattr(ns["cfg"], size) == paper[size]
     assert set(loaded) == {"imagenet-resnet34"}
     recorded = json.loads((tmp_path / f"{page}.results.json").read_text())["claims"]

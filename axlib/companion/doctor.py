@@ -45,8 +45,8 @@ TRAINED_MODELS = {
 trained by its registry recipe (``axlib train NAME``, a GPU advised) -> what it is for."""
 
 PAPER_DATA = {
-    "imagenet-val": (("05", "06"), "ILSVRC2012 validation images and boxes, a local copy (the robust study, EXIAA's main grid)"),
-    "imagenet-samples": (("02", "06"), "the 1,000 ImageNet sample images, one per class"),
+    "imagenet-val": (("02", "03", "04", "04b", "05", "06"), "ILSVRC2012 validation images and boxes, a local copy"),
+    "imagenet-samples": (("06",), "the 1,000 ImageNet sample images, one per class (EXIAA's MobileNetV2 part)"),
     "cifar10": (("02", "03"), "the official CIFAR-10"),
     "cifar100": (("02",), "AXAI's VGG16 / CIFAR-100 column (and the training data of cifar100-vgg16)"),
     "speech-commands-v0.02": (("07",), "AXAI App. C.4"),

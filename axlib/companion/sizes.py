@@ -56,14 +56,17 @@ PAGE_SIZES["01_quickshift"] = {
 # are more); batch: images per PGD call; models: the model of each data set (paper: the paper's
 # ResNet34 on ImageNet, torchvision's weights, and its VGG16 on CIFAR-100, trained by `axlib train
 # cifar100-vgg16`; default: MobileNetV2, shipped, and no CIFAR-100 model); cifar100_images: CIFAR-100
-# test images attacked when models names one.
-_D02 = {"cifar_images": 1000, "imagenet_images": 100, "cifar100_images": 1000, "steps": 20, "max_pairs": None,
+# test images attacked when models names one; imagenet_source: axlib.data.imagenet.IMAGE_SOURCES ("samples":
+# the sample images, one per class; paper: "val", random images of the validation split, AXAI's "random
+# subset of the ImageNet test data set"; the same size on pages 03, 04 and 04b).
+_D02 = {"cifar_images": 1000, "imagenet_images": 100, "imagenet_source": "samples", "cifar100_images": 1000,
+        "steps": 20, "max_pairs": None,
         "pairs_cap": 10_000, "batch": {"cifar10": 250, "cifar100": 250, "imagenet": 8},
         "models": {"cifar10": "cifar10-alexnet", "imagenet": "imagenet-mobilenetv2"}}
 PAGE_SIZES["02_attack_distributions"] = {
     "smoke": _with(_D02, cifar_images=16, imagenet_images=4, cifar100_images=16, steps=5),
     "default": _D02,
-    "paper": _with(_D02, cifar_images=10_000, imagenet_images=1000, cifar100_images=10_000,
+    "paper": _with(_D02, cifar_images=10_000, imagenet_images=1000, imagenet_source="val", cifar100_images=10_000,
                    batch={"cifar10": 250, "cifar100": 250, "imagenet": 64},
                    models={"cifar10": "cifar10-alexnet", "cifar100": "cifar100-vgg16", "imagenet": "imagenet-resnet34"}),
 }
@@ -77,14 +80,15 @@ PAGE_SIZES["02_attack_distributions"] = {
 # 1 thread, CIFAR-10 batches of 1-256 and ImageNet batches of 8, Dec 2026; smoke: 1). Default ImageNet: 28
 # images, so that about 20 are fooled (the ImageNet rules' minimum n; ~19 s per fooled image).
 _GRID = (0.5, 1, 2, 3, 4, 5, 6, 8, 10, 12.5, 15, 17.5, 20, 25, 30, 35, 40, 45, 50)  # reattack.DEFAULT_ALPHAS
-_D03 = {"cifar_images": 500, "imagenet_images": 28, "alphas": _GRID, "imagenet_alphas": _GRID, "pgd_max": 150,
+_D03 = {"cifar_images": 500, "imagenet_images": 28, "imagenet_source": "samples", "alphas": _GRID,
+        "imagenet_alphas": _GRID, "pgd_max": 150,
         "table4_bands": 4, "imagenet_table4_bands": 4, "eps_ref": 0.5, "threads": None,
         "models": {"cifar10": "cifar10-alexnet", "imagenet": "imagenet-mobilenetv2"}}
 PAGE_SIZES["03_quantile_selection"] = {
     "smoke": _with(_D03, cifar_images=16, imagenet_images=1, alphas=(1, 5, 15, 30, 50), imagenet_alphas=(1, 15, 50),
                    pgd_max=16, threads=1),   # all four Table 4 bands: every claim of the page is recorded (axlib book checks)
     "default": _D03,
-    "paper": _with(_D03, cifar_images=2000, imagenet_images=200, pgd_max=None,
+    "paper": _with(_D03, cifar_images=2000, imagenet_images=200, imagenet_source="val", pgd_max=None,
                    models={"cifar10": "cifar10-alexnet", "imagenet": "imagenet-resnet34"}),
 }
 # ----------------------------------------------------------------------- 04 benchmarks
@@ -104,13 +108,15 @@ PAGE_SIZES["03_quantile_selection"] = {
 PAGE_SIZES["04_benchmarks"] = {
     "smoke": dict(threads=1, imagenet_images=2, table5=1, table5_batch=2, lime_samples=20, shap_samples=2,
                   grid_cifar=2, kernel_cifar=2, property1_cifar=2, cifar_background_stop=16, scaling_points=2,
-                  scaling_baselines_up_to=None, imagenet_model="imagenet-mobilenetv2"),
+                  scaling_baselines_up_to=None, imagenet_model="imagenet-mobilenetv2", imagenet_source="samples"),
     "default": dict(threads=None, imagenet_images=32, table5=5, table5_batch=8, lime_samples=1000, shap_samples=200,
                     grid_cifar=10, kernel_cifar=10, property1_cifar=20, cifar_background_stop=1000,
-                    scaling_points=5, scaling_baselines_up_to=224, imagenet_model="imagenet-mobilenetv2"),
+                    scaling_points=5, scaling_baselines_up_to=224, imagenet_model="imagenet-mobilenetv2",
+                    imagenet_source="samples"),
     "paper": dict(threads=None, imagenet_images=250, table5=16, table5_batch=32, lime_samples=1000,
                   shap_samples=200, grid_cifar=3, kernel_cifar=8, property1_cifar=200, cifar_background_stop=2000,
-                  scaling_points=5, scaling_baselines_up_to=None, imagenet_model="imagenet-resnet34"),
+                  scaling_points=5, scaling_baselines_up_to=None, imagenet_model="imagenet-resnet34",
+                  imagenet_source="val"),
 }
 # 04b (appendices B, D, E.4, E.5): b_cifar / b_imagenet: images of appendix B; e4_cifar /
 # e4_imagenet: images of the blur ablation (appendix D reuses the ImageNet ones); e5: images shown
@@ -118,11 +124,11 @@ PAGE_SIZES["04_benchmarks"] = {
 # imagenet_model: the ImageNet classifier (paper: the paper's ResNet34).
 PAGE_SIZES["04b_attack_appendices"] = {
     "smoke": dict(threads=1, imagenet_images=2, b_cifar=4, b_imagenet=1, e4_cifar=16, e4_imagenet=2, e5=4,
-                  e5_robust=16, imagenet_model="imagenet-mobilenetv2"),
+                  e5_robust=16, imagenet_model="imagenet-mobilenetv2", imagenet_source="samples"),
     "default": dict(threads=None, imagenet_images=64, b_cifar=200, b_imagenet=16, e4_cifar=1000, e4_imagenet=64,
-                    e5=6, e5_robust=200, imagenet_model="imagenet-mobilenetv2"),
+                    e5=6, e5_robust=200, imagenet_model="imagenet-mobilenetv2", imagenet_source="samples"),
     "paper": dict(threads=None, imagenet_images=250, b_cifar=2000, b_imagenet=64, e4_cifar=2000, e4_imagenet=250,
-                  e5=8, e5_robust=2000, imagenet_model="imagenet-resnet34"),
+                  e5=8, e5_robust=2000, imagenet_model="imagenet-resnet34", imagenet_source="val"),
 }
 # ----------------------------------------------------------------------- 05 robust study
 # n_study_images: study images per model (the paper: 2,000); n_tune: held-out images of the

@@ -146,3 +146,27 @@ def imagenet_samples(n: int | None = None, source: str = "embedded"):
         paths = [verified(p) for p in paths]
     x, y = load_images(paths)
     return x, y, IMAGENET_CLASSES
+
+
+IMAGE_SOURCES = ("samples", "val")
+"""Where a page's ImageNet images come from: the sample images (one per class) or the validation split."""
+
+
+def imagenet_images(n: int, source: str = "samples"):
+    """``n`` labelled ImageNet images for a 224-pixel classifier, from ``source``.
+
+    ``"samples"``: the sample images, one per class (:func:`imagenet_samples`: the 250 embedded
+    when n <= 250, else the 1,000 downloaded; spread over the classes); ``"val"``: n random
+    images of the ILSVRC2012 validation split of a local copy
+    (:func:`axlib.data.imagenet_val.random_images`: the paper profile's, as AXAI's "random
+    subset of the ImageNet test data set" is read here).
+    Returns (x (n, 3, 224, 224) in [0, 1], y (n,), the 1,000 class names).
+    Raises ValueError for another source or a bad n.
+    """
+    if source not in IMAGE_SOURCES:
+        raise ValueError(f"source must be one of {IMAGE_SOURCES}, got {source!r}")
+    if source == "val":
+        from axlib.data.imagenet_val import random_images
+        return random_images(n)
+    n = check_int("n", n, low=1)
+    return imagenet_samples(n, source="embedded" if n <= len(sample_paths(None, "embedded")) else "full")

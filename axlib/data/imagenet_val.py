@@ -36,7 +36,7 @@ import torch
 from axlib._util.paths import cache_dir
 
 __all__ = ["ENV", "IMAGES_ARCHIVE", "BOXES_ARCHIVE", "VALIDATION_IMAGES", "imagenet_val_dirs", "status",
-           "ValidationImages", "validation_images"]
+           "ValidationImages", "validation_images", "random_images"]
 
 ENV = "AXLIB_IMAGENET"
 IMAGES_ARCHIVE = ("ILSVRC2012_img_val.tar", "29b22e2961454d5413ddabcf34fc5622")
@@ -235,3 +235,17 @@ def validation_images(root: str | None = None) -> ValidationImages:
             raise ValueError(f"{xml[path.stem]}: {wnid!r} is not one of the 1,000 ILSVRC2012 wnids")
         labels.append(index[wnid])
     return ValidationImages(files, labels)
+
+
+def random_images(n: int, seed: int = 0, root: str | None = None):
+    """``n`` random images of the validation split (:func:`validation_images`), drawn without
+    replacement with ``numpy.random.default_rng(seed)`` and kept in file-name order.
+    Returns (x (n, 3, 224, 224) in [0, 1], y (n,) labels from the box files, the 1,000 class
+    names). Raises ValueError when n is not in [1, the split's size]."""
+    from axlib._util.checks import check_int
+    from axlib.data.imagenet import IMAGENET_CLASSES
+
+    split = validation_images(root)
+    n = check_int("n", n, low=1, high=len(split))
+    positions = np.sort(np.random.default_rng(check_int("seed", seed, low=0)).choice(len(split), n, replace=False))
+    return split[positions], split.labels[positions], IMAGENET_CLASSES

@@ -421,16 +421,21 @@ EMBEDDED_IMAGES = {"cifar10": 2000, "cifar100": 0, "imagenet": 250}
 (none of CIFAR-100: the paper profile downloads it)."""
 
 
-def load_images(dataset: str, n: int, *, embedded_only: bool = False):
+def load_images(dataset: str, n: int, *, embedded_only: bool = False, imagenet_source: str = "samples"):
     """The first ``n`` test images of ``dataset`` ("cifar10": the embedded subset up to 2,000, the
-    full test set above; "cifar100": the official test set, downloaded; "imagenet": the embedded
-    samples up to 250, downloaded above). embedded_only: never download, take at most the
-    :data:`EMBEDDED_IMAGES` instead (page 03; refused for CIFAR-100, which has none).
+    full test set above; "cifar100": the official test set, downloaded; "imagenet": by
+    ``imagenet_source``, :func:`axlib.data.imagenet.imagenet_images`: the sample images, embedded
+    up to 250 and downloaded above, or "val", n random images of a local copy of the validation
+    split). embedded_only: never download, take at most the :data:`EMBEDDED_IMAGES` instead
+    (page 03; refused for CIFAR-100, which has none; a local validation copy is no download, so
+    "val" is read as asked).
     Returns (x (n, 3, H, W) in [0, 1], y (n,), class names)."""
     from axlib.data.cifar import cifar10, cifar10_test, cifar100
-    from axlib.data.imagenet import imagenet_samples
+    from axlib.data.imagenet import imagenet_images
 
     check_choice("dataset", dataset, DATASETS, case_sensitive=True)
+    if dataset == "imagenet" and imagenet_source == "val":
+        return imagenet_images(n, "val")
     if embedded_only:
         if not EMBEDDED_IMAGES[dataset]:
             raise ValueError(f"dataset {dataset!r} has no embedded images; embedded_only needs one of "
@@ -444,15 +449,16 @@ def load_images(dataset: str, n: int, *, embedded_only: bool = False):
             return cifar10_test(n)
         x, y, classes = cifar10("test")
         return x[:n], y[:n], classes
-    return imagenet_samples(n, source="embedded" if n <= EMBEDDED_IMAGES["imagenet"] else "full")
+    return imagenet_images(n, imagenet_source)
 
 
 def attack_datasets(models: Mapping[str, str], images: Mapping[str, int], batch: Mapping[str, int], *,
-                    steps: int, device: str = "cpu"):
+                    steps: int, device: str = "cpu", imagenet_source: str = "samples"):
     """Attack every image of each data set with untargeted L2 PGD against the model's prediction.
 
     models, images, batch: {dataset: model name / number of images / PGD batch size}; steps: PGD
-    iterations (budget and step of :func:`axlib.explain.default_attack_params`).
+    iterations (budget and step of :func:`axlib.explain.default_attack_params`); imagenet_source:
+    where the ImageNet images come from (:func:`load_images`).
     Returns (data, deltas, summary): data {dataset: dict(x (N, 3, H, W) on the CPU, y, pred,
     classes, params, flipped (N,) bool)}, deltas {dataset: float64 array (N, C*H*W)} and a
     DataFrame, one row per data set (model, images, eps, step, clean accuracy, attack success,
@@ -466,7 +472,7 @@ def attack_datasets(models: Mapping[str, str], images: Mapping[str, int], batch:
     data, deltas, summary = {}, {}, []
     for ds, name in models.items():
         model = _models.load(name, device=device)
-        x, y, classes = load_images(ds, images[ds])
+        x, y, classes = load_images(ds, images[ds], imagenet_source=imagenet_source)
         x = x.to(device)
         params = default_attack_params(x.shape, steps=steps)
         pred = attacks.predicted_labels(model, x, batch_size=batch[ds]).cpu()

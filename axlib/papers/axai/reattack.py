@@ -425,13 +425,15 @@ def table4_bands(k: int) -> tuple[tuple[float, float], ...]:
     return PAPER_BANDS[:check_int("k", k, 1, len(PAPER_BANDS))]
 
 
-def first_attacks(models, images, *, device: str = "cpu", steps: int = 20) -> tuple[dict, dict]:
+def first_attacks(models, images, *, device: str = "cpu", steps: int = 20,
+                  imagenet_source: str = "samples") -> tuple[dict, dict]:
     """The first attack of section 3.3 on each data set: load model and images, one PGD warm-up
     step, then :func:`full_attack` (budget of :func:`axlib.explain.default_attack_params`).
 
     models: {dataset: model name}; images: {dataset: number of test images} (the first ones of
     :func:`axlib.papers.axai.distributions.load_images`, embedded only: "cifar10" at most
-    2,000, "imagenet" at most 250).
+    2,000, "imagenet" at most 250 sample images; ``imagenet_source="val"``: random images of a
+    local validation copy instead).
     Returns (experiments, timings): experiments {dataset: dict(model, x, y, params, delta,
     fooled, summary)}, timings {(dataset, "first attack"): seconds}.
     """
@@ -444,7 +446,8 @@ def first_attacks(models, images, *, device: str = "cpu", steps: int = 20) -> tu
     experiments, timings = {}, {}
     for name, model_name in models.items():
         model = _models.load(model_name).to(device)
-        x, y = (t.to(device) for t in load_images(name, images[name], embedded_only=True)[:2])
+        x, y = (t.to(device) for t in load_images(name, images[name], embedded_only=True,
+                                                  imagenet_source=imagenet_source)[:2])
         params = default_attack_params(x.shape, steps=steps)
         full_attack(model, x[:1], y[:1], eps=params["eps"], step=params["step"], steps=1)  # warm-up
         start = time.perf_counter()
