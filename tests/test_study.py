@@ -560,3 +560,9 @@ def test_model_summary_pareto_front_on_planted_scores():
     front = summary["pareto_pointing_game"]
     assert not front[models[4]] and front.drop(models[4]).all()              # a trade-off everywhere else
     assert summary["pareto_wsl"].sum() == 1 and summary["pareto_wsl"][models[0]]   # WSL ties: accuracy decides
+
+
+def test_the_paper_runs_eight_methods_on_alexnet_and_mobilenet():
+    assert "cam" not in study.applicable_methods("imagenet-alexnet")
+    assert "cam" not in study.applicable_methods("imagenet-mobilenetv2-robust")
+    assert len(study.applicable_methods("imagenet-resnet50")) == 9 and len(study.applicable_methods("canvas64-resnet")) == 9

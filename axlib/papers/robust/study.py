@@ -109,10 +109,13 @@ A profile's settings and tuning grid are the page's sizes ``method_settings`` an
 
 
 def applicable_methods(name: str) -> tuple[str, ...]:
-    """The methods run on model ``name``: all 9, less CAM for an architecture without global
-    average pooling before the classifier (AlexNet), as in the paper."""
+    """The methods run on model ``name``: all 9, less CAM for AlexNet (no global average pooling
+    before its classifier) and MobileNet-v2, as in the paper ("for MobileNet and AlexNet CNNs, we
+    only run 8 methods as CAM is not applicable to these GAP-less architectures"; torchvision's
+    MobileNet-v2 pools globally before a dropout and its linear layer, so CAM would run on it,
+    but the grid is kept the paper's)."""
     from axlib.explain.methods import METHODS
-    return tuple(m for m in METHODS if not (m == "cam" and _role(name)[0] == "alexnet"))
+    return tuple(m for m in METHODS if not (m == "cam" and _role(name)[0] in ("alexnet", "mobilenetv2")))
 
 
 # --------------------------------------------------------------------------- images
