@@ -566,3 +566,22 @@ def test_the_paper_runs_eight_methods_on_alexnet_and_mobilenet():
     assert "cam" not in study.applicable_methods("imagenet-alexnet")
     assert "cam" not in study.applicable_methods("imagenet-mobilenetv2-robust")
     assert len(study.applicable_methods("imagenet-resnet50")) == 9 and len(study.applicable_methods("canvas64-resnet")) == 9
+
+
+def test_cl_indices_keep_every_image_when_asked():
+    """ImageNet-CL (every model right) or the whole half (the paper's "ImageNet" figures)."""
+    from axlib.data.boxes import LocalisationSet
+
+    class Says(torch.nn.Module):
+        def forward(self, x):
+            return torch.nn.functional.one_hot(torch.zeros(len(x), dtype=torch.long), 10).float()
+
+    data = LocalisationSet(torch.rand(6, 3, 8, 8), torch.tensor([0, 1, 0, 1, 0, 0]), torch.zeros(6, 4),
+                           tuple("abcdef"))
+    assert study.cl_indices([Says()], data, "study", chunk=2) == [0, 2]
+    assert study.cl_indices([Says()], data, "tuning", correct_only=False) == [3, 4, 5]
+    with pytest.raises(ValueError, match="correct_only must be True or False"):
+        study.cl_indices([Says()], data, "study", correct_only="no")
+    assert study.subset_text(data, [0, 2], [3, 4, 5], [0], [3], 1, True) == (
+        "2 of 3 study-half images and 3 of 3 tuning-half images are classified correctly by all 1 models; "
+        "we use 1 and 1.")

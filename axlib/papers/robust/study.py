@@ -56,7 +56,7 @@ from axlib.papers.robust import paper
 
 __all__ = ["ARCHITECTURES", "ALGORITHMS", "STUDY_MODELS", "IMAGENET_STUDY_MODELS", "MODEL_ROLES", "STUDY_DATA",
            "model_name", "PAPER_SETTINGS", "model_label", "applicable_methods", "benchmark", "class_names",
-           "cl_indices", "IMAGENET_PGD", "model_cards", "weights_sha256", "model_macs", "study_shard", "study_shards",
+           "cl_indices", "subset_text", "IMAGENET_PGD", "model_cards", "weights_sha256", "model_macs", "study_shard", "study_shards",
            "run_study", "with_max_box_accuracy", "tuning_shards", "best_settings", "example_maps", "METRICS"]
 
 ARCHITECTURES = tuple(CANVAS_ARCHITECTURES)
@@ -162,25 +162,32 @@ def class_names(data: str) -> tuple[str, ...]:
     return IMAGENET_CLASSES
 
 
-def cl_indices(models: Sequence, data, part: str, n: int | None = None, *, chunk: int = 256) -> list[int]:
+def cl_indices(models: Sequence, data, part: str, n: int | None = None, *, chunk: int = 256,
+               correct_only: bool = True) -> list[int]:
     """Indices into ``data`` of the images every model of ``models`` classifies correctly.
 
     part: "study" (the first half of the set) or "tuning" (the second half: held out from the
     study). n: the first n such images (None: all). The images are classified ``chunk`` at a
-    time (a set decoded on demand is never loaded whole). Raises ValueError for a bad part, or
-    if fewer than n images qualify.
+    time (a set decoded on demand is never loaded whole). correct_only False: every image of
+    the half, classified or not (the paper's "ImageNet" runs beside "ImageNet-CL": Figs. A5, A6,
+    A8, A14). Raises ValueError for a bad part, or if fewer than n images qualify.
     """
     from axlib.data.boxes import correctly_classified
     half = len(data) // 2
     if part not in ("study", "tuning"):
         raise ValueError(f"part must be 'study' or 'tuning', got {part!r}")
+    if not isinstance(correct_only, bool):
+        raise ValueError(f"correct_only must be True or False, got {correct_only!r}")
     span = range(0, half) if part == "study" else range(half, len(data))
     chunk = check_int("chunk", chunk, low=1)
-    idx = []
-    for start in range(span.start, span.stop, chunk):
-        part_set = data.subset(slice(start, min(start + chunk, span.stop)))
-        ok = correctly_classified(list(models), part_set.x, part_set.y)
-        idx += [start + int(i) for i in torch.nonzero(ok).flatten()]
+    if correct_only:
+        idx = []
+        for start in range(span.start, span.stop, chunk):
+            part_set = data.subset(slice(start, min(start + chunk, span.stop)))
+            ok = correctly_classified(list(models), part_set.x, part_set.y)
+            idx += [start + int(i) for i in torch.nonzero(ok).flatten()]
+    else:
+        idx = list(span)
     if n is not None:
         n = check_int("n", n, low=1)
         if len(idx) < n:
@@ -188,6 +195,15 @@ def cl_indices(models: Sequence, data, part: str, n: int | None = None, *, chunk
                              f"correctly by all {len(models)} models")
         idx = idx[:n]
     return idx
+
+
+def subset_text(data, ok_study, ok_tune, idx_study, idx_tune, n_models: int, correct_only: bool) -> str:
+    """One sentence on the images the page uses: how many of each half qualify (every model
+    right, or all when ``correct_only`` is False) and how many are used."""
+    half = len(data) // 2
+    which = f"are classified correctly by all {n_models} models" if correct_only else "qualify (no correctness filter)"
+    return (f"{len(ok_study)} of {half} study-half images and {len(ok_tune)} of {len(data) - half} tuning-half "
+            f"images {which}; we use {len(idx_study)} and {len(idx_tune)}.")
 
 
 # --------------------------------------------------------------------------- the shard task
