@@ -326,12 +326,27 @@ def _pins() -> dict:
     return json.loads(_pins_path().read_text()) if _pins_path().is_file() else {}
 
 
+@functools.lru_cache(maxsize=32)
+def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
+    """sha256 of a checkpoint, once per process for a file of this size and modification time
+    (a page reads a pretrained model's card and loads it several times; DenseNet-161 is 115 MB)."""
+    from axlib.data.registry import sha256_file
+
+    return sha256_file(path)
+
+
+@functools.lru_cache(maxsize=32)
+def _parameter_count(source: PretrainedSource) -> int:
+    return sum(p.numel() for p in _architecture(source).parameters())
+
+
 def _verify(source: PretrainedSource, path: Path) -> str:
     """The file's sha256, after checking it: torchvision's prefix, or the digest pinned for a
     robustness checkpoint when one is. Raises ChecksumError (the file is not used)."""
-    from axlib.data.registry import ChecksumError, sha256_file
+    from axlib.data.registry import ChecksumError
 
-    digest = sha256_file(path)
+    stat = Path(path).stat()
+    digest = _file_sha256(str(path), stat.st_size, stat.st_mtime_ns)
     if source.kind == "torchvision" and not digest.startswith(source.hash_prefix):
         raise ChecksumError(f"{source.name}: {path} has sha256 {digest}, which does not start with "
                             f"{source.hash_prefix} (the digits in torchvision's file name); the file was not used")
@@ -366,7 +381,7 @@ def card(name: str) -> dict:
     path = locate(name)
     return {"name": name, "description": f"{source.architecture}, {source.used_by} ({source.kind})",
             "architecture": source.architecture,
-            "parameters": sum(p.numel() for p in _architecture(source).parameters()),
+            "parameters": _parameter_count(source),
             "dataset": "coco" if source.task == "detection" else "imagenet",
             "test_accuracy": None if top1 is None else top1 / 100.0,
             "accuracy_source": "the upstream's reported ImageNet top-1, not measured here",
