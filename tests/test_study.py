@@ -300,6 +300,9 @@ def test_table1_findings_pair_models_by_architecture_whatever_the_profile_has():
     t1 = sa.model_table(cards, dict.fromkeys(models, 4e9))
     assert list(t1.index) == ["AlexNet", "ResNet-50", "ResNet-50-R", "DenseNet-161", "DenseNet-161-R"]
     assert t1.loc["ResNet-50-R", "training"] == "pretrained" and t1["epochs"].isna().all()
+    assert "upstream top-1 (%)" not in t1                                  # these cards report none
+    cards["imagenet-resnet50"]["reported_top1"] = 0.7613                     # torchvision's, as a fraction
+    assert sa.model_table(cards, dict.fromkeys(models, 4e9)).loc["ResNet-50", "upstream top-1 (%)"] == pytest.approx(76.13)
     ratio = findings.confidence_ratio(cards)                    # (0.9 / 0.5 + 0.8 / 0.4) / 2; AlexNet unpaired
     assert ratio.statistic.value == pytest.approx(1.9) and "2 architectures (resnet50, densenet161)" in ratio.note
     assert "Salman et al." in ratio.note

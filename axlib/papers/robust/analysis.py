@@ -557,7 +557,9 @@ def model_table(cards: dict[str, dict], macs: dict[str, float]) -> pd.DataFrame:
     """Table 1 of the page's models: one row per model of ``cards`` (name -> card, from
     :func:`axlib.papers.robust.study.model_cards`; the paper's name), with its parameters,
     MMACs (``macs``: name -> multiply-accumulates per image of the study set), test accuracy
-    (%), L2 PGD-7 accuracy (%), mean ± std confidence on correctly classified images (text),
+    (%), the upstream's reported top-1 (%) beside it for a pretrained model (the paper's Table 1
+    equals torchvision's to 0.1 point), L2 PGD-7 accuracy (%), mean ± std confidence on
+    correctly classified images (text),
     training ("vanilla", the adversarial method, or "pretrained" for a model its upstream
     trained), epochs and training minutes (None for a pretrained model)."""
     missing = [m for m in cards if m not in macs]
@@ -569,6 +571,7 @@ def model_table(cards: dict[str, dict], macs: dict[str, float]) -> pd.DataFrame:
         rows.append({
             "model": model_label(m), "parameters": card["parameters"], "MMACs": macs[m] / 1e6,
             "test accuracy (%)": 100 * card["test_accuracy"],
+            **({"upstream top-1 (%)": 100 * card["reported_top1"]} if card.get("reported_top1") is not None else {}),
             "L2 PGD-7 accuracy (%)": 100 * card["robustness"]["adversarial_accuracy"],
             "confidence (correct)": f'{conf["mean"]:.2f} ± {conf["std"]:.2f}',
             "training": "pretrained" if recipe is None else recipe.get("adversarial", {}).get("method", "vanilla"),
