@@ -24,7 +24,8 @@ def test_paper_profile_lists_every_need_and_fails_while_they_are_missing(empty, 
     out = capsys.readouterr().out
     for name in [*doctor.PAPER_MODELS, *doctor.TRAINED_MODELS, *doctor.PAPER_DATA]:
         assert name in out
-    assert "25 of 25 are not here (4 have no public source)" in out
+    assert "26 of 26 are not here; profile 'paper' cannot run" in out
+    assert "axlib train imagenet-resnet50-advprop-pgd5 (its recipe: 105 epochs on imagenet-train)" in out
     assert "put both zips in $AXLIB_COCO" in out
     assert "axlib data fetch speech-commands-v0.02" in out and "set AXLIB_IMAGENET" in out
     assert "https://download.pytorch.org/models/resnet34-b627a593.pth" in out
@@ -37,7 +38,8 @@ def test_a_models_pages_are_those_whose_paper_sizes_name_it(empty):
     assert found["coco-fasterrcnn-resnet50-fpn-v2"].pages == "08 (AXAI App. E.2)"
     assert found["imagenet-vit-b16"].pages == "06 (EXIAA's ViT-B/16)"
     assert found["imagenet-resnet50"].pages == "05 (robust study)"
-    assert found["imagenet-alexnet-robust"].pages == "none yet (robust study)"   # no public checkpoint: no page names it
+    assert found["imagenet-alexnet-robust"].pages == "05 (robust study: AlexNet-R (no public checkpoint))"
+    assert found["imagenet-train"].pages.startswith("no page (")           # read by axlib train only
     assert found["imagenet-val"].pages.startswith("02, 03, 04, 04b, 05, 06 (")
     vgg = found["cifar100-vgg16"]                                   # no upstream: trained by its recipe
     assert (vgg.status, vgg.size, vgg.how) == ("missing", "59 MB", "axlib train cifar100-vgg16 (its recipe: 60 epochs "
@@ -62,7 +64,10 @@ def test_present_things_are_reported_where_they_are(empty, monkeypatch):
     found = {n.name: n for n in doctor.needs("paper")}
     assert found["imagenet-resnet34"].status == "present" and found["imagenet-resnet34"].where == str(hub / source.file_name)
     assert found["imagenet-val"].status == "present" and found["imagenet-resnet18"].status == "missing"
-    assert found["imagenet-alexnet-robust"].status == "unavailable" and found["coco-val2017"].status == "missing"
+    assert found["imagenet-alexnet-robust"].status == "missing" and found["coco-val2017"].status == "missing"
+    assert found["imagenet-train"].status == "missing"
+    (empty / "val" / "n01440764").mkdir()                               # an extracted training folder
+    assert {n.name: n for n in doctor.needs("paper")}["imagenet-train"].status == "present"
     (empty / "coco").mkdir()
     for name in ("val2017.zip", "annotations_trainval2017.zip"):
         (empty / "coco" / name).write_bytes(b"")

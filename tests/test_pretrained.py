@@ -72,10 +72,15 @@ def test_missing_file_names_where_it_is_looked_for_and_the_url(cache):
         P.load("imagenet-resnet34")
 
 
-def test_model_without_public_source_says_what_it_needs():
-    assert P.status("imagenet-alexnet-robust") == "unavailable"
-    with pytest.raises(P.PretrainedUnavailableError, match="no public checkpoint found; needs L2 PGD"):
-        P.load("imagenet-alexnet-robust")
+def test_models_without_public_source_are_trained_by_recipe_not_downloaded():
+    from axlib.models import registry
+
+    for name in ("imagenet-alexnet-robust", "imagenet-googlenet-robust", "imagenet-resnet50-advprop-pgd1",
+                 "imagenet-resnet50-advprop-pgd5"):
+        assert name not in P.SOURCES and registry.MODELS[name].dataset == "imagenet-train"
+    assert registry.MODELS["imagenet-alexnet-robust"].recipe["adversarial"] == {
+        "method": "pgd", "norm": "l2", "eps": 3.0, "steps": 3, "step": 2.0}
+    assert registry.MODELS["imagenet-resnet50-advprop-pgd5"].recipe["adversarial"]["steps"] == 5
 
 
 def _robustness_checkpoint(state):

@@ -4,7 +4,7 @@
     axlib run --list
     axlib book [--runs DIR] [--out DIR]
     axlib data list | fetch NAME ... | verify
-    axlib train MODEL [--epochs N] [--device cpu|cuda]
+    axlib train MODEL [--epochs N] [--device cpu|cuda] [--batch-size N] [--workers N]
     axlib bench [axai|scaleout] --profile smoke|default|paper [--device cpu|cuda] [--out JSON] [--repeats N]
     axlib explain IMAGE ... [--model NAME] [--methods axai,gradcam,...] [--k 10] [--out DIR] [--device cpu]
     axlib doctor [--profile paper] [--fetch]
@@ -77,6 +77,10 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=int, default=None, help="override the recipe's epochs")
     train.add_argument("--device", default="cpu", help="cpu | cuda | cuda:N (default: %(default)s)")
     train.add_argument("--out", default=None, help="output folder (default: data/models)")
+    train.add_argument("--batch-size", type=int, default=None,
+                       help="override an ImageNet recipe's batch size (a smaller GPU; recorded in the card)")
+    train.add_argument("--workers", type=int, default=0,
+                       help="processes decoding the ImageNet training images (default: %(default)s)")
 
     bench = sub.add_parser("bench", help="axai: time AXAI against LIME and SHAP (AXAI Table 5); "
                                          "scaleout: the study's local Dask workers, Dask's environment vs ours")
@@ -127,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
             return data_cli(args)
         if args.command == "train":
             from axlib.models import train
-            train(args.model, epochs=args.epochs, device=args.device, out=args.out)
+            train(args.model, epochs=args.epochs, device=args.device, out=args.out, batch_size=args.batch_size,
+                  workers=args.workers)
             return 0
         if args.command == "doctor":
             from axlib.companion.doctor import doctor_cli

@@ -2,10 +2,10 @@
 
 One row per model and data set the ``paper`` profile is built around (the papers' pretrained
 ImageNet models, the models no upstream publishes that ``axlib train`` trains by their recipe,
-ImageNet validation with boxes, the full public data sets): its source, size,
-where it is looked for, its status (``present``, ``missing``, ``unavailable``: no public
-source) and the command or manual step that gets it. The exit status is 1 while anything is
-missing or unavailable. ``--fetch`` downloads (verified) whatever can be downloaded first.
+ImageNet validation with boxes and the training split, the full public data sets): its source,
+size, where it is looked for, its status (``present`` or ``missing``) and the command or manual
+step that gets it. The exit status is 1 while anything is missing. ``--fetch`` downloads
+(verified) whatever can be downloaded first.
 
 The ``default`` and ``smoke`` profiles need nothing beyond the repository: their rows are empty.
 """
@@ -25,13 +25,9 @@ PAPER_MODELS = {
     "imagenet-resnet50": "robust study",
     "imagenet-densenet161": "robust study",
     "imagenet-mobilenetv2-tv": "robust study",
-    "imagenet-alexnet-robust": "robust study",
-    "imagenet-googlenet-robust": "robust study",
     "imagenet-resnet50-robust": "robust study",
     "imagenet-densenet161-robust": "robust study",
     "imagenet-mobilenetv2-robust": "robust study",
-    "imagenet-resnet50-advprop-pgd1": "robust study",
-    "imagenet-resnet50-advprop-pgd5": "robust study",
     "coco-fasterrcnn-resnet50-fpn-v2": "AXAI App. E.2",
 }
 """Pretrained models of :mod:`axlib.models.pretrained` -> what they are for; the pages that
@@ -40,12 +36,18 @@ need them are those whose paper sizes name them (:func:`pages_naming`)."""
 TRAINED_MODELS = {
     "speech-lenet-v002": "AXAI 4.1 / App. C.4 on all 35 words of Speech Commands v0.02",
     "cifar100-vgg16": "AXAI's VGG16 / CIFAR-100 column",
+    "imagenet-alexnet-robust": "robust study: AlexNet-R (no public checkpoint)",
+    "imagenet-googlenet-robust": "robust study: GoogLeNet-R (no public checkpoint)",
+    "imagenet-resnet50-advprop-pgd1": "robust study: ResNet-50 AdvProp PGD-1 (no public checkpoint)",
+    "imagenet-resnet50-advprop-pgd5": "robust study: ResNet-50 AdvProp PGD-5 (no public checkpoint)",
 }
 """Models of the paper profile that no upstream publishes and this project does not ship: each is
 trained by its registry recipe (``axlib train NAME``, a GPU advised) -> what it is for."""
 
 PAPER_DATA = {
     "imagenet-val": (("02", "03", "04", "04b", "05", "06"), "ILSVRC2012 validation images and boxes, a local copy"),
+    "imagenet-train": ((), "ILSVRC2012 training images, a local copy: the training data of the four "
+                           "imagenet-* models above that `axlib train` makes"),
     "imagenet-samples": (("06",), "the 1,000 ImageNet sample images, one per class (EXIAA's MobileNetV2 part)"),
     "cifar10": (("02", "03"), "the official CIFAR-10"),
     "cifar100": (("02",), "AXAI's VGG16 / CIFAR-100 column (and the training data of cifar100-vgg16)"),
@@ -58,7 +60,7 @@ whose paper profile reads them today, what they are for)."""
 
 
 def _pages_text(pages: tuple[str, ...], what: str) -> str:
-    return f"{', '.join(pages) or 'none yet'} ({what})"
+    return f"{', '.join(pages) or 'no page'} ({what})"
 
 
 def pages_naming(name: str) -> tuple[str, ...]:
@@ -92,17 +94,19 @@ def _model_need(name: str, pages: str) -> Need:
     found = pretrained.locate(name)
     where = str(found) if found else ", ".join(map(str, pretrained._candidates(source))) if source.url else "-"
     size = f"{source.download_mb:.0f} MB" if source.download_mb else "?"
-    how = (source.note if status == "unavailable"
-           else f"axlib doctor --profile paper --fetch (downloads {source.url})")
+    how = f"axlib doctor --profile paper --fetch (downloads {source.url})"
     return Need(name, "model", pages, source.url or source.citation, size, where, status, how)
 
 
 def _trained_need(name: str, pages: str) -> Need:
+    import torch
+
     from axlib.models import registry
 
     path = registry.checkpoint_path(name)
     spec = registry.MODELS[name]
-    size = sum(p.numel() for p in spec.build().parameters()) * 4 / 1e6
+    with torch.device("meta"):                           # shapes only: no memory, no initialisation
+        size = sum(p.numel() for p in spec.build().parameters()) * 4 / 1e6
     return Need(name, "model", pages, "trained here by its recipe (axlib.models.registry)", f"{size:.0f} MB",
                 str(path), "present" if path.is_file() else "missing",
                 f"axlib train {name} (its recipe: {spec.recipe['epochs']} epochs on {spec.dataset})")
@@ -119,6 +123,14 @@ def _data_need(name: str, pages: str) -> Need:
                     folder or f"${imagenet_val.ENV} (not set)", imagenet_val.status(),
                     f"download {imagenet_val.IMAGES_ARCHIVE[0]} and {imagenet_val.BOXES_ARCHIVE[0]} from "
                     f"image-net.org into one folder and set {imagenet_val.ENV} to it (axlib.data.imagenet_val)")
+    if name == "imagenet-train":
+        from axlib.data import imagenet_train, imagenet_val
+
+        folder = os.environ.get(imagenet_val.ENV)
+        return Need(name, "data", pages, "https://image-net.org (an account is needed)", "138 GB",
+                    folder or f"${imagenet_val.ENV} (not set)", imagenet_train.status(),
+                    f"download {imagenet_train.TRAIN_ARCHIVE[0]} from image-net.org into the folder "
+                    f"${imagenet_val.ENV} names (read in place; axlib.data.imagenet_train)")
     if name == "coco-val2017":
         from axlib.data import coco
 
@@ -220,8 +232,8 @@ def doctor_cli(args) -> int:
         print("  ".join(cell.ljust(w) for cell, w in zip(row[:5], widths)) + "  " + row[5])
     short = [n for n in found if n.status != "present"]
     if short:
-        print(f"\n{len(short)} of {len(found)} are not here ({sum(n.status == 'unavailable' for n in short)} "
-              f"have no public source); profile {args.profile!r} cannot run at the papers' scale yet.")
+        print(f"\n{len(short)} of {len(found)} are not here; profile {args.profile!r} cannot run at the "
+              "papers' scale yet.")
         return 1
     print(f"\nall {len(found)} models and data sets of profile {args.profile!r} are here.")
     return 0

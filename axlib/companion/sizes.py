@@ -143,15 +143,17 @@ PAGE_SIZES["04b_attack_appendices"] = {
 # that method's settings (paper: A1.1's search spaces, paper.SEARCH_SPACE, RISE's number of masks
 # not searched; default and smoke: subsets of them); models, data, n_pool: the study's models and
 # image set (axlib.papers.robust.study.STUDY_DATA; n_pool: images drawn from the set, None: all;
-# paper: the paper's ImageNet CNNs that have a public checkpoint, on every filtered validation
-# image, halves for the study and the tuning); card_images: the tuning-half images Table 1's
-# accuracy, PGD accuracy and confidence are measured on for a pretrained model (a shipped model's
-# card has them from its training).
+# paper: the paper's 12 ImageNet CNNs of its Table 1, eight downloaded, four trained here by their
+# recipes (axlib train), on every filtered validation image, halves for the study and the tuning;
+# `-p models` and `-p tune_models` name a subset, e.g. the eight with a public checkpoint);
+# card_images: the tuning-half images Table 1's accuracy, PGD accuracy and confidence are measured
+# on for an ImageNet model (a canvas model's card has them from its training).
 _STUDY_MODELS = [f"canvas64-{arch}{algo}" for arch in ("alexnet", "resnet", "googlenet")
                  for algo in ("", "-robust", "-advprop")]
-_PAPER_STUDY_MODELS = ["imagenet-alexnet", "imagenet-googlenet", "imagenet-resnet50", "imagenet-resnet50-robust",
-                       "imagenet-densenet161", "imagenet-densenet161-robust", "imagenet-mobilenetv2-tv",
-                       "imagenet-mobilenetv2-robust"]
+_PAPER_STUDY_MODELS = ["imagenet-alexnet", "imagenet-alexnet-robust", "imagenet-googlenet",
+                       "imagenet-googlenet-robust", "imagenet-resnet50", "imagenet-resnet50-robust",
+                       "imagenet-resnet50-advprop-pgd1", "imagenet-resnet50-advprop-pgd5", "imagenet-densenet161",
+                       "imagenet-densenet161-robust", "imagenet-mobilenetv2-tv", "imagenet-mobilenetv2-robust"]
 _A11_DEFAULTS = _robust_paper.value(_robust_paper.DEFAULT_SETTINGS)
 
 

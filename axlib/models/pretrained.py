@@ -20,9 +20,10 @@ Three kinds of source, each row of :data:`SOURCES` naming its origin, licence an
   checksum: a download is accepted when its keys and shapes equal the torchvision
   architecture's exactly (the list is the architecture's ``state_dict``), and its sha256 is
   then pinned in ``<cache>/pretrained/pins.json``; a later file with another digest is refused.
-- ``"unavailable"``: models the paper uses for which no public checkpoint was found (its robust
-  AlexNet and GoogLeNet, Chen et al. 2020; its two AdvProp ResNet-50s, PGD-1 and PGD-5). The row
-  says what would be needed; :func:`load` raises with that text.
+
+The paper's four models with no public checkpoint (its robust AlexNet and GoogLeNet, Chen et al.
+2020; its two AdvProp ResNet-50s, PGD-1 and PGD-5) are not sources here: they are trained by
+their recipes (:mod:`axlib.models.registry`, ``axlib train NAME`` on a local ImageNet copy).
 
 Classifiers are loaded ready for DeepLIFT (Captum records each nonlinear module's input and
 output in hooks, so a module must be called once per forward pass and not in place):
@@ -60,19 +61,19 @@ _TORCHVISION = "torchvision (BSD-3-Clause code; weights trained by the PyTorch t
 
 
 class PretrainedUnavailableError(FileNotFoundError):
-    """A pretrained model is not on this machine (and may not be downloaded), or has no public source."""
+    """A pretrained model is not on this machine (and may not be downloaded)."""
 
 
 @dataclass(frozen=True)
 class PretrainedSource:
     """One pretrained model.
 
-    name: the registry name; kind: "torchvision", "robustness" or "unavailable"; architecture:
+    name: the registry name; kind: "torchvision" or "robustness"; architecture:
     the ``torchvision.models`` builder; weights: torchvision's weights enum name
     ("torchvision" only); file: the checkpoint's file name (robustness); used_by: the paper
     and rows that use it; top1: the upstream's reported ImageNet top-1 (%), where it reports
     one; size_mb: the download size, where known; licence, citation: of the weights;
-    note: what else a reader should know (for "unavailable": what would be needed); task:
+    note: what else a reader should know; task:
     "classification" (ImageNet logits, loaded behind ImageNet normalisation) or "detection"
     (torchvision's detection interface, loaded as it is)."""
 
@@ -93,9 +94,7 @@ class PretrainedSource:
     def url(self) -> str | None:
         if self.kind == "torchvision":
             return _weights(self).url
-        if self.kind == "robustness":
-            return _ROBUST_URL.format(self.file)
-        return None
+        return _ROBUST_URL.format(self.file)
 
     @property
     def reported_top1(self) -> float | None:
@@ -166,22 +165,6 @@ SOURCES: dict[str, PretrainedSource] = {s.name: s for s in (
             note="the paper's Table 1 gives 66.12 %, Salman et al. 66.98 %"),
     _robust("imagenet-mobilenetv2-robust", "mobilenet_v2", "mobilenet_l2_eps3.ckpt",
             "robust study, MobileNet-v2 PGD", 50.40, note="the paper's Table 1 gives the same 50.40 %"),
-    PretrainedSource("imagenet-alexnet-robust", "unavailable", "alexnet", "robust study, AlexNet PGD",
-                     "-", "Chen, Agarwal, Nguyen. The shape and simplicity biases of adversarially robust "
-                     "ImageNet-trained CNNs. arXiv:2006.09373, 2020",
-                     note="no public checkpoint found; needs L2 PGD adversarial training on ImageNet "
-                          "(eps 3, 7 steps, step 0.5: the paper's footnote 2) on a GPU cluster"),
-    PretrainedSource("imagenet-googlenet-robust", "unavailable", "googlenet", "robust study, GoogLeNet PGD",
-                     "-", "Chen, Agarwal, Nguyen 2020 (as above)",
-                     note="no public checkpoint found; needs L2 PGD adversarial training on ImageNet "
-                          "(eps 3, 7 steps, step 0.5) on a GPU cluster"),
-    PretrainedSource("imagenet-resnet50-advprop-pgd1", "unavailable", "resnet50", "robust study, ResNet-50 AdvProp",
-                     "-", "Xie, Tan, Gong, Wang, Yuille, Le. Adversarial examples improve image recognition. CVPR 2020",
-                     note="the AdvProp release has EfficientNets only; no public ResNet-50 AdvProp (PGD-1) "
-                          "checkpoint found; needs AdvProp training on ImageNet"),
-    PretrainedSource("imagenet-resnet50-advprop-pgd5", "unavailable", "resnet50", "robust study, ResNet-50 AdvProp",
-                     "-", "Xie et al. 2020 (as above)",
-                     note="no public ResNet-50 AdvProp (PGD-5) checkpoint found; needs AdvProp training on ImageNet"),
 )}
 
 
@@ -210,8 +193,6 @@ def _candidates(source: PretrainedSource) -> list[Path]:
 def locate(name: str) -> Path | None:
     """The checkpoint file of ``name`` on this machine (not verified), or None."""
     source = _source(name)
-    if source.kind == "unavailable":
-        return None
     return next((p for p in _candidates(source) if p.is_file()), None)
 
 
@@ -391,10 +372,8 @@ def card(name: str) -> dict:
 
 
 def status(name: str) -> str:
-    """"present", "missing" or "unavailable" (no public source) for model ``name`` (not verified)."""
-    source = _source(name)
-    if source.kind == "unavailable":
-        return "unavailable"
+    """"present" or "missing" for model ``name`` (not verified)."""
+    _source(name)
     return "present" if locate(name) is not None else "missing"
 
 
@@ -424,7 +403,7 @@ def load(name: str, *, download: bool = False, device: str = "cpu", progress: bo
     ------
     PretrainedUnavailableError
         When the file is absent and ``download`` is False (the message says where it is looked
-        for and the URL), or the model has no public source (the message says what it needs).
+        for and the URL).
     ChecksumError
         When the file fails verification (see the module docstring).
     ValueError
@@ -435,8 +414,6 @@ def load(name: str, *, download: bool = False, device: str = "cpu", progress: bo
 
     source = _source(name)
     device = check_device(device)
-    if source.kind == "unavailable":
-        raise PretrainedUnavailableError(f"{name} ({source.used_by}): {source.note}. Cited as: {source.citation}")
     path = locate(name)
     if path is None:
         target = _folder() / source.file_name

@@ -58,6 +58,50 @@ def accuracy(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int
     return correct / len(x)
 
 
+class TensorBatches:
+    """The batches of an epoch over (N, C, H, W) tensors in memory: a random order drawn from
+    the training generator, then ``augment(xb, generator, yb)`` per batch when given; the last
+    ``N % batch_size`` images of each order are left out (one step per full batch)."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, batch_size: int, augment=None):
+        self.x, self.y, self.batch_size, self.augment = x, y, batch_size, augment
+        self.steps_per_epoch = len(x) // batch_size
+
+    def epoch(self, epoch: int, generator: torch.Generator):
+        """Yields (xb, yb) for each of ``steps_per_epoch`` steps of epoch ``epoch`` (0-based)."""
+        order = torch.randperm(len(self.x), generator=generator)
+        for i in range(self.steps_per_epoch):
+            idx = order[i * self.batch_size:(i + 1) * self.batch_size]
+            xb = self.x[idx] if self.augment is None else self.augment(self.x[idx], generator, self.y[idx])
+            yield xb, self.y[idx]
+
+
+class LoaderBatches:
+    """The batches of an epoch streamed from a map-style data set too large for memory.
+
+    dataset: ``dataset[i] -> (image (C, H, W) uint8, label)`` with ``set_epoch(epoch)``, which
+    makes its random augmentation a function of (epoch, i) only (see
+    :class:`axlib.data.imagenet_train.TrainingImages`), so an epoch is the same whatever
+    ``workers``; the order is a permutation drawn from the training generator, as
+    :class:`TensorBatches`. Batches come back as float32 in [0, 1] on ``device``.
+    """
+
+    def __init__(self, dataset, batch_size: int, *, workers: int = 0, device: str = "cpu"):
+        self.dataset, self.batch_size, self.workers, self.device = dataset, batch_size, workers, device
+        self.steps_per_epoch = len(dataset) // batch_size
+
+    def epoch(self, epoch: int, generator: torch.Generator):
+        from torch.utils.data import DataLoader
+
+        order = torch.randperm(len(self.dataset), generator=generator).tolist()
+        self.dataset.set_epoch(epoch)
+        loader = DataLoader(self.dataset, batch_size=self.batch_size, sampler=order, drop_last=True,
+                            num_workers=self.workers, pin_memory=self.device.startswith("cuda"))
+        for xb, yb in loader:
+            yield (xb.to(self.device, non_blocking=True).float().div_(255.0),
+                   yb.to(self.device, non_blocking=True))
+
+
 def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, recipe: dict, *,
         x_val: torch.Tensor | None = None, y_val: torch.Tensor | None = None,
         work_dir: Path | None = None, batch_step=None, augment=None, resume_tag: str = "") -> list[dict]:
@@ -72,13 +116,26 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, recipe: dict, *,
     ``recipe["memory_format"] == "channels_last"`` trains in NHWC layout (20 to 30% faster for the
     study's canvas networks on one CPU thread); the model is returned in the default layout.
     """
+    augment = augment or (augment_crop_flip if recipe.get("augment") else None)
+    validate = None if x_val is None else (lambda m: accuracy(m, x_val, y_val))
+    return fit_batches(model, TensorBatches(x, y, recipe["batch_size"], augment), recipe, validate=validate,
+                       work_dir=work_dir, batch_step=batch_step, resume_tag=resume_tag)
+
+
+def fit_batches(model: nn.Module, batches, recipe: dict, *, validate=None, work_dir: Path | None = None,
+                batch_step=None, resume_tag: str = "") -> list[dict]:
+    """:func:`fit` over any batch source: ``batches.steps_per_epoch`` and
+    ``batches.epoch(epoch, generator)`` yielding (xb, yb) (:class:`TensorBatches`,
+    :class:`LoaderBatches`); ``validate(model) -> accuracy`` after each epoch (None: no
+    validation). The learning-rate schedule is :func:`_scheduler`'s."""
     gen = torch.Generator().manual_seed(recipe.get("seed", 0))
     torch.manual_seed(recipe.get("seed", 0))
-    epochs, bs = recipe["epochs"], recipe["batch_size"]
-    steps_per_epoch = len(x) // bs
+    epochs, steps_per_epoch = recipe["epochs"], batches.steps_per_epoch
+    if steps_per_epoch < 1:
+        raise ValueError(f"recipe['batch_size'] must not exceed the number of training images "
+                         f"(no full batch), got {recipe['batch_size']}")
     opt = _optimizer(model, recipe)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=recipe["lr"], epochs=epochs,
-                                                steps_per_epoch=steps_per_epoch, pct_start=0.25)
+    sched = _scheduler(opt, recipe, steps_per_epoch)
     log, start_epoch = [], 0
     state_file = Path(work_dir) / RESUME_FILE if work_dir else None
     key = _resume_key(recipe, resume_tag)
@@ -90,7 +147,6 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, recipe: dict, *,
         gen.set_state(state["gen"])
         log, start_epoch = json.loads(state["log"]), state["epoch"]
     smoothing = recipe.get("label_smoothing", 0.0)
-    augment = augment or (augment_crop_flip if recipe.get("augment") else None)
     channels_last = _memory_format(recipe) == torch.channels_last
     if channels_last:
         model.to(memory_format=torch.channels_last)
@@ -98,15 +154,12 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, recipe: dict, *,
     for epoch in range(start_epoch, epochs):
         model.train()
         t0 = time.perf_counter()
-        order = torch.randperm(len(x), generator=gen)
         total_loss = 0.0
-        bar = tqdm(range(steps_per_epoch), desc=f"epoch {epoch + 1}/{epochs}", leave=False)
-        for i in bar:
-            idx = order[i * bs:(i + 1) * bs]
-            xb = augment(x[idx], gen, y[idx]) if augment is not None else x[idx]
+        bar = tqdm(batches.epoch(epoch, gen), total=steps_per_epoch, desc=f"epoch {epoch + 1}/{epochs}", leave=False)
+        for i, (xb, yb) in enumerate(bar):
             if channels_last:
                 xb = xb.contiguous(memory_format=torch.channels_last)
-            loss = step_fn(model, xb, y[idx])
+            loss = step_fn(model, xb, yb)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
@@ -115,8 +168,8 @@ def fit(model: nn.Module, x: torch.Tensor, y: torch.Tensor, recipe: dict, *,
             bar.set_postfix(loss=f"{total_loss / (i + 1):.3f}")
         entry = {"epoch": epoch + 1, "loss": total_loss / steps_per_epoch,
                  "seconds": time.perf_counter() - t0}
-        if x_val is not None:
-            entry["val_accuracy"] = accuracy(model, x_val, y_val)
+        if validate is not None:
+            entry["val_accuracy"] = validate(model)
         log.append(entry)
         print(json.dumps(entry), flush=True)
         if state_file is not None:
@@ -178,6 +231,25 @@ def _optimizer(model: nn.Module, recipe: dict) -> torch.optim.Optimizer:
     if name == "adamw":
         return torch.optim.AdamW(model.parameters(), lr=recipe["lr"], weight_decay=decay)
     raise ValueError(f"recipe['optimizer'] must be one of ('sgd', 'adamw'), got {name!r}")
+
+
+def _scheduler(opt: torch.optim.Optimizer, recipe: dict, steps_per_epoch: int):
+    """The learning-rate schedule, stepped once per batch: with ``recipe["lr_milestones"]`` (epochs)
+    the step schedule of the ImageNet recipes (``recipe["lr"]`` times ``recipe["lr_gamma"]``
+    (default 0.1) for each milestone reached); otherwise one cycle peaking at ``recipe["lr"]``
+    a quarter of the way through (every other recipe)."""
+    milestones = recipe.get("lr_milestones")
+    if milestones is None:
+        return torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=recipe["lr"], epochs=recipe["epochs"],
+                                                   steps_per_epoch=steps_per_epoch, pct_start=0.25)
+    if list(milestones) != sorted(milestones) or any(not isinstance(m, int) or m < 1 for m in milestones):
+        raise ValueError(f"recipe['lr_milestones'] must be increasing epochs >= 1, got {milestones!r}")
+    gamma = recipe.get("lr_gamma", 0.1)
+
+    def factor(step: int) -> float:
+        return gamma ** sum(step // steps_per_epoch >= m for m in milestones)
+
+    return torch.optim.lr_scheduler.LambdaLR(opt, factor)
 
 
 def _memory_format(recipe: dict) -> torch.memory_format:

@@ -78,10 +78,11 @@ IMAGENET_STUDY_MODELS: dict[str, tuple[str, str]] = {
     "imagenet-resnet50-advprop-pgd5": ("resnet50", "advprop-pgd5"),
     "imagenet-densenet161": ("densenet161", "vanilla"), "imagenet-densenet161-robust": ("densenet161", "robust"),
     "imagenet-mobilenetv2-tv": ("mobilenetv2", "vanilla"), "imagenet-mobilenetv2-robust": ("mobilenetv2", "robust")}
-"""The paper's 12 ImageNet CNNs (its Table 1; :mod:`axlib.models.pretrained`): name ->
-(architecture, algorithm). Its PGD-1 AdvProp ResNet-50 plays the "advprop" role (as
-:data:`analysis.PAPER_A4_NAMES` maps ours); the PGD-5 one is kept apart. Four have no public
-checkpoint (robust AlexNet and GoogLeNet, both AdvProp ResNet-50s)."""
+"""The paper's 12 ImageNet CNNs (its Table 1): name -> (architecture, algorithm). Its PGD-1
+AdvProp ResNet-50 plays the "advprop" role (as :data:`analysis.PAPER_A4_NAMES` maps ours); the
+PGD-5 one is kept apart. Eight are downloaded (:mod:`axlib.models.pretrained`); four have no
+public checkpoint (robust AlexNet and GoogLeNet, both AdvProp ResNet-50s) and are trained by
+their recipes (:mod:`axlib.models.registry`, ``axlib train NAME``)."""
 
 MODEL_ROLES: dict[str, tuple[str, str]] = STUDY_MODELS | IMAGENET_STUDY_MODELS
 """Every model the study knows: name -> (architecture, algorithm)."""
@@ -247,21 +248,22 @@ def model_cards(models: Sequence[str], data, *, n: int = 1000, batch_size: int =
     """Table 1's fields of every model: name -> card.
 
     A shipped (canvas) model's card is the one written when it was trained (clean and L2 PGD-7
-    accuracy, confidence on correct canvases, recipe, training time). A pretrained model has no
-    such card: its fields are measured here on the first ``n`` images of ``data``'s tuning half
+    accuracy, confidence on correct canvases, recipe, training time). An ImageNet model's fields
+    are measured here, the same way for all, on the first ``n`` images of ``data``'s tuning half
     (the second half, never in the study's images): top-1 accuracy, L2 PGD accuracy at
     :data:`IMAGENET_PGD` on the true labels, and the softmax confidence of the true class on
-    the correctly classified images (mean, std, n), with its parameter count; ``recipe`` and
-    ``train_wall_seconds`` are None (its upstream trained it; the upstream's own top-1 is kept
-    as ``reported_top1``). Raises ValueError when the tuning half has fewer than n images.
+    the correctly classified images (mean, std, n), with its parameter count; the rest is its
+    card: for a pretrained model ``recipe`` and ``train_wall_seconds`` None (its upstream
+    trained it; the upstream's own top-1 kept as ``reported_top1``), for one trained here by its
+    recipe the training card. Raises ValueError when the tuning half has fewer than n images.
     """
-    from axlib.models import card, load, pretrained
+    from axlib.models import card, load, pretrained, registry
     from axlib.models.adversarial import robustness
 
     n = check_int("n", n, low=1)
     cards, x, y = {}, None, None
     for model in models:
-        if model not in pretrained.SOURCES:
+        if model not in pretrained.SOURCES and registry.MODELS[model].dataset != "imagenet-train":
             cards[model] = card(model)
             continue
         if x is None:
@@ -278,7 +280,7 @@ def model_cards(models: Sequence[str], data, *, n: int = 1000, batch_size: int =
         source_card = card(model)
         cards[model] = dict(source_card, test_accuracy=float(correct.float().mean()),
                             test_set=f"the first {n} images of the study set's tuning half",
-                            reported_top1=source_card["test_accuracy"],
+                            reported_top1=source_card["test_accuracy"] if model in pretrained.SOURCES else None,
                             robustness=robustness(net, x, y, norm="l2", batch_size=batch_size, **IMAGENET_PGD),
                             confidence_correct={"mean": float(confidence.mean()), "std": float(confidence.std()),
                                                 "n": int(correct.sum())})
