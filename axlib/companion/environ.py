@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from contextlib import contextmanager
 
-MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": 256 * 2**20, "MALLOC_TRIM_THRESHOLD_": 256 * 2**20}
+MALLOC_ENV = {"MALLOC_MMAP_THRESHOLD_": 2**30, "MALLOC_TRIM_THRESHOLD_": 2**30}
 """glibc allocator settings (bytes) of the notebook kernels ``axlib run`` starts and of the
 local Dask cluster's workers.
 
@@ -13,10 +13,15 @@ With glibc's defaults, or with Dask's nanny setting ``MALLOC_TRIM_THRESHOLD_=655
 tensors are fresh ``mmap``s whose pages fault in zeroed and are handed back after use: batched
 attacks and attribution methods that allocate batches of images then spend much of their time
 in the kernel (measured, AXAI on MobileNetV2, 1 thread: batch 8 took 1.225 s per image, 2.45 s
-of it system time, with the defaults and 0.746 s with these settings; study shards 1.9x faster
-on 2 cores, ``axlib bench scaleout``). Keeping allocations up to 256 MiB on the heap and
+of it system time, with the defaults and 0.746 s with a 256 MiB setting; study shards 1.9x
+faster on 2 cores, ``axlib bench scaleout``). Keeping allocations up to 1 GiB on the heap and
 trimming only above that removes it; a process's memory stays bounded by what one batch or
-shard holds. Results are unchanged (allocator only)."""
+shard holds. 1 GiB rather than 256 MiB because SHAP's batches of 50 224-px images hold buffers
+of about 300 MB: measured (MobileNetV2, 1 thread, median of 3 images, two alternating runs
+each), SHAP 5.97 / 6.01 s per image with 3.5 / 3.7 s of system time at 256 MiB and 4.73 /
+5.11 s with 0.02 / 0.09 s at 1 GiB; AXAI 0.82-0.93 vs 0.71-0.78 s, LIME 11.9-12.1 vs
+11.3-11.9 s; peak resident memory 3.7-3.9 vs 3.6-3.8 GB. Results are unchanged (allocator
+only)."""
 
 
 def malloc_environ() -> dict[str, str]:
