@@ -115,22 +115,19 @@ def _trained_need(name: str, pages: str) -> Need:
 def _data_need(name: str, pages: str) -> Need:
     from axlib.data import registry
 
-    if name == "imagenet-val":
-        from axlib.data import imagenet_val
-
-        folder = os.environ.get(imagenet_val.ENV)
-        return Need(name, "data", pages, "https://image-net.org (an account is needed)", "6.7 GB",
-                    folder or f"${imagenet_val.ENV} (not set)", imagenet_val.status(),
-                    f"download {imagenet_val.IMAGES_ARCHIVE[0]} and {imagenet_val.BOXES_ARCHIVE[0]} from "
-                    f"image-net.org into one folder and set {imagenet_val.ENV} to it (axlib.data.imagenet_val)")
-    if name == "imagenet-train":
+    if name in ("imagenet-val", "imagenet-train"):                   # local copies: an account is needed
         from axlib.data import imagenet_train, imagenet_val
 
-        folder = os.environ.get(imagenet_val.ENV)
-        return Need(name, "data", pages, "https://image-net.org (an account is needed)", "138 GB",
-                    folder or f"${imagenet_val.ENV} (not set)", imagenet_train.status(),
-                    f"download {imagenet_train.TRAIN_ARCHIVE[0]} from image-net.org into the folder "
-                    f"${imagenet_val.ENV} names (read in place; axlib.data.imagenet_train)")
+        if name == "imagenet-val":
+            size, status, how = "6.7 GB", imagenet_val.status(), (
+                f"download {imagenet_val.IMAGES_ARCHIVE[0]} and {imagenet_val.BOXES_ARCHIVE[0]} from image-net.org "
+                f"into one folder and set {imagenet_val.ENV} to it (axlib.data.imagenet_val)")
+        else:
+            size, status, how = "138 GB", imagenet_train.status(), (
+                f"download {imagenet_train.TRAIN_ARCHIVE[0]} from image-net.org into the folder "
+                f"${imagenet_val.ENV} names (read in place; axlib.data.imagenet_train)")
+        folder = os.environ.get(imagenet_val.ENV) or f"${imagenet_val.ENV} (not set)"
+        return Need(name, "data", pages, "https://image-net.org (an account is needed)", size, folder, status, how)
     if name == "coco-val2017":
         from axlib.data import coco
 

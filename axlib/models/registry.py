@@ -258,7 +258,7 @@ for _name, _architecture, _recipe_of, _what in (
         build=_imagenet_classifier(_architecture), dataset="imagenet-train", recipe=_recipe_of,
         batch_step=_adversarial_step,
         description=f"{_what}; no public checkpoint: not shipped, `axlib train {_name}` on a local ILSVRC2012 "
-                    f"copy ($AXLIB_IMAGENET), a multi-GPU job")
+                    f"copy ($AXLIB_IMAGENET); GPU-days, see the README")
 
 
 # --- speech and text models (notebook 07); trained by _train_other below
@@ -476,8 +476,9 @@ def train(name: str, *, epochs: int | None = None, out: Path | None = None,
     return card
 
 
-IMAGENET_CARD_PGD = {"eps": 3.0, "steps": 7, "step": 0.5}
-"""The card's L2 PGD on ImageNet: the robust study's footnote 2 (eps 3, 7 steps of 0.5)."""
+IMAGENET_PGD = {"eps": 3.0, "steps": 7, "step": 0.5}
+"""The L2 PGD of an ImageNet model's card and of the robust study's Table 1: the paper's footnote 2
+(eps 3, 7 steps of 0.5)."""
 
 
 @torch.no_grad()
@@ -496,7 +497,7 @@ def _train_imagenet(name: str, spec: ModelSpec, *, recipe: dict, out, device: st
     """``train`` for the ImageNet recipes: the local training copy streamed through ``workers``
     loader processes (:mod:`axlib.data.imagenet_train`); after each epoch the top-1 on 2,000 fixed
     random validation images; the card's top-1 on the whole validation split and its L2 PGD
-    accuracy (:data:`IMAGENET_CARD_PGD`) on 1,000 of them. Both local copies are looked up
+    accuracy (:data:`IMAGENET_PGD`) on 1,000 of them. Both local copies are looked up
     before any training starts."""
     import numpy as np
 
@@ -530,7 +531,7 @@ def _train_imagenet(name: str, spec: ModelSpec, *, recipe: dict, out, device: st
         "test_accuracy": _streamed_accuracy(model, val, np.arange(len(val)), device),
         "test_set": f"ILSVRC2012 validation split, {len(val)} images (resize 256, centre crop 224)",
         "robustness": robustness(model, val[attacked].to(device), val.labels[attacked].to(device), norm="l2",
-                                 batch_size=50, **IMAGENET_CARD_PGD),
+                                 batch_size=50, **IMAGENET_PGD),
         "robustness_set": f"{len(attacked)} random ILSVRC2012 validation images (seed 0)",
     }, wall=wall, device=device, log=log)
     card = save_state(model.cpu(), out / f"{name}.safetensors", card)
