@@ -26,7 +26,7 @@ from axlib.companion.sizes import PAGE_SIZES
 PROFILE_NAMES = ("smoke", "default", "paper")
 PROFILE_HELP = {
     "smoke": "seconds per notebook, tiny sizes: proves every cell runs (tests, CI)",
-    "default": "the published book: embedded data only, CPU, about 32 min cold on 2 cores",
+    "default": "the published book: embedded data only, CPU, about 24 min cold on 2 cores",
     "paper": "the papers' own scale: downloads with checksums, GPU advised",
 }
 """One line per profile, for the command line's help."""
