@@ -67,6 +67,7 @@ def test_present_things_are_reported_where_they_are(empty, monkeypatch):
     assert found["imagenet-alexnet-robust"].status == "missing" and found["coco-val2017"].status == "missing"
     assert found["imagenet-train"].status == "missing"
     (empty / "val" / "n01440764").mkdir()                               # an extracted training folder
+    (empty / "val" / "n01440764" / "n01440764_1.JPEG").write_bytes(b"")
     assert {n.name: n for n in doctor.needs("paper")}["imagenet-train"].status == "present"
     (empty / "coco").mkdir()
     for name in ("val2017.zip", "annotations_trainval2017.zip"):

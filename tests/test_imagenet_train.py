@@ -118,8 +118,9 @@ def test_extracted_folder_and_a_foreign_class_folder(tmp_path, monkeypatch, cach
 
 
 def test_missing_copy_says_what_to_do(tmp_path, monkeypatch, cache):
-    (tmp_path / "empty").mkdir()
-    monkeypatch.setenv("AXLIB_IMAGENET", str(tmp_path / "empty"))
+    (tmp_path / "empty" / "bbox" / IMAGENET_WNIDS[0]).mkdir(parents=True)       # the training boxes' layout:
+    (tmp_path / "empty" / "bbox" / IMAGENET_WNIDS[0] / f"{IMAGENET_WNIDS[0]}_1.xml").write_text("<annotation/>")
+    monkeypatch.setenv("AXLIB_IMAGENET", str(tmp_path / "empty"))              # class folders without JPEGs
     assert T.status() == "missing"
     with pytest.raises(FileNotFoundError, match="ILSVRC2012_img_train.tar from https://image-net.org"):
         T.training_images()

@@ -123,10 +123,12 @@ def _archive_index(archive: Path) -> dict[str, np.ndarray]:
 
 
 def _find_folder(root: Path) -> Path | None:
-    """The folder below ``root`` whose sub-folders are class folders (the first wnid's found)."""
+    """The folder below ``root`` whose sub-folders are class folders: the parent of the first
+    folder named by the first wnid that holds JPEGs (not, say, the training boxes' XML folders)."""
     from axlib.data.imagenet import IMAGENET_WNIDS
 
-    return next((p.parent for p in root.rglob(IMAGENET_WNIDS[0]) if p.is_dir()), None)
+    return next((p.parent for p in root.rglob(IMAGENET_WNIDS[0])
+                 if p.is_dir() and next(p.glob("*.JPEG"), None) is not None), None)
 
 
 def random_resized_crop_params(height: int, width: int, generator: torch.Generator, *,
