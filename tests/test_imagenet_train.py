@@ -137,6 +137,8 @@ def test_crop_draws_equal_torchvision_get_params(size):
         expected = RandomResizedCrop.get_params(image, scale=[0.08, 1.0], ratio=[3 / 4, 4 / 3])
         found = T.random_resized_crop_params(size[0], size[1], torch.Generator().manual_seed(seed))
         assert found == tuple(expected)
+    with pytest.raises(ValueError, match="height must be"):
+        T.random_resized_crop_params(0, size[1], torch.Generator())
 
 
 def test_draws_depend_on_seed_epoch_and_index_only(tmp_path, monkeypatch, cache):
@@ -184,14 +186,12 @@ def test_step_schedule_divides_the_rate_at_each_milestone():
 
 
 def _small_resnet() -> torch.nn.Module:
-    """The wrapped form of registry._imagenet_classifier, with ResNet-18 for speed."""
+    """The form of registry._imagenet_classifier's models, with ResNet-18 for speed."""
     import torchvision
 
-    from axlib.models.normalize import Normalize
-    from axlib.models.pretrained import IMAGENET_MEAN, IMAGENET_STD, one_relu_per_use
+    from axlib.models.pretrained import imagenet_classifier
 
-    return torch.nn.Sequential(Normalize(IMAGENET_MEAN, IMAGENET_STD),
-                               one_relu_per_use(torchvision.models.resnet18(weights=None)))
+    return imagenet_classifier(torchvision.models.resnet18(weights=None))
 
 
 @pytest.mark.parametrize("name", ["imagenet-alexnet-robust", "imagenet-resnet50-advprop-pgd1"])

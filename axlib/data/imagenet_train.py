@@ -138,7 +138,11 @@ def random_resized_crop_params(height: int, width: int, generator: torch.Generat
     ``height`` x ``width`` pixels: up to 10 draws of an area fraction in ``scale`` and a
     log-uniform aspect ratio in ``ratio`` until the crop fits, else the central crop clamped to
     ``ratio``. The same draws, in the same order, as torchvision's
-    ``RandomResizedCrop.get_params`` (which uses the global generator) make from ``generator``."""
+    ``RandomResizedCrop.get_params`` (which uses the global generator) make from ``generator``.
+    Raises ValueError for a side below 1."""
+    from axlib._util.checks import check_int
+
+    height, width = check_int("height", height, low=1), check_int("width", width, low=1)
     area = height * width
     log_ratio = torch.log(torch.tensor(ratio))
     for _ in range(10):

@@ -50,7 +50,7 @@ from axlib._util.paths import cache_dir
 from axlib.models.normalize import Normalize
 
 __all__ = ["PretrainedSource", "SOURCES", "IMAGENET_MEAN", "IMAGENET_STD", "locate", "status", "load", "card",
-           "one_relu_per_use", "network_state", "PretrainedUnavailableError"]
+           "one_relu_per_use", "imagenet_classifier", "network_state", "PretrainedUnavailableError"]
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -255,6 +255,13 @@ def one_relu_per_use(net: nn.Module) -> nn.Module:
     return net
 
 
+def imagenet_classifier(net: nn.Module) -> nn.Module:
+    """A torchvision ImageNet classifier as an axlib model: ``Normalize(ImageNet) -> net`` on
+    [0, 1] pixels, ``net`` with one ReLU per use (:func:`one_relu_per_use`). The form of every
+    ImageNet classifier here, downloaded (:func:`load`) or trained by a registry recipe."""
+    return nn.Sequential(Normalize(IMAGENET_MEAN, IMAGENET_STD), one_relu_per_use(net))
+
+
 _DENSENET_OLD_KEY = re.compile(r"^(.*denselayer\d+\.(?:norm|relu|conv))\.((?:[12])\.(?:weight|bias|running_mean|running_var))$")
 
 
@@ -434,4 +441,4 @@ def load(name: str, *, download: bool = False, device: str = "cpu", progress: bo
     _pin(source, digest)
     if source.task == "detection":
         return net.to(device).eval()
-    return nn.Sequential(Normalize(IMAGENET_MEAN, IMAGENET_STD), one_relu_per_use(net)).to(device).eval()
+    return imagenet_classifier(net).to(device).eval()

@@ -204,18 +204,15 @@ MODELS["scenes-centernet"] = ModelSpec(
 # --- the robust study's four ImageNet models no upstream publishes (paper profile of notebook 05)
 def _imagenet_classifier(architecture: str) -> Callable[[], nn.Module]:
     """A builder of torchvision's ``architecture`` from scratch (GoogLeNet without its auxiliary
-    classifiers), wrapped as every axlib model: ``Normalize(ImageNet) -> network`` on [0, 1]
-    pixels, one ReLU per use (:func:`axlib.models.pretrained.one_relu_per_use`)."""
+    classifiers), wrapped as the downloaded ones (:func:`axlib.models.pretrained.imagenet_classifier`)."""
     def build() -> nn.Module:
         import torchvision
 
-        from axlib.models.normalize import Normalize
-        from axlib.models.pretrained import IMAGENET_MEAN, IMAGENET_STD, one_relu_per_use
+        from axlib.models.pretrained import imagenet_classifier
 
         kwargs = {"aux_logits": False, "transform_input": False, "init_weights": True} \
             if architecture == "googlenet" else {}
-        net = getattr(torchvision.models, architecture)(weights=None, **kwargs)
-        return nn.Sequential(Normalize(IMAGENET_MEAN, IMAGENET_STD), one_relu_per_use(net))
+        return imagenet_classifier(getattr(torchvision.models, architecture)(weights=None, **kwargs))
     return build
 
 
@@ -352,7 +349,8 @@ def _card(name: str, spec: ModelSpec, model: nn.Module, source: str, recipe: dic
     """The model card of a trained model: identity, recipe, ``accuracies`` (measured by the
     caller, in card order), wall time, device, versions and the per-epoch log."""
     return {
-        "name": name, "description": spec.description, "architecture": type(model).__name__,
+        "name": name, "description": spec.description,
+        "architecture": type(model[-1] if isinstance(model, nn.Sequential) else model).__name__,  # past a normaliser
         "parameters": sum(p.numel() for p in model.parameters()),
         "dataset": spec.dataset, "data_source": source, "recipe": recipe, **accuracies,
         "train_wall_seconds": round(wall, 1), "train_device": device,

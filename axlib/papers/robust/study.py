@@ -7,7 +7,7 @@ which models, which method settings per profile, which images, and runs the grid
 
 - **Models**: the 9 canvas models, 3 architectures x 3 training algorithms
   (:data:`STUDY_MODELS`; cards in ``data/models/canvas64-*.json``); under the paper profile
-  the paper's ImageNet CNNs that have a public checkpoint (:data:`IMAGENET_STUDY_MODELS`).
+  the paper's twelve ImageNet CNNs (:data:`IMAGENET_STUDY_MODELS`).
 - **Images**: the CIFAR-10 localisation benchmark (:func:`benchmark`: the embedded 2,000-image
   test subset placed on 64x64 canvases, seed 0), or under the paper profile the paper's
   filtered ILSVRC2012 validation images (one box of at most half the image, drawn at random,
@@ -265,7 +265,7 @@ def model_cards(models: Sequence[str], data, *, n: int = 1000, batch_size: int =
     n = check_int("n", n, low=1)
     cards, x, y = {}, None, None
     for model in models:
-        if model not in pretrained.SOURCES and registry.MODELS[model].dataset != "imagenet-train":
+        if model not in pretrained.SOURCES and registry._spec(model).dataset != "imagenet-train":
             cards[model] = card(model)
             continue
         if x is None:
