@@ -323,7 +323,7 @@ def axai(model, x: torch.Tensor, segments: torch.Tensor | Callable[[torch.Tensor
         as ``segments(x)`` with x on the CPU and returning such labels (for example
         ``functools.partial(axlib.segment.quickshift, kernel_size=4, max_dist=200, ratio=0.2)``):
         it runs on a worker thread while the attack runs, since neither needs the other
-        (scikit-image's QuickShift releases the GIL), when that pays (``overlap``), and the
+        (scikit-image's QuickShift releases the GIL), unless ``overlap`` says otherwise, and the
         explanation is bit for bit the one the same labels passed as a tensor give.
     target : None, int or torch.Tensor, shape (B,), optional
         None: attack the model's prediction, as the reference code does; an int or (B,)
@@ -353,7 +353,7 @@ def axai(model, x: torch.Tensor, segments: torch.Tensor | Callable[[torch.Tensor
         Source of the random start when given.
     overlap : bool, optional
         With a callable ``segments``: True runs it on a worker thread during the attack, False
-        before the attack; None (default) overlaps when it pays (:data:`OVERLAP_MIN_PIXELS`).
+        before the attack; None (default) overlaps on a GPU or with a second CPU core.
         The explanation is the same either way.
 
     Returns
@@ -419,23 +419,18 @@ def axai(model, x: torch.Tensor, segments: torch.Tensor | Callable[[torch.Tensor
     return AxaiExplanation(**parts, delta=delta, target=y, adv_label=adv_label, segments=segments)
 
 
-OVERLAP_MIN_PIXELS = 8 * 224 * 224
-"""With a callable segmentation, :func:`axai` runs it beside the attack when the attack runs on
-a GPU, when torch leaves a CPU core free, or when the batch holds at least this many pixels
-(B x H x W); otherwise first. Measured (MobileNetV2, 224 px, QuickShift 4 / 200 / 0.2, 2-core
-x86_64 CPU, Dec 2026), seconds per image, beside vs. first: 1 torch thread, batch 1: 0.98 vs
-1.27; 2 threads, batch 1: 1.25 vs 0.93 (the segmentation thread preempts one of torch's two
-OpenMP threads, and a small batch's many short parallel regions then wait for it); 2 threads,
-batch 8: 0.62 vs 0.70; batch 32: 0.58 vs 0.72."""
-
-
 def _overlaps(x: torch.Tensor, overlap: bool | None) -> bool:
-    """Whether :func:`axai` runs the segmentation beside the attack (see :data:`OVERLAP_MIN_PIXELS`)."""
+    """Whether :func:`axai` runs the segmentation beside the attack: as asked, else on a GPU or
+    a machine with a second core. Measured with glibc's allocator at
+    :data:`axlib.companion.environ.MALLOC_ENV` (MobileNetV2, 224 px, QuickShift 4 / 200 / 0.2,
+    2-core x86_64 CPU, 2 torch threads, Dec 2026), seconds per image, beside vs. first: batch 1
+    0.51 vs 0.58, batch 32 0.38 vs 0.50; the CIFAR-10 AlexNet (32 px, kernel 1): batch 1 41.7
+    vs 41.1 ms, batch 64 10.1 vs 10.0 ms (the same within the noise). Before the allocator
+    setting a batch-1 attack at 2 threads lost to the segmentation thread (1.25 vs 0.93 s), and
+    only large batches overlapped."""
     if overlap is not None:
         return overlap
-    if x.device.type != "cpu":
-        return True
-    return torch.get_num_threads() < cpu_cores() or x.shape[0] * x.shape[-2] * x.shape[-1] >= OVERLAP_MIN_PIXELS
+    return x.device.type != "cpu" or cpu_cores() >= 2
 
 
 def explain_delta(delta: torch.Tensor, segments: torch.Tensor, *, k: int, a: float,
