@@ -228,8 +228,8 @@ def fgm(model, x: torch.Tensor, y, *, eps: float, norm: str = "l2", mask=None,
 
 def pgd(model, x: torch.Tensor, y, *, eps: float, step: float, steps: int, norm: str = "l2",
         random_start: bool = False, generator: torch.Generator | None = None, mask=None,
-        bounds=(0.0, 1.0)) -> torch.Tensor:
-    """Untargeted projected gradient descent (Madry et al.) in pixel space.
+        bounds=(0.0, 1.0), targeted: bool = False) -> torch.Tensor:
+    """Projected gradient descent (Madry et al.) in pixel space, untargeted unless ``targeted``.
 
     Parameters
     ----------
@@ -239,7 +239,7 @@ def pgd(model, x: torch.Tensor, y, *, eps: float, step: float, steps: int, norm:
     x : torch.Tensor, shape (B, C, H, W), floating
         Pixels in [0, 1] (inside ``bounds``).
     y : int or torch.Tensor, shape (B,), integer
-        Labels to move away from; one int labels every image.
+        Labels to move away from (with ``targeted``: towards); one int labels every image.
     eps : float
         Budget >= 0, in pixel units. L2: per-sample Euclidean length; linf: per feature.
     step : float
@@ -258,6 +258,9 @@ def pgd(model, x: torch.Tensor, y, *, eps: float, step: float, steps: int, norm:
     bounds : (float, float) or None, default (0.0, 1.0)
         Clipping range (low, high) applied after every step; None: no clipping and no range
         check (the AXAI reference code attacks without clipping).
+    targeted : bool, default False
+        Step down the cross-entropy of ``y`` (towards those classes, as the targeted attacks of
+        Xie et al.'s adversarial training) instead of up it.
 
     Returns
     -------
@@ -270,8 +273,8 @@ def pgd(model, x: torch.Tensor, y, *, eps: float, step: float, steps: int, norm:
     ValueError
         Naming the parameter, if eps < 0, step <= 0, steps < 1, norm is unknown, bounds is not
         a pair (low, high) with low < high, x is not (B, C, H, W) floats in bounds, y is not
-        (B,) labels in the model's [0, K), mask is not a 0/1 tensor shaped like x, or generator
-        is not a torch.Generator.
+        (B,) labels in the model's [0, K), mask is not a 0/1 tensor shaped like x, generator
+        is not a torch.Generator, or targeted is not a bool.
     """
     eps = check_number("eps", eps, low=0)
     step = check_number("step", step, low=0, low_open=True)
@@ -283,6 +286,9 @@ def pgd(model, x: torch.Tensor, y, *, eps: float, step: float, steps: int, norm:
     mask = _check_mask(mask, x)
     if generator is not None and not isinstance(generator, torch.Generator):
         raise ValueError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
+    if not isinstance(targeted, bool):
+        raise ValueError(f"targeted must be True or False, got {targeted!r}")
+    sign = -1.0 if targeted else 1.0
     x = compute_layout(x.detach())
     delta = torch.zeros_like(x)
     if random_start:
@@ -291,7 +297,7 @@ def pgd(model, x: torch.Tensor, y, *, eps: float, step: float, steps: int, norm:
     with eval_mode(model):
         for i in range(steps):
             direction = _ascent_direction(_input_grad(model, x + delta, y, check=i == 0), norm, mask)
-            delta = _project(delta + step * direction, eps, norm)
+            delta = _project(delta + (sign * step) * direction, eps, norm)
             delta = _clip(x, x + delta, bounds) - x
     return (x + delta).detach().contiguous()
 

@@ -74,8 +74,40 @@ def test_strip_auxiliary_loads_into_the_plain_architecture():
     assert torch.equal(fresh(x), net(x))
 
 
+def test_xie_attacker_aims_at_other_classes_and_starts_a_fifth_of_batches_clean(monkeypatch):
+    """target="random": every example is attacked towards a class other than its label (all
+    other classes drawn), targeted; clean_start=0.2: about a fifth of the batches start at the
+    clean images; the defaults attack the labels, untargeted, always from a random start."""
+    import axlib.attacks
+
+    calls = []
+    real = axlib.attacks.pgd
+
+    def spy(model, x, y, **kw):
+        calls.append((y.clone(), kw["targeted"], kw["random_start"]))
+        return real(model, x, y, **kw)
+
+    monkeypatch.setattr(axlib.attacks, "pgd", spy)
+    net = convert_to_dual_bn(small_net())
+    net.train()
+    x, y = batch(n=16)
+    step = advprop_training_step(eps=0.5, steps=1, seed=0, target="random", clean_start=0.2)
+    for _ in range(200):
+        step(net, x, y)
+    targets = torch.stack([c[0] for c in calls])
+    assert all(c[1] for c in calls) and bool((targets != y).all()) and bool((targets >= 0).all())
+    assert set(targets.flatten().tolist()) == {0, 1, 2}
+    clean = sum(not c[2] for c in calls)
+    assert 20 <= clean <= 60, clean                      # 200 draws at p = 0.2: 40 expected
+    calls.clear()
+    advprop_training_step(eps=0.5, steps=1, seed=0)(net, x, y)
+    assert torch.equal(calls[0][0], y) and calls[0][1] is False and calls[0][2] is True
+
+
 @pytest.mark.parametrize("kwargs, name", [(dict(eps=-1.0), "eps"), (dict(eps=0.5, steps=0), "steps"),
                                           (dict(eps=0.5, step=0.0), "step"),
+                                          (dict(eps=0.5, target="least-likely"), "target"),
+                                          (dict(eps=0.5, clean_start=1.5), "clean_start"),
                                           (dict(eps=0.5, label_smoothing=1.0), "label_smoothing"),
                                           (dict(eps=0.5, seed=-1), "seed")])
 def test_bad_parameters_name_themselves(kwargs, name):

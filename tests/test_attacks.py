@@ -161,6 +161,28 @@ def test_predicted_labels_attack(toy):
     assert (predicted_labels(model, x_adv) != yp).float().mean() > 0.5
 
 
+def test_targeted_pgd_steps_towards_its_labels():
+    """Planted on a linear 3-class model: aimed at a class, targeted PGD raises that class's
+    probability on every image; aimed at the label itself it makes the model surer of the
+    label, where untargeted PGD makes it less sure."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(3 * 8 * 8, 3))
+    x = torch.rand(16, 3, 8, 8, generator=torch.Generator().manual_seed(5)) * 0.5 + 0.25
+    y = predicted_labels(model, x)
+    kw = dict(eps=0.1, step=0.02, steps=10, norm="l2")
+
+    def prob(images, labels):
+        return model(images).softmax(1).gather(1, labels[:, None])[:, 0]
+
+    other = (y + 1) % 3
+    with torch.no_grad():
+        assert bool((prob(pgd(model, x, other, targeted=True, **kw), other) > prob(x, other)).all())
+        assert bool((prob(pgd(model, x, y, targeted=True, **kw), y) > prob(x, y)).all())
+        assert bool((prob(pgd(model, x, y, **kw), y) < prob(x, y)).all())
+    with pytest.raises(ValueError, match="targeted must be True or False, got 'yes'"):
+        pgd(model, x, y, targeted="yes", **kw)
+
+
 @pytest.mark.parametrize("kw,param", [
     (dict(eps=-0.1), "eps"),
     (dict(step=0.0), "step"),

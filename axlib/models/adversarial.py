@@ -135,7 +135,8 @@ def batch_step_from_recipe(recipe: dict) -> StepFn | None:
 
     recipe["adversarial"]: {"method": "pgd" | "fast-fgm-rs" | "advprop", "eps": float, "norm":
     "l2" | "linf", and optionally "steps", "step" (pgd, advprop), "alpha" (fast-fgm-rs),
-    "clean_weight" (pgd, fast-fgm-rs), "random_start" (pgd, advprop)}; "advprop" needs a model
+    "clean_weight" (pgd, fast-fgm-rs), "random_start" (pgd, advprop), "target" and "clean_start"
+    (advprop: :func:`axlib.models.advprop.advprop_training_step`)}; "advprop" needs a model
     with dual batch norms (:func:`axlib.models.advprop.convert_to_dual_bn`);
     the label smoothing and seed come from the recipe's own "label_smoothing" and "seed".
     Raises ValueError for an unknown method or unknown keys.
@@ -150,7 +151,7 @@ def batch_step_from_recipe(recipe: dict) -> StepFn | None:
     common = {"label_smoothing": recipe.get("label_smoothing", 0.0), "seed": recipe.get("seed", 0)}
     allowed = {"pgd": {"eps", "steps", "step", "norm", "random_start", "clean_weight"},
                "fast-fgm-rs": {"eps", "alpha", "norm", "clean_weight"},
-               "advprop": {"eps", "steps", "step", "norm", "random_start"}}
+               "advprop": {"eps", "steps", "step", "norm", "random_start", "target", "clean_start"}}
     if method not in allowed:
         raise ValueError(f"recipe['adversarial']['method'] must be one of {METHODS}, got {method!r}")
     unknown = set(spec) - allowed[method]

@@ -26,10 +26,10 @@ import torch.nn.functional as F
 from torch import nn
 
 from axlib import attacks as _attacks
-from axlib._util.checks import check_int, check_number
+from axlib._util.checks import check_choice, check_int, check_number, eval_mode
 from axlib.models.adversarial import StepFn, check_pgd_params
 
-__all__ = ["DualBatchNorm2d", "convert_to_dual_bn", "auxiliary", "advprop_training_step",
+__all__ = ["DualBatchNorm2d", "convert_to_dual_bn", "auxiliary", "TARGETS", "advprop_training_step",
            "strip_auxiliary"]
 
 
@@ -90,28 +90,52 @@ def auxiliary(model: nn.Module):
             layer.use_aux = False
 
 
+TARGETS = ("label", "random")
+"""What the AdvProp attacker aims at: ``"label"`` moves away from the true label (untargeted);
+``"random"`` moves towards a class drawn uniformly from the other classes, as Xie et al.'s
+adversarial-training attacker (facebookresearch/ImageAdversarialTraining, which AdvProp's
+ImageNet models were trained with) does."""
+
+
 def advprop_training_step(*, eps: float, steps: int = 1, step: float | None = None, norm: str = "l2",
                           random_start: bool = True, label_smoothing: float = 0.0,
-                          seed: int = 0) -> StepFn:
+                          seed: int = 0, target: str = "label", clean_start: float = 0.0) -> StepFn:
     """An AdvProp training step for ``fit(batch_step=...)`` on a model with dual batch norms.
 
     eps: budget >= 0 in [0, 1] pixel units; steps: PGD iterations >= 1 (AdvProp used 1 to 5);
     step: > 0, None: 2.5 * eps / steps; norm: "l2" or "linf"; random_start: from a uniform
-    point of the eps ball; label_smoothing in [0, 1); seed >= 0 seeds the random starts.
+    point of the eps ball; label_smoothing in [0, 1); seed >= 0 seeds the random starts, the
+    clean-start draws and the random targets; target: one of :data:`TARGETS`; clean_start in
+    [0, 1]: the probability that a batch starts its attack at the clean images instead of a
+    random point (Xie et al.: 0.2, drawn once per batch; 0 draws nothing, so a recipe without it
+    is unchanged).
     Returns ``step(model, xb, yb) -> loss``: the adversarial examples are made through the
     auxiliary batch norms, then the loss is the clean cross-entropy through the main batch norms
-    plus the adversarial one through the auxiliary batch norms (the paper's equal weights).
+    plus the adversarial one (true labels) through the auxiliary batch norms (the paper's equal
+    weights).
     Raises ValueError naming the parameter for values out of range, and when called on a model
     without :class:`DualBatchNorm2d` layers.
     """
     eps, steps, step, norm = check_pgd_params(eps, steps, step, norm)
     label_smoothing = check_number("label_smoothing", label_smoothing, 0, 1, high_open=True)
+    target = check_choice("target", target, TARGETS)
+    clean_start = check_number("clean_start", clean_start, 0, 1)
     generator = torch.Generator().manual_seed(check_int("seed", seed, low=0))
 
+    def attack_labels(model: nn.Module, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        if target == "label":
+            return yb
+        with torch.no_grad(), eval_mode(model):
+            classes = model(xb[:1]).shape[-1]
+        offsets = torch.randint(1, classes, yb.shape, generator=generator).to(yb.device)
+        return (yb + offsets) % classes
+
     def advprop_step(model: nn.Module, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        from_clean = clean_start > 0 and float(torch.rand((), generator=generator)) < clean_start
         with auxiliary(model):
-            x_adv = _attacks.pgd(model, xb, yb, eps=eps, step=step, steps=steps, norm=norm,
-                                 random_start=random_start, generator=generator)
+            x_adv = _attacks.pgd(model, xb, attack_labels(model, xb, yb), eps=eps, step=step, steps=steps,
+                                 norm=norm, random_start=random_start and not from_clean, generator=generator,
+                                 targeted=target == "random")
             adversarial = F.cross_entropy(model(x_adv), yb, label_smoothing=label_smoothing)
         clean = F.cross_entropy(model(xb), yb, label_smoothing=label_smoothing)
         return clean + adversarial
