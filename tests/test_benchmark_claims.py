@@ -137,6 +137,7 @@ def test_table5_claims_and_shares():
     shares = BM.time_shares(synthetic_t5())
     assert list(shares.index) == [1, 8] and shares.loc[8, "images/s"] == 4.0
     assert shares.loc[1, "attack share"] == pytest.approx(0.6)
+    assert shares.loc[1, "attack s/image"] == pytest.approx(0.6) and shares.loc[8, "attack s/image"] == pytest.approx(0.075)
     assert "cpu X" in BM.table5_caption(synthetic_t5())
 
 

@@ -421,13 +421,13 @@ def axai(model, x: torch.Tensor, segments: torch.Tensor | Callable[[torch.Tensor
 
 def _overlaps(x: torch.Tensor, overlap: bool | None) -> bool:
     """Whether :func:`axai` runs the segmentation beside the attack: as asked, else on a GPU or
-    a machine with a second core. Measured with glibc's allocator at
-    :data:`axlib.companion.environ.MALLOC_ENV` (MobileNetV2, 224 px, QuickShift 4 / 200 / 0.2,
+    a machine with a second core. Measured (MobileNetV2, 224 px, QuickShift 4 / 200 / 0.2,
     2-core x86_64 CPU, 2 torch threads, Dec 2026), seconds per image, beside vs. first: batch 1
-    0.51 vs 0.58, batch 32 0.38 vs 0.50; the CIFAR-10 AlexNet (32 px, kernel 1): batch 1 41.7
-    vs 41.1 ms, batch 64 10.1 vs 10.0 ms (the same within the noise). Before the allocator
-    setting a batch-1 attack at 2 threads lost to the segmentation thread (1.25 vs 0.93 s), and
-    only large batches overlapped."""
+    0.51 vs 0.58 with :data:`axlib.companion.environ.MALLOC_ENV`, 0.51 vs 0.59 with glibc's
+    default allocator settings; batch 32 0.38 vs 0.50 and 0.53 vs 0.63; the CIFAR-10 AlexNet
+    (32 px, kernel 1): batch 1 41.7 vs 41.1 ms, batch 64 10.1 vs 10.0 ms (the same within the
+    noise). An earlier measurement (batch 1, 2 threads: 1.25 vs 0.93 s) had kept small batches
+    first; it did not repeat."""
     if overlap is not None:
         return overlap
     return x.device.type != "cpu" or cpu_cores() >= 2

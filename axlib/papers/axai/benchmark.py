@@ -197,9 +197,11 @@ def table5_claims(t5: dict) -> tuple[list[dict], list[dict]]:
 
 
 def time_shares(t5: dict):
-    """AXAI's images per second and the shares of its parts (attack, segmentation, the overlap
-    of the two, rest) in its wall time at batch 1 and at every throughput batch size (a pandas
-    DataFrame indexed by batch); the wall time is attack + segmentation - overlap + rest."""
+    """AXAI's images per second, the shares of its parts (attack, segmentation, the overlap of
+    the two, rest) in its wall time and each part's seconds per image, at batch 1 and at every
+    throughput batch size (a pandas DataFrame indexed by batch; a part that grew worse than
+    linearly with the batch would show more seconds per image at the larger batch); the wall
+    time is attack + segmentation - overlap + rest."""
     import pandas as pd
 
     axai = t5["results"]["axai"]
@@ -208,7 +210,8 @@ def time_shares(t5: dict):
                   *axai["throughput"].items()]:
         total = sum(tp["parts"].values()) - 2 * tp["parts"].get("overlap", 0.0)
         rows.append({"batch": int(b), "images/s": tp["images_per_s"],
-                     **{f"{k} share": v / total for k, v in tp["parts"].items()}})
+                     **{f"{k} share": v / total for k, v in tp["parts"].items()},
+                     **{f"{k} s/image": v / int(b) for k, v in tp["parts"].items()}})
     return pd.DataFrame(rows).set_index("batch")
 
 
