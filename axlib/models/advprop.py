@@ -122,13 +122,16 @@ def advprop_training_step(*, eps: float, steps: int = 1, step: float | None = No
     clean_start = check_number("clean_start", clean_start, 0, 1)
     generator = torch.Generator().manual_seed(check_int("seed", seed, low=0))
 
+    classes: list[int] = []      # the model's class count, read from one forward the first time
+
     def attack_labels(model: nn.Module, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
         if target == "label":
             return yb
-        with torch.no_grad(), eval_mode(model):
-            classes = model(xb[:1]).shape[-1]
-        offsets = torch.randint(1, classes, yb.shape, generator=generator).to(yb.device)
-        return (yb + offsets) % classes
+        if not classes:
+            with torch.no_grad(), eval_mode(model):
+                classes.append(model(xb[:1]).shape[-1])
+        offsets = torch.randint(1, classes[0], yb.shape, generator=generator).to(yb.device)
+        return (yb + offsets) % classes[0]
 
     def advprop_step(model: nn.Module, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
         from_clean = clean_start > 0 and float(torch.rand((), generator=generator)) < clean_start
