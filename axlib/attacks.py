@@ -80,25 +80,35 @@ def _check_mask(mask, x: torch.Tensor):
     return m
 
 
+def _check_flag(name: str, value) -> None:
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+
+
 # --------------------------------------------------------------------------- helpers
 def _per_sample_norm(v: torch.Tensor) -> torch.Tensor:
     """L2 norm of each sample of v (B, ...), shaped (B, 1, 1, 1) for broadcasting."""
     return v.flatten(1).norm(p=2, dim=1).view(-1, *([1] * (v.dim() - 1)))
 
 
-def _input_grad(model, x_adv: torch.Tensor, y: torch.Tensor, check: bool = False) -> torch.Tensor:
-    """Gradient of the summed cross-entropy w.r.t. the inputs only (per-sample gradients).
+def _input_grad(model, x_adv: torch.Tensor, y: torch.Tensor | None,
+                check: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+    """Gradient of the summed cross-entropy w.r.t. the inputs only (per-sample gradients),
+    and the labels it was taken for.
 
-    ``check``: first refuse labels outside the logits' [0, K) (ValueError naming y), which
-    cross-entropy would report as an IndexError."""
+    ``y`` None: the model's prediction on ``x_adv``, the argmax of this very forward pass (no
+    forward of its own). ``check``: first refuse labels outside the logits' [0, K)
+    (ValueError naming y), which cross-entropy would report as an IndexError."""
     x_adv = x_adv.detach().requires_grad_(True)
     with torch.enable_grad():
         logits = model(x_adv)
-        if check and int(y.max()) >= logits.shape[-1]:
+        if y is None:
+            y = logits.detach().argmax(1)
+        elif check and int(y.max()) >= logits.shape[-1]:
             raise ValueError(f"y must hold class labels in [0, {logits.shape[-1]}) for this model, got {int(y.max())}")
         loss = F.cross_entropy(logits, y, reduction="sum")
         (grad,) = torch.autograd.grad(loss, x_adv)
-    return grad.detach()
+    return grad.detach(), y
 
 
 def _ascent_direction(grad: torch.Tensor, norm: str, mask) -> torch.Tensor:
@@ -173,12 +183,12 @@ def predicted_labels(model, x: torch.Tensor, batch_size: int = 256) -> torch.Ten
     if not isinstance(x, torch.Tensor) or x.dim() < 2:
         raise ValueError("x must be a batched tensor (B, ...)")
     batch_size = check_int("batch_size", batch_size, low=1)
-    with eval_mode(model):
+    with torch.no_grad(), eval_mode(model):
         return torch.cat([model(x[i:i + batch_size]).argmax(1) for i in range(0, x.shape[0], batch_size)])
 
 
 def fgm(model, x: torch.Tensor, y, *, eps: float, norm: str = "l2", mask=None,
-        bounds=(0.0, 1.0)) -> torch.Tensor:
+        bounds=(0.0, 1.0), return_labels: bool = False):
     """Untargeted Fast Gradient Method (one normalised-gradient step of length eps).
 
     Equal to ``pgd(..., step=eps, steps=1)``.
@@ -190,8 +200,9 @@ def fgm(model, x: torch.Tensor, y, *, eps: float, norm: str = "l2", mask=None,
         previous mode is restored); only the gradient with respect to the inputs is taken.
     x : torch.Tensor, shape (B, C, H, W), floating
         Pixels in [0, 1] (inside ``bounds``).
-    y : int or torch.Tensor, shape (B,), integer
-        Labels to move away from; one int labels every image.
+    y : int, torch.Tensor of shape (B,) (integer), or None
+        Labels to move away from; one int labels every image. None: the model's own
+        prediction on x, read from the gradient's forward pass (no forward of its own).
     eps : float
         Budget >= 0, in pixel units. L2: per-sample Euclidean length; linf: per feature.
     norm : {"l2", "linf"}, default "l2"
@@ -201,11 +212,15 @@ def fgm(model, x: torch.Tensor, y, *, eps: float, norm: str = "l2", mask=None,
         0/1 (or False/True) tensor shaped like x; only features with mask 1 change.
     bounds : (float, float) or None, default (0.0, 1.0)
         Clipping range (low, high), low < high; None disables the range check and the clipping.
+    return_labels : bool, default False
+        Also return the labels attacked (with y None: the prediction on x).
 
     Returns
     -------
-    torch.Tensor, shape (B, C, H, W)
-        x_adv, detached, in ``bounds``, with ``||x_adv - x|| <= eps`` per sample.
+    x_adv : torch.Tensor, shape (B, C, H, W)
+        Detached, in ``bounds``, with ``||x_adv - x|| <= eps`` per sample.
+    y : torch.Tensor, shape (B,), int64
+        Only with ``return_labels``: the labels attacked.
 
     Raises
     ------
@@ -217,18 +232,20 @@ def fgm(model, x: torch.Tensor, y, *, eps: float, norm: str = "l2", mask=None,
     norm = check_choice("norm", norm, NORMS)
     bounds = _check_bounds(bounds)
     x = check_images(x, bounds)
-    y = check_labels(y, x)
+    y = None if y is None else check_labels(y, x)
     mask = _check_mask(mask, x)
+    _check_flag("return_labels", return_labels)
     x = x.detach()
     with eval_mode(model):
-        direction = _ascent_direction(_input_grad(model, x, y, check=True), norm, mask)
-    delta = _project(eps * direction, eps, norm)
-    return _clip(x, x + delta, bounds).detach()
+        grad, y = _input_grad(model, x, y, check=True)
+    delta = _project(eps * _ascent_direction(grad, norm, mask), eps, norm)
+    x_adv = _clip(x, x + delta, bounds).detach()
+    return (x_adv, y) if return_labels else x_adv
 
 
 def pgd(model, x: torch.Tensor, y, *, eps: float, step: float, steps: int, norm: str = "l2",
         random_start: bool = False, generator: torch.Generator | None = None, mask=None,
-        bounds=(0.0, 1.0), targeted: bool = False) -> torch.Tensor:
+        bounds=(0.0, 1.0), targeted: bool = False, return_labels: bool = False):
     """Projected gradient descent (Madry et al.) in pixel space, untargeted unless ``targeted``.
 
     Parameters
@@ -238,8 +255,11 @@ def pgd(model, x: torch.Tensor, y, *, eps: float, step: float, steps: int, norm:
         and parameters are untouched afterwards.
     x : torch.Tensor, shape (B, C, H, W), floating
         Pixels in [0, 1] (inside ``bounds``).
-    y : int or torch.Tensor, shape (B,), integer
+    y : int, torch.Tensor of shape (B,) (integer), or None
         Labels to move away from (with ``targeted``: towards); one int labels every image.
+        None: the model's own prediction on x (what AXAI attacks), read from the first step's
+        forward pass, which sees x itself; with ``random_start`` it cannot, so one forward
+        pass on x reads it first.
     eps : float
         Budget >= 0, in pixel units. L2: per-sample Euclidean length; linf: per feature.
     step : float
@@ -261,12 +281,16 @@ def pgd(model, x: torch.Tensor, y, *, eps: float, step: float, steps: int, norm:
     targeted : bool, default False
         Step down the cross-entropy of ``y`` (towards those classes, as the targeted attacks of
         Xie et al.'s adversarial training) instead of up it.
+    return_labels : bool, default False
+        Also return the labels attacked (with y None: the prediction on x).
 
     Returns
     -------
-    torch.Tensor, shape (B, C, H, W)
-        x_adv, detached, in ``bounds``, with ``||x_adv - x|| <= eps`` under ``norm`` for every
+    x_adv : torch.Tensor, shape (B, C, H, W)
+        Detached, in ``bounds``, with ``||x_adv - x|| <= eps`` under ``norm`` for every
         sample (up to float rounding). The model's mode and parameters are untouched.
+    y : torch.Tensor, shape (B,), int64
+        Only with ``return_labels``: the labels attacked.
 
     Raises
     ------
@@ -274,7 +298,7 @@ def pgd(model, x: torch.Tensor, y, *, eps: float, step: float, steps: int, norm:
         Naming the parameter, if eps < 0, step <= 0, steps < 1, norm is unknown, bounds is not
         a pair (low, high) with low < high, x is not (B, C, H, W) floats in bounds, y is not
         (B,) labels in the model's [0, K), mask is not a 0/1 tensor shaped like x, generator
-        is not a torch.Generator, or targeted is not a bool.
+        is not a torch.Generator, or targeted or return_labels is not a bool.
     """
     eps = check_number("eps", eps, low=0)
     step = check_number("step", step, low=0, low_open=True)
@@ -282,24 +306,27 @@ def pgd(model, x: torch.Tensor, y, *, eps: float, step: float, steps: int, norm:
     norm = check_choice("norm", norm, NORMS)
     bounds = _check_bounds(bounds)
     x = check_images(x, bounds)
-    y = check_labels(y, x)
+    y = None if y is None else check_labels(y, x)
     mask = _check_mask(mask, x)
     if generator is not None and not isinstance(generator, torch.Generator):
         raise ValueError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
-    if not isinstance(targeted, bool):
-        raise ValueError(f"targeted must be True or False, got {targeted!r}")
+    _check_flag("targeted", targeted)
+    _check_flag("return_labels", return_labels)
     sign = -1.0 if targeted else 1.0
     x = compute_layout(x.detach())
     delta = torch.zeros_like(x)
     if random_start:
+        if y is None:
+            y = predicted_labels(model, x)
         delta = _random_start(x, eps, norm, mask, generator)
         delta = _clip(x, x + delta, bounds) - x
     with eval_mode(model):
         for i in range(steps):
-            direction = _ascent_direction(_input_grad(model, x + delta, y, check=i == 0), norm, mask)
-            delta = _project(delta + (sign * step) * direction, eps, norm)
+            grad, y = _input_grad(model, x + delta, y, check=i == 0)
+            delta = _project(delta + (sign * step) * _ascent_direction(grad, norm, mask), eps, norm)
             delta = _clip(x, x + delta, bounds) - x
-    return (x + delta).detach().contiguous()
+    x_adv = (x + delta).detach().contiguous()
+    return (x_adv, y) if return_labels else x_adv
 
 
 def adversarial_accuracy(model, x: torch.Tensor, y: torch.Tensor, attack: Callable, *,

@@ -161,6 +161,54 @@ def test_predicted_labels_attack(toy):
     assert (predicted_labels(model, x_adv) != yp).float().mean() > 0.5
 
 
+class _Counting(nn.Module):
+    """Wraps a model and counts its forward passes."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model, self.calls = model, 0
+
+    def forward(self, x):
+        self.calls += 1
+        return self.model(x)
+
+
+@pytest.mark.parametrize("random_start", [False, True])
+def test_attacking_the_prediction_reads_it_from_the_first_forward(toy, random_start):
+    """y=None attacks the prediction on x: the same examples, bit for bit, as passing
+    predicted_labels(x), returned with those labels, and without a forward of its own unless a
+    random start moves the first forward off x."""
+    model, x, _ = toy
+    counted = _Counting(model)
+    yp = predicted_labels(model, x)
+    kw = dict(eps=0.5, step=0.1, steps=4, random_start=random_start)
+    expected = pgd(model, x, yp, generator=torch.Generator().manual_seed(3), **kw)
+    x_adv, labels = pgd(counted, x, None, generator=torch.Generator().manual_seed(3), return_labels=True, **kw)
+    assert torch.equal(x_adv, expected) and torch.equal(labels, yp)
+    assert counted.calls == 4 + random_start
+    counted.calls = 0
+    x_fgm, labels = fgm(counted, x, None, eps=0.5, return_labels=True)
+    assert torch.equal(x_fgm, fgm(model, x, yp, eps=0.5)) and torch.equal(labels, yp)
+    assert counted.calls == 1
+    given = torch.zeros_like(yp)
+    assert torch.equal(pgd(model, x, given, return_labels=True, **kw)[1], given)
+    with pytest.raises(ValueError, match="return_labels must be True or False, got 1"):
+        pgd(model, x, None, return_labels=1, **kw)
+    with pytest.raises(ValueError, match="return_labels must be True or False, got 'no'"):
+        fgm(model, x, None, eps=0.5, return_labels="no")
+
+
+def test_predicted_labels_builds_no_graph(toy):
+    model, x, _ = toy
+    assert not predicted_labels(model, x).requires_grad
+    model.zero_grad(set_to_none=True)
+    out = []
+    handle = model[-1].register_forward_hook(lambda m, i, o: out.append(o))
+    predicted_labels(model, x[:4])
+    handle.remove()
+    assert out[0].grad_fn is None
+
+
 def test_targeted_pgd_steps_towards_its_labels():
     """Planted on a linear 3-class model: aimed at a class, targeted PGD raises that class's
     probability on every image; aimed at the label itself it makes the model surer of the

@@ -71,6 +71,19 @@ def test_planted_region_is_top1(leak, channel_rule, attack):
         assert exp.delta[:, :, ~expected[0]].abs().max() == 0
 
 
+@pytest.mark.parametrize("attack, steps", [("pgd", 20), ("pgd", 3), ("fgm", 1)])
+def test_no_forward_pass_beyond_the_attacks_and_the_adversarial_label(attack, steps):
+    """The prediction attacked comes from the attack's first forward pass: AXAI runs the model
+    once per attack step plus once on X' (its adversarial label), and explains what a
+    separate prediction gives."""
+    model, x, calls = PlantedModel(), images(), []
+    model.register_forward_hook(lambda m, i, o: calls.append(i[0].shape[0]))
+    exp = axai(model, x, grid_segments(), attack=attack, steps=steps, k=3)
+    assert len(calls) == steps + 1
+    with torch.no_grad():
+        assert torch.equal(exp.target, model(x).argmax(1))
+
+
 def test_density_divides_by_segment_size():
     """A big background segment collects more attacked pixels than the patch, yet ranks lower."""
     model = PlantedModel(leak=0.05)

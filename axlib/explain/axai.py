@@ -47,7 +47,9 @@ Choices, where the paper is silent or the public reference code differs
    :func:`default_attack_params`. Explicit ``eps`` / ``step`` override them.
 3. **Label attacked.** ``target=None`` attacks the model's own prediction, as the reference
    does (an explanation explains the prediction, right or wrong). Pass true labels to
-   attack those instead.
+   attack those instead. PGD and FGM read the prediction from their first forward pass,
+   which sees x itself, so it costs no forward pass of its own (with ``random_start`` or a
+   callable ``attack`` it does: one forward on x first).
 4. **Threshold.** "Strongly attacked" = two-sided quantile rule of section 3.3: a feature
    (pixel-channel value) is attacked when its X_diff is at or below the a-th percentile or at
    or above the (100 - a)-th percentile of that image's X_diff (linear interpolation between
@@ -389,10 +391,8 @@ def axai(model, x: torch.Tensor, segments: torch.Tensor | Callable[[torch.Tensor
     if segmentation is None:
         segments = _check_segments(segments, x)
 
-    if target is None:
-        y = _attacks.predicted_labels(model, x)
-    else:
-        y = check_classes(model, x, check_labels(target, x, name="target"), name="target")
+    # None: the prediction, which PGD and FGM read from their first forward pass
+    y = None if target is None else check_classes(model, x, check_labels(target, x, name="target"), name="target")
 
     defaults = default_attack_params(x.shape, norm=norm, steps=steps)
     eps = defaults["eps"] if eps is None else eps
@@ -402,12 +402,13 @@ def axai(model, x: torch.Tensor, segments: torch.Tensor | Callable[[torch.Tensor
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="axai-segmentation") as pool:
         pending = pool.submit(segmentation, x.cpu().clone()) if segmentation is not None else None
         if callable(attack):
+            y = _attacks.predicted_labels(model, x) if y is None else y
             x_adv = attack(model, x, y)
         elif attack == "fgm":
-            x_adv = _attacks.fgm(model, x, y, eps=eps, norm=norm)
+            x_adv, y = _attacks.fgm(model, x, y, eps=eps, norm=norm, return_labels=True)
         else:
-            x_adv = _attacks.pgd(model, x, y, eps=eps, step=step, steps=steps, norm=norm,
-                                 random_start=random_start, generator=generator)
+            x_adv, y = _attacks.pgd(model, x, y, eps=eps, step=step, steps=steps, norm=norm,
+                                    random_start=random_start, generator=generator, return_labels=True)
         if pending is not None:
             segments = _check_segments(pending.result(), x)
     if not isinstance(x_adv, torch.Tensor) or x_adv.shape != x.shape:
