@@ -3,9 +3,17 @@
 The unit of resampling is the image (or clip, sentence, model: whatever ``n`` counts), never
 the pixel or the map: values of one image are reduced to one number before they get here.
 
-* :func:`bootstrap_ci`: percentile bootstrap of any statistic of per-unit values (paired
+* :func:`bootstrap_ci`: bootstrap interval of any statistic of per-unit values (paired
   samples resample the same units together), with a seeded generator, so an interval is the
-  same on every run.
+  same on every run. By default the *expanded* percentile interval (T. Hesterberg, "What
+  teachers should know about the bootstrap", The American Statistician 69(4), 2015,
+  arXiv:1411.5279; ``ExpandProbs`` of his R package resample): the plain percentile interval
+  is too narrow for small n (it covers the mean of normal data about 91 % of the time at n = 10
+  and 86 % at n = 5, for a nominal 95 %), so each end is read at the tail probability
+  ``Phi(-sqrt(n / (n - 1)) * t_{n-1}((1 + level) / 2))`` instead of ``(1 - level) / 2``, which
+  makes it match Student's t interval on symmetric data (``tests/test_interval_coverage.py``
+  measures the coverage of both). The plain percentile interval stays available
+  (``method="percentile"``).
 * :func:`proportion_ci`: Clopper-Pearson ("exact") binomial interval of k successes in n,
   through ``statsmodels.stats.proportion.proportion_confint(method="beta")``.
 * :func:`difference_ci`: Newcombe's hybrid-score interval of the difference of two shares,
@@ -21,7 +29,7 @@ import numpy as np
 
 from ._util.checks import check_int, check_number
 
-__all__ = ["bootstrap_ci", "proportion_ci", "difference_ci", "holm"]
+__all__ = ["bootstrap_ci", "bootstrap_tail", "proportion_ci", "difference_ci", "holm"]
 
 LEVEL = 0.95
 """The confidence level of every interval the book shows."""
@@ -36,9 +44,48 @@ def _values(values, name: str) -> np.ndarray:
     return arr
 
 
+BOOTSTRAP_METHODS = ("expanded", "percentile")
+"""The bootstrap intervals of :func:`bootstrap_ci`: the expanded percentile interval (default)
+and the plain percentile interval."""
+
+
+def bootstrap_tail(n: int, level: float = LEVEL, method: str = "expanded") -> float:
+    """The tail probability at which :func:`bootstrap_ci` reads each end of the resampled
+    statistics' distribution.
+
+    Parameters
+    ----------
+    n : int
+        Units resampled, >= 1.
+    level : float, default 0.95
+        Confidence level in (0, 1).
+    method : {"expanded", "percentile"}, default "expanded"
+        "percentile": ``(1 - level) / 2``; "expanded": ``Phi(-sqrt(n / (n - 1)) * t)`` with
+        ``t`` the ``(1 + level) / 2`` quantile of Student's t with n - 1 degrees of freedom
+        (Hesterberg 2015), smaller than the percentile's for every n, and 0 (the whole resampled
+        range) for n = 1.
+
+    Returns
+    -------
+    float
+        The tail probability in [0, (1 - level) / 2].
+    """
+    from scipy import stats
+
+    n = check_int("n", n, 1)
+    level = check_number("level", level, 0, 1, low_open=True, high_open=True)
+    if method not in BOOTSTRAP_METHODS:
+        raise ValueError(f"method must be one of {BOOTSTRAP_METHODS}, got {method!r}")
+    if method == "percentile":
+        return (1 - level) / 2
+    if n == 1:
+        return 0.0
+    return float(stats.norm.cdf(-np.sqrt(n / (n - 1)) * stats.t.ppf((1 + level) / 2, n - 1)))
+
+
 def bootstrap_ci(statistic: Callable[..., float], *samples, n_boot: int = 2000, level: float = LEVEL,
-                 seed: int = 0) -> tuple[float, float, float]:
-    """A percentile-bootstrap interval of ``statistic(*samples)``, resampling units.
+                 seed: int = 0, method: str = "expanded") -> tuple[float, float, float]:
+    """A bootstrap interval of ``statistic(*samples)``, resampling units.
 
     Parameters
     ----------
@@ -53,17 +100,23 @@ def bootstrap_ci(statistic: Callable[..., float], *samples, n_boot: int = 2000, 
         Confidence level in (0, 1).
     seed : int, default 0
         Seed of the resampling (the same seed gives the same interval).
+    method : {"expanded", "percentile"}, default "expanded"
+        Which percentiles of the resampled statistics bound the interval
+        (:func:`bootstrap_tail`): the expanded percentile interval, calibrated for small n, or
+        the plain percentile interval.
 
     Returns
     -------
     tuple of float
-        (estimate, low, high): the statistic on the samples and the percentile interval. With
-        one unit the interval is the estimate itself (n = 1 is then judged by a rule's minimum n).
+        (estimate, low, high): the statistic on the samples and the interval (widened to contain
+        the estimate). With one unit the interval is the estimate itself (n = 1 is then judged by
+        a rule's minimum n).
 
     Raises
     ------
     ValueError
-        For no samples, samples of different lengths, non-finite values, or bad n_boot / level.
+        For no samples, samples of different lengths, non-finite values, or bad n_boot / level /
+        method.
     """
     if not samples:
         raise ValueError("bootstrap_ci needs at least one sample")
@@ -74,6 +127,7 @@ def bootstrap_ci(statistic: Callable[..., float], *samples, n_boot: int = 2000, 
     check_int("n_boot", n_boot, 100)
     check_number("level", level, 0, 1, low_open=True, high_open=True)
     check_int("seed", seed, 0)
+    tail = bootstrap_tail(n, level, method)
     estimate = float(statistic(*arrays))
     if n == 1:
         return estimate, estimate, estimate
@@ -83,7 +137,7 @@ def bootstrap_ci(statistic: Callable[..., float], *samples, n_boot: int = 2000, 
     boot = boot[np.isfinite(boot)]
     if boot.size == 0:
         return estimate, float("nan"), float("nan")
-    low, high = np.quantile(boot, [0.5 - level / 2, 0.5 + level / 2])
+    low, high = np.quantile(boot, [tail, 1 - tail])
     return estimate, float(min(low, estimate)), float(max(high, estimate))
 
 

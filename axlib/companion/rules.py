@@ -86,8 +86,9 @@ class Estimate:
 
     @classmethod
     def bootstrap(cls, statistic, *samples, n_of: str = "images", seed: int = 0) -> Estimate:
-        """``statistic(*samples)`` with a percentile-bootstrap interval over the samples' units
-        (rows; paired samples resampled together, :func:`axlib.intervals.bootstrap_ci`)."""
+        """``statistic(*samples)`` with a bootstrap interval over the samples' units (rows; paired
+        samples resampled together; the expanded percentile interval of
+        :func:`axlib.intervals.bootstrap_ci`)."""
         value, low, high = bootstrap_ci(statistic, *samples, seed=seed)
         if not (math.isfinite(low) and math.isfinite(high)):
             raise ValueError(f"the statistic is undefined on every bootstrap resample of the {n_of}")
@@ -95,7 +96,7 @@ class Estimate:
 
     @classmethod
     def mean(cls, values, n_of: str = "images", seed: int = 0) -> Estimate:
-        """The mean of one value per unit, with a percentile-bootstrap interval."""
+        """The mean of one value per unit, with a bootstrap interval (expanded percentile)."""
         import numpy as np
 
         return cls.bootstrap(np.mean, values, n_of=n_of, seed=seed)

@@ -16,7 +16,7 @@ explanation (:func:`axlib.explain.axai_detection.axai_detection`: the top-K segm
 
 :func:`estimates` turns a table of such rows into the three estimates the pre-registered rules
 of :mod:`axlib.papers.axai.claims` judge (``DETECTION_*_RULE``): means over detections with
-percentile-bootstrap intervals that resample *scenes* (detections of one scene are not
+bootstrap intervals (expanded percentile) that resample *scenes* (detections of one scene are not
 independent), n = detections.
 
 Page 08's path, the same under every profile (the profile names the data and the detector):

@@ -6,7 +6,7 @@ The paper's numbers come from :mod:`axlib.papers.exiaa.paper`. Every rule reads 
 :class:`~axlib.companion.rules.Estimate` whose unit is the **original image** (the attacked
 image): the grid's cells of one original are correlated (the same image, the same attack image,
 the same explanation of it), so each original is reduced to one number first and the 95 %
-interval is a percentile bootstrap over originals (:mod:`axlib.papers.exiaa.tables` builds the
+interval is a bootstrap over originals (expanded percentile) (:mod:`axlib.papers.exiaa.tables` builds the
 estimates). The rules were written from the paper's text and its Tables B.1-B.3 before any
 result of ours was seen.
 
@@ -30,7 +30,7 @@ _TABLE1_EXAMPLE = (f"e.g. {paper.TABLE1_DLS_A003_K01_WHERE}: ViT-B16 {paper.TABL
                    f"ResNet-18 {paper.TABLE1_DLS_A003_K01['resnet18']}%")
 
 MIN_ORIGINALS = 10
-"""The fewest original images any EXIAA rule gives a verdict on (a percentile bootstrap over
+"""The fewest original images any EXIAA rule gives a verdict on (a bootstrap over
 fewer units is too coarse to read)."""
 BEATS = 0.05
 """Relative advantage from which "A beats B" is reproduced (A's mean at least 5 % above B's)."""

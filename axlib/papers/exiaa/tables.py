@@ -12,7 +12,7 @@ Estimates (:class:`~axlib.companion.rules.Estimate`, what the rules of
 :mod:`axlib.papers.exiaa.claims` judge): the unit is the **original image**. The cells of one
 original share its image, its attack image and their explanations, so they are not independent:
 each original is first reduced to one number (or one pair) over the cells a claim compares, and
-the 95 % interval is a percentile bootstrap over originals (:func:`relative_advantage`,
+the 95 % interval is a bootstrap over originals (expanded percentile) (:func:`relative_advantage`,
 :func:`per_original_mean`, :func:`running_up_estimates`, :func:`trend`, :func:`magnitude_ratio`).
 The ``paper_*`` functions compute the same statistics on the paper's cell means.
 """
@@ -137,7 +137,7 @@ def per_original(frame: pd.DataFrame, value: str, columns=()) -> pd.DataFrame:
 
 
 def per_original_mean(frame: pd.DataFrame, value: str) -> Estimate:
-    """The mean over original images of each original's mean ``value``, with a percentile-bootstrap
+    """The mean over original images of each original's mean ``value``, with a bootstrap
     interval over originals. Raises ValueError for an empty frame."""
     if frame.empty:
         raise ValueError("frame has no rows to estimate from")
@@ -171,7 +171,7 @@ def relative_advantage(frame: pd.DataFrame, column: str, first, second, *, value
                        cells=CELL) -> Estimate:
     """How much larger ``first``'s mean ``value`` is than ``second``'s: mean(first) / mean(second)
     - 1 over the cells both have and over original images (:func:`paired_means`), with a
-    percentile-bootstrap interval over originals (the two means of an original resampled
+    bootstrap interval over originals (the two means of an original resampled
     together). 0: equal; +0.1: ``first`` 10 % larger; negative: smaller."""
     per = paired_means(frame, column, first, second, value=value, cells=cells)
     if float(per[second].mean()) == 0:
@@ -213,7 +213,7 @@ def trend(frame: pd.DataFrame, along: str, *, value: str = "explanation_change")
     """Does EXIAA's ``value`` grow with ``along`` ("alpha" or "top_k")? The Spearman rho of
     ``along`` with ``value`` within each series of an attacked image (one model, method, attack
     image and value of the other parameter; EXIAA rows only), the mean of those rhos per original
-    image, and their mean over originals with a percentile-bootstrap interval. Series in which
+    image, and their mean over originals with a bootstrap interval. Series in which
     ``value`` does not vary give no rho. Raises ValueError when no series gives one."""
     f = frame[frame["kind"] == "exiaa"] if "kind" in frame.columns else frame
     f = f.assign(**{ORIGINAL: originals(f)})
@@ -235,7 +235,7 @@ def paper_trend(table: pd.DataFrame, along: str, *, value: str = "explanation_ch
 def magnitude_ratio(grid: pd.DataFrame, paper: pd.DataFrame, *, model: str, method: str) -> tuple[Estimate, int] | None:
     """The size of our EXIAA explanation change against the paper's for one model and method:
     the median over the (alpha, top-k) cells both have of our mean over original images divided
-    by the paper's cell, with a percentile-bootstrap interval over originals.
+    by the paper's cell, with a bootstrap interval over originals.
 
     grid: our grid; paper: :func:`~axlib.papers.exiaa.paper.paper_tables`. Returns (estimate,
     number of shared cells), or None when no cell is shared."""
@@ -272,7 +272,7 @@ def _worst_method_against_best_other(x) -> float:
 
 def running_up_estimates(fig5: pd.DataFrame) -> dict[str, Estimate]:
     """Fig. 5's two readings, per original image the mean explanation change per method and class
-    rank over the (alpha, top-k) cells, with percentile-bootstrap intervals over originals:
+    rank over the (alpha, top-k) cells, with bootstrap intervals over originals:
 
     * ``"best"``: the smallest over methods of the running-up class's mean / the largest other
       rank's mean - 1 ("as good as or better than ... any other class", in every method);

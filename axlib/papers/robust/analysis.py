@@ -179,7 +179,7 @@ def compare_algorithms(table: pd.DataFrame, a: str = "vanilla", b: str = "robust
     of one image are not independent, so here each image gives one paired difference
     (:func:`paired_differences`), tested with the two-sided Wilcoxon signed-rank test, and the
     family of all rows is corrected by Holm's method (:func:`axlib.intervals.holm`). Each
-    difference carries a percentile-bootstrap interval over images at the Bonferroni level
+    difference carries a bootstrap interval over images (expanded percentile) at the Bonferroni level
     1 - alpha / rows, simultaneous over the family (the rules read it).
 
     Returns
@@ -473,7 +473,7 @@ def metric_correlations(table: pd.DataFrame) -> pd.DataFrame:
 
 # --------------------------------------------------------------------------- intervals over images
 def image_bootstrap(table: pd.DataFrame, statistic, *, seed: int = 0, n_boot: int = 1000) -> tuple[float, float, float, int]:
-    """``statistic(table)`` with a percentile-bootstrap 95 % interval over the table's images.
+    """``statistic(table)`` with a bootstrap 95 % interval over the table's images.
 
     Images are the unit: every row of an image (all its models and methods) is resampled
     together, so maps of one image never count as independent.
