@@ -3,8 +3,9 @@
 Every model in axlib normalises its input itself, so attacks work on [0, 1] pixels and the
 budget ``eps`` is a distance between images as a reader sees them. All attacks here:
 
-* move away from the labels the caller names (true labels, or the model's own prediction from
-  :func:`predicted_labels`, which is what the AXAI reference code attacks);
+* move away from the labels the caller names (true labels, or the model's own prediction, which
+  is what the AXAI reference code attacks: ``y=None`` reads it from the first step's forward
+  pass, which sees x itself, or :func:`predicted_labels` computes it apart);
 * take per-sample steps: L2 steps along the gradient divided by its per-sample L2 norm, Linf
   steps along its sign (so every image in a batch moves by exactly ``step`` before projection);
 * project every sample onto its own ``eps`` ball around the clean input, then clip to
@@ -47,7 +48,7 @@ from collections.abc import Callable
 import torch
 import torch.nn.functional as F
 
-from axlib._util.checks import check_choice, check_images, check_int, check_labels, check_number, eval_mode
+from axlib._util.checks import check_bool, check_choice, check_images, check_int, check_labels, check_number, eval_mode
 from axlib._util.layout import compute_layout
 
 NORMS = ("l2", "linf")
@@ -78,11 +79,6 @@ def _check_mask(mask, x: torch.Tensor):
     if not bool(((m == 0) | (m == 1)).all()):
         raise ValueError("mask must contain only 0 and 1 (or False/True)")
     return m
-
-
-def _check_flag(name: str, value) -> None:
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
 
 
 # --------------------------------------------------------------------------- helpers
@@ -225,8 +221,8 @@ def fgm(model, x: torch.Tensor, y, *, eps: float, norm: str = "l2", mask=None,
     Raises
     ------
     ValueError
-        Naming the parameter, for eps < 0, an unknown norm, bad bounds, or a bad x / y / mask
-        (y: labels outside the model's classes [0, K) included).
+        Naming the parameter, for eps < 0, an unknown norm, bad bounds, a return_labels that is
+        not a bool, or a bad x / y / mask (y: labels outside the model's classes [0, K) included).
     """
     eps = check_number("eps", eps, low=0)
     norm = check_choice("norm", norm, NORMS)
@@ -234,7 +230,7 @@ def fgm(model, x: torch.Tensor, y, *, eps: float, norm: str = "l2", mask=None,
     x = check_images(x, bounds)
     y = None if y is None else check_labels(y, x)
     mask = _check_mask(mask, x)
-    _check_flag("return_labels", return_labels)
+    check_bool("return_labels", return_labels)
     x = x.detach()
     with eval_mode(model):
         grad, y = _input_grad(model, x, y, check=True)
@@ -310,8 +306,8 @@ def pgd(model, x: torch.Tensor, y, *, eps: float, step: float, steps: int, norm:
     mask = _check_mask(mask, x)
     if generator is not None and not isinstance(generator, torch.Generator):
         raise ValueError(f"generator must be a torch.Generator or None, got {type(generator).__name__}")
-    _check_flag("targeted", targeted)
-    _check_flag("return_labels", return_labels)
+    check_bool("targeted", targeted)
+    check_bool("return_labels", return_labels)
     sign = -1.0 if targeted else 1.0
     x = compute_layout(x.detach())
     delta = torch.zeros_like(x)

@@ -99,6 +99,31 @@ def check_number(name: str, value, low: float | None = None, high: float | None 
     return float(value)
 
 
+def check_bool(name: str, value) -> bool:
+    """``value`` if it is True or False (not 0, 1, None or a string).
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, used in the message.
+    value : object
+        The value to check.
+
+    Returns
+    -------
+    bool
+        The value.
+
+    Raises
+    ------
+    ValueError
+        For anything but a bool.
+    """
+    if not isinstance(value, bool):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return value
+
+
 def check_choice(name: str, value, choices: Iterable[str], *, case_sensitive: bool = False) -> str:
     """``value`` if it is one of ``choices``, returned as the matching choice.
 

@@ -40,6 +40,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from axlib._util.checks import check_bool
+
 __all__ = ["N_LEVELS", "THRESHOLDS", "framework_box", "framework_iou", "wsol_ious", "max_box_accuracy"]
 
 THRESHOLDS = np.arange(0, 1, 0.001)
@@ -154,8 +156,7 @@ def wsol_ious(maps: torch.Tensor, boxes: torch.Tensor, *, multi_contour: bool = 
 
     maps = _check_maps(maps)
     boxes = _check_boxes(boxes, maps).numpy()
-    if not isinstance(multi_contour, bool):
-        raise ValueError(f"multi_contour must be True or False, got {multi_contour!r}")
+    check_bool("multi_contour", multi_contour)
     ious = np.zeros((maps.shape[0], N_LEVELS))
     for i, score_map in enumerate(maps.numpy()):
         image, truth = _quantised(score_map), _inclusive(boxes[i])

@@ -47,7 +47,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from axlib._util.checks import check_device, check_int, torch_threads
+from axlib._util.checks import check_bool, check_device, check_int, torch_threads
 from axlib.companion import scaleout
 from axlib.models import registry as _registry
 from axlib.models.registry import CANVAS_ALGORITHMS as ALGORITHMS
@@ -178,8 +178,7 @@ def cl_indices(models: Sequence, data, part: str, n: int | None = None, *, chunk
     half = len(data) // 2
     if part not in ("study", "tuning"):
         raise ValueError(f"part must be 'study' or 'tuning', got {part!r}")
-    if not isinstance(correct_only, bool):
-        raise ValueError(f"correct_only must be True or False, got {correct_only!r}")
+    check_bool("correct_only", correct_only)
     span = range(0, half) if part == "study" else range(half, len(data))
     chunk = check_int("chunk", chunk, low=1)
     if correct_only:
