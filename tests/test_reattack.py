@@ -328,6 +328,20 @@ def test_table4_bands_and_alpha_stats():
     assert reattack.alpha_stats(torch.tensor([float("nan")]), (1, 50)) == dict(n=0)
 
 
+def test_mean_flip_threshold_interval_holds_the_grid_step():
+    """Planted thresholds on a grid: the estimate reads the grid values, its interval reaches down
+    to the brackets' lower ends, so images that all flip at the first grid value do not give a
+    zero-width interval."""
+    grid = (0.5, 1, 2, 3, 4, 5)
+    np.testing.assert_array_equal(reattack.grid_brackets(np.array([0.5, 1, 2, 5]), grid), [0, 0.5, 1, 4])
+    floor = reattack.bracketed_mean(np.full(22, 0.5), grid)
+    assert (floor.value, floor.low, floor.high, floor.n) == (0.5, 0.0, 0.5, 22)
+    mixed = reattack.bracketed_mean(np.array([1.0, 2, 2, 5] * 10), grid)
+    assert mixed.value == pytest.approx(2.5) and mixed.high > 2.5
+    assert mixed.low < np.mean([0.5, 1, 1, 4]) < 2.5                       # below the lower ends' mean
+    assert "bracketed by its grid step" in mixed.interval
+
+
 def test_table4_records_consistency_and_timings():
     table4 = _synthetic_table4()
     experiments = {"cifar10": {}, "imagenet": {}}
