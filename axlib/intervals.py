@@ -8,11 +8,15 @@ the pixel or the map: values of one image are reduced to one number before they 
   same on every run. By default the *expanded* percentile interval (T. Hesterberg, "What
   teachers should know about the bootstrap", The American Statistician 69(4), 2015,
   arXiv:1411.5279; ``ExpandProbs`` of his R package resample): the plain percentile interval
-  is too narrow for small n (it covers the mean of normal data about 91 % of the time at n = 10
-  and 86 % at n = 5, for a nominal 95 %), so each end is read at the tail probability
-  ``Phi(-sqrt(n / (n - 1)) * t_{n-1}((1 + level) / 2))`` instead of ``(1 - level) / 2``, which
-  makes it match Student's t interval on symmetric data (``tests/test_interval_coverage.py``
-  measures the coverage of both). The plain percentile interval stays available
+  is too narrow for small n (in our simulations it covered the mean of normal data 0.87 of the
+  time at n = 6 and about 0.90 at n = 10, for a nominal 0.95), so each end is read at the tail
+  probability ``Phi(-sqrt(n / (n - 1)) * t_{n-1}((1 + level) / 2))`` instead of
+  ``(1 - level) / 2``, which makes it match Student's t interval on symmetric data
+  (``tests/test_interval_coverage.py`` measures the coverage of both: 0.872 and 0.938 at
+  n = 6). No interval read from resamples reaches past the sample's range, so below n = 6 none
+  can be calibrated: for the mean of symmetric data it covers at most 1 - 2 ** (1 - n) (0.75 at
+  n = 3, 0.875 at n = 4, 0.94 at n = 5), and the expanded interval, which reads the whole
+  resampled range there, reaches that bound. The plain percentile interval stays available
   (``method="percentile"``).
 * :func:`proportion_ci`: Clopper-Pearson ("exact") binomial interval of k successes in n,
   through ``statsmodels.stats.proportion.proportion_confint(method="beta")``.
@@ -102,8 +106,8 @@ def bootstrap_ci(statistic: Callable[..., float], *samples, n_boot: int = 2000, 
         Seed of the resampling (the same seed gives the same interval).
     method : {"expanded", "percentile"}, default "expanded"
         Which percentiles of the resampled statistics bound the interval
-        (:func:`bootstrap_tail`): the expanded percentile interval, calibrated for small n, or
-        the plain percentile interval.
+        (:func:`bootstrap_tail`): the expanded percentile interval, calibrated from n = 6 up
+        (see the module docstring for smaller n), or the plain percentile interval.
 
     Returns
     -------
@@ -125,9 +129,8 @@ def bootstrap_ci(statistic: Callable[..., float], *samples, n_boot: int = 2000, 
     if any(a.shape[0] != n for a in arrays):
         raise ValueError(f"samples must have the same number of units, got {[a.shape[0] for a in arrays]}")
     check_int("n_boot", n_boot, 100)
-    check_number("level", level, 0, 1, low_open=True, high_open=True)
     check_int("seed", seed, 0)
-    tail = bootstrap_tail(n, level, method)
+    tail = bootstrap_tail(n, level, method)          # checks level and method
     estimate = float(statistic(*arrays))
     if n == 1:
         return estimate, estimate, estimate

@@ -27,8 +27,16 @@ def test_expanded_interval_covers_at_small_n_where_the_percentile_interval_does_
     assert expanded >= 0.93, expanded
 
 
+def test_below_six_units_no_resampled_interval_reaches_95_percent():
+    """The documented limit: an interval read from resamples stays inside the sample's range, so
+    for the mean of 3 symmetric values it covers at most 1 - 2 ** -2 = 0.75; the expanded
+    interval reads the whole resampled range there and reaches that bound, no more."""
+    assert 0.72 <= _coverage("expanded", 3) <= 0.78
+
+
 def test_expanded_tail_matches_students_t_and_tends_to_the_percentile_tail():
     assert bootstrap_tail(10, method="percentile") == pytest.approx(0.025)
+    assert bootstrap_tail(10) == pytest.approx(0.0085506, rel=1e-4)   # Phi(-sqrt(10/9) * 2.2622), by hand
     # the tail at which a normal quantile times sqrt((n-1)/n) equals t's 97.5 % quantile (resample's ExpandProbs)
     for n in (2, 5, 10, 48):
         z = stats.norm.ppf(bootstrap_tail(n))
@@ -53,5 +61,9 @@ def test_expanded_interval_is_close_to_the_t_interval_on_normal_data():
 def test_unknown_bootstrap_method_is_refused_by_name(bad):
     with pytest.raises(ValueError, match="method must be one of"):
         bootstrap_ci(np.mean, np.arange(5.0), **bad)
-    with pytest.raises(ValueError, match="n must be"):
-        bootstrap_tail(0)
+
+
+@pytest.mark.parametrize("bad, match", [({"n": 0}, "n must be"), ({"n": 5, "level": 1.0}, "level must be")])
+def test_bad_tail_arguments_are_refused_by_name(bad, match):
+    with pytest.raises(ValueError, match=match):
+        bootstrap_tail(**bad)

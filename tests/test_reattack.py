@@ -340,6 +340,14 @@ def test_mean_flip_threshold_interval_holds_the_grid_step():
     assert mixed.value == pytest.approx(2.5) and mixed.high > 2.5
     assert mixed.low < np.mean([0.5, 1, 1, 4]) < 2.5                       # below the lower ends' mean
     assert "bracketed by its grid step" in mixed.interval
+    # float32 thresholds (flip_threshold's dtype) on a grid float32 cannot hold exactly
+    tenths = (0.1, 0.3, 1.1)
+    np.testing.assert_array_equal(reattack.grid_brackets(np.float32([0.1, 0.3, 1.1]), tenths), [0, 0.1, 0.3])
+    for off in ([0.2], [60.0], [float("nan")]):
+        with pytest.raises(ValueError, match="alpha must hold values of the grid"):
+            reattack.grid_brackets(np.array(off), tenths)
+    with pytest.raises(ValueError, match="strictly increasing"):
+        reattack.grid_brackets(np.array([1.0]), (2, 1))
 
 
 def test_table4_records_consistency_and_timings():

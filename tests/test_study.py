@@ -217,6 +217,17 @@ def test_compare_algorithms_finds_a_planted_difference_and_only_it():
     assert set(res.loc[res.metric == "insertion", "winner"]) == {"vanilla"}
 
 
+def test_bonferroni_intervals_rest_on_enough_resamples():
+    """At the family's Bonferroni level the interval's ends lie far out: enough resamples that 25
+    lie beyond each end (2,000 would leave about 2.5 at 12 rows and 48 images)."""
+    from axlib.intervals import bootstrap_tail
+
+    level = 1 - 0.05 / 12
+    n_boot = sa._resamples(48, level)
+    assert n_boot * bootstrap_tail(48, level) >= 25 > 2000 * bootstrap_tail(48, level)
+    assert sa._resamples(48, 0.95) == 2000 and sa._resamples(2, level) == 2000   # n = 2: the whole range
+
+
 def test_advprop_ranking_runtime_and_correlations():
     table = _table(np.random.default_rng(1), shift=0.45)
     pos = sa.advprop_position(table)

@@ -65,7 +65,7 @@ from axlib import attacks as _attacks
 from axlib._util.checks import check_choice, check_images, check_int, check_labels, check_number
 from axlib.companion.rules import Estimate
 from axlib.explain import tail_mask
-from axlib.intervals import difference_ci
+from axlib.intervals import bootstrap_ci, difference_ci
 from axlib.papers.axai import claims, paper
 
 __all__ = ["DEFAULT_ALPHAS", "PAPER_BANDS", "METHODS", "MAIN_READING", "MODEL_NOTES", "table4_bands",
@@ -513,8 +513,18 @@ def flip_search(experiments: dict, alphas: dict, pgd_max, timings: dict) -> None
 def grid_brackets(alpha: np.ndarray, grid) -> np.ndarray:
     """Where each flip threshold truly lies: an image that flips first at grid value a would
     have flipped somewhere in (previous grid value, a] (0 below the grid's first value).
-    alpha: (N,) thresholds, each a value of ``grid``. Returns the lower ends (N,)."""
-    return np.array([0.0] + list(grid[:-1]))[np.searchsorted(grid, alpha)]
+
+    alpha: (N,) thresholds, each a value of ``grid`` up to float32 rounding (what
+    :func:`flip_threshold` returns); grid: the search's strictly increasing percentages.
+    Returns the lower ends (N,), float64. Raises ValueError for a bad grid or a threshold that is
+    not one of its values (NaN included)."""
+    grid = np.asarray(_check_alphas(grid))
+    alpha = np.asarray(alpha, dtype=float).reshape(-1)
+    on_grid = np.isclose(alpha[:, None], grid[None, :], rtol=1e-6, atol=0.0)
+    if not on_grid.any(axis=1).all():
+        off = alpha[~on_grid.any(axis=1)]
+        raise ValueError(f"alpha must hold values of the grid {grid.tolist()}, got {off[:5].tolist()}")
+    return np.concatenate([[0.0], grid[:-1]])[on_grid.argmax(axis=1)]
 
 
 def alpha_stats(alpha: torch.Tensor, grid) -> dict:
@@ -534,8 +544,6 @@ def bracketed_mean(alpha: np.ndarray, grid, n_of: str = "fooled images") -> Esti
     bootstrap low of the mean of the brackets' lower ends (:func:`grid_brackets`), its high end
     the bootstrap high of the grid values' mean (the same resamples of images). Without it,
     images that all flip at the same grid value would give a zero-width interval."""
-    from axlib.intervals import bootstrap_ci
-
     alpha = np.asarray(alpha, dtype=float)
     value, _, high = bootstrap_ci(np.mean, alpha)
     _, low, _ = bootstrap_ci(np.mean, grid_brackets(alpha, grid))

@@ -25,13 +25,15 @@ The paper's numbers shown beside ours come from :mod:`axlib.papers.robust.paper`
 """
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 import scipy.stats as _st
 from matplotlib.figure import Figure
 
 from axlib.explain.methods import FAMILIES
-from axlib.intervals import bootstrap_ci, holm
+from axlib.intervals import bootstrap_ci, bootstrap_tail, holm
 from axlib.papers.robust import paper
 from axlib.papers.robust.study import METRICS, MODEL_ROLES, model_label
 
@@ -171,6 +173,14 @@ def paired_differences(table: pd.DataFrame, group: str, metric: str, a: str = "v
     return differences, informative
 
 
+def _resamples(n: int, level: float, per_tail: int = 25) -> int:
+    """Bootstrap resamples (2,000 at least) so that at least ``per_tail`` of them lie beyond each
+    end of an interval at ``level`` over n units: a Bonferroni level puts the ends so far out
+    that 2,000 resamples would leave only a few beyond each, and the ends would be noise."""
+    tail = bootstrap_tail(n, level)
+    return 2000 if tail == 0 else max(2000, math.ceil(per_tail / tail))
+
+
 def compare_algorithms(table: pd.DataFrame, a: str = "vanilla", b: str = "robust", *,
                        by: str = "family", alpha: float = 0.05, seed: int = 0) -> pd.DataFrame:
     """Algorithm ``a`` vs ``b`` per ``by`` group ("family" or "method") and metric, images as the unit.
@@ -207,7 +217,7 @@ def compare_algorithms(table: pd.DataFrame, a: str = "vanilla", b: str = "robust
         return pd.DataFrame(rows)
     out = pd.DataFrame(rows)
     level = 1 - alpha / len(out)
-    bounds = [bootstrap_ci(np.mean, d, level=level, seed=seed)[1:] for d in diffs]
+    bounds = [bootstrap_ci(np.mean, d, level=level, seed=seed, n_boot=_resamples(len(d), level))[1:] for d in diffs]
     out["low"], out["high"] = [lo for lo, _ in bounds], [hi for _, hi in bounds]
     out["level"] = level
     out["p_holm"] = holm(out["p"].to_numpy())
