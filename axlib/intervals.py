@@ -16,8 +16,9 @@ the pixel or the map: values of one image are reduced to one number before they 
   n = 6). No interval read from resamples reaches past the sample's range, so below n = 6 none
   can be calibrated: for the mean of symmetric data it covers at most 1 - 2 ** (1 - n) (0.75 at
   n = 3, 0.875 at n = 4, 0.94 at n = 5), and the expanded interval, which reads the whole
-  resampled range there, reaches that bound. The plain percentile interval stays available
-  (``method="percentile"``).
+  resampled range there, reaches that bound; the verdict layer therefore calls a bootstrap
+  estimate on fewer than :data:`MIN_RESAMPLED_N` units inconclusive. The plain percentile
+  interval stays available (``method="percentile"``).
 * :func:`proportion_ci`: Clopper-Pearson ("exact") binomial interval of k successes in n,
   through ``statsmodels.stats.proportion.proportion_confint(method="beta")``.
 * :func:`difference_ci`: Newcombe's hybrid-score interval of the difference of two shares,
@@ -33,10 +34,16 @@ import numpy as np
 
 from ._util.checks import check_int, check_number
 
-__all__ = ["bootstrap_ci", "bootstrap_tail", "proportion_ci", "difference_ci", "holm"]
+__all__ = ["LEVEL", "MIN_RESAMPLED_N", "bootstrap_ci", "bootstrap_tail", "proportion_ci", "difference_ci", "holm"]
 
 LEVEL = 0.95
 """The confidence level of every interval the book shows."""
+
+MIN_RESAMPLED_N = 6
+"""The fewest units from which an interval read from bootstrap resamples can cover at
+:data:`LEVEL`: it never leaves the sample's range, which holds the mean of symmetric data with
+probability at most ``1 - 2 ** (1 - n)`` (0.9375 at n = 5, 0.969 at n = 6). The verdict layer
+judges a bootstrap estimate on fewer units inconclusive (:mod:`axlib.companion.rules`)."""
 
 
 def _values(values, name: str) -> np.ndarray:

@@ -10,7 +10,7 @@ import pytest
 
 from axlib.companion.claims import CATALOGUE, claim, omitted
 from axlib.companion.rules import AllOf, AtLeast, AtMost, Estimate, NotComparable, Within
-from axlib.intervals import bootstrap_ci, holm, proportion_ci
+from axlib.intervals import LEVEL, MIN_RESAMPLED_N, bootstrap_ci, holm, proportion_ci
 
 DECLARED = [c for c in CATALOGUE if c.rule is not None and not isinstance(c.rule, NotComparable)]
 
@@ -52,21 +52,41 @@ def test_threshold_decision_procedure():
     assert rule.judge(Estimate(0.9, 0.85, 0.95, 9)).verdict == "inconclusive"        # n < min_n
     assert "n < 10" in rule.text and "a stated convention" in rule.text
     low = AtMost("p", 0.1, why="w")
-    assert [low.judge(Estimate(v, v, v, 1)).verdict for v in (0.05, 0.2)] == ["reproduced", "not reproduced"]
+    assert [low.judge(Estimate(v, v, v, 1, interval="exact")).verdict for v in (0.05, 0.2)] == ["reproduced", "not reproduced"]
+
+
+def test_bootstrap_estimates_on_fewer_than_six_units_are_inconclusive():
+    # below MIN_RESAMPLED_N units no resampled interval reaches 95 % (it stays inside the sample's
+    # range, which holds the mean of symmetric data with probability at most 1 - 2 ** (1 - n))
+    assert 1 - 2.0 ** (1 - MIN_RESAMPLED_N) >= LEVEL > 1 - 2.0 ** (2 - MIN_RESAMPLED_N)
+    rule = AtLeast("mean", 0.0, why="a stated convention", min_n=3)
+    five, six = Estimate.mean([1.0, 1.1, 1.2, 1.3, 1.4]), Estimate.mean([1.0, 1.1, 1.2, 1.3, 1.4, 1.5])
+    assert five.resampled and five.low > 0 and rule.judge(five).verdict == "inconclusive"
+    assert rule.judge(six).verdict == "reproduced"
+    by_hand = Estimate(1.2, 1.0, 1.4, 5, "pairs of runs", "bootstrap over pairs of runs")
+    assert by_hand.resampled and rule.judge(by_hand).verdict == "inconclusive"
+    exact = Estimate.proportion(5, 5)                      # Clopper-Pearson: valid at any n, not resampled
+    assert not exact.resampled and rule.judge(exact).verdict == "reproduced"
+    assert "< 6 for a bootstrap interval" in rule.text
+    assert "bootstrap interval" not in AtLeast("mean", 0.0, why="w", min_n=6).text
+    both = AllOf({"a": rule, "b": AtLeast("b", 0.0, why="w", min_n=3)})
+    assert both.judge({"a": six, "b": five}).verdict == "inconclusive"
+    assert both.judge({"a": six, "b": six}).verdict == "reproduced"
+    assert "< 6 for a bootstrap interval" in both.text
 
 
 def test_within_is_inconclusive_when_the_interval_covers_the_band():
     rule = Within("ratio", target=1.0, tolerance=0.2, partly=0.5, why="w")
-    assert rule.judge(Estimate(1.1, 0.9, 1.15, 5)).verdict == "reproduced"
-    assert rule.judge(Estimate(1.4, 1.3, 1.45, 5)).verdict == "partly"
-    assert rule.judge(Estimate(2.0, 1.8, 2.2, 5)).verdict == "not reproduced"
-    assert rule.judge(Estimate(1.0, 0.0, 3.0, 5)).verdict == "inconclusive"
+    assert rule.judge(Estimate(1.1, 0.9, 1.15, 6)).verdict == "reproduced"
+    assert rule.judge(Estimate(1.4, 1.3, 1.45, 6)).verdict == "partly"
+    assert rule.judge(Estimate(2.0, 1.8, 2.2, 6)).verdict == "not reproduced"
+    assert rule.judge(Estimate(1.0, 0.0, 3.0, 6)).verdict == "inconclusive"
 
 
 def test_all_of_counts_inconclusive_parts_both_ways():
     a, b = AtLeast("a", 1, why="w"), AtLeast("b", 1, why="w")
     rule = AllOf({"a": a, "b": b}, partly_from=1)
-    sure, unsure, miss = Estimate(2, 2, 2, 1), Estimate(1, 0, 2, 1), Estimate(0, 0, 0, 1)
+    sure, unsure, miss = (Estimate(v, lo, hi, 1, interval="exact") for v, lo, hi in ((2, 2, 2), (1, 0, 2), (0, 0, 0)))
     assert rule.judge({"a": sure, "b": sure}).verdict == "reproduced"
     assert rule.judge({"a": sure, "b": miss}).verdict == "partly"
     assert rule.judge({"a": sure, "b": unsure}).verdict == "inconclusive"     # reproduced or partly

@@ -157,8 +157,18 @@ def test_natural_images_load_offline_and_crop_like_imagenet():
     assert single.shape == (1, 3, 300, 451)
     with pytest.raises(ValueError, match="different shapes"):
         natural_images(("chelsea", "coffee"))
-    with pytest.raises(ValueError, match="names"):
+    with pytest.raises(ValueError, match="names: 'no_such_image' is neither a skimage.data image"):
         natural_images(("no_such_image",))
+
+
+def test_natural_images_read_the_embedded_imagenet_samples_by_file_stem():
+    from axlib.data.imagenet import imagenet_samples
+    from axlib.data.natural import natural_images
+
+    images, names = natural_images(("chelsea", "n01440764_tench"), size=224)
+    assert images.shape == (2, 3, 224, 224) and names == ("chelsea", "n01440764_tench")
+    x, y, _ = imagenet_samples(1)                          # the same file through the classifier's preprocessing
+    assert int(y[0]) == 0 and torch.allclose(images[1], x[0], atol=2 / 255)
 
 
 def test_plots_return_figures(batch):

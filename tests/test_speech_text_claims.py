@@ -45,7 +45,8 @@ def test_speech_rules_read_every_clip_of_the_word():
 
 def test_text_top_token_rule():
     from axlib.companion.rules import Estimate
-    assert [_judge("text.negative.top_token", Estimate(r, r, r, 1)) for r in (1.0, 3.0, 4.0)] == [
+    one = "none: one deterministic explanation"            # text.py's estimate: no resampling
+    assert [_judge("text.negative.top_token", Estimate(r, r, r, 1, "sentence", one)) for r in (1.0, 3.0, 4.0)] == [
         "reproduced", "partly", "not reproduced"]
 
 

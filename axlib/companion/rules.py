@@ -10,7 +10,9 @@ no note restates a threshold by hand.
 
 One decision procedure for every rule:
 
-1. n below the rule's ``min_n``: **inconclusive**;
+1. n below the rule's ``min_n``, or a bootstrap interval (:attr:`Estimate.resampled`) on fewer
+   than :data:`axlib.intervals.MIN_RESAMPLED_N` units, from which no resampled interval can
+   reach 95 % coverage: **inconclusive**;
 2. otherwise the verdict the rule's boundaries give to every point of the interval; when the
    interval spans two verdicts (it straddles a boundary): **inconclusive**.
 
@@ -29,7 +31,7 @@ from typing import ClassVar
 
 from axlib._util.checks import check_int, check_number
 from axlib.companion.results import Verdict
-from axlib.intervals import LEVEL, bootstrap_ci, proportion_ci
+from axlib.intervals import LEVEL, MIN_RESAMPLED_N, bootstrap_ci, proportion_ci
 
 __all__ = ["Estimate", "Rule", "AtLeast", "AtMost", "Within", "AllOf", "NotComparable"]
 
@@ -38,6 +40,14 @@ _ORDER = ("not reproduced", "partly", "reproduced")
 
 def _g(x: float) -> str:
     return f"{x:.3g}" if isinstance(x, float) and not float(x).is_integer() else f"{x:g}"
+
+
+def _too_few(min_n: int) -> str:
+    """The rule text's sample-size condition: "n < 3 (< 6 for a bootstrap interval, ...)"."""
+    if min_n >= MIN_RESAMPLED_N:
+        return f"n < {min_n}"
+    return (f"n < {min_n} (< {MIN_RESAMPLED_N} for a bootstrap interval, which cannot reach {LEVEL:.0%} "
+            "from fewer units)")
 
 
 @dataclass(frozen=True)
@@ -108,6 +118,13 @@ class Estimate:
         description, and the value 0 is a placeholder no rule reads."""
         return cls(0.0, 0.0, 0.0, 0, n_of, why)
 
+    @property
+    def resampled(self) -> bool:
+        """Whether the interval was read from bootstrap resamples (its description, ``interval``,
+        starts with "bootstrap", as :meth:`bootstrap` and every hand-made bootstrap estimate
+        write it): then n below :data:`axlib.intervals.MIN_RESAMPLED_N` is judged inconclusive."""
+        return self.interval.startswith("bootstrap")
+
     def text(self) -> str:
         """``"0.42 [0.31, 0.55], n = 24 images"``."""
         return f"{_g(self.value)} [{_g(self.low)}, {_g(self.high)}], n = {self.n} {self.n_of}"
@@ -152,7 +169,7 @@ class _Threshold(Rule):
 
     def judge(self, estimate) -> Verdict:
         e = _check_estimate(estimate)
-        if e.n < self.min_n:
+        if e.n < self.min_n or (e.resampled and e.n < MIN_RESAMPLED_N):
             return Verdict("inconclusive", self.text, e)
         points = [e.low, e.high, *(b for b in self.boundaries() if e.low <= b <= e.high)]
         found = {self.category(p) for p in points}
@@ -172,7 +189,7 @@ class _Threshold(Rule):
             raise ValueError("why must say where the boundaries come from")
 
     def _tail(self) -> str:
-        return (f"; inconclusive when the {LEVEL:.0%} interval straddles a boundary or n < {self.min_n} "
+        return (f"; inconclusive when the {LEVEL:.0%} interval straddles a boundary or {_too_few(self.min_n)} "
                 f"({self.why})")
 
 
@@ -361,8 +378,8 @@ class AllOf(Rule):
         inner = " | ".join(f"{name}: {rule.text.split('; inconclusive')[0]}" for name, rule in self.parts.items())
         whys = "; ".join(dict.fromkeys(w for w in (*(p.why for p in self.parts.values()), self.why) if w))
         return (f"all {len(self.parts)} parts reproduced: reproduced; {partly}: partly; else not reproduced "
-                f"[{inner}]; a part is inconclusive when its {LEVEL:.0%} interval straddles a boundary or n < "
-                f"{self.min_n} ({whys})")
+                f"[{inner}]; a part is inconclusive when its {LEVEL:.0%} interval straddles a boundary or "
+                f"{_too_few(self.min_n)} ({whys})")
 
     def judge(self, estimate) -> Verdict:
         if not isinstance(estimate, Mapping) or set(estimate) != set(self.parts):

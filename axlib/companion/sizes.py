@@ -34,13 +34,19 @@ PAGE_SIZES["00_models"] = {"smoke": _with(_MODELS_DEFAULT, n_cifar=16, n_imagene
 # per setting (fastest kept); n_cifar: embedded CIFAR-10 test images (1..2000); match_kernels: kernel
 # grid for the λ pairs on the crops; axai_names: photographs AXAI explains (always at 224, MobileNetV2's
 # input); axai_match_kernels: kernel grid of their λ pairs at 224; axai_repeats: timed AXAI runs per
-# explainability length; threads: one CPU thread, for stable timings.
-_QUICKSHIFT_PHOTOS = ("chelsea", "coffee", "astronaut", "rocket")
+# explainability length (8 alternating pairs since December 7, 2026, 5 before: at least 6 for a bootstrap
+# interval); threads: one CPU thread, for stable timings.
+# The photographs: scikit-image's four colour photographs and 8 of the embedded ImageNet samples, evenly
+# spread over the class list (``axlib.data.imagenet.sample_paths(8)``); 12 since December 7, 2026 (4 before),
+# so that every bootstrap interval of the page rests on at least 6 images (see axlib.intervals).
+_QUICKSHIFT_PHOTOS = ("chelsea", "coffee", "astronaut", "rocket", "n01440764_tench", "n01985128_crayfish",
+                      "n02109961_Eskimo_dog", "n02486410_baboon", "n03042490_cliff_dwelling", "n03661043_library",
+                      "n04026417_purse", "n04485082_tripod")
 _QUICKSHIFT_DEFAULT = {
     "names": _QUICKSHIFT_PHOTOS, "image_size": 224, "kernel_sizes": [1, 2, 3, 4, 5, 6, 8], "repeats": 1,
     "max_dists": [2, 5, 10, 20, 50, 200], "ratios": [0.1, 0.2, 0.5, 0.8, 1.0], "n_cifar": 1000,
     "match_kernels": [2, 2.5, 3, 3.5, 4], "axai_names": _QUICKSHIFT_PHOTOS, "axai_match_kernels": [2, 2.5, 3, 3.5, 4],
-    "axai_repeats": 5, "threads": 1}
+    "axai_repeats": 8, "threads": 1}
 PAGE_SIZES["01_quickshift"] = {
     "smoke": _with(_QUICKSHIFT_DEFAULT, names=("chelsea", "rocket"), image_size=64, kernel_sizes=[1, 2],
                    max_dists=[5, 200], ratios=[0.2, 0.8], n_cifar=16, match_kernels=[1, 2],

@@ -1,8 +1,12 @@
-"""High-resolution natural photographs bundled with scikit-image (offline, no download).
+"""High-resolution natural photographs available offline, by name.
 
-The AXAI paper segments ImageNet images; these photographs stand in for them where the book
-must run without ImageNet: ``chelsea`` (a cat), ``coffee``, ``astronaut``, ``rocket``, and
-also ``cat`` and ``horse`` among those scikit-image ships with its wheel.
+The AXAI paper segments ImageNet images; two offline sources stand in for them:
+
+* the photographs scikit-image ships with its wheel: ``chelsea`` (a cat), ``coffee``,
+  ``astronaut``, ``rocket`` (any ``skimage.data`` image that needs no download);
+* the 250 embedded ImageNet sample images (:mod:`axlib.data.imagenet`), named by their file
+  stem, ``"<wnid>_<class>"`` such as ``"n01440764_tench"``, read at their full resolution after
+  their sha256 is checked against the manifest.
 """
 from __future__ import annotations
 
@@ -17,7 +21,8 @@ DEFAULT_NAMES = ("chelsea", "coffee", "astronaut", "rocket")
 def natural_images(names: Sequence[str] = DEFAULT_NAMES, size=None):
     """Load scikit-image sample photographs as (B, 3, H, W) float32 tensors in [0, 1].
 
-    names: ``skimage.data`` function names of RGB (or grey, repeated to RGB) images.
+    names: ``skimage.data`` function names of RGB (or grey, repeated to RGB) images, or file
+    stems of the embedded ImageNet sample images (``"n01440764_tench"``).
     size: None keeps the native resolution (all images must then share one shape; load them
     one at a time otherwise); an int ``s`` applies ImageNet's evaluation preprocessing, i.e.
     resize the shorter side to ``round(s * 256 / 224)`` (256 for 224) with antialiasing,
@@ -25,20 +30,16 @@ def natural_images(names: Sequence[str] = DEFAULT_NAMES, size=None):
     Returns ``(images, names)`` with names a tuple in the order of the batch.
     Raises ValueError for an unknown name, a bad size, or differing native shapes.
     """
-    from skimage import data as skdata
     from torchvision.transforms import functional as TF
 
     if isinstance(names, str):
         names = (names,)
     names = tuple(names)
     if not names:
-        raise ValueError("names must name at least one skimage.data image")
+        raise ValueError("names must name at least one skimage.data image or ImageNet sample")
     images = []
     for name in names:
-        loader = getattr(skdata, name, None)
-        if loader is None or not callable(loader):
-            raise ValueError(f"names: {name!r} is not a skimage.data image (try one of {DEFAULT_NAMES})")
-        pixels = np.asarray(loader())
+        pixels = _pixels(name)
         if pixels.ndim == 2:
             pixels = np.repeat(pixels[..., None], 3, axis=-1)
         if pixels.ndim != 3 or pixels.shape[-1] not in (3, 4):
@@ -54,6 +55,27 @@ def natural_images(names: Sequence[str] = DEFAULT_NAMES, size=None):
         raise ValueError(f"images have different shapes {sorted(shapes)}: pass size=224 (or (h, w)) "
                          "or load them one at a time")
     return torch.stack(images), names
+
+
+def _pixels(name: str) -> np.ndarray:
+    """The photograph ``name`` as an array (H, W) or (H, W, C), from scikit-image or the embedded
+    ImageNet samples (sha256-checked)."""
+    from skimage import data as skdata
+
+    loader = getattr(skdata, name, None)
+    if loader is not None and callable(loader):
+        return np.asarray(loader())
+    from PIL import Image
+
+    from axlib.data.imagenet import sample_paths
+    from axlib.data.manifest import verified
+
+    samples = {p.stem: p for p in sample_paths()}
+    if name not in samples:
+        raise ValueError(f"names: {name!r} is neither a skimage.data image (such as {DEFAULT_NAMES[0]!r}) nor "
+                         f"the file stem of an embedded ImageNet sample (such as {next(iter(samples))!r})")
+    with Image.open(verified(samples[name])) as image:
+        return np.asarray(image.convert("RGB"))
 
 
 def _resize(tensor: torch.Tensor, size, TF) -> torch.Tensor:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from axlib import stats
 from axlib.companion.rules import Estimate
+from axlib.intervals import bootstrap_tail
 
 __all__ = ["share", "pairs_rejected", "anova_p", "quantile_shape", "beta_shape", "per_input_quantiles",
            "per_input_beta"]
@@ -40,7 +41,8 @@ def share(flags, n_of: str = "images") -> Estimate:
 
 def pairs_rejected(pairs: pd.DataFrame, column: str, n_inputs: int, *, alpha: float = 0.05, n_boot: int = 2000,
                    seed: int = 0, n_of: str = "images") -> Estimate:
-    """The share of tested input pairs with p < alpha, with a bootstrap interval over inputs.
+    """The share of tested input pairs with p < alpha, with a bootstrap interval over inputs (the
+    expanded percentile interval of :func:`axlib.intervals.bootstrap_tail`).
 
     Parameters
     ----------
@@ -74,7 +76,8 @@ def pairs_rejected(pairs: pd.DataFrame, column: str, n_inputs: int, *, alpha: fl
     weights = draws[:, i] * draws[:, j]
     total = weights.sum(axis=1)
     boot = (weights @ rejected)[total > 0] / total[total > 0]
-    low, high = np.quantile(boot, [0.025, 0.975]) if boot.size else (value, value)
+    tail = bootstrap_tail(n_inputs)                       # the expanded percentile interval, as bootstrap_ci
+    low, high = np.quantile(boot, [tail, 1 - tail]) if boot.size else (value, value)
     return Estimate(value, min(low, value), max(high, value), n_inputs, n_of,
                     f"bootstrap over {n_of}, pairs weighted by their inputs' draws")
 

@@ -175,7 +175,8 @@ def kernel_cost_record(spread: pd.Series, counts: pd.DataFrame, sweeps: Mapping[
     ours = (f"time x{spread['kernel_size']:.0f} from kernel {min(counts.index)} to {max(counts.index)} "
             f"(x{spread['max_dist']:.1f} along max_dist, x{spread['ratio']:.1f} along λ); segments "
             f"{counts.iloc[0].median():.0f} -> {counts.iloc[-1].median():.0f}")
-    note = (f"{image_size}-pixel crops of {n_images} skimage photographs, one CPU thread; "
+    note = (f"{image_size}-pixel crops of {n_images} photographs (scikit-image's and ImageNet samples), "
+            "one CPU thread; "
             "the window QuickShift searches grows with the kernel, so time grows about with its square; "
             + ("segment counts never rise with the kernel" if fewer
                else "segment counts are not monotone in the kernel on every image"))
@@ -467,7 +468,7 @@ def lambda_explanations_record(frame: pd.DataFrame) -> dict:
     ours = (", ".join(f"{r.image}: density {r.density_02:.2f} vs {r.density_08:.2f}, area {r.area_02:.0%} vs "
                       f"{r.area_08:.0%}, IoU {r.iou:.2f}" for r in frame.itertuples())
             + f" (λ {LAMBDA_LOW} vs {LAMBDA_HIGH}, K = {k})")
-    note = (f"qualitative claim, judged by eye on a castle image we do not have; {len(frame)} skimage "
+    note = (f"qualitative claim, judged by eye on a castle image we do not have; {len(frame)} "
             f"photograph(s), one L2 PGD-{AXAI_SETTINGS['steps']} attack per image shared by both segmentations, "
             f"so the explanations differ only by the grouping; the two top-{k} explanations overlap by IoU "
             f"{frame.iou.min():.2f}-{frame.iou.max():.2f}; our proxy for 'details not merged with "
