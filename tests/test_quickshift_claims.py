@@ -126,6 +126,18 @@ def test_lambda_pairs_table_and_record():
     assert record["estimate"].value == pytest.approx(table.change.abs().mean())
 
 
+def test_row_figures_draw_the_first_photographs_and_say_so(monkeypatch):
+    monkeypatch.setattr(quickshift, "N_SHOWN", 1)
+    x, names = _images(), ["a", "b"]
+    pairs = quickshift.lambda_pairs(x, names, [1, 2])
+    fig = quickshift.plot_lambda_segments(x, pairs, quickshift.lambda_table(x, pairs))
+    assert len([ax for ax in fig.axes if ax.get_visible()]) == 3            # one row: image, λ 0.2, λ 0.8
+    assert fig._suptitle.get_text().endswith("(the first 1 of 2 photographs)")
+    monkeypatch.setattr(quickshift, "N_SHOWN", 2)
+    fig = quickshift.plot_lambda_segments(x, pairs, quickshift.lambda_table(x, pairs))
+    assert "photographs)" not in fig._suptitle.get_text() and len(fig.axes) >= 6
+
+
 class _TinyNet(nn.Module):
     def __init__(self):
         super().__init__()

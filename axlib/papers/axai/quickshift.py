@@ -68,6 +68,9 @@ K_SHOWN = (*paper.QUICKSHIFT_K_SHOWN.value, paper.QUICKSHIFT_K.value)
 """Explainability lengths shown in Fig. 12 (1, 2) and used in Figs. 12 and 13 (10)."""
 K_TIMED = (min(K_SHOWN), max(K_SHOWN))
 """The two explainability lengths whose cost is compared."""
+N_SHOWN = 6
+"""Photographs drawn in the figures with one row per photograph (the first ones: scikit-image's
+four and two ImageNet samples in the default profile); the tables and verdicts use them all."""
 _LAMBDAS = {"02": LAMBDA_LOW, "08": LAMBDA_HIGH}   # column suffix -> lambda
 _SWEEP_LABELS = {"kernel_size": "kernel size (pixels)", "max_dist": "max_dist τ", "ratio": "λ (ratio)"}
 
@@ -283,8 +286,16 @@ def with_paper_row(table: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([table, paper_row], ignore_index=True)[columns]
 
 
+def _shown(n: int) -> str:
+    """The suptitle's note when only the first :data:`N_SHOWN` of ``n`` photographs are drawn."""
+    return f" (the first {N_SHOWN} of {n} photographs)" if n > N_SHOWN else ""
+
+
 def plot_lambda_segments(images, pairs: Sequence[dict], table: pd.DataFrame):
-    """Each image beside its lambda 0.2 and 0.8 segmentations (:func:`lambda_pairs`, :func:`lambda_table`)."""
+    """The first :data:`N_SHOWN` images beside their lambda 0.2 and 0.8 segmentations
+    (:func:`lambda_pairs`, :func:`lambda_table`)."""
+    note = _shown(len(pairs))
+    images, pairs, table = images[:N_SHOWN], pairs[:N_SHOWN], table.iloc[:N_SHOWN]
     return plots.show_segments(
         [image for image in images for _ in range(3)],
         [label for m in pairs for label in (torch.zeros_like(m["labels_02"]), m["labels_02"], m["labels_08"])],
@@ -292,7 +303,8 @@ def plot_lambda_segments(images, pairs: Sequence[dict], table: pd.DataFrame):
             f"{r.image} (kernel {r.kernel_size:g}, max_dist {r.max_dist:g})",
             f"λ = {LAMBDA_LOW}: {r.segments_02} segments", f"λ = {LAMBDA_HIGH}: {r.segments_08} segments")],
         ncols=3, size=3.0,
-        suptitle=f"AXAI Fig. 13 (segmentations only): λ {LAMBDA_LOW} vs {LAMBDA_HIGH} with kernel and max_dist fixed")
+        suptitle=f"AXAI Fig. 13 (segmentations only): λ {LAMBDA_LOW} vs {LAMBDA_HIGH} with kernel and max_dist fixed"
+                 + note)
 
 
 def lambda_counts_record(table: pd.DataFrame) -> dict:
@@ -378,8 +390,11 @@ def explain_photographs(model, images: torch.Tensor, segments: torch.Tensor, fir
 
 
 def plot_explainability_lengths(images, names: Sequence[str], segments, explained: Sequence):
-    """Fig. 12: each photograph (with its prediction and the attacked class) beside its
-    explanations for K in :data:`K_SHOWN`, prefixes of one ranking (:func:`explain_photographs`)."""
+    """Fig. 12: each of the first :data:`N_SHOWN` photographs (with its prediction and the attacked
+    class) beside its explanations for K in :data:`K_SHOWN`, prefixes of one ranking
+    (:func:`explain_photographs`)."""
+    note = _shown(len(explained))
+    images, names, segments, explained = images[:N_SHOWN], names[:N_SHOWN], segments[:N_SHOWN], explained[:N_SHOWN]
     panels, titles, outlines = [], [], []
     for i, (e, name) in enumerate(zip(explained, names)):
         pred, adv = IMAGENET_CLASSES[int(e.target[0])], IMAGENET_CLASSES[int(e.adv_label[0])]
@@ -391,7 +406,7 @@ def plot_explainability_lengths(images, names: Sequence[str], segments, explaine
         ncols=1 + len(K_SHOWN), size=2.6,
         suptitle=f"AXAI Fig. 12: explanations of MobileNetV2 for explainability length K = "
                  f"{', '.join(map(str, K_SHOWN))} (QuickShift {LIME['kernel_size']}, {LIME['max_dist']}, "
-                 f"{LIME['ratio']})")
+                 f"{LIME['ratio']})" + note)
 
 
 def k_cost_record(timing: pd.DataFrame, name: str) -> dict:
@@ -443,8 +458,11 @@ def compare_lambda_explanations(model, images: torch.Tensor, names: Sequence[str
 
 
 def plot_lambda_explanations(images, explained: Sequence, pairs: Sequence[dict], frame: pd.DataFrame, masks):
-    """Fig. 13b, c: each photograph beside its top-10 explanations with lambda 0.2 and 0.8
-    (:func:`compare_lambda_explanations`)."""
+    """Fig. 13b, c: each of the first :data:`N_SHOWN` photographs beside its top-10 explanations
+    with lambda 0.2 and 0.8 (:func:`compare_lambda_explanations`)."""
+    note = _shown(len(explained))
+    images, explained, pairs, frame, masks = (images[:N_SHOWN], explained[:N_SHOWN], pairs[:N_SHOWN],
+                                              frame.iloc[:N_SHOWN], masks[:N_SHOWN])
     panels, titles, outlines = [], [], []
     for e, pair, row, (m02, m08) in zip(explained, pairs, frame.itertuples(), masks):
         panels += [None, m02, m08]
@@ -455,7 +473,7 @@ def plot_lambda_explanations(images, explained: Sequence, pairs: Sequence[dict],
     return plots.show_explanations(
         [image for image in images for _ in range(3)], panels, titles, labels=outlines, ncols=3, size=3.0,
         suptitle=f"AXAI Fig. 13: top-{max(K_SHOWN)} explanations with λ = {LAMBDA_LOW} and λ = {LAMBDA_HIGH}, "
-                 "one attack per image")
+                 "one attack per image" + note)
 
 
 def lambda_explanations_record(frame: pd.DataFrame) -> dict:
