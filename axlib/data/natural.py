@@ -19,7 +19,8 @@ DEFAULT_NAMES = ("chelsea", "coffee", "astronaut", "rocket")
 
 
 def natural_images(names: Sequence[str] = DEFAULT_NAMES, size=None):
-    """Load scikit-image sample photographs as (B, 3, H, W) float32 tensors in [0, 1].
+    """Load photographs by name (scikit-image's or the embedded ImageNet samples) as (B, 3, H, W)
+    float32 tensors in [0, 1].
 
     names: ``skimage.data`` function names of RGB (or grey, repeated to RGB) images, or file
     stems of the embedded ImageNet sample images (``"n01440764_tench"``).

@@ -178,9 +178,8 @@ def kernel_cost_record(spread: pd.Series, counts: pd.DataFrame, sweeps: Mapping[
     ours = (f"time x{spread['kernel_size']:.0f} from kernel {min(counts.index)} to {max(counts.index)} "
             f"(x{spread['max_dist']:.1f} along max_dist, x{spread['ratio']:.1f} along λ); segments "
             f"{counts.iloc[0].median():.0f} -> {counts.iloc[-1].median():.0f}")
-    note = (f"{image_size}-pixel crops of {n_images} photographs (scikit-image's and ImageNet samples), "
-            "one CPU thread; "
-            "the window QuickShift searches grows with the kernel, so time grows about with its square; "
+    note = (f"{image_size}-pixel crops of {n_images} photographs, one CPU thread; the window QuickShift searches "
+            "grows with the kernel, so time grows about with its square; "
             + ("segment counts never rise with the kernel" if fewer
                else "segment counts are not monotone in the kernel on every image"))
     return {"estimate": kernel_cost_estimates(sweeps, counts), "ours": ours, "note": note}
