@@ -242,6 +242,24 @@ def test_dashboard_renders_a_record_without_interval_fields(tmp_path):
     assert "| `exiaa.old` | 0.5 % | - | - | 0.25 | not comparable | - | smoke |" in claims_page(files)
 
 
+def test_a_record_whose_ours_is_text_keeps_and_shows_the_judged_value(tmp_path, monkeypatch):
+    from axlib.companion import results
+    from axlib.companion.book import _ours, claims_page
+    from axlib.companion.rules import Estimate
+
+    monkeypatch.setenv("AXLIB_RESULTS_DIR", str(tmp_path))
+    monkeypatch.setenv("AXLIB_NOTEBOOK", "01_test")
+    rec = results.recorder("smoke")
+    estimate = Estimate.mean([0.01, 0.03, 0.05, 0.07, 0.09, 0.11])
+    text = rec.judge("axai.quickshift.lambda_counts", estimate, ours="a 71->70, b 60->64")
+    assert text["value"] == estimate.value and text["ours"] == "a 71->70, b 60->64"
+    assert _ours(text).startswith("a 71->70, b 60->64; estimate 0.06 [")
+    assert "| a 71->70, b 60->64; estimate 0.06 | [" in claims_page([results.results_path()])
+    number = rec.judge("axai.quickshift.lambda_counts", estimate)
+    assert "value" not in number and number["ours"] == estimate.value        # ours is the value: not twice
+    assert "| 0.06 | [" in claims_page([results.results_path()])
+
+
 def test_dashboard_lists_omitted_claims_in_their_own_table(tmp_path):
     from axlib.companion.book import dashboard
 

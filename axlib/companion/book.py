@@ -302,16 +302,23 @@ def _has_interval(rec: dict | None) -> bool:
     return bool(_parts(rec)) or _bounds(rec or {}) != ""
 
 
+def _ours_cell(rec: dict, limit: int | None = None) -> str:
+    """A record's ``ours`` (cut to ``limit`` characters), followed by "; estimate 0.063" when ours is
+    text and the record keeps the number its rule judged (``value``)."""
+    ours = _cell(rec.get("ours"), limit)
+    return f"{ours}; estimate {_cell(rec['value'])}" if "value" in rec else ours
+
+
 def _ours(rec: dict) -> str:
     """Ours as the dashboard shows it: ``0.42 [0.31, 0.55], n = 24 images`` for one estimate,
-    ``name: 0.42 [0.31, 0.55] (n 24) reproduced`` per part of a compound rule, the recorded
-    value (and unit) alone for a record without interval fields."""
+    ``name: 0.42 [0.31, 0.55] (n 24) reproduced`` per part of a compound rule, ``text; estimate
+    0.063 [0.029, 0.108], n = 12 images`` when ours is text, the recorded value (and unit) alone
+    for a record without interval fields."""
     if _parts(rec):
         return _per_part(rec, lambda p: " ".join(filter(None, (
             _cell(p.get("value")), _bounds(p), f"(n {_cell(p['n'])})" if p.get("n") is not None else "",
             _cell(p.get("verdict"))))))
-    text = " ".join(filter(None, (_cell(rec.get("ours"), 90), _bounds(rec),
-                                  _cell(rec["unit"]) if rec.get("unit") else "")))
+    text = " ".join(filter(None, (_ours_cell(rec, 90), _bounds(rec), _cell(rec["unit"]) if rec.get("unit") else "")))
     return text + (f", n = {_sample(rec)}" if _sample(rec) else "")
 
 
@@ -328,7 +335,7 @@ def claims_page(results_files: list[Path], profile_hint: str = "") -> str:
                 "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
         for c in claims:
             counts[c.get("verdict", "?")] = counts.get(c.get("verdict", "?"), 0) + 1
-            ours = _cell(c.get("ours")) + (f" {_cell(c['unit'])}" if c.get("unit") else "")
+            ours = _ours_cell(c) + (f" {_cell(c['unit'])}" if c.get("unit") else "")
             rows.append(f"| `{c.get('claim')}` | {ours} | {_per_part(c, _bounds)} | "
                         f"{_per_part(c, _sample)} | {_cell(c.get('paper'))} | "
                         f"{c.get('verdict')} | {_cell(c.get('rule'))} | {c.get('profile')} | "

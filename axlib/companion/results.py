@@ -113,7 +113,7 @@ def record(claim: str, ours, paper, verdict: str | Verdict, note: str = "", *, p
     """
     rule, judged = "", {}
     if isinstance(verdict, Verdict):
-        verdict, rule, judged = verdict.verdict, verdict.rule, _judged(verdict)
+        verdict, rule, judged = verdict.verdict, verdict.rule, _judged(verdict, ours)
     if verdict not in VERDICTS:
         raise ValueError(f"verdict must be one of {VERDICTS}, got {verdict!r}")
     if not claim or not isinstance(claim, str):
@@ -138,9 +138,11 @@ def _estimate_fields(e) -> dict:
     return {"value": e.value, "low": e.low, "high": e.high, "n": e.n, "n_of": e.n_of, "interval": e.interval}
 
 
-def _judged(verdict: Verdict) -> dict:
+def _judged(verdict: Verdict, ours) -> dict:
     """The record fields of a verdict's estimate: ``low``, ``high``, ``n``, ``n_of`` and
-    ``interval`` for one estimate; ``parts`` ({name: estimate fields and verdict}) for several."""
+    ``interval`` for one estimate, and its ``value`` unless ``ours`` is that number (so that a
+    record whose ``ours`` is text still holds the number its rule judged); ``parts`` ({name:
+    estimate fields and verdict}) for several."""
     e = verdict.estimate
     if e is None:
         return {}
@@ -148,7 +150,8 @@ def _judged(verdict: Verdict) -> dict:
         return {"parts": {name: {**_estimate_fields(p), "verdict": (verdict.parts or {}).get(name, "")}
                           for name, p in e.items()}}
     fields = _estimate_fields(e)
-    fields.pop("value")
+    if isinstance(ours, (int, float)) and not isinstance(ours, bool):
+        fields.pop("value")
     return fields
 
 

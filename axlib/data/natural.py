@@ -76,7 +76,7 @@ def _pixels(name: str) -> np.ndarray:
         raise ValueError(f"names: {name!r} is neither a skimage.data image (such as {DEFAULT_NAMES[0]!r}) nor "
                          f"the file stem of an embedded ImageNet sample (such as {next(iter(samples))!r})")
     with Image.open(verified(samples[name])) as image:
-        return np.asarray(image.convert("RGB"))
+        return np.array(image.convert("RGB"))          # a writable copy (torch.from_numpy warns on read-only)
 
 
 def _resize(tensor: torch.Tensor, size, TF) -> torch.Tensor:
