@@ -140,9 +140,9 @@ def _estimate_fields(e) -> dict:
 
 def _judged(verdict: Verdict, ours) -> dict:
     """The record fields of a verdict's estimate: ``low``, ``high``, ``n``, ``n_of`` and
-    ``interval`` for one estimate, and its ``value`` unless ``ours`` is that number (so that a
-    record whose ``ours`` is text still holds the number its rule judged); ``parts`` ({name:
-    estimate fields and verdict}) for several."""
+    ``interval`` for one estimate, and its ``value`` unless ``ours`` is a number (the value or its
+    rounding), so that a record whose ``ours`` is text still holds the number its rule judged;
+    ``parts`` ({name: estimate fields and verdict}) for several."""
     e = verdict.estimate
     if e is None:
         return {}
